@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhu's vhost-user backend: the device side of the protocol.
+ *
+ * A device is made with vhu_vhost_create() and served by one control thread
+ * per process (started on first use), which speaks the protocol on the
+ * device's UNIX socket. The application's data lcores move packets with
+ * vhu_vhost_enqueue_burst() and vhu_vhost_dequeue_burst().
+ *
+ * Return contract: control calls return 0 or a negative errno; constructors
+ * return a pointer, or NULL with rte_errno set; burst calls return counts.
+ *
+ * Threads: control calls may be made from any non-data thread, one at a time
+ * per device. Burst calls on one queue pair must come from one lcore at a
+ * time, and that lcore must be registered with vhu_lcore_register() and
+ * report quiescent states (lib/common/vhu_rcu.h) so that the control thread
+ * can safely change rings and memory under it.
+ */
+#ifndef VHU_VHOST_H
+#define VHU_VHOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+struct vhu_vhost_dev;
+
+/* Largest number of queue pairs a device offers (MQ). */
+#define VHU_VHOST_MAX_QUEUE_PAIRS 8
+
+/* Device creation flags. */
+#define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
+#define VHU_VHOST_NO_RECONNECT	(1u << 1)	/* client: give up instead of retrying */
+
+struct vhu_vhost_config {
+	const char *path;	/* UNIX socket path; copied */
+	uint32_t flags;		/* VHU_VHOST_* */
+	uint16_t queue_pairs;	/* queue pairs offered, 1..VHU_VHOST_MAX_QUEUE_PAIRS */
+	uint64_t disable_features; /* virtio feature bits never to offer */
+	uint16_t mtu;		/* offered with VIRTIO_NET_F_MTU when non-zero */
+	uint8_t mac[6];		/* config-space MAC; all zero for none */
+};
+
+/*
+ * Make a net device and start serving its socket (listening, or connecting
+ * with retries in client mode). Returns the device, or NULL with rte_errno set
+ * (EINVAL for a bad config, EEXIST for a path already served, or the error
+ * from socket set-up). Call from a control (non-data) thread.
+ */
+struct vhu_vhost_dev *vhu_vhost_create(const struct vhu_vhost_config *cfg);
+
+/*
+ * Stop serving the device, drop the connection, unmap guest memory, close
+ * every fd and free it; a listening socket file is removed. NULL is a no-op.
+ * The caller must have stopped calling bursts on it. Call from a control thread.
+ */
+void vhu_vhost_destroy(struct vhu_vhost_dev *dev);
+
+/*
+ * Guest RX: copy up to 'count' mbufs into the guest's receive queue of pair
+ * 'qp'. Returns how many were placed; the caller still owns all mbufs and
+ * frees them (the backend only copies). Data lcore only.
+ */
+uint16_t vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp,
+				 struct rte_mbuf **pkts, uint16_t count);
+
+/*
+ * Guest TX: take up to 'count' packets from the guest's transmit queue of pair
+ * 'qp' into new mbufs from 'mp'. Returns how many were stored in 'pkts'; the
+ * caller owns them. Data lcore only.
+ */
+uint16_t vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp,
+				 struct rte_mempool *mp, struct rte_mbuf **pkts,
+				 uint16_t count);
+
+/* Connection state, for status displays. */
+enum vhu_vhost_conn_state {
+	VHU_VHOST_LISTENING,	/* server: waiting for a front-end */
+	VHU_VHOST_CONNECTING,	/* client: retrying the connection */
+	VHU_VHOST_CONNECTED,	/* a front-end is attached */
+};
+
+/* Per-virtqueue state snapshot. */
+struct vhu_vhost_vq_info {
+	bool enabled;		/* SET_VRING_ENABLE (or no PROTOCOL_FEATURES) */
+	bool started;		/* has a kick fd and has not been stopped */
+	bool ready;		/* the data path may use it now */
+	bool broken;		/* latched after a guest violated the spec */
+	bool packed;		/* packed layout */
+	uint16_t size;		/* entries */
+	uint16_t last_avail;	/* next avail entry the device will read */
+	uint16_t avail_idx;	/* avail->idx as last read from guest memory */
+	uint16_t used_idx;	/* used->idx as last published */
+	char broken_reason[64];	/* why it broke; empty when not broken */
+	uint64_t errors;	/* guest violations counted on this ring */
+};
+
+/* Device state snapshot. */
+struct vhu_vhost_info {
+	enum vhu_vhost_conn_state conn;
+	bool running;		/* every enabled ring the guest uses is ready */
+	uint64_t features;	/* negotiated virtio features */
+	uint64_t protocol_features; /* negotiated protocol features */
+	uint8_t status;		/* last SET_STATUS */
+	uint16_t nr_vqs;	/* virtqueues the front-end set up */
+	uint32_t nr_regions;	/* guest memory regions mapped */
+	uint64_t mem_bytes;	/* guest memory mapped */
+	uint64_t connections;	/* front-ends served since creation */
+	struct vhu_vhost_vq_info vq[2 * VHU_VHOST_MAX_QUEUE_PAIRS];
+};
+
+/* Fill 'info' with a snapshot of the device. Returns 0 or -EINVAL. Any thread. */
+int vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info);
+
+/* True while the front-end has the device running (link up). Any thread. */
+bool vhu_vhost_link_up(const struct vhu_vhost_dev *dev);
+
+/* The socket path the device serves. */
+const char *vhu_vhost_path(const struct vhu_vhost_dev *dev);
+
+/* Name of virtio feature bit 'bit', or NULL if vhu does not know it. */
+const char *vhu_virtio_feature_name(unsigned int bit);
+/* Name of vhost-user protocol feature bit 'bit', or NULL. */
+const char *vhu_protocol_feature_name(unsigned int bit);
+
+#endif /* VHU_VHOST_H */
