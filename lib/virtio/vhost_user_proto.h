@@ -7,6 +7,7 @@
 #ifndef VHU_VHOST_USER_PROTO_H
 #define VHU_VHOST_USER_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Front-end requests. */
@@ -177,7 +178,7 @@ struct vhost_user_hdr {
 	uint32_t request;	/* enum vhost_user_request or _backend_request */
 	uint32_t flags;		/* version, reply, need-reply */
 	uint32_t size;		/* payload bytes that follow */
-} __attribute__((packed));
+};
 
 union vhost_user_payload {
 	uint64_t u64;
@@ -191,10 +192,27 @@ union vhost_user_payload {
 	struct vhost_user_inflight inflight;
 };
 
+/*
+ * A message buffer. On the wire the payload follows the 12-byte header
+ * directly; the leading pad puts the payload on an 8-byte boundary in memory
+ * so handlers can use its fields in place. Send and receive start at &hdr.
+ */
 struct vhost_user_msg {
+	uint32_t align_pad;	/* not sent */
 	struct vhost_user_hdr hdr;
 	union vhost_user_payload payload;
-} __attribute__((packed));
+};
+
+/* Start of the wire bytes of 'msg'. */
+static inline uint8_t *
+vhost_user_msg_wire(struct vhost_user_msg *msg)
+{
+	return (uint8_t *)&msg->hdr;
+}
+
+_Static_assert(sizeof(struct vhost_user_hdr) == 12, "vhost-user header is 12 bytes");
+_Static_assert(offsetof(struct vhost_user_msg, payload) ==
+	       offsetof(struct vhost_user_msg, hdr) + 12, "payload follows the header");
 
 #define VHOST_USER_HDR_SIZE sizeof(struct vhost_user_hdr)
 #define VHOST_USER_PAYLOAD_MAX sizeof(union vhost_user_payload)

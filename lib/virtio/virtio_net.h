@@ -42,7 +42,7 @@
 #define VIRTIO_NET_F_GUEST_ANNOUNCE	21
 #define VIRTIO_NET_F_MQ			22
 
-#define VHU_BIT(b) (1ULL << (b))
+#define VHU_BIT(b) ((uint64_t)1 << (b))
 
 /* Device status bits (2.1). */
 #define VIRTIO_CONFIG_S_ACKNOWLEDGE	1

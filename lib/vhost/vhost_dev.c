@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Device objects and ring state transitions.
+ *
+ * A ring is handed to the data path by vq_start(): the control thread fills
+ * the data-path fields, then sets vq->ready with a release store. A burst
+ * reads vq->ready with acquire before it touches anything else (pairing
+ * edge), so it sees complete ring pointers and indexes. vq_stop() clears
+ * vq->ready and waits for a QSBR grace period; after that no burst runs on
+ * the ring and its fields belong to the control thread again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "vhu_rcu.h"
+#include "vhost_private.h"
+
+RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
+
+void
+vhu_fd_replace(int *slot, int fd)
+{
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+}
+
+void
+vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
+{
+	va_list ap;
+
+	vq->stats.errors++;
+	if (vq->broken)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(vq->broken_reason, sizeof(vq->broken_reason), fmt, ap);
+	va_end(ap);
+	/* Relaxed: only the owning lcore tests it on the data path; readers of
+	 * the info snapshot may see it late, which is harmless. */
+	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
+	VHU_LOG(ERR, "ring %u broken by the guest: %s; the ring stays stopped until the "
+		"front-end restarts it, other rings carry on", vq->index, vq->broken_reason);
+}
+
+uint64_t
+vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
+{
+	return dev->type->features(dev) & ~dev->disable_features;
+}
+
+void
+vhu_vq_reset(struct vhu_vq *vq)
+{
+	uint16_t index = vq->index;
+
+	vhu_fd_replace(&vq->kickfd, -1);
+	vhu_fd_replace(&vq->callfd, -1);
+	vhu_fd_replace(&vq->errfd, -1);
+	memset(vq, 0, sizeof(*vq));
+	vq->index = index;
+	vq->kickfd = -1;
+	vq->callfd = -1;
+	vq->errfd = -1;
+}
+
+/* Translate the ring areas; false (and a log line) if any is not in guest memory. */
+static bool
+vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	bool ev = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
+	const struct vhu_mem *mem = dev->mem;
+	uint32_t num = vq->size;
+
+	vq->desc = vhu_mem_uva_to_hva(mem, vq->desc_uaddr, vring_desc_size(num));
+	vq->avail = vhu_mem_uva_to_hva(mem, vq->avail_uaddr, vring_avail_size(num, ev));
+	vq->used = vhu_mem_uva_to_hva(mem, vq->used_uaddr, vring_used_size(num, ev));
+	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
+		VHU_LOG(ERR, "%s: ring %u: descriptor, avail or used area (0x%" PRIx64 ", 0x%" PRIx64
+			", 0x%" PRIx64 ", %u entries) is not inside guest memory; ring not started",
+			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr, num);
+		return false;
+	}
+	vq->mem = mem;
+	return true;
+}
+
+void
+vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	uint16_t used_idx;
+
+	if (vq->ready || !vq->started || !vq->enabled || !vq->num_set || !vq->addr_set ||
+	    dev->mem == NULL)
+		return;
+	if (!vq_translate(dev, vq))
+		return;
+	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
+	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
+	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
+	vq->vhdr_len = (vq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
+			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+			       sizeof(struct virtio_net_hdr);
+	/* The used index is ours; a front-end that restarted kept it in guest memory. */
+	used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+	if (used_idx != vq->last_avail_idx) {
+		VHU_LOG(WARNING, "%s: ring %u: base %u differs from used index %u; resuming at %u "
+			"(in-flight packets are lost)", dev->path, vq->index, vq->last_avail_idx,
+			used_idx, used_idx);
+		vq->last_avail_idx = used_idx;
+	}
+	vq->last_used_idx = used_idx;
+	/* We poll: ask the driver not to kick (it may still, harmlessly). */
+	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+	vq->broken = false;
+	vq->broken_reason[0] = '\0';
+	/* Release: publishes every field above to the lcore whose acquire load
+	 * of vq->ready starts a burst. */
+	__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
+	VHU_LOG(INFO, "%s: ring %u started (%u entries, base %u)", dev->path, vq->index, vq->size,
+		vq->last_avail_idx);
+}
+
+void
+vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	if (!vq->ready)
+		return;
+	__atomic_store_n(&vq->ready, false, __ATOMIC_RELAXED);
+	/* After the grace period no burst that saw ready == true is still running,
+	 * and the burst's last stores (indexes, stats) are visible to us. */
+	vhu_rcu_synchronize();
+	vq->mem = NULL;
+}
+
+void
+vhu_dev_stop_all(struct vhu_vhost_dev *dev)
+{
+	bool any = false;
+	uint16_t i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		if (dev->vq[i]->ready) {
+			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
+			any = true;
+		}
+	}
+	/* One grace period covers every ring cleared above. */
+	if (any)
+		vhu_rcu_synchronize();
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		dev->vq[i]->mem = NULL;
+}
+
+void
+vhu_dev_restart_all(struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		vhu_vq_try_start(dev, dev->vq[i]);
+}
+
+void
+vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
+{
+	struct vhu_mem *old = dev->mem;
+
+	vhu_dev_stop_all(dev);
+	dev->mem = mem;
+	vhu_mem_free(old, mem);
+	vhu_dev_restart_all(dev);
+}
+
+void
+vhu_dev_reset(struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	vhu_dev_stop_all(dev);
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		vhu_vq_reset(dev->vq[i]);
+	vhu_mem_free(dev->mem, NULL);
+	dev->mem = NULL;
+	dev->features = 0;
+	dev->features_set = false;
+	dev->protocol_features = 0;
+	dev->owner = false;
+	dev->status = 0;
+	dev->req_mtu = 0;
+	dev->nr_vqs = 0;
+	vhu_fd_replace(&dev->backend_req_fd, -1);
+}
+
+static struct vhu_vhost_dev *
+dev_alloc(const struct vhu_vhost_config *cfg)
+{
+	struct vhu_vhost_dev *dev;
+	uint16_t i;
+
+	dev = rte_zmalloc("vhu_vhost_dev", sizeof(*dev), RTE_CACHE_LINE_SIZE);
+	if (dev == NULL)
+		return NULL;
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = rte_zmalloc("vhu_vq", sizeof(struct vhu_vq), RTE_CACHE_LINE_SIZE);
+		if (dev->vq[i] == NULL)
+			goto free_vqs;
+		dev->vq[i]->index = i;
+		dev->vq[i]->kickfd = -1;
+		dev->vq[i]->callfd = -1;
+		dev->vq[i]->errfd = -1;
+	}
+	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
+	dev->flags = cfg->flags;
+	dev->queue_pairs = cfg->queue_pairs;
+	dev->disable_features = cfg->disable_features;
+	dev->mtu = cfg->mtu;
+	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
+	dev->type = &vhu_net_device_type;
+	dev->listen_fd = -1;
+	dev->backend_req_fd = -1;
+	return dev;
+free_vqs:
+	while (i-- > 0)
+		rte_free(dev->vq[i]);
+	rte_free(dev);
+	return NULL;
+}
+
+static void
+dev_free(struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		rte_free(dev->vq[i]);
+	rte_free(dev);
+}
+
+struct vhu_vhost_dev *
+vhu_vhost_create(const struct vhu_vhost_config *cfg)
+{
+	struct vhu_vhost_dev *dev;
+	int rc;
+
+	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
+	    strlen(cfg->path) >= sizeof(dev->path) || cfg->queue_pairs == 0 ||
+	    cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
+		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
+			"queues 1..%u", cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
+			VHU_VHOST_MAX_QUEUE_PAIRS);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rc = vhu_rcu_init();
+	if (rc == 0)
+		rc = vhu_ctrl_start();
+	if (rc != 0) {
+		rte_errno = -rc;
+		return NULL;
+	}
+	dev = dev_alloc(cfg);
+	if (dev == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	rc = vhu_socket_open(dev);
+	if (rc == 0)
+		vhu_ctrl_add_dev(dev);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	if (rc != 0) {
+		dev_free(dev);
+		rte_errno = -rc;
+		return NULL;
+	}
+	return dev;
+}
+
+void
+vhu_vhost_destroy(struct vhu_vhost_dev *dev)
+{
+	if (dev == NULL)
+		return;
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	dev->destroying = true;
+	vhu_ctrl_remove_dev(dev);
+	if (dev->conn != NULL)
+		vhu_conn_close(dev, "device destroyed");
+	vhu_socket_close(dev);
+	vhu_dev_reset(dev);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	dev_free(dev);
+}
+
+bool
+vhu_vhost_link_up(const struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	if (dev == NULL)
+		return false;
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		if (__atomic_load_n(&dev->vq[i]->ready, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+const char *
+vhu_vhost_path(const struct vhu_vhost_dev *dev)
+{
+	return dev != NULL ? dev->path : NULL;
+}
+
+int
+vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
+{
+	uint16_t i;
+
+	if (dev == NULL || info == NULL)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	info->conn = dev->conn_state;
+	info->features = dev->features;
+	info->protocol_features = dev->protocol_features;
+	info->status = dev->status;
+	info->nr_vqs = dev->nr_vqs;
+	info->connections = dev->connections;
+	if (dev->mem != NULL) {
+		info->nr_regions = dev->mem->nregions;
+		for (i = 0; i < dev->mem->nregions; i++)
+			info->mem_bytes += dev->mem->regions[i].size;
+	}
+	info->running = dev->nr_vqs > 0;
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		struct vhu_vq *vq = dev->vq[i];
+		struct vhu_vhost_vq_info *vi = &info->vq[i];
+
+		vi->enabled = vq->enabled;
+		vi->started = vq->started;
+		vi->ready = __atomic_load_n(&vq->ready, __ATOMIC_RELAXED);
+		vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_RELAXED);
+		vi->size = vq->size;
+		vi->last_avail = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED);
+		vi->used_idx = __atomic_load_n(&vq->last_used_idx, __ATOMIC_RELAXED);
+		if (vi->ready && vq->avail != NULL)
+			vi->avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_RELAXED);
+		vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
+		if (vi->broken)
+			snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s",
+				 vq->broken_reason);
+		if (i < dev->nr_vqs && vq->enabled && !vi->ready)
+			info->running = false;
+	}
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	return 0;
+}
+
+static const char *const virtio_feature_names[64] = {
+	[VIRTIO_NET_F_CSUM] = "CSUM",
+	[VIRTIO_NET_F_GUEST_CSUM] = "GUEST_CSUM",
+	[VIRTIO_NET_F_MTU] = "MTU",
+	[VIRTIO_NET_F_MAC] = "MAC",
+	[VIRTIO_NET_F_GUEST_TSO4] = "GUEST_TSO4",
+	[VIRTIO_NET_F_GUEST_TSO6] = "GUEST_TSO6",
+	[VIRTIO_NET_F_GUEST_ECN] = "GUEST_ECN",
+	[VIRTIO_NET_F_GUEST_UFO] = "GUEST_UFO",
+	[VIRTIO_NET_F_HOST_TSO4] = "HOST_TSO4",
+	[VIRTIO_NET_F_HOST_TSO6] = "HOST_TSO6",
+	[VIRTIO_NET_F_HOST_ECN] = "HOST_ECN",
+	[VIRTIO_NET_F_HOST_UFO] = "HOST_UFO",
+	[VIRTIO_NET_F_MRG_RXBUF] = "MRG_RXBUF",
+	[VIRTIO_NET_F_STATUS] = "STATUS",
+	[VIRTIO_NET_F_CTRL_VQ] = "CTRL_VQ",
+	[VIRTIO_NET_F_CTRL_RX] = "CTRL_RX",
+	[VIRTIO_NET_F_GUEST_ANNOUNCE] = "GUEST_ANNOUNCE",
+	[VIRTIO_NET_F_MQ] = "MQ",
+	[VIRTIO_F_NOTIFY_ON_EMPTY] = "NOTIFY_ON_EMPTY",
+	[VHOST_F_LOG_ALL] = "LOG_ALL",
+	[VIRTIO_F_ANY_LAYOUT] = "ANY_LAYOUT",
+	[VIRTIO_RING_F_INDIRECT_DESC] = "INDIRECT_DESC",
+	[VIRTIO_RING_F_EVENT_IDX] = "EVENT_IDX",
+	[VHOST_USER_F_PROTOCOL_FEATURES] = "PROTOCOL_FEATURES",
+	[VIRTIO_F_VERSION_1] = "VERSION_1",
+	[VIRTIO_F_IOMMU_PLATFORM] = "IOMMU_PLATFORM",
+	[VIRTIO_F_RING_PACKED] = "RING_PACKED",
+	[VIRTIO_F_IN_ORDER] = "IN_ORDER",
+	[VIRTIO_F_ORDER_PLATFORM] = "ORDER_PLATFORM",
+	[VIRTIO_F_NOTIFICATION_DATA] = "NOTIFICATION_DATA",
+};
+
+static const char *const protocol_feature_names[64] = {
+	[VHOST_USER_PROTOCOL_F_MQ] = "MQ",
+	[VHOST_USER_PROTOCOL_F_LOG_SHMFD] = "LOG_SHMFD",
+	[VHOST_USER_PROTOCOL_F_RARP] = "RARP",
+	[VHOST_USER_PROTOCOL_F_REPLY_ACK] = "REPLY_ACK",
+	[VHOST_USER_PROTOCOL_F_MTU] = "MTU",
+	[VHOST_USER_PROTOCOL_F_BACKEND_REQ] = "BACKEND_REQ",
+	[VHOST_USER_PROTOCOL_F_CROSS_ENDIAN] = "CROSS_ENDIAN",
+	[VHOST_USER_PROTOCOL_F_CRYPTO_SESSION] = "CRYPTO_SESSION",
+	[VHOST_USER_PROTOCOL_F_PAGEFAULT] = "PAGEFAULT",
+	[VHOST_USER_PROTOCOL_F_CONFIG] = "CONFIG",
+	[VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD] = "BACKEND_SEND_FD",
+	[VHOST_USER_PROTOCOL_F_HOST_NOTIFIER] = "HOST_NOTIFIER",
+	[VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD] = "INFLIGHT_SHMFD",
+	[VHOST_USER_PROTOCOL_F_RESET_DEVICE] = "RESET_DEVICE",
+	[VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS] = "INBAND_NOTIFICATIONS",
+	[VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS] = "CONFIGURE_MEM_SLOTS",
+	[VHOST_USER_PROTOCOL_F_STATUS] = "STATUS",
+};
+
+const char *
+vhu_virtio_feature_name(unsigned int bit)
+{
+	return bit < 64 ? virtio_feature_names[bit] : NULL;
+}
+
+const char *
+vhu_protocol_feature_name(unsigned int bit)
+{
+	return bit < 64 ? protocol_feature_names[bit] : NULL;
+}

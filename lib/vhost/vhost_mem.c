@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest memory: regions the front-end shares with us by fd, and address
+ * translation. Every number in a region description comes from the peer and
+ * is checked for overflow, and every region must lie inside the file that
+ * backs it, so that no later access can fault (SIGBUS past the end of a
+ * memfd or hugetlbfs file) or reach outside the mapping.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_malloc.h>
+
+#include "vhost_private.h"
+
+struct vhu_mem *
+vhu_mem_alloc(uint32_t nregions)
+{
+	struct vhu_mem *mem;
+
+	mem = calloc(1, sizeof(*mem) + (size_t)nregions * sizeof(mem->regions[0]));
+	return mem;
+}
+
+static bool
+mem_holds_mapping(const struct vhu_mem *mem, const void *addr)
+{
+	uint32_t i;
+
+	if (mem == NULL)
+		return false;
+	for (i = 0; i < mem->nregions; i++)
+		if (mem->regions[i].mmap_addr == addr)
+			return true;
+	return false;
+}
+
+void
+vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
+{
+	uint32_t i;
+
+	if (mem == NULL)
+		return;
+	for (i = 0; i < mem->nregions; i++) {
+		struct vhu_mem_region *r = &mem->regions[i];
+
+		if (r->mmap_addr != NULL && !mem_holds_mapping(keep, r->mmap_addr))
+			munmap(r->mmap_addr, r->mmap_size);
+	}
+	free(mem);
+}
+
+int
+vhu_mem_region_check(const struct vhost_user_mem_region *d, char *why, size_t why_len)
+{
+	uint64_t end;
+
+	if (d->memory_size == 0) {
+		snprintf(why, why_len, "region at gpa 0x%" PRIx64 " has size 0", d->guest_phys_addr);
+		return -EINVAL;
+	}
+	if (__builtin_add_overflow(d->guest_phys_addr, d->memory_size - 1, &end) ||
+	    __builtin_add_overflow(d->userspace_addr, d->memory_size - 1, &end) ||
+	    __builtin_add_overflow(d->mmap_offset, d->memory_size, &end)) {
+		snprintf(why, why_len,
+			 "region gpa 0x%" PRIx64 " size 0x%" PRIx64 " offset 0x%" PRIx64
+			 " overflows 64 bits", d->guest_phys_addr, d->memory_size, d->mmap_offset);
+		return -EINVAL;
+	}
+	if (end > (uint64_t)SIZE_MAX / 2) {
+		snprintf(why, why_len, "region end 0x%" PRIx64 " is larger than can be mapped", end);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_region *d, int fd,
+		   char *why, size_t why_len)
+{
+	struct stat st;
+	uint64_t need, align, map_len;
+	void *addr;
+	int rc;
+
+	rc = vhu_mem_region_check(d, why, why_len);
+	if (rc != 0)
+		return rc;
+	if (fstat(fd, &st) != 0) {
+		snprintf(why, why_len, "cannot stat region fd: %s", strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "region fd is not a memory file (memfd or hugetlbfs)");
+		return -EINVAL;
+	}
+	need = d->mmap_offset + d->memory_size; /* checked above */
+	if ((uint64_t)st.st_size < need) {
+		snprintf(why, why_len,
+			 "region needs 0x%" PRIx64 " bytes but its file holds only 0x%" PRIx64,
+			 need, (uint64_t)st.st_size);
+		return -EINVAL;
+	}
+	/* hugetlbfs reports its page size as the block size; mappings must be multiples. */
+	align = st.st_blksize > 0 ? (uint64_t)st.st_blksize : 4096;
+	if ((align & (align - 1)) != 0)
+		align = 4096;
+	map_len = RTE_ALIGN_CEIL(need, align);
+	if (map_len > (uint64_t)st.st_size)
+		map_len = need; /* a non-hugetlbfs file: map exactly, the tail page is fine */
+	addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		rc = -errno;
+		snprintf(why, why_len, "cannot map 0x%" PRIx64 " bytes of guest memory: %s", map_len,
+			 strerror(errno));
+		return rc;
+	}
+	reg->gpa = d->guest_phys_addr;
+	reg->size = d->memory_size;
+	reg->uva = d->userspace_addr;
+	reg->hva = (uint64_t)(uintptr_t)addr + d->mmap_offset;
+	reg->mmap_addr = addr;
+	reg->mmap_size = map_len;
+	return 0;
+}
+
+static bool
+ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	/* Inclusive ends cannot overflow: regions were checked. */
+	return a <= b + (blen - 1) && b <= a + (alen - 1);
+}
+
+bool
+vhu_mem_region_overlap(const struct vhu_mem_region *a, const struct vhu_mem_region *b)
+{
+	return ranges_overlap(a->gpa, a->size, b->gpa, b->size) ||
+	       ranges_overlap(a->uva, a->size, b->uva, b->size);
+}
+
+static int
+region_cmp(const void *a, const void *b)
+{
+	const struct vhu_mem_region *ra = a, *rb = b;
+
+	return ra->gpa < rb->gpa ? -1 : ra->gpa > rb->gpa;
+}
+
+void
+vhu_mem_sort(struct vhu_mem *mem)
+{
+	qsort(mem->regions, mem->nregions, sizeof(mem->regions[0]), region_cmp);
+}
+
+void *
+vhu_mem_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len)
+{
+	uint32_t i;
+
+	if (mem == NULL || len == 0)
+		return NULL;
+	for (i = 0; i < mem->nregions; i++) {
+		const struct vhu_mem_region *r = &mem->regions[i];
+		uint64_t off = uva - r->uva;
+
+		if (uva >= r->uva && off < r->size && len <= r->size - off)
+			return (void *)(uintptr_t)(r->hva + off);
+	}
+	return NULL;
+}

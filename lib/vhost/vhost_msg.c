@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhost-user front-end requests: validation and handlers.
+ *
+ * Security model. The front-end (a VMM, or anything that can open the
+ * socket) is not trusted. Every message is checked completely by
+ * vhu_msg_validate() before any handler runs: header version and flags,
+ * payload size against what the request carries, the number of fds against
+ * what the request takes, ring indexes, ring sizes and alignment, region
+ * counts, and address/size/offset arithmetic for overflow. A message that
+ * fails is refused and the connection is closed; state is never half
+ * updated. Handlers own the fds they are given and close what they do not
+ * keep. Guest memory is mapped only after its fd was shown to be a memory
+ * file large enough for the region (vhost_mem.c). Nothing a peer sends can
+ * make the library exit or touch memory outside what it mapped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vhu_rcu.h"
+#include "vhost_private.h"
+
+/* How a request's payload size is checked. */
+enum size_rule {
+	SZ_NONE,	/* no payload */
+	SZ_U64,		/* one u64 */
+	SZ_STATE,	/* struct vhost_user_vring_state */
+	SZ_ADDR,	/* struct vhost_user_vring_addr */
+	SZ_MEM,		/* memory table: 8 + nregions * 32 .. full struct */
+	SZ_LOG,		/* struct vhost_user_log */
+	SZ_IOTLB,	/* struct vhost_user_iotlb_msg */
+	SZ_CONFIG,	/* 12-byte config header + its size */
+	SZ_MEM_REG,	/* struct vhost_user_mem_reg_single */
+};
+
+/* How many fds a request carries. */
+enum fd_rule {
+	FD_NONE,	/* none */
+	FD_ONE,		/* exactly one */
+	FD_VRING,	/* one, or none when the NOFD bit is set */
+	FD_REGIONS,	/* one per memory region */
+	FD_ANY_ONE,	/* none or one, to be closed (REM_MEM_REG, spec compatibility) */
+};
+
+typedef enum vhu_msg_result (*msg_handler_t)(struct vhu_vhost_dev *dev,
+					     struct vhost_user_msg *msg, int *fds, int nfds);
+
+struct msg_type {
+	const char *name;
+	msg_handler_t handler;	/* NULL: known but not implemented */
+	enum size_rule size;
+	enum fd_rule fds;
+	bool has_reply;		/* always replies (GET_* requests) */
+	bool vring_index;	/* payload starts with a ring index to check */
+	int protocol_feature;	/* needs this protocol feature negotiated, or -1 */
+};
+
+static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX];
+
+const char *
+vhu_msg_name(uint32_t request)
+{
+	if (request < VHOST_USER_REQUEST_MAX && msg_types[request].name != NULL)
+		return msg_types[request].name;
+	return "UNKNOWN";
+}
+
+bool
+vhu_msg_has_reply(uint32_t request)
+{
+	return request < VHOST_USER_REQUEST_MAX && msg_types[request].has_reply;
+}
+
+bool
+vhu_msg_implemented(uint32_t request)
+{
+	return request < VHOST_USER_REQUEST_MAX && msg_types[request].handler != NULL;
+}
+
+static uint32_t
+expected_size(enum size_rule rule)
+{
+	switch (rule) {
+	case SZ_NONE: return 0;
+	case SZ_U64: return sizeof(uint64_t);
+	case SZ_STATE: return sizeof(struct vhost_user_vring_state);
+	case SZ_ADDR: return sizeof(struct vhost_user_vring_addr);
+	case SZ_LOG: return sizeof(struct vhost_user_log);
+	case SZ_IOTLB: return sizeof(struct vhost_user_iotlb_msg);
+	case SZ_MEM_REG: return sizeof(struct vhost_user_mem_reg_single);
+	default: return UINT32_MAX;
+	}
+}
+
+static int
+check_size(const struct msg_type *t, const struct vhost_user_msg *msg, char *why, size_t len)
+{
+	uint32_t size = msg->hdr.size;
+	uint32_t want, n;
+
+	switch (t->size) {
+	case SZ_MEM:
+		if (size < 8) {
+			snprintf(why, len, "payload of %u bytes is shorter than a memory table", size);
+			return -EINVAL;
+		}
+		n = msg->payload.memory.nregions;
+		if (n == 0 || n > VHOST_USER_MEMORY_MAX_NREGIONS) {
+			snprintf(why, len, "%u memory regions (must be 1..%u)", n,
+				 VHOST_USER_MEMORY_MAX_NREGIONS);
+			return -EINVAL;
+		}
+		want = 8 + n * sizeof(struct vhost_user_mem_region);
+		if (size < want || size > sizeof(struct vhost_user_memory)) {
+			snprintf(why, len, "payload of %u bytes does not hold %u regions", size, n);
+			return -EINVAL;
+		}
+		return 0;
+	case SZ_CONFIG:
+		want = offsetof(struct vhost_user_config, payload);
+		if (size < want || msg->payload.config.size > VHOST_USER_MAX_CONFIG_SIZE ||
+		    size != want + msg->payload.config.size) {
+			snprintf(why, len, "config payload of %u bytes does not match its size field",
+				 size);
+			return -EINVAL;
+		}
+		if (msg->payload.config.offset > VHOST_USER_MAX_CONFIG_SIZE ||
+		    msg->payload.config.size > VHOST_USER_MAX_CONFIG_SIZE -
+						       msg->payload.config.offset) {
+			snprintf(why, len, "config range offset %u size %u is past the %u-byte space",
+				 msg->payload.config.offset, msg->payload.config.size,
+				 VHOST_USER_MAX_CONFIG_SIZE);
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		want = expected_size(t->size);
+		if (size != want) {
+			snprintf(why, len, "payload is %u bytes, expected %u", size, want);
+			return -EINVAL;
+		}
+		return 0;
+	}
+}
+
+static int
+check_fds(const struct msg_type *t, const struct vhost_user_msg *msg, int nfds, char *why,
+	  size_t len)
+{
+	int want;
+
+	switch (t->fds) {
+	case FD_NONE: want = 0; break;
+	case FD_ONE: want = 1; break;
+	case FD_VRING:
+		want = (msg->payload.u64 & VHOST_USER_VRING_NOFD_MASK) ? 0 : 1;
+		break;
+	case FD_REGIONS: want = (int)msg->payload.memory.nregions; break;
+	case FD_ANY_ONE:
+		if (nfds <= 1)
+			return 0;
+		want = 1;
+		break;
+	default: want = 0; break;
+	}
+	if (nfds != want) {
+		snprintf(why, len, "carries %d file descriptors, expected %d", nfds, want);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *msg, int nfds,
+		 char *why, size_t len)
+{
+	uint32_t req = msg->hdr.request;
+	const struct msg_type *t;
+	uint32_t index;
+
+	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    (msg->hdr.flags & ~VHOST_USER_KNOWN_FLAGS) != 0 ||
+	    (msg->hdr.flags & VHOST_USER_REPLY_MASK) != 0) {
+		snprintf(why, len, "bad header flags 0x%x (version must be 1, no reply bit)",
+			 msg->hdr.flags);
+		return -EINVAL;
+	}
+	if (msg->hdr.size > VHOST_USER_PAYLOAD_MAX) {
+		snprintf(why, len, "payload size %u exceeds the largest message (%zu)", msg->hdr.size,
+			 VHOST_USER_PAYLOAD_MAX);
+		return -EINVAL;
+	}
+	if (req == VHOST_USER_NONE || req >= VHOST_USER_REQUEST_MAX ||
+	    msg_types[req].handler == NULL)
+		return 0; /* refused later, with the connection kept */
+	t = &msg_types[req];
+	if (check_size(t, msg, why, len) != 0 || check_fds(t, msg, nfds, why, len) != 0)
+		return -EINVAL;
+	if (t->protocol_feature >= 0 && !dev_has_protocol_feature(dev, t->protocol_feature)) {
+		snprintf(why, len, "protocol feature %s was not negotiated",
+			 vhu_protocol_feature_name(t->protocol_feature));
+		return -EINVAL;
+	}
+	if (t->vring_index) {
+		index = msg->payload.state.index;
+		if (t->fds == FD_VRING)
+			index = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
+		if (index >= 2u * dev->queue_pairs) {
+			snprintf(why, len, "ring index %u out of range (device has %u rings)", index,
+				 2u * dev->queue_pairs);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- handlers ---- */
+
+static enum vhu_msg_result
+reply_u64(struct vhost_user_msg *msg, uint64_t v)
+{
+	msg->hdr.size = sizeof(uint64_t);
+	msg->payload.u64 = v;
+	return VHU_MSG_REPLY;
+}
+
+static enum vhu_msg_result
+handle_get_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	return reply_u64(msg, vhu_dev_offered_features(dev));
+}
+
+static enum vhu_msg_result
+handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint64_t f = msg->payload.u64, offered = vhu_dev_offered_features(dev);
+	uint16_t i;
+
+	if ((f & ~offered) != 0) {
+		VHU_LOG(ERR, "%s: front-end asked for features 0x%" PRIx64 " that were not offered",
+			dev->path, f & ~offered);
+		return VHU_MSG_FAIL;
+	}
+	if (dev->features_set && f != dev->features) {
+		for (i = 0; i < VHU_MAX_VQS; i++) {
+			if (dev->vq[i]->ready) {
+				VHU_LOG(ERR, "%s: features changed while ring %u runs; stop rings first",
+					dev->path, i);
+				return VHU_MSG_FAIL;
+			}
+		}
+	}
+	dev->features = f;
+	dev->features_set = true;
+	if (dev->type->features_set != NULL)
+		dev->type->features_set(dev);
+	VHU_LOG(INFO, "%s: negotiated features 0x%" PRIx64, dev->path, f);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_owner(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	dev->owner = true;
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_reset(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint64_t pf = dev->protocol_features;
+
+	vhu_dev_reset(dev);
+	/* The connection's protocol features survive a device reset (REPLY_ACK
+	 * still applies to this very message). */
+	dev->protocol_features = pf;
+	VHU_LOG(INFO, "%s: device reset by the front-end", dev->path);
+	return VHU_MSG_OK;
+}
+
+static void
+close_fds(int *fds, int nfds)
+{
+	int i;
+
+	for (i = 0; i < nfds; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+static enum vhu_msg_result
+handle_set_mem_table(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	const struct vhost_user_memory *m = &msg->payload.memory;
+	struct vhu_mem *mem;
+	char why[160];
+	uint32_t i, j;
+
+	mem = vhu_mem_alloc(m->nregions);
+	if (mem == NULL) {
+		close_fds(fds, nfds);
+		return VHU_MSG_FAIL;
+	}
+	for (i = 0; i < m->nregions; i++) {
+		if (vhu_mem_region_map(&mem->regions[i], &m->regions[i], fds[i], why,
+				       sizeof(why)) != 0)
+			goto bad;
+		mem->nregions = i + 1;
+		for (j = 0; j < i; j++) {
+			if (vhu_mem_region_overlap(&mem->regions[i], &mem->regions[j])) {
+				snprintf(why, sizeof(why), "regions %u and %u overlap", j, i);
+				goto bad;
+			}
+		}
+	}
+	close_fds(fds, nfds);
+	vhu_mem_sort(mem);
+	vhu_dev_replace_mem(dev, mem);
+	VHU_LOG(INFO, "%s: memory table with %u regions mapped", dev->path, mem->nregions);
+	return VHU_MSG_OK;
+bad:
+	VHU_LOG(ERR, "%s: SET_MEM_TABLE refused: %s; check the front-end's memory backend",
+		dev->path, why);
+	close_fds(fds, nfds);
+	vhu_mem_free(mem, NULL);
+	return VHU_MSG_CLOSE;
+}
+
+static enum vhu_msg_result
+handle_get_max_mem_slots(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+			 int nfds)
+{
+	return reply_u64(msg, VHOST_USER_MAX_MEM_SLOTS);
+}
+
+static enum vhu_msg_result
+handle_add_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint32_t n = dev->mem != NULL ? dev->mem->nregions : 0, i;
+	struct vhu_mem_region reg;
+	struct vhu_mem *mem;
+	char why[160];
+
+	if (n >= VHOST_USER_MAX_MEM_SLOTS) {
+		VHU_LOG(ERR, "%s: ADD_MEM_REG refused: all %u slots are in use", dev->path, n);
+		close_fds(fds, nfds);
+		return VHU_MSG_FAIL;
+	}
+	if (vhu_mem_region_map(&reg, &msg->payload.mem_reg.region, fds[0], why, sizeof(why)) != 0)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (vhu_mem_region_overlap(&reg, &dev->mem->regions[i])) {
+			snprintf(why, sizeof(why), "region at gpa 0x%" PRIx64 " overlaps region %u",
+				 reg.gpa, i);
+			munmap(reg.mmap_addr, reg.mmap_size);
+			goto bad;
+		}
+	}
+	mem = vhu_mem_alloc(n + 1);
+	if (mem == NULL) {
+		munmap(reg.mmap_addr, reg.mmap_size);
+		close_fds(fds, nfds);
+		return VHU_MSG_FAIL;
+	}
+	if (n > 0)
+		memcpy(mem->regions, dev->mem->regions, n * sizeof(reg));
+	mem->regions[n] = reg;
+	mem->nregions = n + 1;
+	vhu_mem_sort(mem);
+	close_fds(fds, nfds);
+	vhu_dev_replace_mem(dev, mem);
+	return VHU_MSG_OK;
+bad:
+	VHU_LOG(ERR, "%s: ADD_MEM_REG refused: %s", dev->path, why);
+	close_fds(fds, nfds);
+	return VHU_MSG_CLOSE;
+}
+
+static enum vhu_msg_result
+handle_rem_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	const struct vhost_user_mem_region *d = &msg->payload.mem_reg.region;
+	uint32_t n = dev->mem != NULL ? dev->mem->nregions : 0, i, k = 0;
+	struct vhu_mem *mem;
+	bool found = false;
+
+	close_fds(fds, nfds); /* the spec says to close any fd sent with it */
+	mem = vhu_mem_alloc(n);
+	if (mem == NULL)
+		return VHU_MSG_FAIL;
+	for (i = 0; i < n; i++) {
+		const struct vhu_mem_region *r = &dev->mem->regions[i];
+
+		if (!found && r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
+		    r->uva == d->userspace_addr) {
+			found = true;
+			continue;
+		}
+		mem->regions[k++] = *r;
+	}
+	if (!found) {
+		VHU_LOG(ERR, "%s: REM_MEM_REG refused: no region at gpa 0x%" PRIx64 " size 0x%" PRIx64,
+			dev->path, d->guest_phys_addr, d->memory_size);
+		free(mem);
+		return VHU_MSG_FAIL;
+	}
+	mem->nregions = k;
+	vhu_dev_replace_mem(dev, mem);
+	return VHU_MSG_OK;
+}
+
+static struct vhu_vq *
+msg_vq(struct vhu_vhost_dev *dev, uint32_t index)
+{
+	/* The index was range-checked in vhu_msg_validate(). */
+	if (index + 1u > dev->nr_vqs)
+		dev->nr_vqs = index + 1;
+	return dev->vq[index];
+}
+
+static enum vhu_msg_result
+handle_set_vring_num(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
+	uint32_t num = msg->payload.state.num;
+
+	if (num == 0 || num > VIRTQ_MAX_SIZE || (num & (num - 1)) != 0) {
+		VHU_LOG(ERR, "%s: ring %u: size %u refused (must be a power of two, 1..%u)",
+			dev->path, vq->index, num, VIRTQ_MAX_SIZE);
+		return VHU_MSG_CLOSE;
+	}
+	if (vq->ready) {
+		VHU_LOG(ERR, "%s: ring %u: SET_VRING_NUM while the ring runs; stop it first",
+			dev->path, vq->index);
+		return VHU_MSG_FAIL;
+	}
+	vq->size = num;
+	vq->num_set = true;
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_vring_addr(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	const struct vhost_user_vring_addr *a = &msg->payload.addr;
+	struct vhu_vq *vq = msg_vq(dev, a->index);
+	bool was_ready = vq->ready;
+
+	if ((a->desc_user_addr & 15) != 0 || (a->avail_user_addr & 1) != 0 ||
+	    (a->used_user_addr & 3) != 0) {
+		VHU_LOG(ERR, "%s: ring %u: misaligned areas desc 0x%" PRIx64 " avail 0x%" PRIx64
+			" used 0x%" PRIx64 " (need 16, 2 and 4-byte alignment)", dev->path,
+			vq->index, a->desc_user_addr, a->avail_user_addr, a->used_user_addr);
+		return VHU_MSG_CLOSE;
+	}
+	if ((a->flags & ~VHU_BIT(VHOST_VRING_F_LOG)) != 0) {
+		VHU_LOG(ERR, "%s: ring %u: unknown address flags 0x%x", dev->path, vq->index,
+			a->flags);
+		return VHU_MSG_CLOSE;
+	}
+	/* A running ring may be re-addressed (QEMU does so to toggle logging):
+	 * stop it, change, restart. */
+	vhu_vq_stop(dev, vq);
+	vq->desc_uaddr = a->desc_user_addr;
+	vq->avail_uaddr = a->avail_user_addr;
+	vq->used_uaddr = a->used_user_addr;
+	vq->log_gaddr = a->log_guest_addr;
+	vq->addr_flags = a->flags;
+	vq->addr_set = true;
+	if (was_ready)
+		vhu_vq_try_start(dev, vq);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
+	uint32_t base = msg->payload.state.num;
+
+	if (base > UINT16_MAX) {
+		VHU_LOG(ERR, "%s: ring %u: base %u is not a 16-bit index", dev->path, vq->index,
+			base);
+		return VHU_MSG_CLOSE;
+	}
+	if (vq->ready) {
+		VHU_LOG(ERR, "%s: ring %u: SET_VRING_BASE while the ring runs; stop it first",
+			dev->path, vq->index);
+		return VHU_MSG_FAIL;
+	}
+	vq->last_avail_idx = (uint16_t)base;
+	vq->last_used_idx = (uint16_t)base;
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_get_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
+
+	vhu_vq_stop(dev, vq);
+	vq->started = false;
+	vhu_fd_replace(&vq->kickfd, -1);
+	msg->hdr.size = sizeof(struct vhost_user_vring_state);
+	msg->payload.state.num = vq->last_avail_idx;
+	VHU_LOG(INFO, "%s: ring %u stopped at %u", dev->path, vq->index, vq->last_avail_idx);
+	return VHU_MSG_REPLY;
+}
+
+static enum vhu_msg_result
+handle_set_vring_kick(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.u64 & VHOST_USER_VRING_IDX_MASK);
+
+	/* A new kick restarts the ring: stop what runs, clear a broken latch. */
+	vhu_vq_stop(dev, vq);
+	vhu_fd_replace(&vq->kickfd, nfds > 0 ? fds[0] : -1);
+	vq->started = true;
+	if (!dev_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES))
+		vq->enabled = true;
+	vhu_vq_try_start(dev, vq);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_vring_call(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.u64 & VHOST_USER_VRING_IDX_MASK);
+	int old = vq->callfd;
+
+	/* The data path may be writing the old fd: swap, wait, then close. */
+	__atomic_store_n(&vq->callfd, nfds > 0 ? fds[0] : -1, __ATOMIC_RELAXED);
+	if (old >= 0) {
+		if (vq->ready)
+			vhu_rcu_synchronize();
+		close(old);
+	}
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_vring_err(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.u64 & VHOST_USER_VRING_IDX_MASK);
+
+	vhu_fd_replace(&vq->errfd, nfds > 0 ? fds[0] : -1);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_get_protocol_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+			     int nfds)
+{
+	uint64_t pf = VHU_PROTOCOL_FEATURES;
+
+	if (dev->mtu == 0)
+		pf &= ~VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
+	return reply_u64(msg, pf);
+}
+
+static enum vhu_msg_result
+handle_set_protocol_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+			     int nfds)
+{
+	uint64_t pf = msg->payload.u64;
+
+	if ((pf & ~VHU_PROTOCOL_FEATURES) != 0) {
+		VHU_LOG(ERR, "%s: front-end asked for protocol features 0x%" PRIx64
+			" that were not offered", dev->path,
+			pf & ~(uint64_t)VHU_PROTOCOL_FEATURES);
+		return VHU_MSG_FAIL;
+	}
+	dev->protocol_features = pf;
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_get_queue_num(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	return reply_u64(msg, dev->queue_pairs);
+}
+
+static enum vhu_msg_result
+handle_set_vring_enable(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+			int nfds)
+{
+	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
+	uint32_t enable = msg->payload.state.num;
+
+	if (enable > 1) {
+		VHU_LOG(ERR, "%s: ring %u: enable value %u (must be 0 or 1)", dev->path, vq->index,
+			enable);
+		return VHU_MSG_CLOSE;
+	}
+	if (!dev_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES)) {
+		VHU_LOG(ERR, "%s: SET_VRING_ENABLE without PROTOCOL_FEATURES negotiated", dev->path);
+		return VHU_MSG_FAIL;
+	}
+	vq->enabled = enable == 1;
+	if (vq->enabled)
+		vhu_vq_try_start(dev, vq);
+	else
+		vhu_vq_stop(dev, vq);
+	VHU_LOG(INFO, "%s: ring %u %s", dev->path, vq->index, enable ? "enabled" : "disabled");
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_net_set_mtu(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint64_t mtu = msg->payload.u64;
+
+	if (mtu < 68 || mtu > 65535) {
+		VHU_LOG(ERR, "%s: MTU %" PRIu64 " refused (must be 68..65535)", dev->path, mtu);
+		return VHU_MSG_FAIL;
+	}
+	dev->req_mtu = (uint16_t)mtu;
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_backend_req_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+			  int nfds)
+{
+	vhu_fd_replace(&dev->backend_req_fd, fds[0]);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_get_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhost_user_config *c = &msg->payload.config;
+
+	memset(c->payload, 0, sizeof(c->payload));
+	if (dev->type->get_config(dev, c->offset, c->payload, c->size) != 0) {
+		/* The spec asks for a reply with size 0 on failure. */
+		c->size = 0;
+	}
+	msg->hdr.size = offsetof(struct vhost_user_config, payload) + c->size;
+	return VHU_MSG_REPLY;
+}
+
+static enum vhu_msg_result
+handle_set_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	struct vhost_user_config *c = &msg->payload.config;
+
+	if (dev->type->set_config == NULL ||
+	    dev->type->set_config(dev, c->offset, c->payload, c->size) != 0) {
+		VHU_LOG(ERR, "%s: SET_CONFIG offset %u size %u refused: that part of the config "
+			"space is read-only", dev->path, c->offset, c->size);
+		return VHU_MSG_FAIL;
+	}
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_set_status(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint64_t status = msg->payload.u64;
+
+	if (status > UINT8_MAX) {
+		VHU_LOG(ERR, "%s: status 0x%" PRIx64 " is not an 8-bit value", dev->path, status);
+		return VHU_MSG_FAIL;
+	}
+	dev->status = (uint8_t)status;
+	if (status & VIRTIO_CONFIG_S_FAILED)
+		VHU_LOG(WARNING, "%s: the driver reports FAILED status", dev->path);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
+handle_get_status(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	return reply_u64(msg, dev->status);
+}
+
+#define PF(x) VHOST_USER_PROTOCOL_F_##x
+static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", handle_get_features, SZ_NONE, FD_NONE,
+				      true, false, -1 },
+	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", handle_set_features, SZ_U64, FD_NONE,
+				      false, false, -1 },
+	[VHOST_USER_SET_OWNER] = { "SET_OWNER", handle_set_owner, SZ_NONE, FD_NONE, false, false,
+				   -1 },
+	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", handle_reset, SZ_NONE, FD_NONE, false, false,
+				     -1 },
+	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", handle_set_mem_table, SZ_MEM, FD_REGIONS,
+				       false, false, -1 },
+	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", NULL, SZ_LOG, FD_ONE, true, false,
+				      PF(LOG_SHMFD) },
+	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", NULL, SZ_NONE, FD_ONE, false, false, -1 },
+	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", handle_set_vring_num, SZ_STATE, FD_NONE,
+				       false, true, -1 },
+	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", handle_set_vring_addr, SZ_ADDR, FD_NONE,
+					false, true, -1 },
+	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", handle_set_vring_base, SZ_STATE,
+					FD_NONE, false, true, -1 },
+	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", handle_get_vring_base, SZ_STATE,
+					FD_NONE, true, true, -1 },
+	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", handle_set_vring_kick, SZ_U64,
+					FD_VRING, false, true, -1 },
+	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", handle_set_vring_call, SZ_U64,
+					FD_VRING, false, true, -1 },
+	[VHOST_USER_SET_VRING_ERR] = { "SET_VRING_ERR", handle_set_vring_err, SZ_U64, FD_VRING,
+				       false, true, -1 },
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
+					       handle_get_protocol_features, SZ_NONE, FD_NONE,
+					       true, false, -1 },
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
+					       handle_set_protocol_features, SZ_U64, FD_NONE,
+					       false, false, -1 },
+	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", handle_get_queue_num, SZ_NONE, FD_NONE,
+				       true, false, PF(MQ) },
+	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", handle_set_vring_enable, SZ_STATE,
+					  FD_NONE, false, true, -1 },
+	[VHOST_USER_SEND_RARP] = { "SEND_RARP", NULL, SZ_U64, FD_NONE, false, false, PF(RARP) },
+	[VHOST_USER_NET_SET_MTU] = { "NET_SET_MTU", handle_net_set_mtu, SZ_U64, FD_NONE, false,
+				     false, PF(MTU) },
+	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", handle_set_backend_req_fd,
+					    SZ_NONE, FD_ONE, false, false, PF(BACKEND_REQ) },
+	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", NULL, SZ_IOTLB, FD_NONE, false, false, -1 },
+	[VHOST_USER_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", NULL, SZ_STATE, FD_NONE, false,
+					  true, PF(CROSS_ENDIAN) },
+	[VHOST_USER_GET_CONFIG] = { "GET_CONFIG", handle_get_config, SZ_CONFIG, FD_NONE, true,
+				    false, PF(CONFIG) },
+	[VHOST_USER_SET_CONFIG] = { "SET_CONFIG", handle_set_config, SZ_CONFIG, FD_NONE, false,
+				    false, PF(CONFIG) },
+	[VHOST_USER_CREATE_CRYPTO_SESSION] = { "CREATE_CRYPTO_SESSION", NULL, SZ_NONE, FD_NONE,
+					       true, false, -1 },
+	[VHOST_USER_CLOSE_CRYPTO_SESSION] = { "CLOSE_CRYPTO_SESSION", NULL, SZ_NONE, FD_NONE,
+					      false, false, -1 },
+	[VHOST_USER_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE", NULL, SZ_NONE, FD_NONE, true, false,
+					 -1 },
+	[VHOST_USER_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", NULL, SZ_NONE, FD_NONE, false, false,
+					 -1 },
+	[VHOST_USER_POSTCOPY_END] = { "POSTCOPY_END", NULL, SZ_NONE, FD_NONE, true, false, -1 },
+	[VHOST_USER_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", NULL, SZ_NONE, FD_NONE, true, false,
+					 -1 },
+	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", NULL, SZ_NONE, FD_NONE, false, false,
+					 -1 },
+	[VHOST_USER_GPU_SET_SOCKET] = { "GPU_SET_SOCKET", NULL, SZ_NONE, FD_NONE, false, false,
+					-1 },
+	[VHOST_USER_RESET_DEVICE] = { "RESET_DEVICE", handle_reset, SZ_NONE, FD_NONE, false,
+				      false, PF(RESET_DEVICE) },
+	[VHOST_USER_VRING_KICK] = { "VRING_KICK", NULL, SZ_STATE, FD_NONE, false, true, -1 },
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", handle_get_max_mem_slots, SZ_NONE,
+					   FD_NONE, true, false, PF(CONFIGURE_MEM_SLOTS) },
+	[VHOST_USER_ADD_MEM_REG] = { "ADD_MEM_REG", handle_add_mem_reg, SZ_MEM_REG, FD_ONE, false,
+				     false, PF(CONFIGURE_MEM_SLOTS) },
+	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", handle_rem_mem_reg, SZ_MEM_REG, FD_ANY_ONE,
+				     false, false, PF(CONFIGURE_MEM_SLOTS) },
+	[VHOST_USER_SET_STATUS] = { "SET_STATUS", handle_set_status, SZ_U64, FD_NONE, false,
+				    false, PF(STATUS) },
+	[VHOST_USER_GET_STATUS] = { "GET_STATUS", handle_get_status, SZ_NONE, FD_NONE, true,
+				    false, PF(STATUS) },
+};
+#undef PF
+
+enum vhu_msg_result
+vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	uint32_t req = msg->hdr.request;
+
+	if (req == VHOST_USER_NONE || req >= VHOST_USER_REQUEST_MAX ||
+	    msg_types[req].handler == NULL) {
+		VHU_LOG(ERR, "%s: request %u (%s) is not supported by vhu; refused", dev->path, req,
+			vhu_msg_name(req));
+		close_fds(fds, nfds);
+		return VHU_MSG_FAIL;
+	}
+	return msg_types[req].handler(dev, msg, fds, nfds);
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Backend internals shared by the files of lib/vhost. Never installed.
+ *
+ * Ownership: every field of struct vhu_vhost_dev and the control fields of
+ * struct vhu_vq belong to the control thread (or to an API call holding
+ * vhu_ctrl_lock). The data-path fields of a vq belong to the lcore polling
+ * it while vq->ready is true; the control thread touches them only after it
+ * cleared vq->ready and waited for a grace period (vq_stop()).
+ */
+#ifndef VHU_VHOST_PRIVATE_H
+#define VHU_VHOST_PRIVATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <inttypes.h>
+#include <pthread.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "vhu_vhost.h"
+#include "virtio_net.h"
+#include "virtio_ring.h"
+#include "vhost_user_proto.h"
+
+extern int vhu_vhost_logtype;
+#define VHU_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, vhu_vhost_logtype, "vhost: " fmt "\n", ##__VA_ARGS__)
+
+#define VHU_MAX_VQS (2 * VHU_VHOST_MAX_QUEUE_PAIRS)
+/* Largest burst a caller may ask for; larger requests are clamped. */
+#define VHU_MAX_BURST 256
+/* Largest packet the backend assembles from a guest TX chain. */
+#define VHU_MAX_PKT_LEN (64 * 1024 + 128)
+
+/* ---- guest memory (vhost_mem.c) ---- */
+
+struct vhu_mem_region {
+	uint64_t gpa;		/* guest-physical start */
+	uint64_t size;		/* bytes */
+	uint64_t uva;		/* front-end virtual start */
+	uint64_t hva;		/* our virtual address of gpa */
+	void *mmap_addr;	/* start of our mapping, for munmap; NULL if not ours */
+	uint64_t mmap_size;	/* length of our mapping */
+};
+
+/* An immutable memory table; replaced whole and published by pointer. */
+struct vhu_mem {
+	uint32_t nregions;	/* regions in use */
+	struct vhu_mem_region regions[]; /* sorted by gpa, non-overlapping */
+};
+
+struct vhu_mem *vhu_mem_alloc(uint32_t nregions);
+/* Unmap the regions of 'mem' that 'keep' does not also hold, then free 'mem'. */
+void vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep);
+/*
+ * Validate a front-end region description against the fd that backs it and
+ * map it. Returns 0 or -errno; 'why' gets a short reason on failure.
+ */
+int vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_region *desc,
+		       int fd, char *why, size_t why_len);
+/* Check a region description for overflow and emptiness (no fd needed). */
+int vhu_mem_region_check(const struct vhost_user_mem_region *desc, char *why, size_t why_len);
+/* True if 'a' and 'b' overlap in guest-physical or front-end virtual space. */
+bool vhu_mem_region_overlap(const struct vhu_mem_region *a, const struct vhu_mem_region *b);
+/* Sort regions by gpa (control path). */
+void vhu_mem_sort(struct vhu_mem *mem);
+/*
+ * Front-end virtual range -> our virtual address; the whole of
+ * [uva, uva + len) must lie in one region. NULL if it does not.
+ */
+void *vhu_mem_uva_to_hva(const struct vhu_mem *mem, uint64_t uva, uint64_t len);
+
+/*
+ * Guest-physical -> our virtual address for the data path. On success the
+ * return is the address of 'gpa' and *len is cut to what is contiguous in
+ * that region (at least 1 byte). NULL if 'gpa' is not in guest memory.
+ * 'cache' is a per-queue hint of the last region hit.
+ */
+static inline void *
+vhu_gpa_to_hva(const struct vhu_mem *mem, uint64_t gpa, uint64_t *len, uint32_t *cache)
+{
+	const struct vhu_mem_region *r;
+	uint32_t i = *cache;
+	uint64_t off, room;
+
+	if (likely(i < mem->nregions)) {
+		r = &mem->regions[i];
+		if (likely(gpa - r->gpa < r->size))
+			goto hit;
+	}
+	for (i = 0; i < mem->nregions; i++) {
+		r = &mem->regions[i];
+		if (gpa - r->gpa < r->size) {
+			*cache = i;
+			goto hit;
+		}
+	}
+	return NULL;
+hit:
+	off = gpa - r->gpa;
+	room = r->size - off;
+	if (*len > room)
+		*len = room;
+	return (void *)(uintptr_t)(r->hva + off);
+}
+
+/* As above, but the whole [gpa, gpa + len) must be contiguous; NULL if not. */
+static inline void *
+vhu_gpa_to_hva_whole(const struct vhu_mem *mem, uint64_t gpa, uint64_t len, uint32_t *cache)
+{
+	uint64_t got = len;
+	void *p;
+
+	if (unlikely(len == 0 || gpa + len < gpa))
+		return NULL;
+	p = vhu_gpa_to_hva(mem, gpa, &got, cache);
+	return (p != NULL && got == len) ? p : NULL;
+}
+
+/* ---- virtqueues ---- */
+
+struct vhu_vq_stats {
+	uint64_t errors;	/* guest violations and dropped chains */
+	uint64_t nombuf;	/* dequeue bursts cut short by an empty mempool */
+	uint64_t notify;	/* interrupts sent to the guest */
+};
+
+struct vhu_vq {
+	/* Data path: read on every burst. Valid while 'ready' is true. */
+	struct vring_desc *desc;	/* descriptor table, in our address space */
+	struct vring_avail *avail;	/* avail ring */
+	struct vring_used *used;	/* used ring */
+	const struct vhu_mem *mem;	/* memory table the ring pointers came from */
+	uint16_t size;			/* entries, a power of two */
+	uint16_t last_avail_idx;	/* next avail entry to read (data path owns) */
+	uint16_t last_used_idx;		/* used->idx as we last published it */
+	uint16_t vhdr_len;		/* virtio-net header bytes: 10 or 12 */
+	bool ready;			/* data path may run: acquire/release, see vq_start() */
+	bool broken;			/* latched on a guest violation, until the ring restarts */
+	bool event_idx;			/* EVENT_IDX negotiated */
+	bool indirect;			/* INDIRECT_DESC negotiated */
+	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
+	uint32_t mem_cache;		/* last region hit, for translation */
+	int callfd;			/* eventfd to interrupt the guest, or -1 */
+	struct vhu_vq_stats stats;	/* written by the polling lcore only */
+	char broken_reason[64];		/* first violation, written once when latching */
+
+	/* Control: owned by the control thread. */
+	uint16_t index;			/* virtqueue index in the device */
+	bool enabled;			/* SET_VRING_ENABLE, or implied without PROTOCOL_FEATURES */
+	bool started;			/* kick fd received and not stopped since */
+	bool num_set;			/* SET_VRING_NUM received */
+	bool addr_set;			/* SET_VRING_ADDR received */
+	int kickfd;			/* front-end's kick eventfd, or -1 */
+	int errfd;			/* error eventfd, or -1 */
+	uint32_t addr_flags;		/* SET_VRING_ADDR flags */
+	uint64_t desc_uaddr;		/* front-end virtual addresses of the areas */
+	uint64_t avail_uaddr;
+	uint64_t used_uaddr;
+	uint64_t log_gaddr;		/* guest-physical address of the used ring */
+} __rte_cache_aligned;
+
+/* Latch a ring broken; first reason wins. Data path (the owning lcore). */
+void vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3))) __rte_cold;
+
+/* ---- devices ---- */
+
+/* What a device type plugs into the core (DESIGN.md "Device types"). */
+struct vhu_device_type {
+	const char *name;
+	/* Virtio features the device offers, before the user's mask. */
+	uint64_t (*features)(const struct vhu_vhost_dev *dev);
+	/* Copy config space [offset, offset + len) into 'buf'; 0 or -errno. */
+	int (*get_config)(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf,
+			  uint32_t len);
+	/* Front-end writes config space; 0 or -errno. */
+	int (*set_config)(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf,
+			  uint32_t len);
+	/* Features are now negotiated: derive per-queue settings. */
+	void (*features_set)(struct vhu_vhost_dev *dev);
+};
+
+extern const struct vhu_device_type vhu_net_device_type;
+
+struct vhu_conn;
+
+struct vhu_vhost_dev {
+	char path[108];			/* socket path (sun_path size) */
+	uint32_t flags;			/* VHU_VHOST_* */
+	uint16_t queue_pairs;		/* offered */
+	uint64_t disable_features;	/* user mask */
+	uint16_t mtu;			/* offered MTU, 0 for none */
+	uint8_t mac[6];			/* config-space MAC */
+	const struct vhu_device_type *type;
+
+	enum vhu_vhost_conn_state conn_state;
+	int listen_fd;			/* server mode, or -1 */
+	uint64_t listen_handle;		/* control-thread watch of listen_fd */
+	struct vhu_conn *conn;		/* the attached front-end, or NULL */
+	uint64_t connections;		/* front-ends attached since creation */
+	bool destroying;		/* destroy in progress: do not reconnect */
+
+	/* Negotiated state; reset when the front-end goes away. */
+	uint64_t features;		/* SET_FEATURES */
+	bool features_set;		/* SET_FEATURES received */
+	uint64_t protocol_features;	/* SET_PROTOCOL_FEATURES */
+	bool owner;			/* SET_OWNER received */
+	uint8_t status;			/* SET_STATUS */
+	uint16_t req_mtu;		/* NET_SET_MTU */
+	int backend_req_fd;		/* SET_BACKEND_REQ_FD, or -1 */
+	struct vhu_mem *mem;		/* current memory table, or NULL */
+	uint16_t nr_vqs;		/* highest ring index touched + 1 */
+	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
+
+	struct vhu_vhost_dev *next;	/* in the control thread's device list */
+};
+
+static inline bool
+dev_has_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
+{
+	return (dev->features & VHU_BIT(bit)) != 0;
+}
+
+static inline bool
+dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
+{
+	return (dev->protocol_features & VHU_BIT(bit)) != 0;
+}
+
+/* Protocol features vhu offers. */
+#define VHU_PROTOCOL_FEATURES ( \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_MTU) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+
+/* vhost_dev.c: ring state transitions (control thread). */
+uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
+void vhu_vq_reset(struct vhu_vq *vq);
+void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
+void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
+void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
+void vhu_dev_reset(struct vhu_vhost_dev *dev);
+void vhu_fd_replace(int *slot, int fd);
+
+/* vhost_msg.c: validation and dispatch. */
+
+/* Outcome of handling one message. */
+enum vhu_msg_result {
+	VHU_MSG_OK,		/* done; ack 0 if asked */
+	VHU_MSG_REPLY,		/* done; 'msg' now holds the reply to send */
+	VHU_MSG_FAIL,		/* refused; ack non-zero if asked, else close */
+	VHU_MSG_CLOSE,		/* malformed: close the connection */
+};
+
+/*
+ * Check a complete message (header + 'len' payload bytes already read, 'nfds'
+ * fds attached) against the request's rules, before any state is touched.
+ * Returns 0 or -EINVAL with 'why' filled.
+ */
+int vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *msg,
+		     int nfds, char *why, size_t why_len);
+/*
+ * Handle one validated message. Takes ownership of 'fds' (closes what it
+ * does not keep). On VHU_MSG_REPLY, 'msg' holds the reply header and payload.
+ */
+enum vhu_msg_result vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
+				   int *fds, int nfds);
+const char *vhu_msg_name(uint32_t request);
+/* True if the request, by itself, always produces a reply (GET_*). */
+bool vhu_msg_has_reply(uint32_t request);
+/* True if vhu has a handler for the request (false: refused as unsupported). */
+bool vhu_msg_implemented(uint32_t request);
+
+/* vhost_ctrl.c: the control thread. */
+extern pthread_mutex_t vhu_ctrl_lock;
+int vhu_ctrl_start(void);
+int vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64_t *handle);
+void vhu_ctrl_unwatch(uint64_t handle);
+void vhu_ctrl_add_dev(struct vhu_vhost_dev *dev);
+void vhu_ctrl_remove_dev(struct vhu_vhost_dev *dev);
+
+/* vhost_socket.c: sockets and connections. */
+int vhu_socket_open(struct vhu_vhost_dev *dev);
+void vhu_socket_close(struct vhu_vhost_dev *dev);
+void vhu_socket_retry_connect(struct vhu_vhost_dev *dev);
+void vhu_conn_close(struct vhu_vhost_dev *dev, const char *why);
+
+#endif /* VHU_VHOST_PRIVATE_H */

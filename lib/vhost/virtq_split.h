@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue walking for the data path: the verbs are pop (read a head
+ * from the avail ring and gather its chain), push (write a used entry),
+ * flush (publish the used index once per burst) and notify (interrupt the
+ * guest if it asked to be).
+ *
+ * The guest owns the ring memory and may change it at any time, so every
+ * descriptor is copied once to a local before it is checked and used, and
+ * every index, length and address is checked. A violation latches the ring
+ * broken (vhu_vq_set_broken()) and the burst ends; nothing outside guest
+ * memory is ever read or written.
+ */
+#ifndef VHU_VIRTQ_SPLIT_H
+#define VHU_VIRTQ_SPLIT_H
+
+#include <sys/eventfd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_prefetch.h>
+
+#include "vhost_private.h"
+
+/* A contiguous piece of a guest buffer, in our address space. */
+struct vhu_buf_vec {
+	uint8_t *addr;
+	uint32_t len;
+};
+
+/* Pieces one packet may span; a longer chain is dropped (counted), not broken. */
+#define VHU_VEC_MAX 128
+
+/* Result of gathering a chain. */
+enum vhu_chain_rc {
+	VHU_CHAIN_OK = 0,
+	VHU_CHAIN_DROP = 1,	/* legal but unusable here: drop it, the ring is fine */
+	VHU_CHAIN_BROKEN = -1,	/* the guest violated the spec: ring latched broken */
+};
+
+/*
+ * Gather the chain starting at 'head' into 'vec' (starting at *nvec, which is
+ * advanced) and add its byte count to *total. 'writable' says whether the
+ * device must write (RX) or read (TX) the buffers.
+ */
+static inline enum vhu_chain_rc
+vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf_vec *vec,
+		 uint32_t *nvec, uint64_t *total)
+{
+	const struct vring_desc *table = vq->desc;
+	const struct vhu_mem *mem = vq->mem;
+	uint32_t table_size = vq->size, idx = head, visited = 0, n = *nvec;
+	bool drop = false;
+	uint64_t sum = 0;
+
+	if (unlikely(head >= vq->size)) {
+		vhu_vq_set_broken(vq, "head %u out of range (ring has %u)", head, vq->size);
+		return VHU_CHAIN_BROKEN;
+	}
+	for (;;) {
+		struct vring_desc d = table[idx];	/* one read: the guest may change it */
+		uint64_t addr, left;
+
+		if (unlikely(++visited > table_size)) {
+			vhu_vq_set_broken(vq, "chain at head %u loops or exceeds %u descriptors",
+					  head, table_size);
+			return VHU_CHAIN_BROKEN;
+		}
+		if (unlikely(d.flags & VRING_DESC_F_INDIRECT)) {
+			if (unlikely(!vq->indirect || table != vq->desc ||
+				     (d.flags & VRING_DESC_F_NEXT))) {
+				vhu_vq_set_broken(vq, "head %u: %s", head,
+						  !vq->indirect ? "indirect descriptor not negotiated" :
+						  table != vq->desc ? "nested indirect table" :
+								      "indirect descriptor with NEXT");
+				return VHU_CHAIN_BROKEN;
+			}
+			if (unlikely(d.len == 0 || (d.len % sizeof(struct vring_desc)) != 0 ||
+				     d.len / sizeof(struct vring_desc) > vq->size)) {
+				vhu_vq_set_broken(vq, "head %u: indirect table of %u bytes", head,
+						  d.len);
+				return VHU_CHAIN_BROKEN;
+			}
+			table = vhu_gpa_to_hva_whole(mem, d.addr, d.len, &vq->mem_cache);
+			if (unlikely(table == NULL)) {
+				vhu_vq_set_broken(vq, "head %u: indirect table 0x%" PRIx64
+						  " is not in guest memory", head, d.addr);
+				return VHU_CHAIN_BROKEN;
+			}
+			table_size = d.len / sizeof(struct vring_desc);
+			idx = 0;
+			visited = 0;
+			continue;
+		}
+		if (unlikely(((d.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
+			vhu_vq_set_broken(vq, "head %u: %s descriptor in a %s chain", head,
+					  writable ? "read-only" : "write-only",
+					  writable ? "receive" : "transmit");
+			return VHU_CHAIN_BROKEN;
+		}
+		addr = d.addr;
+		left = d.len;
+		while (left > 0) {
+			uint64_t chunk = left;
+			uint8_t *p = vhu_gpa_to_hva(mem, addr, &chunk, &vq->mem_cache);
+
+			if (unlikely(p == NULL)) {
+				vhu_vq_set_broken(vq, "head %u: buffer 0x%" PRIx64 "+%u is not in "
+						  "guest memory", head, d.addr, d.len);
+				return VHU_CHAIN_BROKEN;
+			}
+			if (likely(n < VHU_VEC_MAX)) {
+				vec[n].addr = p;
+				vec[n].len = (uint32_t)chunk;
+				n++;
+			} else {
+				drop = true;
+			}
+			addr += chunk;
+			left -= chunk;
+		}
+		sum += d.len;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			break;
+		idx = d.next;
+		if (unlikely(idx >= table_size)) {
+			vhu_vq_set_broken(vq, "head %u: next index %u out of range (%u)", head, idx,
+					  table_size);
+			return VHU_CHAIN_BROKEN;
+		}
+	}
+	*nvec = n;
+	*total += sum;
+	return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
+}
+
+/* Entries the guest made available since we last looked; UINT32_MAX if bogus. */
+static inline uint32_t
+vhu_split_avail_count(struct vhu_vq *vq)
+{
+	/* Acquire: pairs with the driver's release (write barrier) between
+	 * filling avail->ring[] and bumping avail->idx, so the heads we read
+	 * afterwards are the ones it published. */
+	uint16_t avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t n = (uint16_t)(avail_idx - vq->last_avail_idx);
+
+	if (unlikely(n > vq->size)) {
+		vhu_vq_set_broken(vq, "avail index jumped from %u to %u (more than %u entries)",
+				  vq->last_avail_idx, avail_idx, vq->size);
+		return UINT32_MAX;
+	}
+	return n;
+}
+
+static inline uint16_t
+vhu_split_avail_head(const struct vhu_vq *vq, uint16_t offset)
+{
+	return vq->avail->ring[(uint16_t)(vq->last_avail_idx + offset) & (vq->size - 1)];
+}
+
+static inline void
+vhu_split_prefetch_head(const struct vhu_vq *vq, uint16_t offset)
+{
+	uint16_t head = vhu_split_avail_head(vq, offset);
+
+	if (likely(head < vq->size))
+		rte_prefetch0(&vq->desc[head]);
+}
+
+/* Write one used entry; not visible to the guest until vhu_split_flush(). */
+static inline void
+vhu_split_push(struct vhu_vq *vq, uint16_t id, uint32_t len)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->last_used_idx & (vq->size - 1)];
+
+	e->id = id;
+	e->len = len;
+	vq->last_used_idx++;
+}
+
+/* Interrupt the guest if it wants one for the entries up to the new used index. */
+static inline void
+vhu_split_notify(struct vhu_vq *vq, uint16_t old_used)
+{
+	int fd = __atomic_load_n(&vq->callfd, __ATOMIC_RELAXED);
+	uint16_t new_used = vq->last_used_idx;
+
+	if (fd < 0)
+		return;
+	/* Full barrier: our used->idx store must be visible before we read the
+	 * driver's suppression fields, pairing with the driver's barrier between
+	 * re-enabling interrupts and re-reading used->idx; without it both sides
+	 * could miss each other and the guest would sleep on a full ring. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->event_idx) {
+		uint16_t ev = __atomic_load_n(vring_used_event(vq->avail, vq->size),
+					      __ATOMIC_RELAXED);
+
+		if (!vring_need_event(ev, new_used, old_used))
+			return;
+	} else if (__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
+		   VRING_AVAIL_F_NO_INTERRUPT) {
+		return;
+	}
+	vq->stats.notify++;
+	if (eventfd_write(fd, 1) != 0)
+		vq->stats.errors++;
+}
+
+/* Publish every entry pushed in this burst with one store, then notify. */
+static inline void
+vhu_split_flush(struct vhu_vq *vq, uint16_t old_used)
+{
+	if (vq->last_used_idx == old_used)
+		return;
+	/* Release: the used entries written by vhu_split_push() (and the buffer
+	 * contents) become visible before the index that hands them to the
+	 * driver, which reads used->idx with acquire (its read barrier). */
+	__atomic_store_n(&vq->used->idx, vq->last_used_idx, __ATOMIC_RELEASE);
+	vhu_split_notify(vq, old_used);
+}
+
+#endif /* VHU_VIRTQ_SPLIT_H */
