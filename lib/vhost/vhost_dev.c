@@ -273,8 +273,6 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 	}
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	rc = vhu_socket_open(dev);
-	if (rc == 0)
-		vhu_ctrl_add_dev(dev);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	if (rc != 0) {
 		dev_free(dev);
@@ -291,7 +289,6 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 		return;
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	dev->destroying = true;
-	vhu_ctrl_remove_dev(dev);
 	if (dev->conn != NULL)
 		vhu_conn_close(dev, "device destroyed");
 	vhu_socket_close(dev);

@@ -19,6 +19,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "vhu_ctrl.h"
 #include "vhu_vhost.h"
 #include "virtio_net.h"
 #include "virtio_ring.h"
@@ -215,7 +216,6 @@ struct vhu_vhost_dev {
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
 	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
 
-	struct vhu_vhost_dev *next;	/* in the control thread's device list */
 };
 
 static inline bool
@@ -281,13 +281,6 @@ bool vhu_msg_has_reply(uint32_t request);
 /* True if vhu has a handler for the request (false: refused as unsupported). */
 bool vhu_msg_implemented(uint32_t request);
 
-/* vhost_ctrl.c: the control thread. */
-extern pthread_mutex_t vhu_ctrl_lock;
-int vhu_ctrl_start(void);
-int vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64_t *handle);
-void vhu_ctrl_unwatch(uint64_t handle);
-void vhu_ctrl_add_dev(struct vhu_vhost_dev *dev);
-void vhu_ctrl_remove_dev(struct vhu_vhost_dev *dev);
 
 /* vhost_socket.c: sockets and connections. */
 int vhu_socket_open(struct vhu_vhost_dev *dev);

@@ -349,6 +349,16 @@ server_open(struct vhu_vhost_dev *dev)
 	return 0;
 }
 
+/* Control-thread tick: a client device without a front-end tries again. */
+static void
+client_tick(void *arg)
+{
+	struct vhu_vhost_dev *dev = arg;
+
+	if (dev->conn_state == VHU_VHOST_CONNECTING && !(dev->flags & VHU_VHOST_NO_RECONNECT))
+		vhu_socket_retry_connect(dev);
+}
+
 void
 vhu_socket_retry_connect(struct vhu_vhost_dev *dev)
 {
@@ -375,8 +385,13 @@ vhu_socket_retry_connect(struct vhu_vhost_dev *dev)
 int
 vhu_socket_open(struct vhu_vhost_dev *dev)
 {
+	int rc;
+
 	if (!(dev->flags & VHU_VHOST_CLIENT))
 		return server_open(dev);
+	rc = vhu_ctrl_add_tick(client_tick, dev);
+	if (rc != 0)
+		return rc;
 	dev->conn_state = VHU_VHOST_CONNECTING;
 	VHU_LOG(INFO, "%s: connecting to the front-end (client mode, retrying every second)",
 		dev->path);
@@ -387,6 +402,8 @@ vhu_socket_open(struct vhu_vhost_dev *dev)
 void
 vhu_socket_close(struct vhu_vhost_dev *dev)
 {
+	if (dev->flags & VHU_VHOST_CLIENT)
+		vhu_ctrl_remove_tick(client_tick, dev);
 	if (dev->listen_fd >= 0) {
 		vhu_ctrl_unwatch(dev->listen_handle);
 		close(dev->listen_fd);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control thread: one epoll loop per process over listening sockets,
- * front-end connections and back-end channels, plus a once-a-second tick
- * that retries client connections. It never reads or writes ring contents.
+ * front-end connections and back-end channels, of the backend (lib/vhost)
+ * and the frontend (drivers/net/virtio_user) alike, plus a once-a-second
+ * tick (client reconnects). It never reads or writes ring contents.
  *
  * Every callback runs with vhu_ctrl_lock held, and API calls that change
  * devices take it too, so device state has one writer at a time. Watched fds
@@ -18,9 +19,17 @@
 
 #include <rte_lcore.h>
 
-#include "vhost_private.h"
+#include <rte_common.h>
+#include <rte_log.h>
+
+#include "vhu_ctrl.h"
+
+RTE_LOG_REGISTER(vhu_ctrl_logtype, vhu.ctrl, INFO);
+#define CTRL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, vhu_ctrl_logtype, "ctrl: " fmt "\n", ##__VA_ARGS__)
 
 #define CTRL_MAX_WATCH 1024
+#define CTRL_MAX_TICK 64
 
 struct ctrl_watch {
 	int fd;				/* watched fd, or -1 for a free slot */
@@ -33,7 +42,10 @@ pthread_mutex_t vhu_ctrl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ctrl_epfd = -1;
 static pthread_t ctrl_thread;
 static struct ctrl_watch ctrl_watches[CTRL_MAX_WATCH];
-static struct vhu_vhost_dev *ctrl_devs;	/* devices, for the reconnect tick */
+static struct {
+	void (*cb)(void *arg);	/* NULL for a free slot */
+	void *arg;
+} ctrl_ticks[CTRL_MAX_TICK];	/* run once a second */
 
 int
 vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64_t *handle)
@@ -45,7 +57,7 @@ vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64
 		if (ctrl_watches[i].cb == NULL)
 			break;
 	if (i == CTRL_MAX_WATCH) {
-		VHU_LOG(ERR, "control thread watches %u fds already; cannot add more",
+		CTRL_LOG(ERR, "control thread watches %u fds already; cannot add more",
 			CTRL_MAX_WATCH);
 		return -ENOSPC;
 	}
@@ -80,24 +92,29 @@ vhu_ctrl_unwatch(uint64_t handle)
 	ctrl_watches[i].gen++;
 }
 
-void
-vhu_ctrl_add_dev(struct vhu_vhost_dev *dev)
+int
+vhu_ctrl_add_tick(void (*cb)(void *arg), void *arg)
 {
-	dev->next = ctrl_devs;
-	ctrl_devs = dev;
+	int i;
+
+	for (i = 0; i < CTRL_MAX_TICK; i++) {
+		if (ctrl_ticks[i].cb == NULL) {
+			ctrl_ticks[i].cb = cb;
+			ctrl_ticks[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
 }
 
 void
-vhu_ctrl_remove_dev(struct vhu_vhost_dev *dev)
+vhu_ctrl_remove_tick(void (*cb)(void *arg), void *arg)
 {
-	struct vhu_vhost_dev **p;
+	int i;
 
-	for (p = &ctrl_devs; *p != NULL; p = &(*p)->next) {
-		if (*p == dev) {
-			*p = dev->next;
-			return;
-		}
-	}
+	for (i = 0; i < CTRL_MAX_TICK; i++)
+		if (ctrl_ticks[i].cb == cb && ctrl_ticks[i].arg == arg)
+			ctrl_ticks[i].cb = NULL;
 }
 
 static uint64_t
@@ -131,12 +148,10 @@ ctrl_loop(void *unused)
 			w->cb(w->arg, evs[i].events);
 		}
 		if (now - last_tick >= 1000) {
-			struct vhu_vhost_dev *dev;
-
 			last_tick = now;
-			for (dev = ctrl_devs; dev != NULL; dev = dev->next)
-				if (dev->conn_state == VHU_VHOST_CONNECTING)
-					vhu_socket_retry_connect(dev);
+			for (i = 0; i < CTRL_MAX_TICK; i++)
+				if (ctrl_ticks[i].cb != NULL)
+					ctrl_ticks[i].cb(ctrl_ticks[i].arg);
 		}
 		pthread_mutex_unlock(&vhu_ctrl_lock);
 	}
@@ -157,12 +172,12 @@ vhu_ctrl_start(void)
 	ctrl_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ctrl_epfd < 0) {
 		rc = -errno;
-		VHU_LOG(ERR, "cannot create the control thread's epoll fd: %s", strerror(errno));
+		CTRL_LOG(ERR, "cannot create the control thread's epoll fd: %s", strerror(errno));
 		goto out;
 	}
 	rc = rte_ctrl_thread_create(&ctrl_thread, "vhu-ctrl", NULL, ctrl_loop, NULL);
 	if (rc != 0) {
-		VHU_LOG(ERR, "cannot start the vhu-ctrl thread: %s", strerror(rc));
+		CTRL_LOG(ERR, "cannot start the vhu-ctrl thread: %s", strerror(rc));
 		close(ctrl_epfd);
 		ctrl_epfd = -1;
 		rc = -rc;
