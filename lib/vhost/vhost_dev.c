@@ -69,6 +69,7 @@ vhu_vq_reset(struct vhu_vq *vq)
 	vq->kickfd = -1;
 	vq->callfd = -1;
 	vq->errfd = -1;
+	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
 }
 
 /* Translate the ring areas; false (and a log line) if any is not in guest memory. */
@@ -79,9 +80,18 @@ vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	const struct vhu_mem *mem = dev->mem;
 	uint32_t num = vq->size;
 
-	vq->desc = vhu_mem_uva_to_hva(mem, vq->desc_uaddr, vring_desc_size(num));
-	vq->avail = vhu_mem_uva_to_hva(mem, vq->avail_uaddr, vring_avail_size(num, ev));
-	vq->used = vhu_mem_uva_to_hva(mem, vq->used_uaddr, vring_used_size(num, ev));
+	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
+		vq->desc_packed = vhu_mem_uva_to_hva(mem, vq->desc_uaddr,
+						     (uint64_t)num * sizeof(struct vring_packed_desc));
+		vq->driver_event = vhu_mem_uva_to_hva(mem, vq->avail_uaddr,
+						      sizeof(struct vring_packed_event));
+		vq->device_event = vhu_mem_uva_to_hva(mem, vq->used_uaddr,
+						      sizeof(struct vring_packed_event));
+	} else {
+		vq->desc = vhu_mem_uva_to_hva(mem, vq->desc_uaddr, vring_desc_size(num));
+		vq->avail = vhu_mem_uva_to_hva(mem, vq->avail_uaddr, vring_avail_size(num, ev));
+		vq->used = vhu_mem_uva_to_hva(mem, vq->used_uaddr, vring_used_size(num, ev));
+	}
 	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
 		VHU_LOG(ERR, "%s: ring %u: descriptor, avail or used area (0x%" PRIx64 ", 0x%" PRIx64
 			", 0x%" PRIx64 ", %u entries) is not inside guest memory; ring not started",
@@ -108,6 +118,22 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->vhdr_len = (vq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
 			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 			       sizeof(struct virtio_net_hdr);
+	vq->packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
+	if (vq->packed) {
+		if (vq->last_avail_idx >= vq->size) {
+			VHU_LOG(ERR, "%s: ring %u: base slot %u is past the %u-entry ring; ring not "
+				"started", dev->path, vq->index, vq->last_avail_idx, vq->size);
+			return;
+		}
+		/* Base and wrap came with SET_VRING_BASE; we complete every chain in
+		 * the order we take it, so used follows avail. */
+		vq->last_used_idx = vq->last_avail_idx;
+		vq->used_wrap = vq->avail_wrap;
+		/* We poll: no kicks, please. */
+		__atomic_store_n(&vq->device_event->flags, VRING_PACKED_EVENT_FLAG_DISABLE,
+				 __ATOMIC_RELAXED);
+		goto publish;
+	}
 	/* The used index is ours; a front-end that restarted kept it in guest memory. */
 	used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
 	if (used_idx != vq->last_avail_idx) {
@@ -119,6 +145,7 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->last_used_idx = used_idx;
 	/* We poll: ask the driver not to kick (it may still, harmlessly). */
 	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+publish:
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	/* Release: publishes every field above to the lcore whose acquire load
@@ -216,6 +243,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 		dev->vq[i]->kickfd = -1;
 		dev->vq[i]->callfd = -1;
 		dev->vq[i]->errfd = -1;
+		dev->vq[i]->avail_wrap = true;
 	}
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;

@@ -205,6 +205,11 @@ vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *m
 			 vhu_protocol_feature_name(t->protocol_feature));
 		return -EINVAL;
 	}
+	if (t->fds == FD_VRING &&
+	    (msg->payload.u64 & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK))) {
+		snprintf(why, len, "unknown bits in ring index word 0x%" PRIx64, msg->payload.u64);
+		return -EINVAL;
+	}
 	if (t->vring_index) {
 		index = msg->payload.state.index;
 		if (t->fds == FD_VRING)
@@ -430,9 +435,11 @@ handle_set_vring_num(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int 
 	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
 	uint32_t num = msg->payload.state.num;
 
-	if (num == 0 || num > VIRTQ_MAX_SIZE || (num & (num - 1)) != 0) {
-		VHU_LOG(ERR, "%s: ring %u: size %u refused (must be a power of two, 1..%u)",
-			dev->path, vq->index, num, VIRTQ_MAX_SIZE);
+	bool packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
+
+	if (num == 0 || num > VIRTQ_MAX_SIZE || (!packed && (num & (num - 1)) != 0)) {
+		VHU_LOG(ERR, "%s: ring %u: size %u refused (must be %s1..%u)", dev->path,
+			vq->index, num, packed ? "" : "a power of two, ", VIRTQ_MAX_SIZE);
 		return VHU_MSG_CLOSE;
 	}
 	if (vq->ready) {
@@ -494,6 +501,18 @@ handle_set_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 			dev->path, vq->index);
 		return VHU_MSG_FAIL;
 	}
+	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
+		/* Packed: bit 15 is the wrap counter, the rest a slot below the size. */
+		if ((base & 0x7fff) >= VIRTQ_MAX_SIZE ||
+		    (vq->num_set && (base & 0x7fff) >= vq->size)) {
+			VHU_LOG(ERR, "%s: ring %u: packed base slot %u is past the ring", dev->path,
+				vq->index, base & 0x7fff);
+			return VHU_MSG_CLOSE;
+		}
+		vq->last_avail_idx = base & 0x7fff;
+		vq->avail_wrap = (base >> 15) & 1;
+		return VHU_MSG_OK;
+	}
 	vq->last_avail_idx = (uint16_t)base;
 	vq->last_used_idx = (uint16_t)base;
 	return VHU_MSG_OK;
@@ -509,6 +528,8 @@ handle_get_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 	vhu_fd_replace(&vq->kickfd, -1);
 	msg->hdr.size = sizeof(struct vhost_user_vring_state);
 	msg->payload.state.num = vq->last_avail_idx;
+	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED))
+		msg->payload.state.num |= (uint32_t)vq->avail_wrap << 15;
 	VHU_LOG(INFO, "%s: ring %u stopped at %u", dev->path, vq->index, vq->last_avail_idx);
 	return VHU_MSG_REPLY;
 }

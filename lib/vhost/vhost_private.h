@@ -130,13 +130,26 @@ struct vhu_vq_stats {
 
 struct vhu_vq {
 	/* Data path: read on every burst. Valid while 'ready' is true. */
-	struct vring_desc *desc;	/* descriptor table, in our address space */
-	struct vring_avail *avail;	/* avail ring */
-	struct vring_used *used;	/* used ring */
+	union {
+		struct vring_desc *desc;		/* split: descriptor table */
+		struct vring_packed_desc *desc_packed;	/* packed: descriptor ring */
+	};
+	union {
+		struct vring_avail *avail;		/* split: avail ring */
+		struct vring_packed_event *driver_event; /* packed: driver's suppression */
+	};
+	union {
+		struct vring_used *used;		/* split: used ring */
+		struct vring_packed_event *device_event; /* packed: ours */
+	};
 	const struct vhu_mem *mem;	/* memory table the ring pointers came from */
-	uint16_t size;			/* entries, a power of two */
+	uint16_t size;			/* entries (a power of two for split) */
 	uint16_t last_avail_idx;	/* next avail entry to read (data path owns) */
-	uint16_t last_used_idx;		/* used->idx as we last published it */
+	uint16_t last_used_idx;		/* split: used->idx as last published;
+					 * packed: next ring slot to write used */
+	bool packed;			/* RING_PACKED negotiated */
+	bool avail_wrap;		/* packed: wrap counter of last_avail_idx */
+	bool used_wrap;			/* packed: wrap counter of last_used_idx */
 	uint16_t vhdr_len;		/* virtio-net header bytes: 10 or 12 */
 	bool ready;			/* data path may run: acquire/release, see vq_start() */
 	bool broken;			/* latched on a guest violation, until the ring restarts */

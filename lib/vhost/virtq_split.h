@@ -14,28 +14,7 @@
 #ifndef VHU_VIRTQ_SPLIT_H
 #define VHU_VIRTQ_SPLIT_H
 
-#include <sys/eventfd.h>
-
-#include <rte_branch_prediction.h>
-#include <rte_prefetch.h>
-
-#include "vhost_private.h"
-
-/* A contiguous piece of a guest buffer, in our address space. */
-struct vhu_buf_vec {
-	uint8_t *addr;
-	uint32_t len;
-};
-
-/* Pieces one packet may span; a longer chain is dropped (counted), not broken. */
-#define VHU_VEC_MAX 128
-
-/* Result of gathering a chain. */
-enum vhu_chain_rc {
-	VHU_CHAIN_OK = 0,
-	VHU_CHAIN_DROP = 1,	/* legal but unusable here: drop it, the ring is fine */
-	VHU_CHAIN_BROKEN = -1,	/* the guest violated the spec: ring latched broken */
-};
+#include "virtq.h"
 
 /*
  * Gather the chain starting at 'head' into 'vec' (starting at *nvec, which is
@@ -47,7 +26,6 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 		 uint32_t *nvec, uint64_t *total)
 {
 	const struct vring_desc *table = vq->desc;
-	const struct vhu_mem *mem = vq->mem;
 	uint32_t table_size = vq->size, idx = head, visited = 0, n = *nvec;
 	bool drop = false;
 	uint64_t sum = 0;
@@ -58,7 +36,6 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 	}
 	for (;;) {
 		struct vring_desc d = table[idx];	/* one read: the guest may change it */
-		uint64_t addr, left;
 
 		if (unlikely(++visited > table_size)) {
 			vhu_vq_set_broken(vq, "chain at head %u loops or exceeds %u descriptors",
@@ -80,7 +57,7 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 						  d.len);
 				return VHU_CHAIN_BROKEN;
 			}
-			table = vhu_gpa_to_hva_whole(mem, d.addr, d.len, &vq->mem_cache);
+			table = vhu_gpa_to_hva_whole(vq->mem, d.addr, d.len, &vq->mem_cache);
 			if (unlikely(table == NULL)) {
 				vhu_vq_set_broken(vq, "head %u: indirect table 0x%" PRIx64
 						  " is not in guest memory", head, d.addr);
@@ -97,27 +74,8 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 					  writable ? "receive" : "transmit");
 			return VHU_CHAIN_BROKEN;
 		}
-		addr = d.addr;
-		left = d.len;
-		while (left > 0) {
-			uint64_t chunk = left;
-			uint8_t *p = vhu_gpa_to_hva(mem, addr, &chunk, &vq->mem_cache);
-
-			if (unlikely(p == NULL)) {
-				vhu_vq_set_broken(vq, "head %u: buffer 0x%" PRIx64 "+%u is not in "
-						  "guest memory", head, d.addr, d.len);
-				return VHU_CHAIN_BROKEN;
-			}
-			if (likely(n < VHU_VEC_MAX)) {
-				vec[n].addr = p;
-				vec[n].len = (uint32_t)chunk;
-				n++;
-			} else {
-				drop = true;
-			}
-			addr += chunk;
-			left -= chunk;
-		}
+		if (unlikely(!vhu_vec_add(vq, head, d.addr, d.len, vec, &n, &drop)))
+			return VHU_CHAIN_BROKEN;
 		sum += d.len;
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
@@ -201,9 +159,7 @@ vhu_split_notify(struct vhu_vq *vq, uint16_t old_used)
 		   VRING_AVAIL_F_NO_INTERRUPT) {
 		return;
 	}
-	vq->stats.notify++;
-	if (eventfd_write(fd, 1) != 0)
-		vq->stats.errors++;
+	vhu_vq_kick_guest(vq, fd);
 }
 
 /* Publish every entry pushed in this burst with one store, then notify. */

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Copies between gathered guest buffers and mbufs, shared by the split
+ * (vhost_net.c) and packed (vhost_net_packed.c) net bursts. Private.
+ */
+#ifndef VHU_VHOST_NET_H
+#define VHU_VHOST_NET_H
+
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+
+#include "virtq_split.h"
+
+/*
+ * Copy the gathered chain, less its virtio-net header, into 'm' (a fresh
+ * mbuf), chaining more mbufs from 'mp' if needed. Returns 0, or -1 to drop.
+ */
+static inline int
+vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
+	struct rte_mempool *mp, struct rte_mbuf *m)
+{
+	uint32_t skip = vq->vhdr_len, i, room;
+	struct rte_mbuf *cur = m;
+	uint64_t pkt_len;
+
+	if (unlikely(total <= skip || total - skip > VHU_MAX_PKT_LEN))
+		return -1; /* header longer than the chain, empty or oversized packet */
+	pkt_len = total - skip;
+	room = rte_pktmbuf_tailroom(cur);
+	for (i = 0; i < nvec; i++) {
+		const uint8_t *src = vec[i].addr;
+		uint32_t len = vec[i].len;
+
+		if (skip > 0) {
+			uint32_t s = RTE_MIN(skip, len);
+
+			src += s;
+			len -= s;
+			skip -= s;
+		}
+		while (len > 0) {
+			uint32_t c;
+
+			if (unlikely(room == 0)) {
+				struct rte_mbuf *seg = rte_pktmbuf_alloc(mp);
+
+				if (seg == NULL) {
+					vq->stats.nombuf++;
+					goto fail;
+				}
+				cur->next = seg;
+				cur = seg;
+				m->nb_segs++;
+				room = rte_pktmbuf_tailroom(cur);
+			}
+			c = RTE_MIN(len, room);
+			rte_memcpy(rte_pktmbuf_mtod_offset(cur, void *, cur->data_len), src, c);
+			cur->data_len += c;
+			room -= c;
+			src += c;
+			len -= c;
+		}
+	}
+	m->pkt_len = (uint32_t)pkt_len;
+	return 0;
+fail:
+	/* Free the segments chained so far; the caller resets and reuses 'm'. */
+	rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	return -1;
+}
+
+/* Copy 'len' bytes from 'src' into the vec at (*vi, *voff). */
+static inline void
+rx_write(const struct vhu_buf_vec *vec, uint32_t *vi, uint32_t *voff, const uint8_t *src,
+	 uint32_t len)
+{
+	while (len > 0) {
+		uint32_t room = vec[*vi].len - *voff, c = RTE_MIN(room, len);
+
+		rte_memcpy(vec[*vi].addr + *voff, src, c);
+		*voff += c;
+		src += c;
+		len -= c;
+		if (*voff == vec[*vi].len) {
+			(*vi)++;
+			*voff = 0;
+		}
+	}
+}
+
+/* Write header (with num_buffers) and the packet into the gathered buffers. */
+static inline void
+vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m,
+	uint16_t num_buffers)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	uint32_t vi = 0, voff = 0;
+	const struct rte_mbuf *seg;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.num_buffers = num_buffers;
+	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
+		memcpy(vec[0].addr, &hdr, vq->vhdr_len);
+		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
+		return;
+	}
+	rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, vq->vhdr_len);
+	for (seg = m; seg != NULL; seg = seg->next)
+		rx_write(vec, &vi, &voff, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len);
+}
+
+
+/* Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now. */
+static inline struct vhu_vq *
+vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
+{
+	struct vhu_vq *vq;
+
+	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+		return NULL;
+	vq = dev->vq[2 * qp + tx];
+	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
+	 * pointers and indexes read below are the ones published with it. */
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return NULL;
+	return vq;
+}
+
+#endif /* VHU_VHOST_NET_H */

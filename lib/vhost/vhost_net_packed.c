@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtio-net bursts on packed rings. Same contract as the split bursts in
+ * vhost_net.c, which call these when RING_PACKED was negotiated.
+ */
+#include "vhost_net.h"
+#include "virtq_packed.h"
+#include "vhost_net_packed.h"
+
+uint16_t
+vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		       uint16_t count)
+{
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_packed_batch batch;
+	uint16_t i, out = 0;
+
+	if (!vhu_packed_avail(vq, vq->last_avail_idx, vq->avail_wrap))
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
+		vq->stats.nombuf++;
+		return 0;
+	}
+	vhu_packed_batch_init(vq, &batch);
+	for (i = 0; i < count; i++) {
+		uint16_t ndesc = 0, id = 0;
+		uint32_t nvec = 0;
+		uint64_t total = 0;
+		enum vhu_chain_rc rc;
+
+		if (i > 0 && !vhu_packed_avail(vq, vq->last_avail_idx, vq->avail_wrap))
+			break;
+		rc = vhu_packed_gather(vq, vq->last_avail_idx, false, vec, &nvec, &total, &ndesc,
+				       &id);
+		if (unlikely(rc == VHU_CHAIN_BROKEN))
+			break;
+		if (likely(rc == VHU_CHAIN_OK) &&
+		    likely(vhu_net_tx_copy(vq, vec, nvec, total, mp, pkts[out]) == 0)) {
+			out++;
+		} else {
+			vq->stats.errors++;
+			rte_pktmbuf_reset(pkts[out]);
+		}
+		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, ndesc);
+		vhu_packed_push(vq, &batch, id, 0, ndesc);
+	}
+	vhu_packed_flush(vq, &batch);
+	if (out < count)
+		rte_pktmbuf_free_bulk(&pkts[out], count - out);
+	return out;
+}
+
+/* A chain reserved for one packet. */
+struct packed_rx_buf {
+	uint16_t id;		/* buffer id */
+	uint16_t ndesc;		/* slots it occupies */
+	uint64_t len;		/* bytes it can hold */
+};
+
+uint16_t
+vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct packed_rx_buf bufs[VHU_VEC_MAX];
+	struct vhu_packed_batch batch;
+	uint16_t i;
+
+	vhu_packed_batch_init(vq, &batch);
+	for (i = 0; i < count; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint64_t need = (uint64_t)vq->vhdr_len + m->pkt_len, have = 0, left;
+		uint16_t idx = vq->last_avail_idx, nbufs = 0, b;
+		bool wrap = vq->avail_wrap;
+		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+		uint32_t nvec = 0;
+
+		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
+		while (have < need) {
+			uint64_t got = 0;
+
+			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !vq->mrg_rxbuf) ||
+			    !vhu_packed_avail(vq, idx, wrap)) {
+				rc = VHU_CHAIN_DROP;
+				break;
+			}
+			rc = vhu_packed_gather(vq, idx, true, vec, &nvec, &got, &bufs[nbufs].ndesc,
+					       &bufs[nbufs].id);
+			if (rc != VHU_CHAIN_OK)
+				break;
+			bufs[nbufs].len = got;
+			vhu_packed_advance(vq, &idx, &wrap, bufs[nbufs].ndesc);
+			nbufs++;
+			have += got;
+		}
+		if (unlikely(rc != VHU_CHAIN_OK))
+			break; /* broken ring, or no room: the caller keeps pkts[i..] */
+		vhu_net_rx_fill(vq, vec, m, nbufs);
+		left = need;
+		for (b = 0; b < nbufs; b++) {
+			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
+
+			vhu_packed_push(vq, &batch, bufs[b].id, used, bufs[b].ndesc);
+			left -= used;
+		}
+		vq->last_avail_idx = idx;
+		vq->avail_wrap = wrap;
+	}
+	vhu_packed_flush(vq, &batch);
+	return i;
+}

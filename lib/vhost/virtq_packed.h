@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed virtqueue walking for the data path (virtio 1.2, 2.8), with the
+ * same verbs as the split walker: pop (check a slot is available and gather
+ * its chain), push (write a used descriptor), flush (publish the burst) and
+ * notify.
+ *
+ * Positions are (index, wrap counter) pairs. A slot is available when its
+ * AVAIL bit equals our avail wrap counter and its USED bit does not. The
+ * driver writes a chain's flags last, so the acquire load of the head's
+ * flags makes the rest of the chain visible. Used descriptors are written
+ * in place; the flags of the first one in a burst are stored last, so the
+ * driver, which consumes in order, sees the burst all at once.
+ */
+#ifndef VHU_VIRTQ_PACKED_H
+#define VHU_VIRTQ_PACKED_H
+
+#include "virtq.h"
+
+#define VHU_PACKED_FLAGS_USED(wrap) \
+	((wrap) ? (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED) : 0)
+
+/* Advance a ring position by 'n' slots. */
+static inline void
+vhu_packed_advance(const struct vhu_vq *vq, uint16_t *idx, bool *wrap, uint16_t n)
+{
+	*idx += n;
+	if (*idx >= vq->size) {
+		*idx -= vq->size;
+		*wrap = !*wrap;
+	}
+}
+
+/* Is slot 'idx' available in wrap round 'wrap'? */
+static inline bool
+vhu_packed_avail(const struct vhu_vq *vq, uint16_t idx, bool wrap)
+{
+	/* Acquire: pairs with the driver's release store of the flags, which it
+	 * writes after the rest of the chain; everything we read after this is
+	 * what it published. */
+	uint16_t f = __atomic_load_n(&vq->desc_packed[idx].flags, __ATOMIC_ACQUIRE);
+
+	return ((f & VRING_PACKED_DESC_F_AVAIL) != 0) == wrap &&
+	       ((f & VRING_PACKED_DESC_F_USED) != 0) != wrap;
+}
+
+/* Gather an indirect table of packed descriptors. */
+static inline enum vhu_chain_rc
+vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_packed_desc *d,
+			   bool writable, struct vhu_buf_vec *vec, uint32_t *nvec, uint64_t *total)
+{
+	const struct vring_packed_desc *table;
+	uint32_t count, i;
+	bool drop = false;
+
+	if (unlikely(!vq->indirect || (d->flags & VRING_DESC_F_NEXT))) {
+		vhu_vq_set_broken(vq, "slot %u: %s", slot,
+				  !vq->indirect ? "indirect descriptor not negotiated" :
+						  "indirect descriptor with NEXT");
+		return VHU_CHAIN_BROKEN;
+	}
+	if (unlikely(d->len == 0 || (d->len % sizeof(*table)) != 0 ||
+		     d->len / sizeof(*table) > vq->size)) {
+		vhu_vq_set_broken(vq, "slot %u: indirect table of %u bytes", slot, d->len);
+		return VHU_CHAIN_BROKEN;
+	}
+	table = vhu_gpa_to_hva_whole(vq->mem, d->addr, d->len, &vq->mem_cache);
+	if (unlikely(table == NULL)) {
+		vhu_vq_set_broken(vq, "slot %u: indirect table 0x%" PRIx64 " is not in guest memory",
+				  slot, d->addr);
+		return VHU_CHAIN_BROKEN;
+	}
+	count = d->len / sizeof(*table);
+	for (i = 0; i < count; i++) {
+		struct vring_packed_desc e = table[i]; /* one read: the guest may change it */
+
+		if (unlikely(e.flags & VRING_DESC_F_INDIRECT)) {
+			vhu_vq_set_broken(vq, "slot %u: nested indirect table", slot);
+			return VHU_CHAIN_BROKEN;
+		}
+		if (unlikely(((e.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
+			vhu_vq_set_broken(vq, "slot %u: %s descriptor in a %s chain", slot,
+					  writable ? "read-only" : "write-only",
+					  writable ? "receive" : "transmit");
+			return VHU_CHAIN_BROKEN;
+		}
+		if (unlikely(!vhu_vec_add(vq, slot, e.addr, e.len, vec, nvec, &drop)))
+			return VHU_CHAIN_BROKEN;
+		*total += e.len;
+	}
+	return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
+}
+
+/*
+ * Gather the chain whose head is at slot 'idx' (already seen available).
+ * On return *ndesc holds the slots it occupies and *id its buffer id.
+ */
+static inline enum vhu_chain_rc
+vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf_vec *vec,
+		  uint32_t *nvec, uint64_t *total, uint16_t *ndesc, uint16_t *id)
+{
+	const uint16_t head = idx;
+	bool drop = false;
+	uint16_t n = 0;
+
+	for (;;) {
+		struct vring_packed_desc d = vq->desc_packed[idx]; /* one read */
+
+		if (unlikely(++n > vq->size)) {
+			vhu_vq_set_broken(vq, "chain at slot %u is longer than the ring (%u)", head,
+					  vq->size);
+			return VHU_CHAIN_BROKEN;
+		}
+		if (unlikely(d.flags & VRING_DESC_F_INDIRECT)) {
+			enum vhu_chain_rc rc;
+
+			if (unlikely(n > 1)) {
+				vhu_vq_set_broken(vq, "slot %u: indirect descriptor inside a chain",
+						  idx);
+				return VHU_CHAIN_BROKEN;
+			}
+			rc = vhu_packed_gather_indirect(vq, idx, &d, writable, vec, nvec, total);
+			*ndesc = 1;
+			*id = d.id;
+			return rc;
+		}
+		if (unlikely(((d.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
+			vhu_vq_set_broken(vq, "slot %u: %s descriptor in a %s chain", idx,
+					  writable ? "read-only" : "write-only",
+					  writable ? "receive" : "transmit");
+			return VHU_CHAIN_BROKEN;
+		}
+		if (unlikely(!vhu_vec_add(vq, head, d.addr, d.len, vec, nvec, &drop)))
+			return VHU_CHAIN_BROKEN;
+		*total += d.len;
+		if (!(d.flags & VRING_DESC_F_NEXT)) {
+			*ndesc = n;
+			*id = d.id; /* the buffer id is in the chain's last descriptor */
+			return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
+		}
+		if (++idx >= vq->size)
+			idx = 0;
+	}
+}
+
+/* A burst's pending publication: the first used descriptor's flags. */
+struct vhu_packed_batch {
+	bool pending;		/* a used descriptor is waiting for its flags */
+	uint16_t first_slot;	/* where it is */
+	uint16_t first_flags;	/* what to store there */
+	uint16_t old_used;	/* last_used_idx at burst start, for notify */
+	bool old_wrap;		/* used_wrap at burst start */
+};
+
+static inline void
+vhu_packed_batch_init(const struct vhu_vq *vq, struct vhu_packed_batch *b)
+{
+	b->pending = false;
+	b->first_slot = 0;
+	b->first_flags = 0;
+	b->old_used = vq->last_used_idx;
+	b->old_wrap = vq->used_wrap;
+}
+
+/* Write a used descriptor for a chain of 'ndesc' slots; flags of the burst's first wait. */
+static inline void
+vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint32_t len,
+		uint16_t ndesc)
+{
+	struct vring_packed_desc *d = &vq->desc_packed[vq->last_used_idx];
+	uint16_t flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+
+	d->id = id;
+	d->len = len;
+	if (!b->pending) {
+		b->pending = true;
+		b->first_slot = vq->last_used_idx;
+		b->first_flags = flags;
+	} else {
+		/* Release: id and len (and the buffer) before the flags that hand
+		 * it back; the driver reads flags with acquire. */
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	}
+	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, ndesc);
+}
+
+static inline void
+vhu_packed_notify(struct vhu_vq *vq, const struct vhu_packed_batch *b)
+{
+	int fd = __atomic_load_n(&vq->callfd, __ATOMIC_RELAXED);
+	uint16_t flags, off_wrap, off, old, new_used;
+
+	if (fd < 0)
+		return;
+	/* Full barrier: our flag stores before the read of the driver's event
+	 * structure, pairing with the driver's barrier between enabling events
+	 * and re-checking the ring (the store-load case of 2.8.21). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&vq->driver_event->flags, __ATOMIC_RELAXED);
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return;
+	if (flags == VRING_PACKED_EVENT_FLAG_DESC && vq->event_idx) {
+		off_wrap = __atomic_load_n(&vq->driver_event->off_wrap, __ATOMIC_RELAXED);
+		off = off_wrap & 0x7fff;
+		new_used = vq->last_used_idx;
+		old = b->old_used;
+		/* Put the three positions on one line, modulo 2^16. */
+		if (vq->used_wrap != b->old_wrap)
+			old -= vq->size;
+		if (vq->used_wrap != (bool)(off_wrap >> 15))
+			off -= vq->size;
+		if (!vring_need_event(off, new_used, old))
+			return;
+	}
+	vhu_vq_kick_guest(vq, fd);
+}
+
+/* Publish the burst: the first used descriptor's flags last, then notify. */
+static inline void
+vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
+{
+	if (!b->pending)
+		return;
+	/* Release: every used descriptor of the burst is complete before the
+	 * driver can see the first one, and it consumes in order. */
+	__atomic_store_n(&vq->desc_packed[b->first_slot].flags, b->first_flags, __ATOMIC_RELEASE);
+	vhu_packed_notify(vq, b);
+}
+
+#endif /* VHU_VIRTQ_PACKED_H */
