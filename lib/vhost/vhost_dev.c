@@ -20,7 +20,7 @@
 #include <rte_malloc.h>
 
 #include "vhu_rcu.h"
-#include "vhost_private.h"
+#include "vhost_iotlb.h"
 
 RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
 
@@ -81,18 +81,28 @@ vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	uint32_t num = vq->size;
 
 	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		vq->desc_packed = vhu_mem_uva_to_hva(mem, vq->desc_uaddr,
-						     (uint64_t)num * sizeof(struct vring_packed_desc));
-		vq->driver_event = vhu_mem_uva_to_hva(mem, vq->avail_uaddr,
-						      sizeof(struct vring_packed_event));
-		vq->device_event = vhu_mem_uva_to_hva(mem, vq->used_uaddr,
-						      sizeof(struct vring_packed_event));
+		vq->desc_packed = vhu_dev_map_ring_area(dev, vq->desc_uaddr,
+						(uint64_t)num * sizeof(struct vring_packed_desc),
+						VHOST_ACCESS_RW);
+		vq->driver_event = vhu_dev_map_ring_area(dev, vq->avail_uaddr,
+						sizeof(struct vring_packed_event), VHOST_ACCESS_RO);
+		vq->device_event = vhu_dev_map_ring_area(dev, vq->used_uaddr,
+						sizeof(struct vring_packed_event), VHOST_ACCESS_WO);
 	} else {
-		vq->desc = vhu_mem_uva_to_hva(mem, vq->desc_uaddr, vring_desc_size(num));
-		vq->avail = vhu_mem_uva_to_hva(mem, vq->avail_uaddr, vring_avail_size(num, ev));
-		vq->used = vhu_mem_uva_to_hva(mem, vq->used_uaddr, vring_used_size(num, ev));
+		vq->desc = vhu_dev_map_ring_area(dev, vq->desc_uaddr, vring_desc_size(num),
+						 VHOST_ACCESS_RO);
+		vq->avail = vhu_dev_map_ring_area(dev, vq->avail_uaddr, vring_avail_size(num, ev),
+						  VHOST_ACCESS_RO);
+		vq->used = vhu_dev_map_ring_area(dev, vq->used_uaddr, vring_used_size(num, ev),
+						 VHOST_ACCESS_RW);
 	}
 	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
+		if (dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM)) {
+			/* A miss was sent; the UPDATE restarts the ring. */
+			VHU_LOG(DEBUG, "%s: ring %u waits for IOTLB entries of its areas", dev->path,
+				vq->index);
+			return false;
+		}
 		VHU_LOG(ERR, "%s: ring %u: descriptor, avail or used area (0x%" PRIx64 ", 0x%" PRIx64
 			", 0x%" PRIx64 ", %u entries) is not inside guest memory; ring not started",
 			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr, num);
@@ -112,6 +122,9 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 		return;
 	if (!vq_translate(dev, vq))
 		return;
+	vq->dev = dev;
+	vq->iommu = dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM);
+	vq->iotlb = NULL;
 	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
@@ -202,6 +215,8 @@ vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
 
 	vhu_dev_stop_all(dev);
 	dev->mem = mem;
+	/* IOTLB entries point into the old mappings: re-map them first. */
+	vhu_iotlb_remap(dev);
 	vhu_mem_free(old, mem);
 	vhu_dev_restart_all(dev);
 }
@@ -214,6 +229,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_dev_stop_all(dev);
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_reset(dev->vq[i]);
+	vhu_iotlb_flush(dev);
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
 	dev->features = 0;
@@ -240,6 +256,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 		if (dev->vq[i] == NULL)
 			goto free_vqs;
 		dev->vq[i]->index = i;
+		dev->vq[i]->dev = dev;
 		dev->vq[i]->kickfd = -1;
 		dev->vq[i]->callfd = -1;
 		dev->vq[i]->errfd = -1;
@@ -254,6 +271,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 	dev->type = &vhu_net_device_type;
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
+	dev->miss_efd = -1;
 	return dev;
 free_vqs:
 	while (i-- > 0)
@@ -300,7 +318,12 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		return NULL;
 	}
 	pthread_mutex_lock(&vhu_ctrl_lock);
-	rc = vhu_socket_open(dev);
+	rc = vhu_iotlb_dev_init(dev);
+	if (rc == 0) {
+		rc = vhu_socket_open(dev);
+		if (rc != 0)
+			vhu_iotlb_dev_fini(dev);
+	}
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	if (rc != 0) {
 		dev_free(dev);
@@ -321,6 +344,7 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 		vhu_conn_close(dev, "device destroyed");
 	vhu_socket_close(dev);
 	vhu_dev_reset(dev);
+	vhu_iotlb_dev_fini(dev);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	dev_free(dev);
 }
@@ -359,6 +383,10 @@ vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 	info->status = dev->status;
 	info->nr_vqs = dev->nr_vqs;
 	info->connections = dev->connections;
+	info->iotlb_misses = dev->iotlb_misses;
+	info->iotlb_updates = dev->iotlb_updates;
+	info->iotlb_invalidations = dev->iotlb_invalidations;
+	info->iotlb_entries = dev->iotlb != NULL ? dev->iotlb->n : 0;
 	if (dev->mem != NULL) {
 		info->nr_regions = dev->mem->nregions;
 		for (i = 0; i < dev->mem->nregions; i++)

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "vhu_rcu.h"
-#include "vhost_private.h"
+#include "vhost_iotlb.h"
 
 /* How a request's payload size is checked. */
 enum size_rule {
@@ -654,6 +654,12 @@ handle_set_backend_req_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
 }
 
 static enum vhu_msg_result
+handle_iotlb_msg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	return vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
+}
+
+static enum vhu_msg_result
 handle_get_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
 	struct vhost_user_config *c = &msg->payload.config;
@@ -746,7 +752,8 @@ static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
 				     false, PF(MTU) },
 	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", handle_set_backend_req_fd,
 					    SZ_NONE, FD_ONE, false, false, PF(BACKEND_REQ) },
-	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", NULL, SZ_IOTLB, FD_NONE, false, false, -1 },
+	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", handle_iotlb_msg, SZ_IOTLB, FD_NONE, false, false,
+				   -1 },
 	[VHOST_USER_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", NULL, SZ_STATE, FD_NONE, false,
 					  true, PF(CROSS_ENDIAN) },
 	[VHOST_USER_GET_CONFIG] = { "GET_CONFIG", handle_get_config, SZ_CONFIG, FD_NONE, true,

@@ -26,6 +26,8 @@ net_features(const struct vhu_vhost_dev *dev)
 		f |= VHU_BIT(VIRTIO_NET_F_MQ);
 	if (dev->mtu != 0)
 		f |= VHU_BIT(VIRTIO_NET_F_MTU);
+	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
+		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
 	return f;
 }
 
@@ -104,8 +106,8 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 		if (i + 1 < count)
 			vhu_split_prefetch_head(vq, i + 1);
 		rc = vhu_split_gather(vq, head, false, vec, &nvec, &total);
-		if (unlikely(rc == VHU_CHAIN_BROKEN))
-			break;
+		if (unlikely(rc < 0))
+			break; /* broken, or an IOTLB miss: the chain stays in the ring */
 		if (nvec > 0)
 			rte_prefetch0(vec[0].addr);
 		if (likely(rc == VHU_CHAIN_OK) &&

@@ -126,6 +126,10 @@ vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 	 * pointers and indexes read below are the ones published with it. */
 	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
 		return NULL;
+	/* Acquire: pairs with the release in iotlb_publish(); the table stays
+	 * valid until our next quiescent state, i.e. for this burst. */
+	if (unlikely(vq->iommu))
+		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
 	return vq;
 }
 

@@ -32,8 +32,8 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 			break;
 		rc = vhu_packed_gather(vq, vq->last_avail_idx, false, vec, &nvec, &total, &ndesc,
 				       &id);
-		if (unlikely(rc == VHU_CHAIN_BROKEN))
-			break;
+		if (unlikely(rc < 0))
+			break; /* broken, or an IOTLB miss: the chain stays in the ring */
 		if (likely(rc == VHU_CHAIN_OK) &&
 		    likely(vhu_net_tx_copy(vq, vec, nvec, total, mp, pkts[out]) == 0)) {
 			out++;

@@ -157,6 +157,11 @@ struct vhu_vq {
 	bool indirect;			/* INDIRECT_DESC negotiated */
 	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
 	uint32_t mem_cache;		/* last region hit, for translation */
+	bool iommu;			/* addresses are IOVAs: translate with 'iotlb' */
+	const struct vhu_iotlb *iotlb;	/* the device's IOTLB, loaded at burst start */
+	struct vhu_vhost_dev *dev;	/* owner, for the IOTLB and misses */
+	uint64_t miss_iova;		/* last miss posted, to post it once per 100 ms */
+	uint64_t miss_tsc;		/* when */
 	int callfd;			/* eventfd to interrupt the guest, or -1 */
 	struct vhu_vq_stats stats;	/* written by the polling lcore only */
 	char broken_reason[64];		/* first violation, written once when latching */
@@ -200,6 +205,8 @@ struct vhu_device_type {
 extern const struct vhu_device_type vhu_net_device_type;
 
 struct vhu_conn;
+struct vhu_iotlb;
+struct rte_ring;
 
 struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */
@@ -226,6 +233,13 @@ struct vhu_vhost_dev {
 	uint16_t req_mtu;		/* NET_SET_MTU */
 	int backend_req_fd;		/* SET_BACKEND_REQ_FD, or -1 */
 	struct vhu_mem *mem;		/* current memory table, or NULL */
+	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
+	struct rte_ring *miss_ring;	/* IOTLB misses from data lcores (MP/SC) */
+	int miss_efd;			/* wakes the control thread for misses */
+	uint64_t miss_handle;		/* control-thread watch of miss_efd */
+	uint64_t iotlb_misses;		/* MISS requests sent */
+	uint64_t iotlb_updates;		/* UPDATE messages applied */
+	uint64_t iotlb_invalidations;	/* INVALIDATE messages applied */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
 	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
 

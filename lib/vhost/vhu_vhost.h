@@ -33,6 +33,7 @@ struct vhu_vhost_dev;
 /* Device creation flags. */
 #define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
 #define VHU_VHOST_NO_RECONNECT	(1u << 1)	/* client: give up instead of retrying */
+#define VHU_VHOST_IOMMU_SUPPORT	(1u << 2)	/* offer VIRTIO_F_IOMMU_PLATFORM (vIOMMU) */
 
 struct vhu_vhost_config {
 	const char *path;	/* UNIX socket path; copied */
@@ -108,6 +109,10 @@ struct vhu_vhost_info {
 	uint32_t nr_regions;	/* guest memory regions mapped */
 	uint64_t mem_bytes;	/* guest memory mapped */
 	uint64_t connections;	/* front-ends served since creation */
+	uint64_t iotlb_misses;	/* IOTLB MISS requests sent (vIOMMU) */
+	uint64_t iotlb_updates;	/* IOTLB UPDATE messages applied */
+	uint64_t iotlb_invalidations; /* IOTLB INVALIDATE messages applied */
+	uint32_t iotlb_entries;	/* entries in the IOTLB now */
 	struct vhu_vhost_vq_info vq[2 * VHU_VHOST_MAX_QUEUE_PAIRS];
 };
 

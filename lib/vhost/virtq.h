@@ -11,7 +11,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_prefetch.h>
 
-#include "vhost_private.h"
+#include "vhost_iotlb.h"
 
 /* A contiguous piece of a guest buffer, in our address space. */
 struct vhu_buf_vec {
@@ -27,34 +27,103 @@ enum vhu_chain_rc {
 	VHU_CHAIN_OK = 0,
 	VHU_CHAIN_DROP = 1,	/* legal but unusable here: drop it, the ring is fine */
 	VHU_CHAIN_BROKEN = -1,	/* the guest violated the spec: ring latched broken */
+	VHU_CHAIN_RETRY = -2,	/* an IOTLB miss: leave the chain in the ring, try later */
 };
 
 /*
- * Append the guest buffer [gpa, gpa + len) to 'vec' as one piece per memory
- * region it spans. A buffer any byte of which is outside guest memory breaks
- * the ring (returns false). Pieces past VHU_VEC_MAX set *drop instead.
- * 'head' names the chain in the log line.
+ * Translate [addr, addr + *len) for access 'perm' (VHOST_ACCESS_*): a guest-
+ * physical address, or an IOVA when the ring runs behind a vIOMMU. Returns
+ * our address with *len cut to what is contiguous, or NULL with *rc saying
+ * why: VHU_CHAIN_RETRY (a miss was posted) or VHU_CHAIN_BROKEN (latched).
  */
-static inline bool
-vhu_vec_add(struct vhu_vq *vq, uint32_t head, uint64_t gpa, uint32_t len,
+static inline uint8_t *
+vhu_vq_map(struct vhu_vq *vq, uint32_t head, uint64_t addr, uint64_t *len, uint8_t perm,
+	   enum vhu_chain_rc *rc)
+{
+	uint8_t *p = NULL;
+
+	if (likely(!vq->iommu)) {
+		p = vhu_gpa_to_hva(vq->mem, addr, len, &vq->mem_cache);
+		if (likely(p != NULL))
+			return p;
+		vhu_vq_set_broken(vq, "head %u: address 0x%" PRIx64 " is not in guest memory",
+				  head, addr);
+		*rc = VHU_CHAIN_BROKEN;
+		return NULL;
+	}
+	switch (vhu_iotlb_map(vq->iotlb, addr, len, perm, &p)) {
+	case VHU_MAP_OK:
+		return p;
+	case VHU_MAP_MISS:
+		vhu_iotlb_post_miss(vq, addr, perm);
+		*rc = VHU_CHAIN_RETRY;
+		return NULL;
+	default:
+		vhu_vq_set_broken(vq, "head %u: iova 0x%" PRIx64 " is mapped without %s access",
+				  head, addr, perm == VHOST_ACCESS_RO ? "read" : "write");
+		*rc = VHU_CHAIN_BROKEN;
+		return NULL;
+	}
+}
+
+/* As vhu_vq_map(), for a table that must be contiguous in our address space. */
+static inline void *
+vhu_vq_map_whole(struct vhu_vq *vq, uint32_t head, uint64_t addr, uint64_t len,
+		 enum vhu_chain_rc *rc)
+{
+	uint64_t got = len;
+	uint8_t *p;
+
+	if (unlikely(addr + len < addr)) {
+		vhu_vq_set_broken(vq, "head %u: table 0x%" PRIx64 "+%" PRIu64 " wraps the address "
+				  "space", head, addr, len);
+		*rc = VHU_CHAIN_BROKEN;
+		return NULL;
+	}
+	p = vhu_vq_map(vq, head, addr, &got, VHOST_ACCESS_RO, rc);
+	if (p == NULL)
+		return NULL;
+	while (got < len) {	/* a table over several regions or IOTLB entries */
+		uint64_t more = len - got;
+		uint8_t *q = vhu_vq_map(vq, head, addr + got, &more, VHOST_ACCESS_RO, rc);
+
+		if (q == NULL)
+			return NULL;
+		if (q != p + got) {
+			vhu_vq_set_broken(vq, "head %u: table 0x%" PRIx64 " is not contiguous in "
+					  "guest memory", head, addr);
+			*rc = VHU_CHAIN_BROKEN;
+			return NULL;
+		}
+		got += more;
+	}
+	return p;
+}
+
+/*
+ * Append the guest buffer [gpa, gpa + len) to 'vec' as one piece per memory
+ * region (or IOTLB entry) it spans, checking every byte is mapped for access
+ * 'perm'. Pieces past VHU_VEC_MAX set *drop instead. 'head' names the chain
+ * in the log line.
+ */
+static inline enum vhu_chain_rc
+vhu_vec_add(struct vhu_vq *vq, uint32_t head, uint64_t gpa, uint32_t len, uint8_t perm,
 	    struct vhu_buf_vec *vec, uint32_t *n, bool *drop)
 {
 	uint64_t addr = gpa, left = len;
+	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 
 	if (unlikely(gpa + len < gpa)) {
 		vhu_vq_set_broken(vq, "head %u: buffer 0x%" PRIx64 "+%u wraps the address space",
 				  head, gpa, len);
-		return false;
+		return VHU_CHAIN_BROKEN;
 	}
 	while (left > 0) {
 		uint64_t chunk = left;
-		uint8_t *p = vhu_gpa_to_hva(vq->mem, addr, &chunk, &vq->mem_cache);
+		uint8_t *p = vhu_vq_map(vq, head, addr, &chunk, perm, &rc);
 
-		if (unlikely(p == NULL)) {
-			vhu_vq_set_broken(vq, "head %u: buffer 0x%" PRIx64 "+%u is not in guest "
-					  "memory", head, gpa, len);
-			return false;
-		}
+		if (unlikely(p == NULL))
+			return rc;
 		if (likely(*n < VHU_VEC_MAX)) {
 			vec[*n].addr = p;
 			vec[*n].len = (uint32_t)chunk;
@@ -65,7 +134,7 @@ vhu_vec_add(struct vhu_vq *vq, uint32_t head, uint64_t gpa, uint32_t len,
 		addr += chunk;
 		left -= chunk;
 	}
-	return true;
+	return VHU_CHAIN_OK;
 }
 
 /* Write the guest's call eventfd. */

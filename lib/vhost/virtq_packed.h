@@ -50,6 +50,7 @@ vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_
 			   bool writable, struct vhu_buf_vec *vec, uint32_t *nvec, uint64_t *total)
 {
 	const struct vring_packed_desc *table;
+	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 	uint32_t count, i;
 	bool drop = false;
 
@@ -64,12 +65,9 @@ vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_
 		vhu_vq_set_broken(vq, "slot %u: indirect table of %u bytes", slot, d->len);
 		return VHU_CHAIN_BROKEN;
 	}
-	table = vhu_gpa_to_hva_whole(vq->mem, d->addr, d->len, &vq->mem_cache);
-	if (unlikely(table == NULL)) {
-		vhu_vq_set_broken(vq, "slot %u: indirect table 0x%" PRIx64 " is not in guest memory",
-				  slot, d->addr);
-		return VHU_CHAIN_BROKEN;
-	}
+	table = vhu_vq_map_whole(vq, slot, d->addr, d->len, &rc);
+	if (unlikely(table == NULL))
+		return rc;
 	count = d->len / sizeof(*table);
 	for (i = 0; i < count; i++) {
 		struct vring_packed_desc e = table[i]; /* one read: the guest may change it */
@@ -84,8 +82,10 @@ vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_
 					  writable ? "receive" : "transmit");
 			return VHU_CHAIN_BROKEN;
 		}
-		if (unlikely(!vhu_vec_add(vq, slot, e.addr, e.len, vec, nvec, &drop)))
-			return VHU_CHAIN_BROKEN;
+		rc = vhu_vec_add(vq, slot, e.addr, e.len,
+				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, nvec, &drop);
+		if (unlikely(rc != VHU_CHAIN_OK))
+			return rc;
 		*total += e.len;
 	}
 	return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
@@ -100,6 +100,7 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 		  uint32_t *nvec, uint64_t *total, uint16_t *ndesc, uint16_t *id)
 {
 	const uint16_t head = idx;
+	enum vhu_chain_rc rc;
 	bool drop = false;
 	uint16_t n = 0;
 
@@ -112,8 +113,6 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 			return VHU_CHAIN_BROKEN;
 		}
 		if (unlikely(d.flags & VRING_DESC_F_INDIRECT)) {
-			enum vhu_chain_rc rc;
-
 			if (unlikely(n > 1)) {
 				vhu_vq_set_broken(vq, "slot %u: indirect descriptor inside a chain",
 						  idx);
@@ -130,8 +129,10 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 					  writable ? "receive" : "transmit");
 			return VHU_CHAIN_BROKEN;
 		}
-		if (unlikely(!vhu_vec_add(vq, head, d.addr, d.len, vec, nvec, &drop)))
-			return VHU_CHAIN_BROKEN;
+		rc = vhu_vec_add(vq, head, d.addr, d.len,
+				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, nvec, &drop);
+		if (unlikely(rc != VHU_CHAIN_OK))
+			return rc;
 		*total += d.len;
 		if (!(d.flags & VRING_DESC_F_NEXT)) {
 			*ndesc = n;

@@ -27,6 +27,7 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 {
 	const struct vring_desc *table = vq->desc;
 	uint32_t table_size = vq->size, idx = head, visited = 0, n = *nvec;
+	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 	bool drop = false;
 	uint64_t sum = 0;
 
@@ -57,12 +58,9 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 						  d.len);
 				return VHU_CHAIN_BROKEN;
 			}
-			table = vhu_gpa_to_hva_whole(vq->mem, d.addr, d.len, &vq->mem_cache);
-			if (unlikely(table == NULL)) {
-				vhu_vq_set_broken(vq, "head %u: indirect table 0x%" PRIx64
-						  " is not in guest memory", head, d.addr);
-				return VHU_CHAIN_BROKEN;
-			}
+			table = vhu_vq_map_whole(vq, head, d.addr, d.len, &rc);
+			if (unlikely(table == NULL))
+				return rc;
 			table_size = d.len / sizeof(struct vring_desc);
 			idx = 0;
 			visited = 0;
@@ -74,8 +72,10 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 					  writable ? "receive" : "transmit");
 			return VHU_CHAIN_BROKEN;
 		}
-		if (unlikely(!vhu_vec_add(vq, head, d.addr, d.len, vec, &n, &drop)))
-			return VHU_CHAIN_BROKEN;
+		rc = vhu_vec_add(vq, head, d.addr, d.len,
+				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, &n, &drop);
+		if (unlikely(rc != VHU_CHAIN_OK))
+			return rc;
 		sum += d.len;
 		if (!(d.flags & VRING_DESC_F_NEXT))
 			break;
