@@ -21,6 +21,7 @@
 
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
+#include "vhost_log.h"
 
 RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
 
@@ -125,6 +126,8 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->dev = dev;
 	vq->iommu = dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM);
 	vq->iotlb = NULL;
+	vq->logging = dev_has_feature(dev, VHOST_F_LOG_ALL);
+	vq->log = NULL;
 	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
@@ -158,6 +161,11 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->last_used_idx = used_idx;
 	/* We poll: ask the driver not to kick (it may still, harmlessly). */
 	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+	if (vq->logging && dev->log != NULL) {
+		vq->log = dev->log;
+		vhu_log_hva(vq, &vq->used->flags, sizeof(vq->used->flags));
+		vq->log = NULL;
+	}
 publish:
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
@@ -230,6 +238,8 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_reset(dev->vq[i]);
 	vhu_iotlb_flush(dev);
+	vhu_log_free(dev);
+	dev->rarp_pending = false;
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
 	dev->features = 0;

@@ -23,6 +23,7 @@
 
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
+#include "vhost_log.h"
 
 /* How a request's payload size is checked. */
 enum size_rule {
@@ -250,7 +251,7 @@ handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 			dev->path, f & ~offered);
 		return VHU_MSG_FAIL;
 	}
-	if (dev->features_set && f != dev->features) {
+	if (dev->features_set && ((f ^ dev->features) & ~VHU_BIT(VHOST_F_LOG_ALL)) != 0) {
 		for (i = 0; i < VHU_MAX_VQS; i++) {
 			if (dev->vq[i]->ready) {
 				VHU_LOG(ERR, "%s: features changed while ring %u runs; stop rings first",
@@ -258,6 +259,16 @@ handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 				return VHU_MSG_FAIL;
 			}
 		}
+	}
+	if (dev->features_set && f != dev->features) {
+		/* Only LOG_ALL may change under running rings (migration starts
+		 * or ends): take the rings back, switch, hand them out again. */
+		vhu_dev_stop_all(dev);
+		dev->features = f;
+		vhu_dev_restart_all(dev);
+		VHU_LOG(INFO, "%s: dirty logging %s", dev->path,
+			(f & VHU_BIT(VHOST_F_LOG_ALL)) ? "started" : "stopped");
+		return VHU_MSG_OK;
 	}
 	dev->features = f;
 	dev->features_set = true;
@@ -654,6 +665,30 @@ handle_set_backend_req_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
 }
 
 static enum vhu_msg_result
+handle_set_log_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	enum vhu_msg_result rc = vhu_log_set_base(dev, &msg->payload.log, fds[0]);
+
+	fds[0] = -1; /* consumed */
+	if (rc != VHU_MSG_OK)
+		return rc;
+	/* The front-end waits for this reply before it relies on the log. */
+	return reply_u64(msg, 0);
+}
+
+static enum vhu_msg_result
+handle_send_rarp(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
+{
+	memcpy(dev->rarp_mac, &msg->payload.u64, sizeof(dev->rarp_mac));
+	/* Release: the MAC is in place before the dequeue that takes the flag. */
+	__atomic_store_n(&dev->rarp_pending, true, __ATOMIC_RELEASE);
+	VHU_LOG(INFO, "%s: announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP", dev->path,
+		dev->rarp_mac[0], dev->rarp_mac[1], dev->rarp_mac[2], dev->rarp_mac[3],
+		dev->rarp_mac[4], dev->rarp_mac[5]);
+	return VHU_MSG_OK;
+}
+
+static enum vhu_msg_result
 handle_iotlb_msg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
 	return vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
@@ -720,8 +755,8 @@ static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
 				     -1 },
 	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", handle_set_mem_table, SZ_MEM, FD_REGIONS,
 				       false, false, -1 },
-	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", NULL, SZ_LOG, FD_ONE, true, false,
-				      PF(LOG_SHMFD) },
+	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", handle_set_log_base, SZ_LOG, FD_ONE, true,
+				      false, PF(LOG_SHMFD) },
 	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", NULL, SZ_NONE, FD_ONE, false, false, -1 },
 	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", handle_set_vring_num, SZ_STATE, FD_NONE,
 				       false, true, -1 },
@@ -747,7 +782,8 @@ static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
 				       true, false, PF(MQ) },
 	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", handle_set_vring_enable, SZ_STATE,
 					  FD_NONE, false, true, -1 },
-	[VHOST_USER_SEND_RARP] = { "SEND_RARP", NULL, SZ_U64, FD_NONE, false, false, PF(RARP) },
+	[VHOST_USER_SEND_RARP] = { "SEND_RARP", handle_send_rarp, SZ_U64, FD_NONE, false, false,
+				   PF(RARP) },
 	[VHOST_USER_NET_SET_MTU] = { "NET_SET_MTU", handle_net_set_mtu, SZ_U64, FD_NONE, false,
 				     false, PF(MTU) },
 	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", handle_set_backend_req_fd,

@@ -19,7 +19,7 @@ net_features(const struct vhu_vhost_dev *dev)
 	uint64_t f = VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_ANY_LAYOUT) |
 		     VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VHU_BIT(VIRTIO_RING_F_EVENT_IDX) |
 		     VHU_BIT(VIRTIO_F_IN_ORDER) | VHU_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-		     VHU_BIT(VIRTIO_F_RING_PACKED) |
+		     VHU_BIT(VIRTIO_F_RING_PACKED) | VHU_BIT(VHOST_F_LOG_ALL) |
 		     VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 
 	if (dev->queue_pairs > 1)
@@ -73,6 +73,37 @@ const struct vhu_device_type vhu_net_device_type = {
 
 /* ---- guest TX: ring -> mbufs ---- */
 
+/* Build the RARP that announces the guest's MAC after a migration. */
+static struct rte_mbuf *
+rarp_build(struct vhu_vhost_dev *dev, struct rte_mempool *mp)
+{
+	static const uint8_t head[] = {
+		0x00, 0x01,		/* hardware type: Ethernet */
+		0x08, 0x00,		/* protocol type: IPv4 */
+		6, 4,			/* address lengths */
+		0x00, 0x03,		/* operation: reverse request */
+	};
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, 60); /* minimum frame, zero padded */
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(p, 0, 60);
+	memset(p, 0xff, 6);			/* broadcast */
+	memcpy(p + 6, dev->rarp_mac, 6);	/* from the guest */
+	p[12] = 0x80;
+	p[13] = 0x35;				/* EtherType RARP */
+	memcpy(p + 14, head, sizeof(head));
+	memcpy(p + 22, dev->rarp_mac, 6);	/* sender hardware address */
+	memcpy(p + 32, dev->rarp_mac, 6);	/* target hardware address */
+	return m;
+}
+
 uint16_t
 vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			struct rte_mbuf **pkts, uint16_t count)
@@ -85,6 +116,17 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 	if (vq == NULL || count == 0 || mp == NULL || pkts == NULL)
 		return 0;
 	count = RTE_MIN(count, VHU_MAX_BURST);
+	/* After a migration, the first packet the guest "sends" is a RARP. */
+	if (unlikely(qp == 0 && __atomic_load_n(&dev->rarp_pending, __ATOMIC_RELAXED)) &&
+	    __atomic_exchange_n(&dev->rarp_pending, false, __ATOMIC_ACQUIRE)) {
+		struct rte_mbuf *rarp = rarp_build(dev, mp);
+
+		if (rarp != NULL) {
+			pkts[0] = rarp;
+			return 1 + (count > 1 ? vhu_vhost_dequeue_burst(dev, qp, mp, pkts + 1,
+									count - 1) : 0);
+		}
+	}
 	if (vq->packed)
 		return vhu_net_dequeue_packed(vq, mp, pkts, count);
 	avail = vhu_split_avail_count(vq);

@@ -105,11 +105,20 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
 		memcpy(vec[0].addr, &hdr, vq->vhdr_len);
 		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
+		if (unlikely(vq->log != NULL))
+			vhu_log_hva(vq, vec[0].addr, vq->vhdr_len + m->data_len);
 		return;
 	}
 	rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, vq->vhdr_len);
 	for (seg = m; seg != NULL; seg = seg->next)
 		rx_write(vec, &vi, &voff, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len);
+	if (unlikely(vq->log != NULL)) {
+		uint32_t i;
+
+		for (i = 0; i < vi; i++)
+			vhu_log_hva(vq, vec[i].addr, vec[i].len);
+		vhu_log_hva(vq, vec[vi].addr, voff);
+	}
 }
 
 
@@ -130,6 +139,8 @@ vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 	 * valid until our next quiescent state, i.e. for this burst. */
 	if (unlikely(vq->iommu))
 		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
+	if (unlikely(vq->logging))
+		vhu_log_begin(vq);
 	return vq;
 }
 

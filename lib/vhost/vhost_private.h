@@ -126,6 +126,7 @@ struct vhu_vq_stats {
 	uint64_t errors;	/* guest violations and dropped chains */
 	uint64_t nombuf;	/* dequeue bursts cut short by an empty mempool */
 	uint64_t notify;	/* interrupts sent to the guest */
+	uint64_t log_overflow;	/* writes past the end of the dirty log */
 };
 
 struct vhu_vq {
@@ -157,6 +158,8 @@ struct vhu_vq {
 	bool indirect;			/* INDIRECT_DESC negotiated */
 	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
 	uint32_t mem_cache;		/* last region hit, for translation */
+	bool logging;			/* LOG_ALL negotiated: mark pages we write */
+	const struct vhu_log *log;	/* the device's dirty log, loaded at burst start */
 	bool iommu;			/* addresses are IOVAs: translate with 'iotlb' */
 	const struct vhu_iotlb *iotlb;	/* the device's IOTLB, loaded at burst start */
 	struct vhu_vhost_dev *dev;	/* owner, for the IOTLB and misses */
@@ -206,6 +209,7 @@ extern const struct vhu_device_type vhu_net_device_type;
 
 struct vhu_conn;
 struct vhu_iotlb;
+struct vhu_log;
 struct rte_ring;
 
 struct vhu_vhost_dev {
@@ -234,6 +238,9 @@ struct vhu_vhost_dev {
 	int backend_req_fd;		/* SET_BACKEND_REQ_FD, or -1 */
 	struct vhu_mem *mem;		/* current memory table, or NULL */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
+	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
+	uint8_t rarp_mac[6];		/* SEND_RARP: the guest's MAC to announce */
+	bool rarp_pending;		/* a RARP waits for the next dequeue on pair 0 */
 	struct rte_ring *miss_ring;	/* IOTLB misses from data lcores (MP/SC) */
 	int miss_efd;			/* wakes the control thread for misses */
 	uint64_t miss_handle;		/* control-thread watch of miss_efd */
@@ -260,6 +267,8 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 /* Protocol features vhu offers. */
 #define VHU_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_MTU) | \

@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "vhost_iotlb.h"
+#include "vhost_log.h"
 
 /* A contiguous piece of a guest buffer, in our address space. */
 struct vhu_buf_vec {

@@ -182,6 +182,8 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 		 * it back; the driver reads flags with acquire. */
 		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	}
+	if (unlikely(vq->log != NULL))
+		vhu_log_hva(vq, d, sizeof(*d));
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, ndesc);
 }
 

@@ -132,6 +132,8 @@ vhu_split_push(struct vhu_vq *vq, uint16_t id, uint32_t len)
 
 	e->id = id;
 	e->len = len;
+	if (unlikely(vq->log != NULL))
+		vhu_log_hva(vq, e, sizeof(*e));
 	vq->last_used_idx++;
 }
 
@@ -172,6 +174,8 @@ vhu_split_flush(struct vhu_vq *vq, uint16_t old_used)
 	 * contents) become visible before the index that hands them to the
 	 * driver, which reads used->idx with acquire (its read barrier). */
 	__atomic_store_n(&vq->used->idx, vq->last_used_idx, __ATOMIC_RELEASE);
+	if (unlikely(vq->log != NULL))
+		vhu_log_hva(vq, &vq->used->idx, sizeof(vq->used->idx));
 	vhu_split_notify(vq, old_used);
 }
 
