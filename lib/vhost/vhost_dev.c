@@ -131,6 +131,13 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
+	vq->features = dev->features;
+	vq->offload = (dev->features & (VHU_BIT(VIRTIO_NET_F_CSUM) |
+					VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+					VHU_BIT(VIRTIO_NET_F_HOST_TSO4) |
+					VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
+					VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+					VHU_BIT(VIRTIO_NET_F_GUEST_TSO6))) != 0;
 	vq->vhdr_len = (vq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
 			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 			       sizeof(struct virtio_net_hdr);

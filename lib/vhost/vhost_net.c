@@ -28,6 +28,11 @@ net_features(const struct vhu_vhost_dev *dev)
 		f |= VHU_BIT(VIRTIO_NET_F_MTU);
 	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
 		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
+	if (dev->flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO))
+		f |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (dev->flags & VHU_VHOST_TSO)
+		f |= VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
+		     VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
 	return f;
 }
 
@@ -202,6 +207,11 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 		uint64_t need = (uint64_t)vq->vhdr_len + m->pkt_len, have = 0, left;
 		uint32_t nvec = 0, nheads = 0, h;
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+
+		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
+			vq->stats.bad_hdr++;
+			break; /* the caller keeps (and drops) pkts[i..] */
+		}
 
 		/* Reserve heads until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {

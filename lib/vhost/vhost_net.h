@@ -12,6 +12,7 @@
 #include <rte_memcpy.h>
 
 #include "virtq_split.h"
+#include "vhost_net_offload.h"
 
 /*
  * Copy the gathered chain, less its virtio-net header, into 'm' (a fresh
@@ -21,7 +22,8 @@ static inline int
 vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
 	struct rte_mempool *mp, struct rte_mbuf *m)
 {
-	uint32_t skip = vq->vhdr_len, i, room;
+	uint32_t skip = vq->vhdr_len, i, room, hoff = 0;
+	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct rte_mbuf *cur = m;
 	uint64_t pkt_len;
 
@@ -36,6 +38,10 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 		if (skip > 0) {
 			uint32_t s = RTE_MIN(skip, len);
 
+			/* Keep a copy of the header: the guest may rewrite its memory. */
+			if (vq->offload)
+				memcpy((uint8_t *)&hdr + hoff, src, s);
+			hoff += s;
 			src += s;
 			len -= s;
 			skip -= s;
@@ -64,6 +70,10 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 		}
 	}
 	m->pkt_len = (uint32_t)pkt_len;
+	if (unlikely(vq->offload) && vhu_net_hdr_to_mbuf(&hdr.hdr, m, vq->features) != 0) {
+		vq->stats.bad_hdr++;
+		goto fail;
+	}
 	return 0;
 fail:
 	/* Free the segments chained so far; the caller resets and reuses 'm'. */
@@ -91,7 +101,10 @@ rx_write(const struct vhu_buf_vec *vec, uint32_t *vi, uint32_t *voff, const uint
 	}
 }
 
-/* Write header (with num_buffers) and the packet into the gathered buffers. */
+/*
+ * Write header (with num_buffers) and the packet into the gathered buffers.
+ * The packet passed vhu_net_rx_prepare() first.
+ */
 static inline void
 vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m,
 	uint16_t num_buffers)
@@ -102,6 +115,8 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.num_buffers = num_buffers;
+	if (unlikely(vq->offload))
+		vhu_net_mbuf_to_hdr(m, &hdr.hdr, vq->features);
 	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
 		memcpy(vec[0].addr, &hdr, vq->vhdr_len);
 		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
@@ -121,6 +136,22 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 	}
 }
 
+
+/*
+ * Before a packet is given to the guest: complete what the guest cannot do
+ * (checksums it did not negotiate) and refuse what it cannot take (TSO
+ * without GUEST_TSO). Returns 0, or -1 if the packet cannot be delivered.
+ */
+static inline int
+vhu_net_rx_prepare(struct vhu_vq *vq, struct rte_mbuf *m)
+{
+	struct virtio_net_hdr h;
+
+	if (likely(!(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))))
+		return 0;
+	memset(&h, 0, sizeof(h));
+	return vhu_net_mbuf_to_hdr(m, &h, vq->offload ? vq->features : 0);
+}
 
 /* Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now. */
 static inline struct vhu_vq *

@@ -74,6 +74,11 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
 		uint32_t nvec = 0;
 
+		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
+			vq->stats.bad_hdr++;
+			break; /* the caller keeps (and drops) pkts[i..] */
+		}
+
 		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {
 			uint64_t got = 0;

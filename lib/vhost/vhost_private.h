@@ -127,6 +127,7 @@ struct vhu_vq_stats {
 	uint64_t nombuf;	/* dequeue bursts cut short by an empty mempool */
 	uint64_t notify;	/* interrupts sent to the guest */
 	uint64_t log_overflow;	/* writes past the end of the dirty log */
+	uint64_t bad_hdr;	/* packets dropped for a virtio-net header that does not fit */
 };
 
 struct vhu_vq {
@@ -157,6 +158,8 @@ struct vhu_vq {
 	bool event_idx;			/* EVENT_IDX negotiated */
 	bool indirect;			/* INDIRECT_DESC negotiated */
 	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
+	bool offload;			/* a checksum or TSO feature negotiated */
+	uint64_t features;		/* negotiated features, for the header */
 	uint32_t mem_cache;		/* last region hit, for translation */
 	bool logging;			/* LOG_ALL negotiated: mark pages we write */
 	const struct vhu_log *log;	/* the device's dirty log, loaded at burst start */

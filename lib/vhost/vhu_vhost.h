@@ -34,6 +34,8 @@ struct vhu_vhost_dev;
 #define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
 #define VHU_VHOST_NO_RECONNECT	(1u << 1)	/* client: give up instead of retrying */
 #define VHU_VHOST_IOMMU_SUPPORT	(1u << 2)	/* offer VIRTIO_F_IOMMU_PLATFORM (vIOMMU) */
+#define VHU_VHOST_CSUM		(1u << 3)	/* offer checksum offload (CSUM, GUEST_CSUM) */
+#define VHU_VHOST_TSO		(1u << 4)	/* offer TSO (HOST_TSO4/6, GUEST_TSO4/6); needs CSUM */
 
 struct vhu_vhost_config {
 	const char *path;	/* UNIX socket path; copied */
