@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Command-line options of vhu-pmd (what follows "--"). Parsed before EAL
+ * starts, so that a typo costs no hugepage set-up; values that depend on the
+ * EAL lcore list are checked in main.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwd.h"
+#include "vhu_pmd.h"
+
+#define DEFAULT_BURST	 32
+#define DEFAULT_TXPKTS	 64
+#define DEFAULT_NB_MBUFS 16384
+#define MIN_NB_MBUFS	 1024
+#define MAX_NB_MBUFS	 (1u << 24)
+#define MAX_STATS_PERIOD 86400
+#define MAX_RUN_TIME	 (365u * 86400)
+/* Largest --txpkts segment: what an mbuf of RTE_MBUF_DEFAULT_BUF_SIZE holds. */
+#define MAX_TX_SEG_LEN RTE_MBUF_DEFAULT_DATAROOM
+
+enum {
+	OPT_PORT = 256,
+	OPT_FORWARD_MODE,
+	OPT_NB_CORES,
+	OPT_BURST,
+	OPT_TXPKTS,
+	OPT_RXQ,
+	OPT_TXQ,
+	OPT_STATS_PERIOD,
+	OPT_TOTAL_NUM_MBUFS,
+	OPT_RUN_TIME,
+	OPT_TX_FIRST,
+};
+
+static const struct option pmd_options[] = {
+	{"port", required_argument, NULL, OPT_PORT},
+	{"forward-mode", required_argument, NULL, OPT_FORWARD_MODE},
+	{"nb-cores", required_argument, NULL, OPT_NB_CORES},
+	{"burst", required_argument, NULL, OPT_BURST},
+	{"txpkts", required_argument, NULL, OPT_TXPKTS},
+	{"rxq", required_argument, NULL, OPT_RXQ},
+	{"txq", required_argument, NULL, OPT_TXQ},
+	{"stats-period", required_argument, NULL, OPT_STATS_PERIOD},
+	{"total-num-mbufs", required_argument, NULL, OPT_TOTAL_NUM_MBUFS},
+	{"run-time", required_argument, NULL, OPT_RUN_TIME},
+	{"tx-first", no_argument, NULL, OPT_TX_FIRST},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+void
+pmd_usage(FILE *f, const char *prog)
+{
+	const struct vhu_port_ops *ops;
+	const struct fwd_engine *eng;
+	unsigned int i;
+
+	fprintf(f,
+		"Usage: %s [EAL options] -- [options]\n"
+		"\n"
+		"Forward packets between ports until SIGINT or SIGTERM (or --run-time), printing\n"
+		"statistics in dpdk-testpmd's format. Ports are paired: 0 <-> 1, 2 <-> 3, ...; an\n"
+		"odd last port forwards to itself. Every EAL lcore but the main one may forward.\n"
+		"\n"
+		"Options:\n"
+		"  --port SPEC           add a port (repeatable, at most %u); SPEC is one of\n",
+		prog, VHU_PORT_MAX);
+	for (i = 0; (ops = vhu_port_driver_get(i)) != NULL; i++)
+		fprintf(f, "    %s\n", ops->usage);
+	fprintf(f, "                        (see vhu-pmd(1) for each key and its default)\n"
+		   "  --forward-mode=MODE   forwarding engine (default io), one of:\n"
+		   "                       ");
+	for (i = 0; (eng = fwd_engine_get(i)) != NULL; i++)
+		fprintf(f, "%s %s", i == 0 ? "" : ",", eng->name);
+	fprintf(f,
+		"\n"
+		"                        io: as received; mac: source MAC of the tx port,\n"
+		"                        destination 02:00:00:00:00:<tx port>; macswap: MACs\n"
+		"                        swapped; 5tswap: MACs, IP addresses and TCP/UDP ports\n"
+		"                        swapped; rxonly: receive and free; txonly: send\n"
+		"                        UDP/IPv4 frames of --txpkts bytes\n"
+		"  --nb-cores=N          forwarding lcores, 1..(EAL lcores - 1) (default: all\n"
+		"                        but the main lcore, no more than there are streams)\n"
+		"  --burst=N             packets per burst, 1..%u (default %u)\n"
+		"  --txpkts=N[,N...]     txonly frame size in bytes, or the sizes of up to %u\n"
+		"                        segments, each 1..%u, the first at least %u\n"
+		"                        (default %u)\n"
+		"  --rxq=N               rx queues used per port, 1..%u (default 1), at most\n"
+		"                        the port's queues=; forwarding needs --txq >= --rxq\n"
+		"  --txq=N               tx queues used per port, 1..%u (default 1)\n"
+		"  --stats-period=S      show port statistics every S seconds, 0..%u\n"
+		"                        (default 0: only the totals at exit)\n"
+		"  --total-num-mbufs=N   mbufs in the pool of each NUMA socket, %u..%u\n"
+		"                        (default %u)\n"
+		"  --run-time=S          stop after S seconds, 0..%u (default 0: run until\n"
+		"                        SIGINT or SIGTERM)\n"
+		"  --tx-first            send one burst of txonly frames on every stream before\n"
+		"                        forwarding starts (e.g. to feed a ring loopback)\n"
+		"  -h, --help            show this help and exit\n"
+		"\n"
+		"Exit status: 0 after a clean stop, 1 on an EAL or run-time failure, 2 on a bad\n"
+		"option or value.\n",
+		PMD_BURST_MAX, DEFAULT_BURST, PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN,
+		DEFAULT_TXPKTS, VHU_PORT_MAX_QUEUES, VHU_PORT_MAX_QUEUES, MAX_STATS_PERIOD,
+		MIN_NB_MBUFS, MAX_NB_MBUFS, DEFAULT_NB_MBUFS, MAX_RUN_TIME);
+}
+
+void
+pmd_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PMD_NAME ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; see '" PMD_NAME " -- --help'\n");
+}
+
+/* Parse a decimal number in [min, max]; false if it is not one. */
+static bool
+parse_uint(const char *str, unsigned long min, unsigned long max, unsigned long *val)
+{
+	unsigned long v;
+	char *end;
+
+	if (str[0] < '0' || str[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(str, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*val = v;
+	return true;
+}
+
+static bool
+parse_opt_uint(const char *opt, const char *str, unsigned long min, unsigned long max,
+	       unsigned long *val)
+{
+	if (parse_uint(str, min, max, val))
+		return true;
+	pmd_usage_error("--%s=%s: not a number in the valid range %lu..%lu", opt, str, min, max);
+	return false;
+}
+
+/* "--txpkts=64" or "--txpkts=42,1024,1024". */
+static bool
+parse_txpkts(const char *str, struct pmd_config *cfg)
+{
+	char buf[128], *tok, *save = NULL;
+	unsigned long len;
+	uint16_t n = 0;
+	uint32_t total = 0;
+
+	if (strlen(str) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, str);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (n == PMD_TX_SEGS_MAX || !parse_uint(tok, 1, MAX_TX_SEG_LEN, &len))
+			goto bad;
+		cfg->tx_seg_len[n++] = len;
+		total += len;
+	}
+	/* strtok_r() skips empty fields: refuse them here rather than guess. */
+	if (n == 0 || cfg->tx_seg_len[0] < PMD_TX_HDR_LEN || str[0] == ',' ||
+	    str[strlen(str) - 1] == ',' || strstr(str, ",,") != NULL)
+		goto bad;
+	cfg->tx_nb_segs = n;
+	cfg->tx_pkt_len = total;
+	return true;
+bad:
+	pmd_usage_error("--txpkts=%s: give a frame size or up to %u comma-separated segment "
+			"sizes, each 1..%u, the first at least %u (Ethernet, IPv4 and UDP headers)",
+			str, PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN);
+	return false;
+}
+
+static bool
+parse_forward_mode(const char *str, struct pmd_config *cfg)
+{
+	const struct fwd_engine *eng;
+	char names[128] = "";
+	size_t off = 0;
+	unsigned int i;
+
+	cfg->engine = fwd_engine_find(str);
+	if (cfg->engine != NULL)
+		return true;
+	for (i = 0; (eng = fwd_engine_get(i)) != NULL && off < sizeof(names); i++)
+		off += snprintf(names + off, sizeof(names) - off, "%s%s", i == 0 ? "" : ", ",
+				eng->name);
+	pmd_usage_error("--forward-mode=%s: unknown mode; valid modes: %s", str, names);
+	return false;
+}
+
+static bool
+parse_port(const char *str, struct pmd_config *cfg)
+{
+	if (cfg->nb_ports == VHU_PORT_MAX) {
+		pmd_usage_error("--port %s: too many ports; at most %u", str, VHU_PORT_MAX);
+		return false;
+	}
+	/* Driver and keys now, before EAL starts; the port layer logs what is wrong. */
+	if (vhu_port_devstr_check(str) != 0) {
+		pmd_usage_error("--port %s: bad device string (see the message above)", str);
+		return false;
+	}
+	cfg->ports[cfg->nb_ports++] = str;
+	return true;
+}
+
+static void
+config_defaults(struct pmd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->engine = &fwd_io_engine;
+	cfg->burst = DEFAULT_BURST;
+	cfg->nb_rxq = 1;
+	cfg->nb_txq = 1;
+	cfg->tx_seg_len[0] = DEFAULT_TXPKTS;
+	cfg->tx_nb_segs = 1;
+	cfg->tx_pkt_len = DEFAULT_TXPKTS;
+	cfg->nb_mbufs = DEFAULT_NB_MBUFS;
+}
+
+/* Apply one option; false after printing why it is wrong. */
+static bool
+parse_one(int opt, const char *arg, struct pmd_config *cfg)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_PORT:
+		return parse_port(arg, cfg);
+	case OPT_FORWARD_MODE:
+		return parse_forward_mode(arg, cfg);
+	case OPT_TXPKTS:
+		return parse_txpkts(arg, cfg);
+	case OPT_NB_CORES:
+		if (!parse_opt_uint("nb-cores", arg, 1, RTE_MAX_LCORE - 1, &v))
+			return false;
+		cfg->nb_cores = v;
+		return true;
+	case OPT_BURST:
+		if (!parse_opt_uint("burst", arg, 1, PMD_BURST_MAX, &v))
+			return false;
+		cfg->burst = v;
+		return true;
+	case OPT_RXQ:
+		if (!parse_opt_uint("rxq", arg, 1, VHU_PORT_MAX_QUEUES, &v))
+			return false;
+		cfg->nb_rxq = v;
+		return true;
+	case OPT_TXQ:
+		if (!parse_opt_uint("txq", arg, 1, VHU_PORT_MAX_QUEUES, &v))
+			return false;
+		cfg->nb_txq = v;
+		return true;
+	case OPT_STATS_PERIOD:
+		if (!parse_opt_uint("stats-period", arg, 0, MAX_STATS_PERIOD, &v))
+			return false;
+		cfg->stats_period = v;
+		return true;
+	case OPT_TOTAL_NUM_MBUFS:
+		if (!parse_opt_uint("total-num-mbufs", arg, MIN_NB_MBUFS, MAX_NB_MBUFS, &v))
+			return false;
+		cfg->nb_mbufs = v;
+		return true;
+	case OPT_TX_FIRST:
+		cfg->tx_first = true;
+		return true;
+	case OPT_RUN_TIME:
+		if (!parse_opt_uint("run-time", arg, 0, MAX_RUN_TIME, &v))
+			return false;
+		cfg->run_time = v;
+		return true;
+	}
+	return false;
+}
+
+/* Checks between options, once all are known. */
+static bool
+config_check(const struct pmd_config *cfg)
+{
+	if (cfg->nb_ports == 0) {
+		pmd_usage_error("no port given; add at least one --port SPEC, e.g. --port ring");
+		return false;
+	}
+	if (cfg->engine->rx && cfg->engine->tx && cfg->nb_rxq > cfg->nb_txq) {
+		pmd_usage_error(
+			"--rxq=%u is more than --txq=%u: %s forwarding sends what rx queue q "
+			"receives on tx queue q; give --txq=%u or more",
+			cfg->nb_rxq, cfg->nb_txq, cfg->engine->name, cfg->nb_rxq);
+		return false;
+	}
+	return true;
+}
+
+enum pmd_parse_result
+pmd_parse_args(int argc, char **argv, struct pmd_config *cfg)
+{
+	int opt, idx;
+
+	config_defaults(cfg);
+	/* EAL may have run getopt on another argv; start afresh, and report errors ourselves. */
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", pmd_options, &idx)) != -1) {
+		switch (opt) {
+		case 'h':
+			pmd_usage(stdout, PMD_NAME);
+			return PMD_PARSE_HELP;
+		case ':':
+			pmd_usage_error("%s needs a value", argv[optind - 1]);
+			return PMD_PARSE_ERROR;
+		case '?':
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				pmd_usage_error("unknown option '%s'", argv[optind - 1]);
+			else
+				pmd_usage_error("unknown option '-%c'", optopt);
+			return PMD_PARSE_ERROR;
+		default:
+			if (!parse_one(opt, optarg, cfg))
+				return PMD_PARSE_ERROR;
+		}
+	}
+	if (optind < argc) {
+		pmd_usage_error("unexpected argument '%s'", argv[optind]);
+		return PMD_PARSE_ERROR;
+	}
+	return config_check(cfg) ? PMD_PARSE_RUN : PMD_PARSE_ERROR;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port driver "vhost-user": a port over a vhu vhost-user backend device
+ * (lib/vhost), with the keys of DPDK's net_vhost where they overlap:
+ *
+ *     vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=N][,mac=XX:XX:XX:XX:XX:XX]
+ *
+ * Port rx queue q is the guest's transmit queue of pair q (what the guest
+ * sends, we receive) and port tx queue q its receive queue. The backend
+ * copies packets, so tx frees the mbufs it placed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ether.h>
+
+#include "vhu_port.h"
+#include "vhu_vhost.h"
+
+struct vhost_user_port {
+	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
+};
+
+static int
+vhost_user_parse_mac(struct vhu_port *port, const char *str, struct vhu_vhost_config *cfg)
+{
+	struct rte_ether_addr mac;
+
+	if (rte_ether_unformat_addr(str, &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac)) {
+		VHU_PORT_LOG(ERR,
+			     "port %u (%s): mac=%s is not a unicast MAC address; give "
+			     "XX:XX:XX:XX:XX:XX with the lowest bit of the first byte clear",
+			     port->id, port->devstr, str);
+		return -EINVAL;
+	}
+	rte_ether_addr_copy(&mac, &port->mac);
+	memcpy(cfg->mac, mac.addr_bytes, sizeof(cfg->mac));
+	return 0;
+}
+
+static int
+vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
+{
+	struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_config cfg = {0};
+	uint64_t queues = 1, client = 0, mtu = 0;
+	const char *str;
+	int rc;
+
+	cfg.path = rte_kvargs_get(kvargs, "iface");
+	if (cfg.path == NULL) {
+		VHU_PORT_LOG(ERR,
+			     "port %u (%s): iface= is required; give the vhost-user socket "
+			     "path, e.g. vhost-user,iface=/tmp/vhu0.sock",
+			     port->id, port->devstr);
+		return -EINVAL;
+	}
+	rc = vhu_port_kvargs_uint(port, kvargs, "queues", 1, VHU_VHOST_MAX_QUEUE_PAIRS, &queues);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "client", 0, 1, &client);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "mtu", RTE_ETHER_MIN_MTU, UINT16_MAX, &mtu);
+	if (rc != 0)
+		return rc;
+	str = rte_kvargs_get(kvargs, "mac");
+	if (str != NULL) {
+		rc = vhost_user_parse_mac(port, str, &cfg);
+		if (rc != 0)
+			return rc;
+	}
+	cfg.queue_pairs = queues;
+	cfg.flags = client != 0 ? VHU_VHOST_CLIENT : 0;
+	cfg.mtu = mtu;
+	vp->dev = vhu_vhost_create(&cfg);
+	if (vp->dev == NULL) {
+		rc = -rte_errno;
+		VHU_PORT_LOG(ERR, "port %u (%s): cannot %s vhost-user socket %s: %s", port->id,
+			     port->devstr, client != 0 ? "connect to" : "listen on", cfg.path,
+			     rte_strerror(rte_errno));
+		return rc;
+	}
+	port->max_rxq = queues;
+	port->max_txq = queues;
+	snprintf(port->name, sizeof(port->name), "vhost-user:%s", cfg.path);
+	return 0;
+}
+
+static void
+vhost_user_destroy(struct vhu_port *port)
+{
+	struct vhost_user_port *vp = port->priv;
+
+	vhu_vhost_destroy(vp->dev);
+	vp->dev = NULL;
+}
+
+static int
+vhost_user_start(struct vhu_port *port)
+{
+	if (port->mempool == NULL) {
+		VHU_PORT_LOG(ERR,
+			     "port %u (%s): receiving needs a mempool; attach the port with "
+			     "one",
+			     port->id, port->devstr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint16_t
+vhost_user_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vhost_user_port *vp = port->priv;
+
+	return vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
+}
+
+static uint16_t
+vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vhost_user_port *vp = port->priv;
+	uint16_t nb;
+
+	nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
+	/* The backend copied them into guest buffers: the mbufs are ours to free. */
+	if (nb != 0)
+		rte_pktmbuf_free_bulk(pkts, nb);
+	return nb;
+}
+
+static bool
+vhost_user_link_up(const struct vhu_port *port)
+{
+	const struct vhost_user_port *vp = port->priv;
+
+	return vhu_vhost_link_up(vp->dev);
+}
+
+static const char *
+vhost_user_conn_name(enum vhu_vhost_conn_state conn)
+{
+	switch (conn) {
+	case VHU_VHOST_LISTENING:
+		return "listening, waiting for a front-end";
+	case VHU_VHOST_CONNECTING:
+		return "connecting to the front-end";
+	case VHU_VHOST_CONNECTED:
+		return "connected";
+	}
+	return "unknown";
+}
+
+/* " NAME NAME bit40" for the set bits of 'bits', appended to buf. */
+static void
+vhost_user_bit_names(char *buf, size_t len, size_t *off, uint64_t bits,
+		     const char *(*name_of)(unsigned int bit))
+{
+	unsigned int bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		const char *name;
+
+		if ((bits & (UINT64_C(1) << bit)) == 0)
+			continue;
+		name = name_of(bit);
+		if (name != NULL)
+			vhu_port_info_append(buf, len, off, " %s", name);
+		else
+			vhu_port_info_append(buf, len, off, " bit%u", bit);
+	}
+}
+
+static int
+vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
+{
+	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_info info;
+	size_t off = 0;
+	unsigned int i;
+	int rc;
+
+	if (len > 0)
+		buf[0] = '\0';
+	rc = vhu_vhost_get_info(vp->dev, &info);
+	if (rc != 0)
+		return rc;
+	vhu_port_info_append(buf, len, &off,
+			     "vhost-user %s: %s, %s, %" PRIu64 " front-end connection(s) so far\n",
+			     vhu_vhost_path(vp->dev), vhost_user_conn_name(info.conn),
+			     info.running ? "running" : "not running", info.connections);
+	vhu_port_info_append(buf, len, &off, "  features 0x%016" PRIx64 ":", info.features);
+	vhost_user_bit_names(buf, len, &off, info.features, vhu_virtio_feature_name);
+	vhu_port_info_append(buf, len, &off, "\n  protocol features 0x%016" PRIx64 ":",
+			     info.protocol_features);
+	vhost_user_bit_names(buf, len, &off, info.protocol_features, vhu_protocol_feature_name);
+	vhu_port_info_append(buf, len, &off,
+			     "\n  status 0x%02x, %u memory region(s), %" PRIu64 " bytes\n",
+			     info.status, info.nr_regions, info.mem_bytes);
+	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
+		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+
+		/* Even virtqueues are the guest's receive queues, odd ones its transmit queues. */
+		vhu_port_info_append(
+			buf, len, &off,
+			"  vq %u (guest %s %u): %s %s %s %s, %s, size %u, last_avail "
+			"%u, avail_idx %u, used_idx %u, errors %" PRIu64 "%s%s\n",
+			i, i % 2 == 0 ? "rx" : "tx", i / 2, vq->enabled ? "enabled" : "disabled",
+			vq->started ? "started" : "stopped", vq->ready ? "ready" : "not-ready",
+			vq->broken ? "BROKEN" : "ok", vq->packed ? "packed" : "split", vq->size,
+			vq->last_avail, vq->avail_idx, vq->used_idx, vq->errors,
+			vq->broken ? ": " : "", vq->broken ? vq->broken_reason : "");
+	}
+	return (int)off;
+}
+
+static const char *const vhost_user_keys[] = {"iface", "queues", "client", "mtu", "mac", NULL};
+
+static const struct vhu_port_ops vhost_user_ops = {
+	.name = "vhost-user",
+	.keys = vhost_user_keys,
+	.usage = "vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=68..65535][,mac=MAC]",
+	.priv_size = sizeof(struct vhost_user_port),
+	.create = vhost_user_create,
+	.destroy = vhost_user_destroy,
+	.start = vhost_user_start,
+	.rx_burst = vhost_user_rx_burst,
+	.tx_burst = vhost_user_tx_burst,
+	.link_up = vhost_user_link_up,
+	.link_down_hint = "waiting for front-end",
+	.info = vhost_user_info,
+};
+
+VHU_PORT_DRIVER_REGISTER(vhost_user_ops)
