@@ -25,6 +25,33 @@
 
 RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
 
+/* Every device of the process, to refuse a second one on the same path. */
+static struct vhu_vhost_dev *dev_list;
+
+static struct vhu_vhost_dev *
+dev_find(const char *path)
+{
+	struct vhu_vhost_dev *d;
+
+	for (d = dev_list; d != NULL; d = d->next)
+		if (strcmp(d->path, path) == 0)
+			return d;
+	return NULL;
+}
+
+static void
+dev_unlist(struct vhu_vhost_dev *dev)
+{
+	struct vhu_vhost_dev **p;
+
+	for (p = &dev_list; *p != NULL; p = &(*p)->next) {
+		if (*p == dev) {
+			*p = dev->next;
+			return;
+		}
+	}
+}
+
 void
 vhu_fd_replace(int *slot, int fd)
 {
@@ -335,11 +362,21 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		return NULL;
 	}
 	pthread_mutex_lock(&vhu_ctrl_lock);
-	rc = vhu_iotlb_dev_init(dev);
+	if (dev_find(dev->path) != NULL) {
+		VHU_LOG(ERR, "%s is already served by a device of this process; choose another "
+			"path", dev->path);
+		rc = -EEXIST;
+	} else {
+		rc = vhu_iotlb_dev_init(dev);
+	}
 	if (rc == 0) {
 		rc = vhu_socket_open(dev);
 		if (rc != 0)
 			vhu_iotlb_dev_fini(dev);
+	}
+	if (rc == 0) {
+		dev->next = dev_list;
+		dev_list = dev;
 	}
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	if (rc != 0) {
@@ -357,6 +394,7 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 		return;
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	dev->destroying = true;
+	dev_unlist(dev);
 	if (dev->conn != NULL)
 		vhu_conn_close(dev, "device destroyed");
 	vhu_socket_close(dev);
@@ -424,6 +462,9 @@ vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 		if (vi->ready && vq->avail != NULL)
 			vi->avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_RELAXED);
 		vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
+		vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
+		vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
+		vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
 		if (vi->broken)
 			snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s",
 				 vq->broken_reason);

@@ -230,6 +230,7 @@ struct vhu_vhost_dev {
 	struct vhu_conn *conn;		/* the attached front-end, or NULL */
 	uint64_t connections;		/* front-ends attached since creation */
 	bool destroying;		/* destroy in progress: do not reconnect */
+	struct vhu_vhost_dev *next;	/* in the process's device list (vhu_ctrl_lock) */
 
 	/* Negotiated state; reset when the front-end goes away. */
 	uint64_t features;		/* SET_FEATURES */

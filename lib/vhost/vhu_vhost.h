@@ -97,7 +97,10 @@ struct vhu_vhost_vq_info {
 	uint16_t avail_idx;	/* avail->idx as last read from guest memory */
 	uint16_t used_idx;	/* used->idx as last published */
 	char broken_reason[64];	/* why it broke; empty when not broken */
-	uint64_t errors;	/* guest violations counted on this ring */
+	uint64_t errors;	/* guest violations and dropped chains on this ring */
+	uint64_t nombuf;	/* guest TX bursts cut short by an empty mempool */
+	uint64_t bad_hdr;	/* packets dropped for a virtio-net header that does not fit */
+	uint64_t notify;	/* interrupts sent to the guest */
 };
 
 /* Device state snapshot. */

@@ -4,6 +4,7 @@
  * (lib/vhost), with the keys of DPDK's net_vhost where they overlap:
  *
  *     vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=N][,mac=XX:XX:XX:XX:XX:XX]
+ *                [,iommu-support=0|1][,csum=0|1][,tso=0|1]
  *
  * Port rx queue q is the guest's transmit queue of pair q (what the guest
  * sends, we receive) and port tx queue q its receive queue. The backend
@@ -46,7 +47,7 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 {
 	struct vhost_user_port *vp = port->priv;
 	struct vhu_vhost_config cfg = {0};
-	uint64_t queues = 1, client = 0, mtu = 0;
+	uint64_t queues = 1, client = 0, mtu = 0, iommu = 0, csum = 0, tso = 0;
 	const char *str;
 	int rc;
 
@@ -63,6 +64,12 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		rc = vhu_port_kvargs_uint(port, kvargs, "client", 0, 1, &client);
 	if (rc == 0)
 		rc = vhu_port_kvargs_uint(port, kvargs, "mtu", RTE_ETHER_MIN_MTU, UINT16_MAX, &mtu);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "iommu-support", 0, 1, &iommu);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "csum", 0, 1, &csum);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "tso", 0, 1, &tso);
 	if (rc != 0)
 		return rc;
 	str = rte_kvargs_get(kvargs, "mac");
@@ -72,7 +79,9 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 			return rc;
 	}
 	cfg.queue_pairs = queues;
-	cfg.flags = client != 0 ? VHU_VHOST_CLIENT : 0;
+	cfg.flags = (client != 0 ? VHU_VHOST_CLIENT : 0) |
+		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |
+		    (tso != 0 ? VHU_VHOST_TSO : 0);
 	cfg.mtu = mtu;
 	vp->dev = vhu_vhost_create(&cfg);
 	if (vp->dev == NULL) {
@@ -216,12 +225,14 @@ vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 	return (int)off;
 }
 
-static const char *const vhost_user_keys[] = {"iface", "queues", "client", "mtu", "mac", NULL};
+static const char *const vhost_user_keys[] = {"iface", "queues", "client", "mtu", "mac",
+					      "iommu-support", "csum", "tso", NULL};
 
 static const struct vhu_port_ops vhost_user_ops = {
 	.name = "vhost-user",
 	.keys = vhost_user_keys,
-	.usage = "vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=68..65535][,mac=MAC]",
+	.usage = "vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=68..65535][,mac=MAC]"
+		 "[,iommu-support=0|1][,csum=0|1][,tso=0|1]",
 	.priv_size = sizeof(struct vhost_user_port),
 	.create = vhost_user_create,
 	.destroy = vhost_user_destroy,
