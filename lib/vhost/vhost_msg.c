@@ -691,7 +691,12 @@ handle_send_rarp(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds
 static enum vhu_msg_result
 handle_iotlb_msg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
-	return vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
+	enum vhu_msg_result rc = vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
+
+	if (rc == VHU_MSG_CLOSE)
+		return rc;
+	/* The spec has the back-end acknowledge every IOTLB message, REPLY_ACK or not. */
+	return reply_u64(msg, rc == VHU_MSG_OK ? 0 : 1);
 }
 
 static enum vhu_msg_result
@@ -788,7 +793,7 @@ static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
 				     false, PF(MTU) },
 	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", handle_set_backend_req_fd,
 					    SZ_NONE, FD_ONE, false, false, PF(BACKEND_REQ) },
-	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", handle_iotlb_msg, SZ_IOTLB, FD_NONE, false, false,
+	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", handle_iotlb_msg, SZ_IOTLB, FD_NONE, true, false,
 				   -1 },
 	[VHOST_USER_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", NULL, SZ_STATE, FD_NONE, false,
 					  true, PF(CROSS_ENDIAN) },
