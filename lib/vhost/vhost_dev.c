@@ -22,6 +22,7 @@
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
+#include "vhost_inflight.h"
 
 RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
 
@@ -201,6 +202,8 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 		vq->log = NULL;
 	}
 publish:
+	vhu_inflight_ring_start(dev, vq);
+	vq->inflight_counter = 0;
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	/* Release: publishes every field above to the lcore whose acquire load
@@ -273,6 +276,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 		vhu_vq_reset(dev->vq[i]);
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
+	vhu_inflight_free(dev);
 	dev->rarp_pending = false;
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
@@ -316,6 +320,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
 	dev->miss_efd = -1;
+	dev->reply_fd = -1;
 	return dev;
 free_vqs:
 	while (i-- > 0)

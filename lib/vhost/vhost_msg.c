@@ -24,6 +24,7 @@
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
+#include "vhost_inflight.h"
 
 /* How a request's payload size is checked. */
 enum size_rule {
@@ -36,6 +37,7 @@ enum size_rule {
 	SZ_IOTLB,	/* struct vhost_user_iotlb_msg */
 	SZ_CONFIG,	/* 12-byte config header + its size */
 	SZ_MEM_REG,	/* struct vhost_user_mem_reg_single */
+	SZ_INFLIGHT,	/* struct vhost_user_inflight */
 };
 
 /* How many fds a request carries. */
@@ -93,6 +95,7 @@ expected_size(enum size_rule rule)
 	case SZ_LOG: return sizeof(struct vhost_user_log);
 	case SZ_IOTLB: return sizeof(struct vhost_user_iotlb_msg);
 	case SZ_MEM_REG: return sizeof(struct vhost_user_mem_reg_single);
+	case SZ_INFLIGHT: return sizeof(struct vhost_user_inflight);
 	default: return UINT32_MAX;
 	}
 }
@@ -689,6 +692,27 @@ handle_send_rarp(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds
 }
 
 static enum vhu_msg_result
+handle_get_inflight_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+		       int nfds)
+{
+	enum vhu_msg_result rc = vhu_inflight_get(dev, &msg->payload.inflight);
+
+	if (rc == VHU_MSG_REPLY)
+		msg->hdr.size = sizeof(msg->payload.inflight);
+	return rc;
+}
+
+static enum vhu_msg_result
+handle_set_inflight_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
+		       int nfds)
+{
+	enum vhu_msg_result rc = vhu_inflight_set(dev, &msg->payload.inflight, fds[0]);
+
+	fds[0] = -1; /* consumed */
+	return rc;
+}
+
+static enum vhu_msg_result
 handle_iotlb_msg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
 	enum vhu_msg_result rc = vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
@@ -810,10 +834,10 @@ static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", NULL, SZ_NONE, FD_NONE, false, false,
 					 -1 },
 	[VHOST_USER_POSTCOPY_END] = { "POSTCOPY_END", NULL, SZ_NONE, FD_NONE, true, false, -1 },
-	[VHOST_USER_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", NULL, SZ_NONE, FD_NONE, true, false,
-					 -1 },
-	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", NULL, SZ_NONE, FD_NONE, false, false,
-					 -1 },
+	[VHOST_USER_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", handle_get_inflight_fd, SZ_INFLIGHT,
+					 FD_NONE, true, false, PF(INFLIGHT_SHMFD) },
+	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", handle_set_inflight_fd, SZ_INFLIGHT,
+					 FD_ONE, false, false, PF(INFLIGHT_SHMFD) },
 	[VHOST_USER_GPU_SET_SOCKET] = { "GPU_SET_SOCKET", NULL, SZ_NONE, FD_NONE, false, false,
 					-1 },
 	[VHOST_USER_RESET_DEVICE] = { "RESET_DEVICE", handle_reset, SZ_NONE, FD_NONE, false,

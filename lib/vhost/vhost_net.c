@@ -155,6 +155,8 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 		rc = vhu_split_gather(vq, head, false, vec, &nvec, &total);
 		if (unlikely(rc < 0))
 			break; /* broken, or an IOTLB miss: the chain stays in the ring */
+		if (unlikely(vq->inflight_split != NULL))
+			vhu_inflight_split_take(vq, head);
 		if (nvec > 0)
 			rte_prefetch0(vec[0].addr);
 		if (likely(rc == VHU_CHAIN_OK) &&
@@ -237,6 +239,8 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 		vhu_net_rx_fill(vq, vec, m, nheads);
 		left = need;
 		for (h = 0; h < nheads; h++) {
+			if (unlikely(vq->inflight_split != NULL))
+				vhu_inflight_split_take(vq, heads[h].id);
 			uint32_t used = (uint32_t)RTE_MIN(left, heads[h].len);
 
 			vhu_split_push(vq, heads[h].id, used);

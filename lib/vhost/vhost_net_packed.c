@@ -34,6 +34,8 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 				       &id);
 		if (unlikely(rc < 0))
 			break; /* broken, or an IOTLB miss: the chain stays in the ring */
+		if (unlikely(vq->inflight_packed != NULL))
+			vhu_inflight_packed_take(vq, vq->last_avail_idx, id, ndesc);
 		if (likely(rc == VHU_CHAIN_OK) &&
 		    likely(vhu_net_tx_copy(vq, vec, nvec, total, mp, pkts[out]) == 0)) {
 			out++;
@@ -52,6 +54,7 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 
 /* A chain reserved for one packet. */
 struct packed_rx_buf {
+	uint16_t slot;		/* first ring slot of the chain */
 	uint16_t id;		/* buffer id */
 	uint16_t ndesc;		/* slots it occupies */
 	uint64_t len;		/* bytes it can hold */
@@ -93,6 +96,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			if (rc != VHU_CHAIN_OK)
 				break;
 			bufs[nbufs].len = got;
+			bufs[nbufs].slot = idx;
 			vhu_packed_advance(vq, &idx, &wrap, bufs[nbufs].ndesc);
 			nbufs++;
 			have += got;
@@ -104,6 +108,9 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		for (b = 0; b < nbufs; b++) {
 			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
 
+			if (unlikely(vq->inflight_packed != NULL))
+				vhu_inflight_packed_take(vq, bufs[b].slot, bufs[b].id,
+							 bufs[b].ndesc);
 			vhu_packed_push(vq, &batch, bufs[b].id, used, bufs[b].ndesc);
 			left -= used;
 		}

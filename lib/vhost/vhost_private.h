@@ -166,6 +166,9 @@ struct vhu_vq {
 	bool iommu;			/* addresses are IOVAs: translate with 'iotlb' */
 	const struct vhu_iotlb *iotlb;	/* the device's IOTLB, loaded at burst start */
 	struct vhu_vhost_dev *dev;	/* owner, for the IOTLB and misses */
+	struct vhu_inflight_split *inflight_split;   /* INFLIGHT_SHMFD record, or NULL */
+	struct vhu_inflight_packed *inflight_packed; /* same, packed layout */
+	uint64_t inflight_counter;	/* fetch order for the records */
 	uint64_t miss_iova;		/* last miss posted, to post it once per 100 ms */
 	uint64_t miss_tsc;		/* when */
 	int callfd;			/* eventfd to interrupt the guest, or -1 */
@@ -213,6 +216,9 @@ extern const struct vhu_device_type vhu_net_device_type;
 struct vhu_conn;
 struct vhu_iotlb;
 struct vhu_log;
+struct vhu_inflight;
+struct vhu_inflight_split;
+struct vhu_inflight_packed;
 struct rte_ring;
 
 struct vhu_vhost_dev {
@@ -243,6 +249,8 @@ struct vhu_vhost_dev {
 	struct vhu_mem *mem;		/* current memory table, or NULL */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
+	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
+	int reply_fd;			/* fd to send with the reply being built, or -1 */
 	uint8_t rarp_mac[6];		/* SEND_RARP: the guest's MAC to announce */
 	bool rarp_pending;		/* a RARP waits for the next dequeue on pair 0 */
 	struct rte_ring *miss_ring;	/* IOTLB misses from data lcores (MP/SC) */
@@ -279,7 +287,8 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
-	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
+	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 /* vhost_dev.c: ring state transitions (control thread). */
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);

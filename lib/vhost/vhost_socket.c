@@ -93,14 +93,30 @@ conn_attach(struct vhu_vhost_dev *dev, int fd)
 	return 0;
 }
 
+/* Send 'msg', with 'fd' attached when it is not -1. */
 static int
-conn_send(struct vhu_conn *c, struct vhost_user_msg *msg)
+conn_send(struct vhu_conn *c, struct vhost_user_msg *msg, int fd)
 {
+	char cbuf[CMSG_SPACE(sizeof(int))];
 	size_t len = VHOST_USER_HDR_SIZE + msg->hdr.size;
+	struct iovec iov = { .iov_base = vhost_user_msg_wire(msg), .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
 	do {
-		n = send(c->fd, vhost_user_msg_wire(msg), len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	return n == (ssize_t)len ? 0 : -EIO;
 }
@@ -108,8 +124,11 @@ conn_send(struct vhu_conn *c, struct vhost_user_msg *msg)
 static int
 send_reply(struct vhu_conn *c, struct vhost_user_msg *msg)
 {
+	int fd = c->dev->reply_fd;
+
+	c->dev->reply_fd = -1; /* the device keeps its own copy; this one is lent */
 	msg->hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;
-	return conn_send(c, msg);
+	return conn_send(c, msg, fd);
 }
 
 static int

@@ -13,6 +13,7 @@
 
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
+#include "vhost_inflight.h"
 
 /* A contiguous piece of a guest buffer, in our address space. */
 struct vhu_buf_vec {

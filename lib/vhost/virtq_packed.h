@@ -151,6 +151,7 @@ struct vhu_packed_batch {
 	uint16_t first_flags;	/* what to store there */
 	uint16_t old_used;	/* last_used_idx at burst start, for notify */
 	bool old_wrap;		/* used_wrap at burst start */
+	uint16_t nchains;	/* chains pushed in this burst */
 };
 
 static inline void
@@ -161,6 +162,7 @@ vhu_packed_batch_init(const struct vhu_vq *vq, struct vhu_packed_batch *b)
 	b->first_flags = 0;
 	b->old_used = vq->last_used_idx;
 	b->old_wrap = vq->used_wrap;
+	b->nchains = 0;
 }
 
 /* Write a used descriptor for a chain of 'ndesc' slots; flags of the burst's first wait. */
@@ -184,6 +186,7 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 	}
 	if (unlikely(vq->log != NULL))
 		vhu_log_hva(vq, d, sizeof(*d));
+	b->nchains++;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, ndesc);
 }
 
@@ -227,6 +230,8 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
 	/* Release: every used descriptor of the burst is complete before the
 	 * driver can see the first one, and it consumes in order. */
 	__atomic_store_n(&vq->desc_packed[b->first_slot].flags, b->first_flags, __ATOMIC_RELEASE);
+	if (unlikely(vq->inflight_packed != NULL))
+		vhu_inflight_packed_done(vq, b->old_used, b->nchains);
 	vhu_packed_notify(vq, b);
 }
 

@@ -134,6 +134,8 @@ vhu_split_push(struct vhu_vq *vq, uint16_t id, uint32_t len)
 	e->len = len;
 	if (unlikely(vq->log != NULL))
 		vhu_log_hva(vq, e, sizeof(*e));
+	if (unlikely(vq->inflight_split != NULL))
+		vhu_inflight_split_used(vq, id);
 	vq->last_used_idx++;
 }
 
@@ -176,6 +178,8 @@ vhu_split_flush(struct vhu_vq *vq, uint16_t old_used)
 	__atomic_store_n(&vq->used->idx, vq->last_used_idx, __ATOMIC_RELEASE);
 	if (unlikely(vq->log != NULL))
 		vhu_log_hva(vq, &vq->used->idx, sizeof(vq->used->idx));
+	if (unlikely(vq->inflight_split != NULL))
+		vhu_inflight_split_done(vq, old_used);
 	vhu_split_notify(vq, old_used);
 }
 

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* GET_INFLIGHT_FD / SET_INFLIGHT_FD (see vhost_inflight.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vhost_inflight.h"
+
+uint64_t
+vhu_inflight_queue_size(bool packed, uint16_t queue_size)
+{
+	uint64_t sz = packed ? sizeof(struct vhu_inflight_packed) +
+				       (uint64_t)queue_size * sizeof(struct vhu_inflight_desc_packed) :
+			       sizeof(struct vhu_inflight_split) +
+				       (uint64_t)queue_size * sizeof(struct vhu_inflight_desc_split);
+
+	return RTE_ALIGN_CEIL(sz, 64);
+}
+
+static void
+inflight_unmap(struct vhu_vhost_dev *dev)
+{
+	struct vhu_inflight *in = dev->inflight;
+	uint16_t i;
+
+	if (in == NULL)
+		return;
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		/* Rings were stopped by the caller; they no longer point into it. */
+		dev->vq[i]->inflight_split = NULL;
+		dev->vq[i]->inflight_packed = NULL;
+	}
+	munmap(in->addr, in->size);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in);
+	dev->inflight = NULL;
+}
+
+void
+vhu_inflight_free(struct vhu_vhost_dev *dev)
+{
+	inflight_unmap(dev);
+}
+
+static int
+check_geometry(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *in)
+{
+	if (in->num_queues == 0 || in->num_queues > 2u * dev->queue_pairs ||
+	    in->queue_size == 0 || in->queue_size > VIRTQ_MAX_SIZE) {
+		VHU_LOG(ERR, "%s: inflight buffer for %u queues of %u entries refused (1..%u queues "
+			"of 1..%u)", dev->path, in->num_queues, in->queue_size,
+			2u * dev->queue_pairs, VIRTQ_MAX_SIZE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum vhu_msg_result
+vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *req)
+{
+	bool packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
+	uint64_t qsz, size;
+	struct vhu_inflight *in;
+	uint16_t q, j;
+	void *addr;
+	int fd;
+
+	if (check_geometry(dev, req) != 0)
+		return VHU_MSG_FAIL;
+	qsz = vhu_inflight_queue_size(packed, req->queue_size);
+	size = qsz * req->num_queues;
+	fd = memfd_create("vhu-inflight", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+		VHU_LOG(ERR, "%s: cannot make the inflight buffer: %s", dev->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return VHU_MSG_FAIL;
+	}
+	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	in = calloc(1, sizeof(*in));
+	if (addr == MAP_FAILED || in == NULL) {
+		if (addr != MAP_FAILED)
+			munmap(addr, size);
+		free(in);
+		close(fd);
+		return VHU_MSG_FAIL;
+	}
+	for (q = 0; q < req->num_queues; q++) {
+		uint8_t *base = (uint8_t *)addr + q * qsz;
+
+		if (packed) {
+			struct vhu_inflight_packed *r = (void *)base;
+
+			r->version = 1;
+			r->desc_num = req->queue_size;
+			r->used_wrap_counter = 1;
+			r->old_used_wrap_counter = 1;
+			for (j = 0; j < req->queue_size; j++)
+				r->desc[j].next = j + 1;
+		} else {
+			struct vhu_inflight_split *r = (void *)base;
+
+			r->version = 1;
+			r->desc_num = req->queue_size;
+		}
+	}
+	vhu_dev_stop_all(dev);
+	inflight_unmap(dev);
+	in->addr = addr;
+	in->size = size;
+	in->fd = fd;
+	in->num_queues = req->num_queues;
+	in->queue_size = req->queue_size;
+	dev->inflight = in;
+	vhu_dev_restart_all(dev);
+	req->mmap_size = size;
+	req->mmap_offset = 0;
+	dev->reply_fd = fd; /* sent with the reply; we keep our copy */
+	return VHU_MSG_REPLY;
+}
+
+enum vhu_msg_result
+vhu_inflight_set(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req, int fd)
+{
+	bool packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
+	struct vhu_inflight *in;
+	struct stat st;
+	uint64_t need, end;
+	void *addr;
+
+	if (check_geometry(dev, req) != 0)
+		goto bad;
+	need = vhu_inflight_queue_size(packed, req->queue_size) * req->num_queues;
+	if (req->mmap_size < need || __builtin_add_overflow(req->mmap_offset, req->mmap_size, &end) ||
+	    fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < end ||
+	    (req->mmap_offset & 4095) != 0) {
+		VHU_LOG(ERR, "%s: inflight buffer (size 0x%" PRIx64 " offset 0x%" PRIx64 ") does not "
+			"fit its file or the %u x %u layout; refused", dev->path, req->mmap_size,
+			req->mmap_offset, req->num_queues, req->queue_size);
+		goto bad;
+	}
+	addr = mmap(NULL, req->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    (off_t)req->mmap_offset);
+	in = calloc(1, sizeof(*in));
+	if (addr == MAP_FAILED || in == NULL) {
+		if (addr != MAP_FAILED)
+			munmap(addr, req->mmap_size);
+		free(in);
+		goto bad;
+	}
+	vhu_dev_stop_all(dev);
+	inflight_unmap(dev);
+	in->addr = addr;
+	in->size = req->mmap_size;
+	in->fd = fd;
+	in->num_queues = req->num_queues;
+	in->queue_size = req->queue_size;
+	dev->inflight = in;
+	vhu_dev_restart_all(dev);
+	return VHU_MSG_OK;
+bad:
+	close(fd);
+	return VHU_MSG_CLOSE;
+}
+
+void
+vhu_inflight_ring_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	struct vhu_inflight *in = dev->inflight;
+	uint8_t *base;
+
+	vq->inflight_split = NULL;
+	vq->inflight_packed = NULL;
+	if (in == NULL || vq->index >= in->num_queues || vq->size != in->queue_size)
+		return;
+	base = (uint8_t *)in->addr + vq->index * vhu_inflight_queue_size(vq->packed, vq->size);
+	if (vq->packed) {
+		struct vhu_inflight_packed *r = (void *)base;
+
+		if (r->version != 1 || r->desc_num != vq->size)
+			return;
+		vq->inflight_packed = r;
+		/* A chain taken but never used is resubmitted by resuming where the
+		 * last completed burst left the ring. */
+		if (r->old_used_idx < vq->size &&
+		    (r->old_used_idx != vq->last_avail_idx ||
+		     r->old_used_wrap_counter != vq->avail_wrap) && r->used_idx != 0) {
+			VHU_LOG(INFO, "%s: ring %u: resubmitting in-flight chains from slot %u",
+				dev->path, vq->index, r->old_used_idx);
+			vq->last_avail_idx = r->old_used_idx;
+			vq->avail_wrap = r->old_used_wrap_counter;
+			vq->last_used_idx = vq->last_avail_idx;
+			vq->used_wrap = vq->avail_wrap;
+		}
+	} else {
+		struct vhu_inflight_split *r = (void *)base;
+		uint16_t i, n = 0;
+
+		if (r->version != 1 || r->desc_num != vq->size)
+			return;
+		vq->inflight_split = r;
+		for (i = 0; i < vq->size; i++)
+			n += r->desc[i].inflight != 0;
+		if (n > 0)
+			VHU_LOG(INFO, "%s: ring %u: %u chains were in flight; resubmitting them from "
+				"used index %u", dev->path, vq->index, n, vq->last_used_idx);
+		/* vhu_vq_try_start() resumed at used->idx, i.e. at the oldest of them. */
+		for (i = 0; i < vq->size; i++)
+			r->desc[i].inflight = 0;
+		r->used_idx = vq->last_used_idx;
+	}
+}
