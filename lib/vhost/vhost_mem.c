@@ -86,7 +86,7 @@ vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_regio
 		   char *why, size_t why_len)
 {
 	struct stat st;
-	uint64_t need, align, map_len;
+	uint64_t need, align, map_len, map_off;
 	void *addr;
 	int rc;
 
@@ -108,14 +108,17 @@ vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_regio
 			 need, (uint64_t)st.st_size);
 		return -EINVAL;
 	}
-	/* hugetlbfs reports its page size as the block size; mappings must be multiples. */
+	/* hugetlbfs reports its page size as the block size; a mapping must start
+	 * on a page of that size. Map only the region, from the page holding
+	 * its first byte, not the whole file before it. */
 	align = st.st_blksize > 0 ? (uint64_t)st.st_blksize : 4096;
-	if ((align & (align - 1)) != 0)
+	if ((align & (align - 1)) != 0 || align < 4096)
 		align = 4096;
-	map_len = RTE_ALIGN_CEIL(need, align);
-	if (map_len > (uint64_t)st.st_size)
-		map_len = need; /* a non-hugetlbfs file: map exactly, the tail page is fine */
-	addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map_off = RTE_ALIGN_FLOOR(d->mmap_offset, align);
+	map_len = RTE_ALIGN_CEIL(need - map_off, align);
+	if (map_off + map_len > (uint64_t)st.st_size)
+		map_len = need - map_off; /* not hugetlbfs: the partial tail page is fine */
+	addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)map_off);
 	if (addr == MAP_FAILED) {
 		rc = -errno;
 		snprintf(why, why_len, "cannot map 0x%" PRIx64 " bytes of guest memory: %s", map_len,
@@ -125,7 +128,7 @@ vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_regio
 	reg->gpa = d->guest_phys_addr;
 	reg->size = d->memory_size;
 	reg->uva = d->userspace_addr;
-	reg->hva = (uint64_t)(uintptr_t)addr + d->mmap_offset;
+	reg->hva = (uint64_t)(uintptr_t)addr + (d->mmap_offset - map_off);
 	reg->mmap_addr = addr;
 	reg->mmap_size = map_len;
 	return 0;
