@@ -88,17 +88,10 @@ vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 void
 vhu_vq_reset(struct vhu_vq *vq)
 {
-	uint16_t index = vq->index;
-
 	vhu_fd_replace(&vq->kickfd, -1);
 	vhu_fd_replace(&vq->callfd, -1);
 	vhu_fd_replace(&vq->errfd, -1);
-	memset(vq, 0, sizeof(*vq));
-	vq->index = index;
-	vq->kickfd = -1;
-	vq->callfd = -1;
-	vq->errfd = -1;
-	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
+	vhu_vq_init(vq, vq->index, vq->dev);
 }
 
 /* Translate the ring areas; false (and a log line) if any is not in guest memory. */
@@ -290,6 +283,49 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_fd_replace(&dev->backend_req_fd, -1);
 }
 
+uint64_t
+vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
+{
+	uint64_t pf = VHU_PROTOCOL_FEATURES;
+
+	/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
+	if (dev->mtu == 0)
+		pf &= ~VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
+	return pf;
+}
+
+void
+vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->index = index;
+	vq->dev = dev;
+	vq->kickfd = -1;
+	vq->callfd = -1;
+	vq->errfd = -1;
+	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
+}
+
+void
+vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
+{
+	uint16_t i;
+
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		vhu_vq_init(dev->vq[i], i, dev);
+	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
+	dev->flags = cfg->flags;
+	dev->queue_pairs = cfg->queue_pairs;
+	dev->disable_features = cfg->disable_features;
+	dev->mtu = cfg->mtu;
+	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
+	dev->type = &vhu_net_device_type;
+	dev->listen_fd = -1;
+	dev->backend_req_fd = -1;
+	dev->miss_efd = -1;
+	dev->reply_fd = -1;
+}
+
 static struct vhu_vhost_dev *
 dev_alloc(const struct vhu_vhost_config *cfg)
 {
@@ -303,24 +339,8 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 		dev->vq[i] = rte_zmalloc("vhu_vq", sizeof(struct vhu_vq), RTE_CACHE_LINE_SIZE);
 		if (dev->vq[i] == NULL)
 			goto free_vqs;
-		dev->vq[i]->index = i;
-		dev->vq[i]->dev = dev;
-		dev->vq[i]->kickfd = -1;
-		dev->vq[i]->callfd = -1;
-		dev->vq[i]->errfd = -1;
-		dev->vq[i]->avail_wrap = true;
 	}
-	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
-	dev->flags = cfg->flags;
-	dev->queue_pairs = cfg->queue_pairs;
-	dev->disable_features = cfg->disable_features;
-	dev->mtu = cfg->mtu;
-	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
-	dev->type = &vhu_net_device_type;
-	dev->listen_fd = -1;
-	dev->backend_req_fd = -1;
-	dev->miss_efd = -1;
-	dev->reply_fd = -1;
+	vhu_dev_init(dev, cfg);
 	return dev;
 free_vqs:
 	while (i-- > 0)

@@ -263,7 +263,7 @@ handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 			}
 		}
 	}
-	if (dev->features_set && f != dev->features) {
+	if (dev->features_set && (f ^ dev->features) == VHU_BIT(VHOST_F_LOG_ALL)) {
 		/* Only LOG_ALL may change under running rings (migration starts
 		 * or ends): take the rings back, switch, hand them out again. */
 		vhu_dev_stop_all(dev);
@@ -592,23 +592,18 @@ static enum vhu_msg_result
 handle_get_protocol_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
 			     int nfds)
 {
-	uint64_t pf = VHU_PROTOCOL_FEATURES;
-
-	if (dev->mtu == 0)
-		pf &= ~VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
-	return reply_u64(msg, pf);
+	return reply_u64(msg, vhu_dev_offered_protocol_features(dev));
 }
 
 static enum vhu_msg_result
 handle_set_protocol_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
 			     int nfds)
 {
-	uint64_t pf = msg->payload.u64;
+	uint64_t pf = msg->payload.u64, offered = vhu_dev_offered_protocol_features(dev);
 
-	if ((pf & ~VHU_PROTOCOL_FEATURES) != 0) {
+	if ((pf & ~offered) != 0) {
 		VHU_LOG(ERR, "%s: front-end asked for protocol features 0x%" PRIx64
-			" that were not offered", dev->path,
-			pf & ~(uint64_t)VHU_PROTOCOL_FEATURES);
+			" that were not offered", dev->path, pf & ~offered);
 		return VHU_MSG_FAIL;
 	}
 	dev->protocol_features = pf;

@@ -132,7 +132,8 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 
 		for (i = 0; i < vi; i++)
 			vhu_log_hva(vq, vec[i].addr, vec[i].len);
-		vhu_log_hva(vq, vec[vi].addr, voff);
+		if (voff > 0) /* vi may be one past the last piece when all were filled */
+			vhu_log_hva(vq, vec[vi].addr, voff);
 	}
 }
 

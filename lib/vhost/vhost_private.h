@@ -292,6 +292,11 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 
 /* vhost_dev.c: ring state transitions (control thread). */
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
+uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
+/* Fill a device whose vq[] are allocated (any memory), as vhu_vhost_create() does. */
+void vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg);
+/* Put a ring in its initial state (no fds: callers close them first). */
+void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
 void vhu_vq_reset(struct vhu_vq *vq);
 void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Synthetic guest memory for ring tests: one or more regions that are
+ * contiguous in guest-physical space but not in ours, each between PROT_NONE
+ * guard pages, so that a read or write outside guest memory faults instead of
+ * passing silently. Plus the driver's side of a split ring, written the way a
+ * virtio driver would, and a ring set up the way vhu_vq_try_start() leaves it.
+ */
+#ifndef VHU_TEST_GUEST_H
+#define VHU_TEST_GUEST_H
+
+#include <stdint.h>
+
+#include "vhost_private.h"
+
+#define GUEST_GPA 0x100000ull	/* guest-physical start of region 0 */
+#define GUEST_UVA(gpa) (0x7f0000000000ull + (gpa)) /* the front-end's address of 'gpa' */
+#define GUEST_MAX_REGIONS 4
+
+struct guest {
+	uint8_t *map;				/* the reservation, guard pages included */
+	size_t map_len;
+	uint32_t nregions;
+	uint64_t region_size;			/* bytes per region, a page multiple */
+	uint8_t *hva[GUEST_MAX_REGIONS];	/* our address of region i */
+	uint64_t next;				/* bump allocator: next free gpa */
+	struct vhu_mem *mem;			/* the table rings translate through */
+};
+
+/* Map 'nregions' regions of 'region_size' bytes (zeroed). Fails the test on error. */
+void guest_init(struct guest *g, uint32_t nregions, uint64_t region_size);
+void guest_fini(struct guest *g);
+
+/* A copy of the memory table, for a device to own (and free on reset). */
+struct vhu_mem *guest_mem_copy(const struct guest *g);
+
+/* Guest-physical start of region 'i', and one past the last guest byte. */
+uint64_t guest_region_gpa(const struct guest *g, uint32_t i);
+uint64_t guest_end(const struct guest *g);
+
+/* Reserve 'size' bytes aligned to 'align' inside one region; returns the gpa. */
+uint64_t guest_alloc(struct guest *g, uint64_t size, uint64_t align);
+/* Our address of guest byte 'gpa'; fails the test if it is not guest memory. */
+void *guest_ptr(const struct guest *g, uint64_t gpa);
+/* Copy to/from guest memory; the range may cross regions. */
+void guest_write(const struct guest *g, uint64_t gpa, const void *src, uint64_t len);
+void guest_read(const struct guest *g, uint64_t gpa, void *dst, uint64_t len);
+
+/*
+ * Lay out a split ring of 'size' entries (room for the event-index fields
+ * included) and fill the data-path fields of 'vq' as vhu_vq_try_start() does
+ * for a ring at index 0: INDIRECT_DESC on, EVENT_IDX and MRG_RXBUF off, a
+ * 12-byte header, no call fd, ready.
+ */
+void guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size);
+
+/* Driver side: write descriptor 'i' of the ring's table. */
+void drv_desc(struct vhu_vq *vq, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+	      uint16_t next);
+/* Driver side: write entry 'i' of an indirect table at 'table' (our address). */
+void drv_table(struct vring_desc *table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+	       uint16_t next);
+/* Driver side: offer 'head' in the avail ring and bump avail->idx. */
+void drv_avail(struct vhu_vq *vq, uint16_t head);
+
+#endif /* VHU_TEST_GUEST_H */
