@@ -169,10 +169,22 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 				"started", dev->path, vq->index, vq->last_avail_idx, vq->size);
 			return;
 		}
-		/* Base and wrap came with SET_VRING_BASE; we complete every chain in
-		 * the order we take it, so used follows avail. */
-		vq->last_used_idx = vq->last_avail_idx;
-		vq->used_wrap = vq->avail_wrap;
+		/* Chains between the used and avail positions were taken by a
+		 * previous backend and never returned: take them again. We complete
+		 * every chain in the order we take it, so used follows avail. */
+		if (vq->last_used_idx != vq->last_avail_idx || vq->used_wrap != vq->avail_wrap) {
+			if (vq->last_used_idx >= vq->size) {
+				VHU_LOG(ERR, "%s: ring %u: used slot %u is past the %u-entry ring; "
+					"ring not started", dev->path, vq->index, vq->last_used_idx,
+					vq->size);
+				return;
+			}
+			VHU_LOG(WARNING, "%s: ring %u: avail slot %u differs from used slot %u; "
+				"resuming at %u (in-flight chains are taken again)", dev->path,
+				vq->index, vq->last_avail_idx, vq->last_used_idx, vq->last_used_idx);
+			vq->last_avail_idx = vq->last_used_idx;
+			vq->avail_wrap = vq->used_wrap;
+		}
 		/* We poll: no kicks, please. */
 		__atomic_store_n(&vq->device_event->flags, VRING_PACKED_EVENT_FLAG_DISABLE,
 				 __ATOMIC_RELAXED);
@@ -304,6 +316,7 @@ vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
 	vq->callfd = -1;
 	vq->errfd = -1;
 	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
+	vq->used_wrap = true;
 }
 
 void

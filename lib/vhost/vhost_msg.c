@@ -505,27 +505,34 @@ handle_set_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 	struct vhu_vq *vq = msg_vq(dev, msg->payload.state.index);
 	uint32_t base = msg->payload.state.num;
 
-	if (base > UINT16_MAX) {
-		VHU_LOG(ERR, "%s: ring %u: base %u is not a 16-bit index", dev->path, vq->index,
-			base);
-		return VHU_MSG_CLOSE;
-	}
 	if (vq->ready) {
 		VHU_LOG(ERR, "%s: ring %u: SET_VRING_BASE while the ring runs; stop it first",
 			dev->path, vq->index);
 		return VHU_MSG_FAIL;
 	}
 	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		/* Packed: bit 15 is the wrap counter, the rest a slot below the size. */
-		if ((base & 0x7fff) >= VIRTQ_MAX_SIZE ||
-		    (vq->num_set && (base & 0x7fff) >= vq->size)) {
-			VHU_LOG(ERR, "%s: ring %u: packed base slot %u is past the ring", dev->path,
-				vq->index, base & 0x7fff);
+		/* Packed (QEMU's encoding): bits 0-14 the avail slot, 15 its wrap
+		 * counter, 16-30 the used slot, 31 its wrap counter. A front-end
+		 * that sends only the low half means used == avail. */
+		uint32_t avail = base & 0x7fff, used = (base >> 16) & 0x7fff;
+
+		if (base <= UINT16_MAX)
+			used = avail;
+		if ((vq->num_set && (avail >= vq->size || used >= vq->size))) {
+			VHU_LOG(ERR, "%s: ring %u: packed base 0x%x points past the %u-entry ring",
+				dev->path, vq->index, base, vq->size);
 			return VHU_MSG_CLOSE;
 		}
-		vq->last_avail_idx = base & 0x7fff;
+		vq->last_avail_idx = (uint16_t)avail;
 		vq->avail_wrap = (base >> 15) & 1;
+		vq->last_used_idx = (uint16_t)used;
+		vq->used_wrap = base <= UINT16_MAX ? vq->avail_wrap : (base >> 31) & 1;
 		return VHU_MSG_OK;
+	}
+	if (base > UINT16_MAX) {
+		VHU_LOG(ERR, "%s: ring %u: base %u is not a 16-bit index", dev->path, vq->index,
+			base);
+		return VHU_MSG_CLOSE;
 	}
 	vq->last_avail_idx = (uint16_t)base;
 	vq->last_used_idx = (uint16_t)base;
@@ -543,7 +550,9 @@ handle_get_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 	msg->hdr.size = sizeof(struct vhost_user_vring_state);
 	msg->payload.state.num = vq->last_avail_idx;
 	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED))
-		msg->payload.state.num |= (uint32_t)vq->avail_wrap << 15;
+		msg->payload.state.num |= (uint32_t)vq->avail_wrap << 15 |
+					  (uint32_t)vq->last_used_idx << 16 |
+					  (uint32_t)vq->used_wrap << 31;
 	VHU_LOG(INFO, "%s: ring %u stopped at %u", dev->path, vq->index, vq->last_avail_idx);
 	return VHU_MSG_REPLY;
 }
@@ -628,8 +637,12 @@ handle_set_vring_enable(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, i
 			enable);
 		return VHU_MSG_CLOSE;
 	}
-	if (!dev_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES)) {
-		VHU_LOG(ERR, "%s: SET_VRING_ENABLE without PROTOCOL_FEATURES negotiated", dev->path);
+	/* QEMU disables every ring at device reset, before SET_FEATURES: accept
+	 * the message whenever PROTOCOL_FEATURES was offered (it always is), and
+	 * let a later kick without PROTOCOL_FEATURES enable the ring anyway. */
+	if (dev->features_set && !dev_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES)) {
+		VHU_LOG(ERR, "%s: SET_VRING_ENABLE after features without PROTOCOL_FEATURES were "
+			"negotiated; refused", dev->path);
 		return VHU_MSG_FAIL;
 	}
 	vq->enabled = enable == 1;

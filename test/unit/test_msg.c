@@ -613,14 +613,55 @@ TEST(handle_rejects_vring_enable_value_2)
 	fake_dev_free(dev);
 }
 
-TEST(handle_refuses_vring_enable_without_protocol_features)
+TEST(handle_refuses_vring_enable_after_features_without_protocol_features)
 {
 	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
 	struct vhost_user_msg m;
 
+	dev->features = VHU_BIT(VIRTIO_F_VERSION_1);
+	dev->features_set = true;
 	msg_state(&m, VHOST_USER_SET_VRING_ENABLE, 0, 1);
 	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_FAIL);
 	ASSERT_FALSE(dev->vq[0]->enabled);
+	fake_dev_free(dev);
+}
+
+/* QEMU disables every ring at device reset, before SET_FEATURES. */
+TEST(handle_accepts_vring_enable_before_set_features)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+
+	msg_state(&m, VHOST_USER_SET_VRING_ENABLE, 1, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_FALSE(dev->vq[1]->enabled);
+	msg_state(&m, VHOST_USER_SET_VRING_ENABLE, 0, 1);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_TRUE(dev->vq[0]->enabled);
+	fake_dev_free(dev);
+}
+
+/* QEMU sends a packed base as avail | wrap << 15 | used << 16 | used wrap << 31. */
+TEST(handle_decodes_qemu_packed_vring_base)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+
+	dev->features = VHU_BIT(VIRTIO_F_RING_PACKED);
+	dev->features_set = true;
+	msg_state(&m, VHOST_USER_SET_VRING_NUM, 0, 256);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_state(&m, VHOST_USER_SET_VRING_BASE, 0, 0x80058007u);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(dev->vq[0]->last_avail_idx, 7);
+	ASSERT_TRUE(dev->vq[0]->avail_wrap);
+	ASSERT_EQ(dev->vq[0]->last_used_idx, 5);
+	ASSERT_TRUE(dev->vq[0]->used_wrap);
+	msg_state(&m, VHOST_USER_GET_VRING_BASE, 0, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
+	ASSERT_EQ(m.payload.state.num, 0x80058007u);
+	msg_state(&m, VHOST_USER_SET_VRING_BASE, 0, 0x80008000u | 300u);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_CLOSE); /* avail slot past the ring */
 	fake_dev_free(dev);
 }
 
