@@ -26,12 +26,13 @@
 
 struct fwd_stream {
 	struct vhu_port *rx_port; /* where it receives; NULL when the engine does not */
-	struct vhu_port *tx_port; /* where it sends; NULL when the engine does not */
-	uint16_t rx_queue;	  /* its rx queue on rx_port */
-	uint16_t tx_queue;	  /* its tx queue on tx_port: the same number */
-	uint16_t burst;		  /* packets per burst (--burst) */
-	unsigned int lcore_id;	  /* the lcore that polls it */
-	struct rte_mempool *mp;	  /* for engines that make packets: the lcore's socket */
+	/* Where it sends; also set for rxonly, whose streams send only for "start tx_first". */
+	struct vhu_port *tx_port;
+	uint16_t rx_queue;	/* its rx queue on rx_port */
+	uint16_t tx_queue;	/* its tx queue on tx_port: the same number */
+	uint16_t burst;		/* packets per burst (--burst) */
+	unsigned int lcore_id;	/* the lcore that polls it */
+	struct rte_mempool *mp; /* for engines that make packets: the lcore's socket */
 	/* Engine state, written by its stream_init; read through fwd_engine_data(). */
 	alignas(8) uint8_t engine_data[FWD_ENGINE_DATA_SIZE];
 } __rte_cache_aligned;
@@ -53,6 +54,15 @@ extern const struct fwd_engine fwd_5tswap_engine;
 extern const struct fwd_engine fwd_rxonly_engine;
 extern const struct fwd_engine fwd_txonly_engine;
 
+/*
+ * "set verbose": bit 0 prints every packet received, bit 1 every packet
+ * sent. Written by the main lcore, read by the forwarding lcores.
+ */
+extern unsigned int fwd_verbose;
+
+/* Print a line per packet of a burst (for fwd_verbose). Forwarding lcore. */
+void fwd_dump_burst(const struct fwd_stream *fs, bool tx, struct rte_mbuf *const *pkts, uint16_t n);
+
 /* The i-th engine, or NULL past the last. */
 const struct fwd_engine *fwd_engine_get(unsigned int i);
 /* The engine called 'name', or NULL. */
@@ -68,7 +78,12 @@ const struct fwd_engine *fwd_engine_find(const char *name);
 static inline uint16_t
 fwd_rx(struct fwd_stream *fs, struct rte_mbuf **pkts)
 {
-	return vhu_port_rx_burst(fs->rx_port, fs->rx_queue, pkts, fs->burst);
+	uint16_t n = vhu_port_rx_burst(fs->rx_port, fs->rx_queue, pkts, fs->burst);
+
+	/* Relaxed: a change of verbosity orders nothing else. */
+	if (unlikely(n != 0 && (__atomic_load_n(&fwd_verbose, __ATOMIC_RELAXED) & 1) != 0))
+		fwd_dump_burst(fs, false, pkts, n);
+	return n;
 }
 
 /* Send n packets on the stream's tx queue; free and count as dropped those refused. */
@@ -77,6 +92,8 @@ fwd_tx(struct fwd_stream *fs, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t sent;
 
+	if (unlikely((__atomic_load_n(&fwd_verbose, __ATOMIC_RELAXED) & 2) != 0))
+		fwd_dump_burst(fs, true, pkts, n);
 	sent = vhu_port_tx_burst(fs->tx_port, fs->tx_queue, pkts, n);
 	if (unlikely(sent < n)) {
 		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);

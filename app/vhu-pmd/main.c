@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vhu-pmd: make ports from device strings, forward between them on the worker
- * lcores, and keep the main lcore for the rest: statistics, link changes, the
- * end of the run (a signal or --run-time) and the final totals.
+ * lcores, and keep the main lcore for the rest: the shell (-i), or without
+ * it statistics, link changes, the end of the run (a signal or --run-time)
+ * and the final totals.
  *
  *     vhu-pmd [EAL options] -- [options]     (see --help or vhu-pmd(1))
  */
@@ -27,23 +28,9 @@ RTE_LOG_REGISTER(pmd_logtype, vhu.pmd, INFO);
 #define POOL_CACHE_SIZE 256
 /* How often the main lcore wakes up to look at signals, links and the clock. */
 #define MAIN_TICK_MS 100
-/* Room for a port's status text in debug logs. */
-#define PORT_INFO_LEN 4096
 
-/* The last signal received; the main loop ends when it is set. */
+/* The last signal received; the main loop and the shell end when it is set. */
 static volatile sig_atomic_t pmd_signal;
-
-struct pmd {
-	struct pmd_config cfg;
-	unsigned int lcore_ids[RTE_MAX_LCORE]; /* the worker lcores, in EAL order */
-	unsigned int nb_workers;
-	struct rte_mempool *pools[RTE_MAX_NUMA_NODES]; /* by socket; NULL where not needed */
-	struct vhu_port *ports[VHU_PORT_MAX];	       /* in --port order */
-	unsigned int nb_ports;
-	bool link_up[VHU_PORT_MAX]; /* as last reported */
-	struct fwd_ctx fwd;
-	struct stats_state stats;
-};
 
 static void
 signal_handler(int sig)
@@ -130,14 +117,13 @@ pool_create(unsigned int socket, uint32_t nb_mbufs)
 	return mp;
 }
 
-/* One pool on the socket of each lcore that may forward. */
+/* One pool on the socket of each worker lcore ("set nbcore" may bring in any of them). */
 static int
 pmd_create_pools(struct pmd *pmd)
 {
-	unsigned int n = pmd->cfg.nb_cores != 0 ? pmd->cfg.nb_cores : pmd->nb_workers;
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < pmd->nb_workers; i++) {
 		unsigned int socket = rte_lcore_to_socket_id(pmd->lcore_ids[i]);
 
 		if (pmd->pools[socket] != NULL)
@@ -160,13 +146,13 @@ pmd_free_pools(struct pmd *pmd)
 	}
 }
 
-/* Returns an exit code: PMD_EXIT_USAGE for a bad device string or queue count. */
+/* The --port ports. Returns an exit code: PMD_EXIT_USAGE for a bad string or queue count. */
 static int
 pmd_attach_ports(struct pmd *pmd)
 {
 	unsigned int socket = rte_lcore_to_socket_id(pmd->lcore_ids[0]);
 	struct vhu_port_conf conf = {
-		/* fwd_setup() picks each port's pool once it knows which lcore polls it. */
+		/* Ports receive into the pool of the first forwarding lcore's socket. */
 		.mempool = pmd->pools[socket],
 		.nb_rxq = pmd->cfg.nb_rxq,
 		.nb_txq = pmd->cfg.nb_txq,
@@ -187,36 +173,23 @@ pmd_attach_ports(struct pmd *pmd)
 				pmd->cfg.ports[i], rte_strerror(rte_errno));
 			return PMD_EXIT_FAILURE;
 		}
-		pmd->ports[pmd->nb_ports++] = port;
+		stats_forget(&pmd->stats, port);
 	}
 	return PMD_EXIT_OK;
-}
-
-static void
-pmd_detach_ports(struct pmd *pmd)
-{
-	while (pmd->nb_ports > 0) {
-		struct vhu_port *port = pmd->ports[--pmd->nb_ports];
-
-		if (port->started) {
-			printf("Stopping port %u...\n", port->id);
-			vhu_port_stop(port);
-		}
-		vhu_port_detach(port);
-	}
 }
 
 static int
 pmd_start_ports(struct pmd *pmd)
 {
-	unsigned int i;
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = pmd_ports(ports);
 	int rc;
 
-	for (i = 0; i < pmd->nb_ports; i++) {
-		rc = vhu_port_start(pmd->ports[i]);
+	for (i = 0; i < n; i++) {
+		rc = vhu_port_start(ports[i]);
 		if (rc != 0) {
-			fprintf(stderr, PMD_NAME ": cannot start port %u (%s): %s\n", i,
-				pmd->ports[i]->devstr, strerror(-rc));
+			fprintf(stderr, PMD_NAME ": cannot start port %u (%s): %s\n", ports[i]->id,
+				ports[i]->devstr, strerror(-rc));
 			return rc;
 		}
 	}
@@ -224,53 +197,21 @@ pmd_start_ports(struct pmd *pmd)
 }
 
 static void
-pmd_log_port_info(const struct vhu_port *port)
-{
-	char *buf;
-
-	if (!rte_log_can_log(pmd_logtype, RTE_LOG_DEBUG))
-		return;
-	buf = malloc(PORT_INFO_LEN);
-	if (buf == NULL)
-		return;
-	if (vhu_port_info(port, buf, PORT_INFO_LEN) >= 0)
-		rte_log(RTE_LOG_DEBUG, pmd_logtype, "Port %u status:\n%s", port->id, buf);
-	free(buf);
-}
-
-static void
 pmd_show_ports(struct pmd *pmd)
 {
-	unsigned int i;
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = pmd_ports(ports);
 
-	for (i = 0; i < pmd->nb_ports; i++) {
-		const struct vhu_port *port = pmd->ports[i];
+	for (i = 0; i < n; i++) {
+		const struct vhu_port *port = ports[i];
 		const char *hint = port->ops->link_down_hint;
 
-		pmd->link_up[i] = vhu_port_link_up(port);
-		if (pmd->link_up[i])
+		pmd->link_up[port->id] = vhu_port_link_up(port);
+		if (pmd->link_up[port->id])
 			printf("Port %u: %s (link up)\n", port->id, port->devstr);
 		else
 			printf("Port %u: %s (link down%s%s)\n", port->id, port->devstr,
 			       hint != NULL ? ", " : "", hint != NULL ? hint : "");
-		pmd_log_port_info(port);
-	}
-}
-
-static void
-pmd_check_links(struct pmd *pmd)
-{
-	unsigned int i;
-
-	for (i = 0; i < pmd->nb_ports; i++) {
-		bool up = vhu_port_link_up(pmd->ports[i]);
-
-		if (up == pmd->link_up[i])
-			continue;
-		pmd->link_up[i] = up;
-		printf("Port %u: link %s\n", pmd->ports[i]->id, up ? "up" : "down");
-		fflush(stdout);
-		pmd_log_port_info(pmd->ports[i]);
 	}
 }
 
@@ -284,28 +225,31 @@ pmd_main_loop(struct pmd *pmd)
 	uint64_t now = rte_get_timer_cycles();
 	uint64_t next_stats = period != 0 ? now + period : UINT64_MAX;
 	uint64_t end = pmd->cfg.run_time != 0 ? now + pmd->cfg.run_time * hz : UINT64_MAX;
+	int code = -1;
 
-	while (pmd_signal == 0) {
+	while (pmd_signal == 0 && code < 0) {
 		nanosleep(&tick, NULL);
 		now = rte_get_timer_cycles();
-		pmd_check_links(pmd);
-		if (fwd_lcore_failed(&pmd->fwd)) {
+		pthread_mutex_lock(&pmd->lock);
+		ports_check_links(pmd);
+		if (fwd_lcore_failed(pmd)) {
 			fprintf(stderr,
 				PMD_NAME ": a forwarding lcore failed (see above); stopping\n");
-			return PMD_EXIT_FAILURE;
-		}
-		if (now >= next_stats) {
-			stats_show_nic(&pmd->stats, pmd->ports, pmd->nb_ports);
+			code = PMD_EXIT_FAILURE;
+		} else if (now >= end) {
+			printf("\nRun time of %u s is over, stopping.\n", pmd->cfg.run_time);
+			code = PMD_EXIT_OK;
+		} else if (now >= next_stats) {
+			stats_show_nic(&pmd->stats);
 			next_stats += period;
 			/* After a stall longer than a period, skip the missed displays. */
 			if (next_stats <= now)
 				next_stats = now + period;
 		}
-		if (now >= end) {
-			printf("\nRun time of %u s is over, stopping.\n", pmd->cfg.run_time);
-			return PMD_EXIT_OK;
-		}
+		pthread_mutex_unlock(&pmd->lock);
 	}
+	if (code >= 0)
+		return code;
 	printf("\nSignal %d received, preparing to exit...\n", (int)pmd_signal);
 	return PMD_EXIT_OK;
 }
@@ -315,11 +259,49 @@ pmd_install_signals(void)
 {
 	struct sigaction sa;
 
+	/* No SA_RESTART: a signal interrupts the shell's read, which then quits. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = signal_handler;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Forwarding from the start to a signal or --run-time. Returns the exit code. */
+static int
+pmd_run_batch(struct pmd *pmd)
+{
+	int code, rc;
+
+	pthread_mutex_lock(&pmd->lock);
+	rc = fwd_start(pmd, pmd->cfg.tx_first ? 1 : 0);
+	pthread_mutex_unlock(&pmd->lock);
+	if (rc != 0)
+		return PMD_EXIT_FAILURE;
+	printf("Press Ctrl-C to stop forwarding%s.\n",
+	       pmd->cfg.run_time != 0 ? ", or wait for --run-time" : "");
+	fflush(stdout);
+	code = pmd_main_loop(pmd);
+	return code;
+}
+
+/* The shell. Returns the exit code. */
+static int
+pmd_run_shell(struct pmd *pmd)
+{
+	int rc;
+
+	if (pmd->cfg.auto_start) {
+		pthread_mutex_lock(&pmd->lock);
+		rc = fwd_start(pmd, pmd->cfg.tx_first ? 1 : 0);
+		pthread_mutex_unlock(&pmd->lock);
+		if (rc != 0)
+			return PMD_EXIT_FAILURE;
+	}
+	rc = cmdline_run(pmd, &pmd_signal);
+	if (pmd_signal != 0)
+		printf("\nSignal %d received, preparing to exit...\n", (int)pmd_signal);
+	return rc == 0 ? PMD_EXIT_OK : PMD_EXIT_USAGE;
 }
 
 /* Everything after EAL is up. Returns the exit code. */
@@ -337,38 +319,39 @@ pmd_run(struct pmd *pmd)
 	}
 	if (pmd_find_lcores(pmd) != 0)
 		return PMD_EXIT_USAGE;
-	if (pmd_create_pools(pmd) != 0) {
-		code = PMD_EXIT_FAILURE;
+	code = PMD_EXIT_FAILURE;
+	if (fwd_init(pmd) != 0)
+		return code;
+	if (pmd_create_pools(pmd) != 0)
 		goto free_pools;
-	}
 	code = pmd_attach_ports(pmd);
 	if (code != PMD_EXIT_OK)
 		goto detach_ports;
 	code = PMD_EXIT_FAILURE;
-	if (fwd_setup(&pmd->fwd, &pmd->cfg, pmd->ports, pmd->nb_ports, pmd->lcore_ids,
-		      pmd->nb_workers, pmd->pools) != 0)
-		goto detach_ports;
 	if (pmd_start_ports(pmd) != 0)
-		goto teardown_fwd;
+		goto detach_ports;
 	pmd_show_ports(pmd);
-	fwd_show_config(&pmd->fwd, &pmd->cfg, pmd->nb_ports);
-	stats_reset(&pmd->stats, pmd->ports, pmd->nb_ports);
-	if (fwd_launch(&pmd->fwd) != 0)
-		goto teardown_fwd;
-	printf("Press Ctrl-C to stop forwarding%s.\n",
-	       pmd->cfg.run_time != 0 ? ", or wait for --run-time" : "");
-	fflush(stdout);
+	rc = telemetry_init(pmd);
+	if (rc != 0)
+		printf(PMD_NAME ": telemetry commands are not available: %s\n", strerror(-rc));
 
-	code = pmd_main_loop(pmd);
-	printf("Telling cores to stop...\nWaiting for lcores to finish...\n");
-	fwd_stop(&pmd->fwd);
-	stats_show_fwd(pmd->ports, pmd->nb_ports);
-	printf("\nDone.\n\n");
-teardown_fwd:
-	fwd_teardown(&pmd->fwd);
+	code = pmd->cfg.interactive ? pmd_run_shell(pmd) : pmd_run_batch(pmd);
+	pthread_mutex_lock(&pmd->lock);
+	if (fwd_running(pmd)) {
+		printf("Telling cores to stop...\nWaiting for lcores to finish...\n");
+		fwd_stop(pmd);
+		stats_show_fwd(pmd);
+		printf("\nDone.\n\n");
+	}
+	pthread_mutex_unlock(&pmd->lock);
+	/* Without the lock: a telemetry request may be waiting for it while holding its own. */
+	telemetry_fini();
 detach_ports:
-	pmd_detach_ports(pmd);
+	pthread_mutex_lock(&pmd->lock);
+	ports_detach_all(pmd);
+	pthread_mutex_unlock(&pmd->lock);
 free_pools:
+	fwd_teardown(pmd);
 	pmd_free_pools(pmd);
 	return code;
 }
@@ -376,7 +359,7 @@ free_pools:
 int
 main(int argc, char **argv)
 {
-	static struct pmd pmd;
+	static struct pmd pmd = {.lock = PTHREAD_MUTEX_INITIALIZER};
 	char **app_argv;
 	int eal_argc, app_argc, code;
 

@@ -36,6 +36,8 @@ enum {
 	OPT_TOTAL_NUM_MBUFS,
 	OPT_RUN_TIME,
 	OPT_TX_FIRST,
+	OPT_CMDLINE_FILE,
+	OPT_AUTO_START,
 };
 
 static const struct option pmd_options[] = {
@@ -50,6 +52,9 @@ static const struct option pmd_options[] = {
 	{"total-num-mbufs", required_argument, NULL, OPT_TOTAL_NUM_MBUFS},
 	{"run-time", required_argument, NULL, OPT_RUN_TIME},
 	{"tx-first", no_argument, NULL, OPT_TX_FIRST},
+	{"interactive", no_argument, NULL, 'i'},
+	{"cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE},
+	{"auto-start", no_argument, NULL, OPT_AUTO_START},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -65,8 +70,10 @@ pmd_usage(FILE *f, const char *prog)
 		"Usage: %s [EAL options] -- [options]\n"
 		"\n"
 		"Forward packets between ports until SIGINT or SIGTERM (or --run-time), printing\n"
-		"statistics in dpdk-testpmd's format. Ports are paired: 0 <-> 1, 2 <-> 3, ...; an\n"
-		"odd last port forwards to itself. Every EAL lcore but the main one may forward.\n"
+		"statistics in dpdk-testpmd's format; or, with -i, under the control of a shell\n"
+		"of dpdk-testpmd's commands ('help' lists them). Ports are paired: 0 <-> 1,\n"
+		"2 <-> 3, ...; an odd last port forwards to itself. Every EAL lcore but the main\n"
+		"one may forward.\n"
 		"\n"
 		"Options:\n"
 		"  --port SPEC           add a port (repeatable, at most %u); SPEC is one of\n",
@@ -102,6 +109,12 @@ pmd_usage(FILE *f, const char *prog)
 		"                        SIGINT or SIGTERM)\n"
 		"  --tx-first            send one burst of txonly frames on every stream before\n"
 		"                        forwarding starts (e.g. to feed a ring loopback)\n"
+		"  -i, --interactive     run the shell instead of forwarding at once; it reads\n"
+		"                        commands from standard input (line editing on a\n"
+		"                        terminal), 'help' lists them, 'quit' or end of input\n"
+		"                        ends it; --stats-period and --run-time do not apply\n"
+		"  --cmdline-file=F      with -i: run the commands in file F first\n"
+		"  --auto-start          with -i: start forwarding before the first command\n"
 		"  -h, --help            show this help and exit\n"
 		"\n"
 		"Exit status: 0 after a clean stop, 1 on an EAL or run-time failure, 2 on a bad\n"
@@ -123,9 +136,8 @@ pmd_usage_error(const char *fmt, ...)
 	fprintf(stderr, "; see '" PMD_NAME " -- --help'\n");
 }
 
-/* Parse a decimal number in [min, max]; false if it is not one. */
-static bool
-parse_uint(const char *str, unsigned long min, unsigned long max, unsigned long *val)
+bool
+pmd_parse_uint(const char *str, unsigned long min, unsigned long max, unsigned long *val)
 {
 	unsigned long v;
 	char *end;
@@ -144,41 +156,59 @@ static bool
 parse_opt_uint(const char *opt, const char *str, unsigned long min, unsigned long max,
 	       unsigned long *val)
 {
-	if (parse_uint(str, min, max, val))
+	if (pmd_parse_uint(str, min, max, val))
 		return true;
 	pmd_usage_error("--%s=%s: not a number in the valid range %lu..%lu", opt, str, min, max);
 	return false;
 }
 
-/* "--txpkts=64" or "--txpkts=42,1024,1024". */
-static bool
-parse_txpkts(const char *str, struct pmd_config *cfg)
+void
+pmd_txpkts_rule(char *buf, size_t len)
 {
+	snprintf(buf, len,
+		 "give a frame size or up to %u comma-separated segment sizes, each 1..%u, "
+		 "the first at least %u (Ethernet, IPv4 and UDP headers)",
+		 PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN);
+}
+
+/* "64" or "42,1024,1024". */
+bool
+pmd_parse_txpkts(const char *str, struct pmd_config *cfg)
+{
+	uint16_t seg_len[PMD_TX_SEGS_MAX];
 	char buf[128], *tok, *save = NULL;
 	unsigned long len;
 	uint16_t n = 0;
 	uint32_t total = 0;
 
 	if (strlen(str) >= sizeof(buf))
-		goto bad;
+		return false;
 	strcpy(buf, str);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		if (n == PMD_TX_SEGS_MAX || !parse_uint(tok, 1, MAX_TX_SEG_LEN, &len))
-			goto bad;
-		cfg->tx_seg_len[n++] = len;
+		if (n == PMD_TX_SEGS_MAX || !pmd_parse_uint(tok, 1, MAX_TX_SEG_LEN, &len))
+			return false;
+		seg_len[n++] = len;
 		total += len;
 	}
 	/* strtok_r() skips empty fields: refuse them here rather than guess. */
-	if (n == 0 || cfg->tx_seg_len[0] < PMD_TX_HDR_LEN || str[0] == ',' ||
-	    str[strlen(str) - 1] == ',' || strstr(str, ",,") != NULL)
-		goto bad;
+	if (n == 0 || seg_len[0] < PMD_TX_HDR_LEN || str[0] == ',' || str[strlen(str) - 1] == ',' ||
+	    strstr(str, ",,") != NULL)
+		return false;
+	memcpy(cfg->tx_seg_len, seg_len, n * sizeof(seg_len[0]));
 	cfg->tx_nb_segs = n;
 	cfg->tx_pkt_len = total;
 	return true;
-bad:
-	pmd_usage_error("--txpkts=%s: give a frame size or up to %u comma-separated segment "
-			"sizes, each 1..%u, the first at least %u (Ethernet, IPv4 and UDP headers)",
-			str, PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN);
+}
+
+static bool
+parse_txpkts(const char *str, struct pmd_config *cfg)
+{
+	char rule[160];
+
+	if (pmd_parse_txpkts(str, cfg))
+		return true;
+	pmd_txpkts_rule(rule, sizeof(rule));
+	pmd_usage_error("--txpkts=%s: %s", str, rule);
 	return false;
 }
 
@@ -281,6 +311,15 @@ parse_one(int opt, const char *arg, struct pmd_config *cfg)
 			return false;
 		cfg->run_time = v;
 		return true;
+	case 'i':
+		cfg->interactive = true;
+		return true;
+	case OPT_CMDLINE_FILE:
+		cfg->cmdline_file = arg;
+		return true;
+	case OPT_AUTO_START:
+		cfg->auto_start = true;
+		return true;
 	}
 	return false;
 }
@@ -289,8 +328,15 @@ parse_one(int opt, const char *arg, struct pmd_config *cfg)
 static bool
 config_check(const struct pmd_config *cfg)
 {
-	if (cfg->nb_ports == 0) {
-		pmd_usage_error("no port given; add at least one --port SPEC, e.g. --port ring");
+	if (!cfg->interactive && (cfg->cmdline_file != NULL || cfg->auto_start)) {
+		pmd_usage_error("%s only applies to the shell; add -i",
+				cfg->cmdline_file != NULL ? "--cmdline-file" : "--auto-start");
+		return false;
+	}
+	/* The shell can attach ports later. */
+	if (cfg->nb_ports == 0 && !cfg->interactive) {
+		pmd_usage_error("no port given; add at least one --port SPEC, e.g. --port ring "
+				"(or run the shell, -i, and 'port attach' them)");
 		return false;
 	}
 	if (cfg->engine->rx && cfg->engine->tx && cfg->nb_rxq > cfg->nb_txq) {
@@ -312,7 +358,7 @@ pmd_parse_args(int argc, char **argv, struct pmd_config *cfg)
 	/* EAL may have run getopt on another argv; start afresh, and report errors ourselves. */
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", pmd_options, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hi", pmd_options, &idx)) != -1) {
 		switch (opt) {
 		case 'h':
 			pmd_usage(stdout, PMD_NAME);

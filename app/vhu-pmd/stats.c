@@ -1,27 +1,60 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Statistics display. The layout is dpdk-testpmd's, line for line and space
- * for space, because test scripts read both programs with the same regular
- * expressions; change it only together with them.
+ * Statistics display, and the shell commands that show and clear counters.
+ * The layout of the "NIC statistics" and "Forward statistics" blocks is
+ * dpdk-testpmd's, line for line and space for space, because test scripts
+ * read both programs with the same regular expressions; change it only
+ * together with them. Lines vhu adds (per queue, per lcore) start with words
+ * that those expressions do not match.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
 
+#include "fwd.h"
 #include "vhu_pmd.h"
 
 void
-stats_reset(struct stats_state *st, struct vhu_port *const *ports, unsigned int nb_ports)
+stats_forget(struct stats_state *st, const struct vhu_port *port)
 {
+	struct vhu_port_stats s = {0};
 	uint64_t now = rte_get_tsc_cycles();
-	unsigned int p;
+	uint16_t q;
 
-	for (p = 0; p < nb_ports; p++) {
-		vhu_port_stats_reset(ports[p]);
-		st->prev[p] = (struct stats_prev){.tsc = now};
+	vhu_port_stats_get(port, &s);
+	st->prev[port->id] = (struct stats_prev){
+		.rx_packets = s.rx.packets,
+		.rx_bytes = s.rx.bytes,
+		.tx_packets = s.tx.packets,
+		.tx_bytes = s.tx.bytes,
+		.tsc = now,
+	};
+	for (q = 0; q < VHU_PORT_MAX_QUEUES; q++) {
+		vhu_port_queue_stats_get(port, q, &s);
+		st->qprev[port->id][q] = (struct stats_prev){
+			.rx_packets = s.rx.packets,
+			.rx_bytes = s.rx.bytes,
+			.tx_packets = s.tx.packets,
+			.tx_bytes = s.tx.bytes,
+			.tsc = now,
+		};
 	}
+	vhu_port_stats_get(port, &st->fwd_base[port->id]);
+}
+
+void
+stats_fwd_begin(struct stats_state *st)
+{
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = pmd_ports(ports);
+
+	for (i = 0; i < n; i++)
+		vhu_port_stats_get(ports[i], &st->fwd_base[ports[i]->id]);
 }
 
 /* Events per second over 'cycles' TSC cycles. */
@@ -33,15 +66,64 @@ per_second(uint64_t events, uint64_t cycles)
 	return (uint64_t)((double)events * (double)rte_get_tsc_hz() / (double)cycles);
 }
 
+/* Rates since 'prev', which then becomes 's' at 'now'. */
 static void
-stats_show_nic_port(struct stats_prev *prev, const struct vhu_port *port)
+stats_rates(struct stats_prev *prev, const struct vhu_port_stats *s, uint64_t now, uint64_t *rx_pps,
+	    uint64_t *rx_bps, uint64_t *tx_pps, uint64_t *tx_bps)
 {
+	uint64_t cycles = now - prev->tsc;
+
+	*rx_pps = per_second(s->rx.packets - prev->rx_packets, cycles);
+	*rx_bps = per_second(s->rx.bytes - prev->rx_bytes, cycles) * 8;
+	*tx_pps = per_second(s->tx.packets - prev->tx_packets, cycles);
+	*tx_bps = per_second(s->tx.bytes - prev->tx_bytes, cycles) * 8;
+	*prev = (struct stats_prev){
+		.rx_packets = s->rx.packets,
+		.rx_bytes = s->rx.bytes,
+		.tx_packets = s->tx.packets,
+		.tx_bytes = s->tx.bytes,
+		.tsc = now,
+	};
+}
+
+/* One line per queue in use, when the port has more than one. */
+static void
+stats_show_queues(struct stats_state *st, const struct vhu_port *port, uint64_t now)
+{
+	uint64_t rx_pps, rx_bps, tx_pps, tx_bps;
 	struct vhu_port_stats s;
-	uint64_t now, cycles;
+	uint16_t q, nb = RTE_MAX(port->nb_rxq, port->nb_txq);
+
+	if (nb < 2)
+		return;
+	printf("\n  Per queue (rates since last show)\n");
+	for (q = 0; q < nb; q++) {
+		vhu_port_queue_stats_get(port, q, &s);
+		stats_rates(&st->qprev[port->id][q], &s, now, &rx_pps, &rx_bps, &tx_pps, &tx_bps);
+		if (q < port->nb_rxq)
+			printf("  Queue %2u rx: packets %-12" PRIu64 " bytes %-14" PRIu64
+			       " missed %" PRIu64 " errors %" PRIu64 " nombuf %" PRIu64
+			       " pps %" PRIu64 " bps %" PRIu64 "\n",
+			       q, s.rx.packets, s.rx.bytes, s.rx.drops, s.rx.errors, s.rx.nombuf,
+			       rx_pps, rx_bps);
+		if (q < port->nb_txq)
+			printf("  Queue %2u tx: packets %-12" PRIu64 " bytes %-14" PRIu64
+			       " dropped %" PRIu64 " errors %" PRIu64 " pps %" PRIu64
+			       " bps %" PRIu64 "\n",
+			       q, s.tx.packets, s.tx.bytes, s.tx.drops, s.tx.errors, tx_pps,
+			       tx_bps);
+	}
+}
+
+static void
+stats_show_nic_port(struct stats_state *st, const struct vhu_port *port)
+{
+	uint64_t rx_pps, rx_bps, tx_pps, tx_bps, now;
+	struct vhu_port_stats s;
 
 	vhu_port_stats_get(port, &s);
 	now = rte_get_tsc_cycles();
-	cycles = now - prev->tsc;
+	stats_rates(&st->prev[port->id], &s, now, &rx_pps, &rx_bps, &tx_pps, &tx_bps);
 	printf("\n  ######################## NIC statistics for port %-2u "
 	       "########################\n",
 	       port->id);
@@ -51,45 +133,48 @@ stats_show_nic_port(struct stats_prev *prev, const struct vhu_port *port)
 	printf("  RX-nombuf:  %-10" PRIu64 "\n", s.rx.nombuf);
 	printf("  TX-packets: %-10" PRIu64 " TX-errors: %-10" PRIu64 " TX-bytes:  %-" PRIu64 "\n",
 	       s.tx.packets, s.tx.errors, s.tx.bytes);
+	/* dpdk-testpmd has no TX-dropped line here; vhu counts refused packets, so it shows them.
+	 */
+	printf("  TX-dropped: %-10" PRIu64 "\n", s.tx.drops);
 	printf("\n  Throughput (since last show)\n");
-	printf("  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n",
-	       per_second(s.rx.packets - prev->rx_packets, cycles),
-	       per_second(s.rx.bytes - prev->rx_bytes, cycles) * 8);
-	printf("  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n",
-	       per_second(s.tx.packets - prev->tx_packets, cycles),
-	       per_second(s.tx.bytes - prev->tx_bytes, cycles) * 8);
+	printf("  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n", rx_pps, rx_bps);
+	printf("  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n", tx_pps, tx_bps);
+	stats_show_queues(st, port, now);
 	printf("  ############################################################################\n");
-	*prev = (struct stats_prev){
-		.rx_packets = s.rx.packets,
-		.rx_bytes = s.rx.bytes,
-		.tx_packets = s.tx.packets,
-		.tx_bytes = s.tx.bytes,
-		.tsc = now,
-	};
 }
 
 void
-stats_show_nic(struct stats_state *st, struct vhu_port *const *ports, unsigned int nb_ports)
+stats_show_nic(struct stats_state *st)
 {
-	unsigned int p;
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = pmd_ports(ports);
 
 	/* Like dpdk-testpmd, redraw in place on a terminal; a log keeps every display. */
 	if (isatty(STDOUT_FILENO))
 		printf("\033[2J\033[1;1H");
 	printf("\nPort statistics ====================================");
-	for (p = 0; p < nb_ports; p++)
-		stats_show_nic_port(&st->prev[p], ports[p]);
+	for (i = 0; i < n; i++)
+		stats_show_nic_port(st, ports[i]);
 	fflush(stdout);
 }
 
 void
-stats_show_fwd(struct vhu_port *const *ports, unsigned int nb_ports)
+stats_show_fwd(struct pmd *pmd)
 {
 	struct vhu_port_stats s, total = {0};
-	unsigned int p;
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = pmd_ports(ports);
 
-	for (p = 0; p < nb_ports; p++) {
-		vhu_port_stats_get(ports[p], &s);
+	for (i = 0; i < n; i++) {
+		const struct vhu_port_stats *base = &pmd->stats.fwd_base[ports[i]->id];
+
+		vhu_port_stats_get(ports[i], &s);
+		s.rx.packets -= base->rx.packets;
+		s.rx.drops -= base->rx.drops;
+		s.rx.errors -= base->rx.errors;
+		s.rx.nombuf -= base->rx.nombuf;
+		s.tx.packets -= base->tx.packets;
+		s.tx.drops -= base->tx.drops;
 		total.rx.packets += s.rx.packets;
 		total.rx.drops += s.rx.drops;
 		total.rx.nombuf += s.rx.nombuf;
@@ -97,7 +182,7 @@ stats_show_fwd(struct vhu_port *const *ports, unsigned int nb_ports)
 		total.tx.drops += s.tx.drops;
 		printf("\n  ---------------------- Forward statistics for port %-2u "
 		       "----------------------\n",
-		       ports[p]->id);
+		       ports[i]->id);
 		printf("  RX-packets: %-14" PRIu64 " RX-dropped: %-14" PRIu64 "RX-total: %-" PRIu64
 		       "\n",
 		       s.rx.packets, s.rx.drops, s.rx.packets + s.rx.drops);
@@ -120,5 +205,106 @@ stats_show_fwd(struct vhu_port *const *ports, unsigned int nb_ports)
 	if (total.rx.nombuf > 0)
 		printf("  RX-nombufs: %-14" PRIu64 "\n", total.rx.nombuf);
 	printf("  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\n");
+	/* Packets per busy cycle: what was received, or sent by an engine that only sends. */
+	fwd_show_lcore_stats(pmd, pmd->cfg.engine->rx ? total.rx.packets : total.tx.packets);
 	fflush(stdout);
+}
+
+/* --- commands --------------------------------------------------------------------- */
+
+int
+cmd_show_port_stats(struct pmd *pmd, unsigned int argc, char **argv)
+{
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = cmd_ports_arg(argv[0], ports);
+
+	if (n == 0)
+		printf("No port is attached; attach one with 'port attach SPEC'\n");
+	for (i = 0; i < n; i++)
+		stats_show_nic_port(&pmd->stats, ports[i]);
+	return 0;
+}
+
+int
+cmd_clear_port_stats(struct pmd *pmd, unsigned int argc, char **argv)
+{
+	struct vhu_port *ports[VHU_PORT_MAX];
+	struct vhu_port_stats before, *base;
+	unsigned int i, n = cmd_ports_arg(argv[0], ports);
+
+	for (i = 0; i < n; i++) {
+		/*
+		 * The forward statistics count from "start", not from this reset: move
+		 * their base back by what the reset takes away (modulo 2^64, which
+		 * the subtraction in stats_show_fwd() undoes).
+		 */
+		vhu_port_stats_get(ports[i], &before);
+		vhu_port_stats_reset(ports[i]);
+		base = &pmd->stats.fwd_base[ports[i]->id];
+		base->rx.packets -= before.rx.packets;
+		base->rx.drops -= before.rx.drops;
+		base->rx.errors -= before.rx.errors;
+		base->rx.nombuf -= before.rx.nombuf;
+		base->tx.packets -= before.tx.packets;
+		base->tx.drops -= before.tx.drops;
+		pmd->stats.prev[ports[i]->id] = (struct stats_prev){.tsc = rte_get_tsc_cycles()};
+		memset(pmd->stats.qprev[ports[i]->id], 0, sizeof(pmd->stats.qprev[0]));
+		printf("\n  NIC statistics for port %u cleared\n", ports[i]->id);
+	}
+	return 0;
+}
+
+/* Enough for every statistic of a port with all its queues in use. */
+#define XSTATS_MAX 1024
+
+int
+cmd_show_port_xstats(struct pmd *pmd, unsigned int argc, char **argv)
+{
+	struct vhu_port *ports[VHU_PORT_MAX];
+	unsigned int i, n = cmd_ports_arg(argv[0], ports);
+	struct vhu_port_xstat *xs;
+	int nb, j;
+
+	xs = calloc(XSTATS_MAX, sizeof(*xs));
+	if (xs == NULL) {
+		pmd_error("out of memory for the extended statistics");
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		nb = vhu_port_xstats_get(ports[i], xs, XSTATS_MAX);
+		printf("###### NIC extended statistics for port %-2u\n", ports[i]->id);
+		if (nb < 0) {
+			pmd_error("port %u: cannot read its extended statistics: %s", ports[i]->id,
+				  strerror(-nb));
+			continue;
+		}
+		for (j = 0; j < nb && j < XSTATS_MAX; j++)
+			printf("%s: %" PRIu64 "\n", xs[j].name, xs[j].value);
+		if (!ports[i]->xstats)
+			printf("(size bins and broadcast/multicast are not counted: 'set xstats "
+			       "on')\n");
+	}
+	free(xs);
+	return 0;
+}
+
+int
+cmd_show_fwd_stats(struct pmd *pmd, unsigned int argc, char **argv)
+{
+	stats_show_fwd(pmd);
+	return 0;
+}
+
+int
+cmd_set_xstats(struct pmd *pmd, unsigned int argc, char **argv)
+{
+	struct vhu_port *ports[VHU_PORT_MAX];
+	bool on = strcmp(argv[0], "on") == 0;
+	unsigned int i, n = pmd_ports(ports);
+
+	for (i = 0; i < n; i++)
+		vhu_port_xstats_enable(ports[i], on);
+	printf("Counting of frame sizes, broadcast and multicast is %s on every port\n",
+	       on ? "on" : "off");
+	return 0;
 }

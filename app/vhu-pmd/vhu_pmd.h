@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * vhu-pmd: the pieces main.c puts together. Options (params.c), forwarding
- * set-up and lcores (fwd.c), statistics display (stats.c). Everything here
- * runs on the main lcore unless a comment says otherwise.
+ * streams and lcores (fwd.c), statistics (stats.c), ports (ports.c), packet
+ * capture (capture.c), the interactive shell (cmdline.c) and DPDK telemetry
+ * (telemetry.c).
+ *
+ * Threads: the main lcore runs the shell (or, without -i, the statistics
+ * loop); DPDK's telemetry thread answers /vhu/... requests. Both hold
+ * pmd->lock while they touch the ports, the streams or the statistics, so
+ * everything here is called with it held unless a comment says otherwise.
+ * Forwarding lcores only run the loop in fwd.c.
  */
 #ifndef VHU_PMD_H
 #define VHU_PMD_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +32,15 @@
 #define PMD_TX_SEGS_MAX 8
 /* Bytes of Ethernet, IPv4 and UDP headers that txonly writes in the first segment. */
 #define PMD_TX_HDR_LEN 42
+
+/* Log type "vhu.pmd" (--log-level=vhu.pmd:debug shows each port's status on link changes). */
+extern int pmd_logtype;
+
+/*
+ * A one-line error for the user, "Error: <message>", on stdout so that it
+ * stays in order with the shell's output.
+ */
+void pmd_error(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /* Exit codes. */
 #define PMD_EXIT_OK	 0
@@ -47,6 +65,9 @@ struct pmd_config {
 	unsigned int run_time;		      /* --run-time seconds; 0: until a signal */
 	uint32_t nb_mbufs;		      /* --total-num-mbufs, per socket */
 	bool tx_first;			      /* --tx-first */
+	bool interactive;		      /* -i: run the shell */
+	bool auto_start;		      /* --auto-start: with -i, start forwarding at once */
+	const char *cmdline_file;	      /* --cmdline-file: commands to run first */
 };
 
 /* What pmd_parse_args() found. */
@@ -69,55 +90,59 @@ void pmd_usage(FILE *f, const char *prog);
 /* Print "vhu-pmd: <message>; see 'vhu-pmd -- --help'" on stderr. */
 void pmd_usage_error(const char *fmt, ...) __rte_format_printf(1, 2);
 
-/* One forwarding lcore and the streams it polls. */
+/* Parse a decimal number in [min, max]; false if it is not one. Any thread. */
+bool pmd_parse_uint(const char *str, unsigned long min, unsigned long max, unsigned long *val);
+
+/*
+ * Parse "N" or "N,N,..." as txonly segment sizes (as --txpkts and "set
+ * txpkts" take them) into cfg; false, cfg untouched, when it is not valid.
+ */
+bool pmd_parse_txpkts(const char *str, struct pmd_config *cfg);
+
+/* The rule pmd_parse_txpkts() enforces, for error messages. */
+void pmd_txpkts_rule(char *buf, size_t len);
+
+/*
+ * Counters of one forwarding lcore since the last "start"; written by the
+ * lcore only (relaxed stores), read by the main lcore.
+ */
+struct fwd_lcore_stats {
+	uint64_t busy_cycles; /* TSC cycles of loop iterations that moved packets */
+	uint64_t idle_cycles; /* TSC cycles of iterations that moved none */
+	uint64_t busy_polls;  /* iterations that moved packets */
+	uint64_t idle_polls;  /* iterations that moved none */
+};
+
+struct fwd_lcore_streams;
+struct fwd_table;
+
+/* One forwarding lcore. */
 struct fwd_lcore {
 	unsigned int lcore_id;
-	const struct fwd_engine *engine;
-	struct fwd_stream **streams; /* the streams it polls, each owned by it */
-	uint16_t nb_streams;
-	const struct pmd_config *cfg; /* the options, for --tx-first */
+	/*
+	 * What the lcore polls: published with release by the main lcore (fwd.c),
+	 * read with acquire once per loop iteration; never NULL while it runs.
+	 */
+	const struct fwd_lcore_streams *streams;
+	const struct pmd_config *cfg; /* the options, for tx_first */
+	unsigned int tx_first;	      /* txonly bursts per stream before forwarding */
 	bool stop;		      /* set by the main lcore to end the loop */
 	bool exited;		      /* set by the lcore when its loop ends */
 	int rc;			      /* why it ended early, when it did */
+	struct fwd_lcore_stats stats; /* its busy and idle cycles */
 } __rte_cache_aligned;
 
-/* The forwarding set-up: streams and the lcores that poll them. */
+/* The forwarding state: the lcores and the streams they poll. */
 struct fwd_ctx {
-	const struct fwd_engine *engine;
-	struct fwd_stream **streams; /* all streams, in (port, queue) order */
-	unsigned int nb_streams;
-	struct fwd_lcore *lcores; /* the forwarding lcores in use */
-	unsigned int nb_lcores;
-	bool launched; /* the lcores run fwd_lcore_main() */
+	struct fwd_lcore *lcores; /* one per worker lcore, in EAL order */
+	unsigned int nb_workers;  /* size of lcores */
+	unsigned int nb_lcores;	  /* lcores launched by the last "start" */
+	struct fwd_table *table;  /* the streams published to them, NULL when stopped */
+	bool launched;		  /* the lcores run the forwarding loop */
+	uint64_t start_tsc;	  /* when forwarding last started */
 };
 
-/*
- * Make the streams of the configured engine over 'ports' (paired topology)
- * and assign them round-robin to up to cfg->nb_cores of the 'nb_ids' lcores
- * in 'lcore_ids'. Sets each port's rx mempool from 'pools' (per socket).
- * Returns 0 or -errno after printing why.
- */
-int fwd_setup(struct fwd_ctx *ctx, const struct pmd_config *cfg, struct vhu_port **ports,
-	      unsigned int nb_ports, const unsigned int *lcore_ids, unsigned int nb_ids,
-	      struct rte_mempool *const *pools);
-
-/* Print the streams per lcore, like dpdk-testpmd's "start" does. */
-void fwd_show_config(const struct fwd_ctx *ctx, const struct pmd_config *cfg,
-		     unsigned int nb_ports);
-
-/* Launch the forwarding loop on every lcore of ctx. Returns 0 or -errno. */
-int fwd_launch(struct fwd_ctx *ctx);
-
-/* True when a forwarding lcore has left its loop without being told to. */
-bool fwd_lcore_failed(const struct fwd_ctx *ctx);
-
-/* Tell the lcores to stop and wait for them. */
-void fwd_stop(struct fwd_ctx *ctx);
-
-/* Free what fwd_setup() allocated; the lcores are stopped. */
-void fwd_teardown(struct fwd_ctx *ctx);
-
-/* Throughput bookkeeping for the periodic display. */
+/* Throughput bookkeeping for "since last show" rates. */
 struct stats_prev {
 	/* The port's counters at the last display (or reset). */
 	uint64_t rx_packets;
@@ -128,16 +153,185 @@ struct stats_prev {
 };
 
 struct stats_state {
-	struct stats_prev prev[VHU_PORT_MAX]; /* by position in the port list */
+	/* By port id, then for each queue; rebased when a port comes or goes. */
+	struct stats_prev prev[VHU_PORT_MAX];
+	struct stats_prev qprev[VHU_PORT_MAX][VHU_PORT_MAX_QUEUES];
+	/* Port counters at the last "start", for the forward statistics. */
+	struct vhu_port_stats fwd_base[VHU_PORT_MAX];
 };
 
-/* Zero the port counters and start the throughput clock. */
-void stats_reset(struct stats_state *st, struct vhu_port *const *ports, unsigned int nb_ports);
+struct capture;
 
-/* The periodic "NIC statistics" display (dpdk-testpmd's format). */
-void stats_show_nic(struct stats_state *st, struct vhu_port *const *ports, unsigned int nb_ports);
+/* The whole application state. */
+struct pmd {
+	struct pmd_config cfg;
+	unsigned int lcore_ids[RTE_MAX_LCORE]; /* the worker lcores, in EAL order */
+	unsigned int nb_workers;
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES]; /* by socket; NULL where not needed */
+	bool link_up[VHU_PORT_MAX];		       /* as last reported, by port id */
+	struct fwd_ctx fwd;
+	struct stats_state stats;
+	struct capture *captures[VHU_PORT_MAX]; /* running captures, by port id */
+	/* Held by the shell (or the statistics loop) and by telemetry requests. */
+	pthread_mutex_t lock;
+	bool quit; /* "quit" was typed */
+};
 
-/* The "Forward statistics" totals shown at the end (dpdk-testpmd's format). */
-void stats_show_fwd(struct vhu_port *const *ports, unsigned int nb_ports);
+/* The attached ports in id order, into ports[VHU_PORT_MAX]; returns how many. */
+unsigned int pmd_ports(struct vhu_port **ports);
+
+/* The started ports in id order, except 'leaving' (may be NULL); returns how many. */
+unsigned int pmd_fwd_ports(struct vhu_port **ports, const struct vhu_port *leaving);
+
+/* --- fwd.c: streams and lcores -------------------------------------------------- */
+
+/* Prepare an lcore slot per worker. Returns 0 or -ENOMEM after printing why. */
+int fwd_init(struct pmd *pmd);
+
+/* Free what fwd_init() and the streams hold; forwarding is stopped. */
+void fwd_teardown(struct pmd *pmd);
+
+/*
+ * Make streams over the started ports and launch the forwarding loop on up
+ * to --nb-cores lcores, each first sending 'tx_first' txonly bursts on each
+ * of its streams. Prints the configuration like dpdk-testpmd's "start".
+ * Returns 0 or -errno after printing why.
+ */
+int fwd_start(struct pmd *pmd, unsigned int tx_first);
+
+/* Tell the lcores to stop and wait for them; a no-op when they are not running. */
+void fwd_stop(struct pmd *pmd);
+
+/* True while the lcores forward. */
+bool fwd_running(const struct pmd *pmd);
+
+/*
+ * After a change of ports or options, give the running lcores new streams
+ * over the started ports except 'leaving' (NULL for none), without stopping
+ * them: once this returns, no lcore polls 'leaving' any more. A no-op when
+ * forwarding is stopped. Returns 0 or -errno after printing why (the old
+ * streams then stay, 'leaving' among them).
+ */
+int fwd_update(struct pmd *pmd, const struct vhu_port *leaving);
+
+/* True when a forwarding lcore has left its loop without being told to. */
+bool fwd_lcore_failed(const struct pmd *pmd);
+
+/* Print the streams per lcore (dpdk-testpmd's "show config fwd"). */
+void fwd_show_config(struct pmd *pmd);
+
+/* Print each lcore's busy and idle cycles, and cycles per packet over 'rx_packets'. */
+void fwd_show_lcore_stats(const struct pmd *pmd, uint64_t packets);
+
+/* --- stats.c: counters and their display ---------------------------------------- */
+
+/* Forget the rates and forward base of port 'id' (attached or detached). */
+void stats_forget(struct stats_state *st, const struct vhu_port *port);
+
+/* Take the forward statistics base of every attached port ("start"). */
+void stats_fwd_begin(struct stats_state *st);
+
+/* The periodic "NIC statistics" display of every port (dpdk-testpmd's format). */
+void stats_show_nic(struct stats_state *st);
+
+/*
+ * The "Forward statistics" since the last start, per port and accumulated
+ * (dpdk-testpmd's format), then each lcore's load.
+ */
+void stats_show_fwd(struct pmd *pmd);
+
+/* --- the shell's commands, in the modules they control (cmdline.c has the table) --- */
+
+/*
+ * A command handler gets the arguments after the command words, already
+ * checked against the command's syntax (counts, port numbers, modes, literal
+ * words). It returns 0, or -EINVAL after printing a one-line error about an
+ * argument (the shell then prints the usage), or another -errno after
+ * printing what went wrong.
+ */
+typedef int (*pmd_cmd_fn)(struct pmd *pmd, unsigned int argc, char **argv);
+
+int cmd_help(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_quit(struct pmd *pmd, unsigned int argc, char **argv);
+
+int cmd_start(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_start_tx_first(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_stop(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_show_config(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_fwd(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_burst(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_txpkts(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_nbcore(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_verbose(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_record_core_cycles(struct pmd *pmd, unsigned int argc, char **argv);
+
+int cmd_show_port_stats(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_clear_port_stats(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_show_port_xstats(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_show_fwd_stats(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_xstats(struct pmd *pmd, unsigned int argc, char **argv);
+
+int cmd_show_port_info(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_port_start(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_port_stop(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_port_attach(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_port_detach(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv);
+
+int cmd_capture_start(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_capture_stop(struct pmd *pmd, unsigned int argc, char **argv);
+
+/*
+ * For handlers taking "all|PORT": the ports it names, in id order, into
+ * ports[VHU_PORT_MAX]; returns how many (0 when "all" and none is attached).
+ * The shell has checked that PORT is attached.
+ */
+unsigned int cmd_ports_arg(const char *arg, struct vhu_port **ports);
+
+/* --- ports.c -------------------------------------------------------------------- */
+
+/*
+ * Start a port, and when forwarding runs, add its streams. Returns 0 or
+ * -errno after printing why.
+ */
+int ports_start(struct pmd *pmd, struct vhu_port *port);
+
+/*
+ * Stop a port: first take its streams away from the running lcores and stop
+ * its capture. Returns 0 or -errno after printing why.
+ */
+int ports_stop(struct pmd *pmd, struct vhu_port *port);
+
+/* Stop and detach every port (exit). */
+void ports_detach_all(struct pmd *pmd);
+
+/* Print link changes since the last call ("Port 0: link up"). */
+void ports_check_links(struct pmd *pmd);
+
+/* --- capture.c ------------------------------------------------------------------- */
+
+/* The "Capture:" line of "show port info": off, or where to and how much so far. */
+void capture_show(const struct pmd *pmd, const struct vhu_port *port);
+
+/* Stop the capture of a port, if there is one, and print what it wrote. */
+void capture_stop_port(struct pmd *pmd, const struct vhu_port *port);
+
+/* --- cmdline.c: the shell -------------------------------------------------------- */
+
+/*
+ * Run the shell until "quit", end of input or a signal: first the commands of
+ * --cmdline-file, then standard input (with line editing when it is a
+ * terminal). Takes pmd->lock around each command. Returns 0, or -errno when
+ * the command file cannot be read.
+ */
+int cmdline_run(struct pmd *pmd, volatile const sig_atomic_t *signal_seen);
+
+/* --- telemetry.c ------------------------------------------------------------------ */
+
+/* Register the /vhu/... telemetry commands, answering for 'pmd'. Returns 0 or -errno. */
+int telemetry_init(struct pmd *pmd);
+
+/* Stop answering for pmd (before it is torn down); requests then get an error. */
+void telemetry_fini(void);
 
 #endif /* VHU_PMD_H */

@@ -323,6 +323,7 @@ vhu_port_attach(const char *devstr, const struct vhu_port_conf *conf)
 	port->nb_txq = conf->nb_txq;
 	port->mempool = conf->mempool;
 	port->socket_id = conf->socket_id;
+	port->xstats = !ops->xstats_off;
 	/* A locally administered unicast address that names vhu ("vhu" = 76:68:75) and the port. */
 	port->mac = (struct rte_ether_addr){{0x02, 0x76, 0x68, 0x75, 0x00, (uint8_t)id}};
 	snprintf(port->name, sizeof(port->name), "%s:%u", ops->name, id);
@@ -429,16 +430,26 @@ vhu_port_info(const struct vhu_port *port, char *buf, size_t len)
 	return port->ops->info(port, buf, len);
 }
 
-/* dst = live - offset, counter by counter. */
+/* The live counters of one queue direction, read untorn. */
 static void
-qstats_since(struct vhu_port_qstats *dst, const struct vhu_port_qstats *live,
-	     const struct vhu_port_qstats *offset)
+qstats_read(struct vhu_port_qstats *dst, const struct vhu_port_qstats *live)
 {
-	dst->packets = vhu_port_counter_read(&live->packets) - offset->packets;
-	dst->bytes = vhu_port_counter_read(&live->bytes) - offset->bytes;
-	dst->drops = vhu_port_counter_read(&live->drops) - offset->drops;
-	dst->errors = vhu_port_counter_read(&live->errors) - offset->errors;
-	dst->nombuf = vhu_port_counter_read(&live->nombuf) - offset->nombuf;
+	dst->packets = vhu_port_counter_read(&live->packets);
+	dst->bytes = vhu_port_counter_read(&live->bytes);
+	dst->drops = vhu_port_counter_read(&live->drops);
+	dst->errors = vhu_port_counter_read(&live->errors);
+	dst->nombuf = vhu_port_counter_read(&live->nombuf);
+}
+
+/* dst -= offset, counter by counter. */
+static void
+qstats_sub(struct vhu_port_qstats *dst, const struct vhu_port_qstats *offset)
+{
+	dst->packets -= offset->packets;
+	dst->bytes -= offset->bytes;
+	dst->drops -= offset->drops;
+	dst->errors -= offset->errors;
+	dst->nombuf -= offset->nombuf;
 }
 
 static void
@@ -451,44 +462,255 @@ qstats_add(struct vhu_port_qstats *sum, const struct vhu_port_qstats *q)
 	sum->nombuf += q->nombuf;
 }
 
+/* Every queue's counters since the port was made: the port layer's plus the driver's. */
+static void
+stats_raw(const struct vhu_port *port, struct vhu_port_stats raw[VHU_PORT_MAX_QUEUES])
+{
+	uint16_t q;
+
+	for (q = 0; q < VHU_PORT_MAX_QUEUES; q++) {
+		qstats_read(&raw[q].rx, &port->rxq[q].stats);
+		qstats_read(&raw[q].tx, &port->txq[q].stats);
+	}
+	if (port->ops->queue_stats != NULL)
+		port->ops->queue_stats(port, raw);
+}
+
 int
 vhu_port_queue_stats_get(const struct vhu_port *port, uint16_t queue, struct vhu_port_stats *stats)
 {
+	struct vhu_port_stats raw[VHU_PORT_MAX_QUEUES];
+
 	if (port == NULL || stats == NULL || queue >= VHU_PORT_MAX_QUEUES)
 		return -EINVAL;
-	qstats_since(&stats->rx, &port->rxq[queue].stats, &port->offset[queue].rx);
-	qstats_since(&stats->tx, &port->txq[queue].stats, &port->offset[queue].tx);
+	stats_raw(port, raw);
+	*stats = raw[queue];
+	qstats_sub(&stats->rx, &port->offset[queue].stats.rx);
+	qstats_sub(&stats->tx, &port->offset[queue].stats.tx);
 	return 0;
 }
 
 int
 vhu_port_stats_get(const struct vhu_port *port, struct vhu_port_stats *stats)
 {
-	struct vhu_port_stats q;
-	uint16_t i;
+	struct vhu_port_stats raw[VHU_PORT_MAX_QUEUES];
+	uint16_t q;
 
 	if (port == NULL || stats == NULL)
 		return -EINVAL;
+	stats_raw(port, raw);
 	memset(stats, 0, sizeof(*stats));
 	/* Every queue, not only those in use: counts survive a change of queue number. */
-	for (i = 0; i < VHU_PORT_MAX_QUEUES; i++) {
-		vhu_port_queue_stats_get(port, i, &q);
-		qstats_add(&stats->rx, &q.rx);
-		qstats_add(&stats->tx, &q.tx);
+	for (q = 0; q < VHU_PORT_MAX_QUEUES; q++) {
+		qstats_sub(&raw[q].rx, &port->offset[q].stats.rx);
+		qstats_sub(&raw[q].tx, &port->offset[q].stats.tx);
+		qstats_add(&stats->rx, &raw[q].rx);
+		qstats_add(&stats->tx, &raw[q].tx);
 	}
 	return 0;
+}
+
+/* The live extended counters of one queue direction, read untorn. */
+static void
+xqstats_read(struct vhu_port_xqstats *dst, const struct vhu_port_xqstats *live)
+{
+	unsigned int b;
+
+	for (b = 0; b < VHU_PORT_SIZE_BINS; b++)
+		dst->size[b] = vhu_port_counter_read(&live->size[b]);
+	dst->broadcast = vhu_port_counter_read(&live->broadcast);
+	dst->multicast = vhu_port_counter_read(&live->multicast);
+}
+
+/* sum += live - offset. */
+static void
+xqstats_add_since(struct vhu_port_xqstats *sum, const struct vhu_port_xqstats *live,
+		  const struct vhu_port_xqstats *offset)
+{
+	struct vhu_port_xqstats now;
+	unsigned int b;
+
+	xqstats_read(&now, live);
+	for (b = 0; b < VHU_PORT_SIZE_BINS; b++)
+		sum->size[b] += now.size[b] - offset->size[b];
+	sum->broadcast += now.broadcast - offset->broadcast;
+	sum->multicast += now.multicast - offset->multicast;
 }
 
 void
 vhu_port_stats_reset(struct vhu_port *port)
 {
-	static const struct vhu_port_qstats zero;
-	uint16_t i;
+	struct vhu_port_stats raw[VHU_PORT_MAX_QUEUES];
+	uint16_t q;
 
 	if (port == NULL)
 		return;
-	for (i = 0; i < VHU_PORT_MAX_QUEUES; i++) {
-		qstats_since(&port->offset[i].rx, &port->rxq[i].stats, &zero);
-		qstats_since(&port->offset[i].tx, &port->txq[i].stats, &zero);
+	stats_raw(port, raw);
+	for (q = 0; q < VHU_PORT_MAX_QUEUES; q++) {
+		port->offset[q].stats = raw[q];
+		xqstats_read(&port->offset[q].xrx, &port->rxq[q].xstats);
+		xqstats_read(&port->offset[q].xtx, &port->txq[q].xstats);
 	}
+}
+
+/* Where vhu_port_xstats_get() writes: the array, its size, and how many there are so far. */
+struct xstats_out {
+	struct vhu_port_xstat *xs;
+	unsigned int n;
+	unsigned int count;
+};
+
+static void __rte_format_printf(3, 4)
+	xstat_add(struct xstats_out *out, uint64_t value, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out->count < out->n) {
+		struct vhu_port_xstat *x = &out->xs[out->count];
+
+		va_start(ap, fmt);
+		vsnprintf(x->name, sizeof(x->name), fmt, ap);
+		va_end(ap);
+		x->value = value;
+	}
+	out->count++;
+}
+
+static const char *const size_bin_names[VHU_PORT_SIZE_BINS] = {
+	[VHU_PORT_SIZE_UNDERSIZE] = "undersize_packets",
+	[VHU_PORT_SIZE_64] = "size_64_packets",
+	[VHU_PORT_SIZE_65_127] = "size_65_to_127_packets",
+	[VHU_PORT_SIZE_128_255] = "size_128_to_255_packets",
+	[VHU_PORT_SIZE_256_511] = "size_256_to_511_packets",
+	[VHU_PORT_SIZE_512_1023] = "size_512_to_1023_packets",
+	[VHU_PORT_SIZE_1024_1518] = "size_1024_to_1518_packets",
+	[VHU_PORT_SIZE_1519_MAX] = "size_1519_to_max_packets",
+};
+
+/* The size bins, broadcast, multicast and unicast of one direction. */
+static void
+xstats_add_bins(struct xstats_out *out, const char *dir, const struct vhu_port_xqstats *x)
+{
+	uint64_t sized = 0;
+	unsigned int b;
+
+	for (b = 0; b < VHU_PORT_SIZE_BINS; b++) {
+		xstat_add(out, x->size[b], "%s_%s", dir, size_bin_names[b]);
+		sized += x->size[b];
+	}
+	xstat_add(out, x->broadcast, "%s_broadcast_packets", dir);
+	xstat_add(out, x->multicast, "%s_multicast_packets", dir);
+	xstat_add(out, sized - x->broadcast - x->multicast, "%s_unicast_packets", dir);
+}
+
+int
+vhu_port_xstats_get(const struct vhu_port *port, struct vhu_port_xstat *xs, unsigned int n)
+{
+	struct xstats_out out = {.xs = xs, .n = xs != NULL ? n : 0};
+	struct vhu_port_xqstats xrx = {0}, xtx = {0};
+	struct vhu_port_stats total, q;
+	uint16_t i;
+	int rc;
+
+	if (port == NULL)
+		return -EINVAL;
+	vhu_port_stats_get(port, &total);
+	xstat_add(&out, total.rx.packets, "rx_good_packets");
+	xstat_add(&out, total.rx.bytes, "rx_good_bytes");
+	xstat_add(&out, total.rx.drops, "rx_missed_errors");
+	xstat_add(&out, total.rx.errors, "rx_errors");
+	xstat_add(&out, total.rx.nombuf, "rx_mbuf_allocation_errors");
+	xstat_add(&out, total.tx.packets, "tx_good_packets");
+	xstat_add(&out, total.tx.bytes, "tx_good_bytes");
+	xstat_add(&out, total.tx.drops, "tx_dropped");
+	xstat_add(&out, total.tx.errors, "tx_errors");
+	for (i = 0; i < port->nb_rxq; i++) {
+		vhu_port_queue_stats_get(port, i, &q);
+		xstat_add(&out, q.rx.packets, "rx_q%u_packets", i);
+		xstat_add(&out, q.rx.bytes, "rx_q%u_bytes", i);
+		xstat_add(&out, q.rx.drops, "rx_q%u_missed", i);
+		xstat_add(&out, q.rx.errors, "rx_q%u_errors", i);
+		xstat_add(&out, q.rx.nombuf, "rx_q%u_nombuf", i);
+	}
+	for (i = 0; i < port->nb_txq; i++) {
+		vhu_port_queue_stats_get(port, i, &q);
+		xstat_add(&out, q.tx.packets, "tx_q%u_packets", i);
+		xstat_add(&out, q.tx.bytes, "tx_q%u_bytes", i);
+		xstat_add(&out, q.tx.drops, "tx_q%u_dropped", i);
+		xstat_add(&out, q.tx.errors, "tx_q%u_errors", i);
+	}
+	for (i = 0; i < VHU_PORT_MAX_QUEUES; i++) {
+		xqstats_add_since(&xrx, &port->rxq[i].xstats, &port->offset[i].xrx);
+		xqstats_add_since(&xtx, &port->txq[i].xstats, &port->offset[i].xtx);
+	}
+	xstats_add_bins(&out, "rx", &xrx);
+	xstats_add_bins(&out, "tx", &xtx);
+	if (port->ops->xstats != NULL) {
+		rc = port->ops->xstats(port, out.count < out.n ? &xs[out.count] : NULL,
+				       out.count < out.n ? out.n - out.count : 0);
+		if (rc < 0)
+			return rc;
+		out.count += rc;
+	}
+	return (int)out.count;
+}
+
+void
+vhu_port_xstats_enable(struct vhu_port *port, bool on)
+{
+	if (port != NULL)
+		__atomic_store_n(&port->xstats, on, __ATOMIC_RELAXED);
+}
+
+int
+vhu_port_tap_set(struct vhu_port *port, struct vhu_port_tap *tap)
+{
+	if (port == NULL || port->id >= VHU_PORT_MAX || port_table[port->id] != port)
+		return -EINVAL;
+	if (tap != NULL && port->tap != NULL)
+		return -EBUSY;
+	/* Release: pairs with the acquire in the bursts, which then see an initialised tap. */
+	__atomic_store_n(&port->tap, tap, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Packets a tap copies at a time; bounds the array of copies on the lcore's stack. */
+#define TAP_CHUNK 64
+
+void
+vhu_port_tap_rx(struct vhu_port_tap *tap, const struct vhu_port *port, uint16_t queue,
+		struct rte_mbuf *const *pkts, uint16_t n)
+{
+	struct rte_mbuf *copies[TAP_CHUNK];
+	uint16_t off, k;
+
+	for (off = 0; off < n; off += k) {
+		k = RTE_MIN(n - off, TAP_CHUNK);
+		tap->copy(tap, port, queue, VHU_PORT_DIR_RX, &pkts[off], k, copies);
+		tap->submit(tap, copies, k);
+	}
+}
+
+/*
+ * Copies are made before the packets go, since the port may free what it
+ * accepts; the copies of the packets it refuses are freed here.
+ */
+uint16_t
+vhu_port_tx_burst_tapped(struct vhu_port *port, struct vhu_port_tap *tap, uint16_t queue,
+			 struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *copies[TAP_CHUNK];
+	uint16_t off, k, nb, i;
+
+	for (off = 0; off < n; off += nb) {
+		k = RTE_MIN(n - off, TAP_CHUNK);
+		tap->copy(tap, port, queue, VHU_PORT_DIR_TX, &pkts[off], k, copies);
+		nb = vhu_port_tx_burst_counted(port, queue, &pkts[off], k);
+		tap->submit(tap, copies, nb);
+		for (i = nb; i < k; i++)
+			rte_pktmbuf_free(copies[i]);
+		if (nb < k)
+			return off + nb;
+	}
+	return n;
 }

@@ -12,11 +12,18 @@
  * Return contract: control calls return 0 or a negative errno; constructors
  * return a pointer, or NULL with rte_errno set; burst calls return counts.
  *
+ * Counting: the bursts count packets and bytes per queue, and, while the
+ * port's xstats switch is on, frames by size and by destination (broadcast,
+ * multicast); drivers may add counters of their own (queue_stats) and
+ * extended statistics (xstats). A tap (vhu_port_tap_set) sees copies of what
+ * a port receives and sends, for packet capture.
+ *
  * Threads: the port table and every control call (attach, detach, start,
- * stop, stats reset) belong to one control thread, the main lcore in
- * vhu-pmd; they are not safe against each other from several threads. Burst
- * calls on queue q of a port come from the one lcore that owns q. Counters
- * are written only by that lcore and may be read by any thread.
+ * stop, stats reset, xstats switch, tap) belong to one control thread at a
+ * time, the main lcore in vhu-pmd; they are not safe against each other from
+ * several threads. Burst calls on queue q of a port come from the one lcore
+ * that owns q. Counters are written only by that lcore and may be read by
+ * any thread.
  */
 #ifndef VHU_PORT_H
 #define VHU_PORT_H
@@ -47,6 +54,16 @@ extern int vhu_port_logtype;
 	rte_log(RTE_LOG_##level, vhu_port_logtype, "vhu.port: " fmt "\n", ##__VA_ARGS__)
 
 struct vhu_port;
+struct vhu_port_stats;
+
+/* Room for an extended statistic's name, terminator included. */
+#define VHU_PORT_XSTAT_NAME_LEN 64
+
+/* One extended statistic, as vhu_port_xstats_get() returns it. */
+struct vhu_port_xstat {
+	char name[VHU_PORT_XSTAT_NAME_LEN]; /* e.g. "rx_size_64_packets" */
+	uint64_t value;
+};
 
 /* What a port driver provides. Every function pointer is required unless marked optional. */
 struct vhu_port_ops {
@@ -86,11 +103,29 @@ struct vhu_port_ops {
 	/* Optional: why the link may be down, for "link down, <hint>" messages. */
 	const char *link_down_hint;
 	/*
+	 * Attach ports with the counting of frame sizes and destinations off
+	 * (vhu_port_xstats_enable() turns it on): for drivers whose bursts are so
+	 * cheap that a look at each packet would show (ring: a third slower).
+	 */
+	bool xstats_off;
+	/*
 	 * Optional: write a multi-line, driver-specific status text into buf
 	 * (always terminated when len > 0). Returns the length of the full text
 	 * as snprintf() does, or -errno. Control thread.
 	 */
 	int (*info)(const struct vhu_port *port, char *buf, size_t len);
+	/*
+	 * Optional: add the driver's own counters of each queue (packets it lost,
+	 * malformed packets, mbuf shortages) to qs[0..VHU_PORT_MAX_QUEUES), which
+	 * holds the port layer's counters. The values must only grow. Any thread.
+	 */
+	void (*queue_stats)(const struct vhu_port *port, struct vhu_port_stats *qs);
+	/*
+	 * Optional: write the driver's extended statistics into xs[0..n) and
+	 * return how many it has (possibly more than n), or -errno. Not reset by
+	 * vhu_port_stats_reset(). Control thread.
+	 */
+	int (*xstats)(const struct vhu_port *port, struct vhu_port_xstat *xs, unsigned int n);
 };
 
 /* One registry entry; VHU_PORT_DRIVER_REGISTER() makes one per driver. */
@@ -149,23 +184,91 @@ struct vhu_port_stats {
 };
 
 /*
- * Live counters of one queue, on their own cache line so that lcores owning
- * neighbouring queues do not share one. Single writer: the owning lcore.
+ * Frame size bins of the extended statistics, by pkt_len: the frame as the
+ * mbuf holds it, without an FCS (so the smallest Ethernet frame is 60 bytes,
+ * "undersize", and dpdk-testpmd's default txonly frame 64).
+ */
+enum vhu_port_size_bin {
+	VHU_PORT_SIZE_UNDERSIZE, /* < 64 */
+	VHU_PORT_SIZE_64,
+	VHU_PORT_SIZE_65_127,
+	VHU_PORT_SIZE_128_255,
+	VHU_PORT_SIZE_256_511,
+	VHU_PORT_SIZE_512_1023,
+	VHU_PORT_SIZE_1024_1518,
+	VHU_PORT_SIZE_1519_MAX,
+	VHU_PORT_SIZE_BINS,
+};
+
+/*
+ * Extended counters of one queue in one direction, counted while the port's
+ * xstats switch is on. Unicast packets are the sum of the size bins minus
+ * broadcast and multicast, so they cost nothing to count.
+ */
+struct vhu_port_xqstats {
+	uint64_t size[VHU_PORT_SIZE_BINS]; /* packets per frame size bin */
+	uint64_t broadcast;		   /* destination ff:ff:ff:ff:ff:ff */
+	uint64_t multicast;		   /* any other group destination */
+};
+
+/*
+ * Live counters of one queue in one direction, on cache lines of their own so
+ * that lcores owning neighbouring queues do not share one. Single writer: the
+ * owning lcore.
  */
 struct vhu_port_queue {
 	struct vhu_port_qstats stats;
+	struct vhu_port_xqstats xstats;
 } __rte_cache_aligned;
+
+/* Counter values at the last reset of one queue number; owned by the control thread. */
+struct vhu_port_queue_offset {
+	struct vhu_port_stats stats; /* port layer and driver counters, rx and tx */
+	struct vhu_port_xqstats xrx; /* rx extended counters */
+	struct vhu_port_xqstats xtx; /* tx extended counters */
+};
+
+enum vhu_port_dir {
+	VHU_PORT_DIR_RX, /* packets the port received */
+	VHU_PORT_DIR_TX, /* packets handed to the port for transmission */
+};
+
+/*
+ * A tap sees copies of the packets a port receives and transmits, e.g. to
+ * capture them. Its functions run on the lcore that owns the queue, inside
+ * the burst, so they must be short: copy, then hand the copies to another
+ * thread.
+ */
+struct vhu_port_tap {
+	/*
+	 * Make copies[i] a copy of pkts[i] for i < n, or NULL where it cannot
+	 * (counting the loss itself). Must not keep or change pkts.
+	 */
+	void (*copy)(struct vhu_port_tap *tap, const struct vhu_port *port, uint16_t queue,
+		     enum vhu_port_dir dir, struct rte_mbuf *const *pkts, uint16_t n,
+		     struct rte_mbuf **copies);
+	/*
+	 * Take ownership of copies[0..n), skipping NULL entries: the copies of
+	 * packets that were received, or that the port accepted for transmission.
+	 */
+	void (*submit)(struct vhu_port_tap *tap, struct rte_mbuf **copies, uint16_t n);
+};
 
 /* A port. Fields are read-only to users except where a comment says otherwise. */
 struct vhu_port {
+	/* What every burst reads comes first, on the struct's first cache line. */
 	const struct vhu_port_ops *ops; /* its driver */
 	void *priv;			/* driver state, ops->priv_size bytes */
-	uint16_t id;			/* index in the port table */
-	uint16_t nb_rxq;		/* rx queues in use, 1..max_rxq */
-	uint16_t nb_txq;		/* tx queues in use, 1..max_txq */
-	uint16_t max_rxq;		/* rx queues the device offers (set by create) */
-	uint16_t max_txq;		/* tx queues the device offers (set by create) */
-	bool started;			/* between a successful start and stop */
+	/* Published with release by vhu_port_tap_set(), read with acquire by every burst. */
+	struct vhu_port_tap *tap;
+	/* Count size bins and broadcast/multicast (vhu_port_xstats_enable); read by bursts. */
+	bool xstats;
+	bool started;	  /* between a successful start and stop */
+	uint16_t id;	  /* index in the port table */
+	uint16_t nb_rxq;  /* rx queues in use, 1..max_rxq */
+	uint16_t nb_txq;  /* tx queues in use, 1..max_txq */
+	uint16_t max_rxq; /* rx queues the device offers (set by create) */
+	uint16_t max_txq; /* tx queues the device offers (set by create) */
 	/* rx allocates mbufs from it; may be changed while the port is stopped. */
 	struct rte_mempool *mempool;
 	int socket_id;		      /* NUMA socket for driver allocations */
@@ -175,7 +278,7 @@ struct vhu_port {
 	struct vhu_port_queue rxq[VHU_PORT_MAX_QUEUES]; /* live rx counters */
 	struct vhu_port_queue txq[VHU_PORT_MAX_QUEUES]; /* live tx counters */
 	/* Counter values at the last reset, per queue; owned by the control thread. */
-	struct vhu_port_stats offset[VHU_PORT_MAX_QUEUES];
+	struct vhu_port_queue_offset offset[VHU_PORT_MAX_QUEUES];
 };
 
 /* How to attach a port. */
@@ -254,6 +357,37 @@ int vhu_port_queue_stats_get(const struct vhu_port *port, uint16_t queue,
 void vhu_port_stats_reset(struct vhu_port *port);
 
 /*
+ * Extended statistics since the last reset: the port's counters, each queue
+ * in use, frame size bins, broadcast, multicast and unicast per direction,
+ * then the driver's own. Writes up to n of them into xs and returns how many
+ * there are (call with n = 0 to size xs), or -EINVAL. Control thread.
+ */
+int vhu_port_xstats_get(const struct vhu_port *port, struct vhu_port_xstat *xs, unsigned int n);
+
+/*
+ * Turn the counting of frame size bins, broadcast and multicast on or off (on
+ * after attach unless the driver says xstats_off). Costs a look at each
+ * packet's length and destination address while on. Control thread; bursts
+ * see the change at their next call.
+ */
+void vhu_port_xstats_enable(struct vhu_port *port, bool on);
+
+/*
+ * Attach 'tap' to the port, or detach the current one with NULL. Returns 0,
+ * -EINVAL for a bad port, or -EBUSY when the port has a tap already. After
+ * detaching, the caller must wait until no lcore can still be inside a burst
+ * of the port (a grace period of vhu's RCU) before freeing the tap; bursts
+ * that start afterwards do not see it. Control thread.
+ */
+int vhu_port_tap_set(struct vhu_port *port, struct vhu_port_tap *tap);
+
+/* The slow paths of the bursts while a tap is attached; called only from them. */
+void vhu_port_tap_rx(struct vhu_port_tap *tap, const struct vhu_port *port, uint16_t queue,
+		     struct rte_mbuf *const *pkts, uint16_t n);
+uint16_t vhu_port_tx_burst_tapped(struct vhu_port *port, struct vhu_port_tap *tap, uint16_t queue,
+				  struct rte_mbuf **pkts, uint16_t n);
+
+/*
  * Add n to a live counter. Only the lcore owning the counter's queue may call
  * it: the plain read cannot race with another write, and the relaxed atomic
  * store keeps the 64-bit value untorn for readers on other threads.
@@ -271,6 +405,108 @@ vhu_port_counter_read(const uint64_t *counter)
 	return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+/* What a burst adds to the counters of its queue, summed locally then added once. */
+struct vhu_port_tally {
+	uint64_t bytes;
+	uint32_t size[VHU_PORT_SIZE_BINS];
+	uint32_t broadcast;
+	uint32_t multicast;
+};
+
+/*
+ * Packets tallied per pass of vhu_port_tally(): the size bins are counted in
+ * eight 8-bit lanes of one register, which hold up to 255 each.
+ */
+#define VHU_PORT_TALLY_LANE_MAX 255
+
+/* The size bin of a frame of 'len' bytes. */
+static inline unsigned int
+vhu_port_size_bin(uint32_t len)
+{
+	if (len < 64)
+		return VHU_PORT_SIZE_UNDERSIZE;
+	if (len == 64)
+		return VHU_PORT_SIZE_64;
+	/* 65..1023: one bin per power of two, 2^6 (65..127) to 2^9 (512..1023). */
+	if (len < 1024)
+		return VHU_PORT_SIZE_65_127 + (31 - __builtin_clz(len)) - 6;
+	return len <= 1518 ? VHU_PORT_SIZE_1024_1518 : VHU_PORT_SIZE_1519_MAX;
+}
+
+/* Count a packet's destination in t (sign 1) or take it back out (sign -1). */
+static inline void
+vhu_port_tally_cast(struct vhu_port_tally *t, const struct rte_mbuf *m, int sign)
+{
+	const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	/* The group bit is the lowest bit of the first byte; a runt is nobody's group. */
+	if (unlikely(dst[0] & 1) && m->data_len >= RTE_ETHER_ADDR_LEN) {
+		if (rte_is_broadcast_ether_addr((const struct rte_ether_addr *)dst))
+			t->broadcast += sign;
+		else
+			t->multicast += sign;
+	}
+}
+
+/* Take a refused packet back out of a tally made with the extended counters. */
+static inline void
+vhu_port_untally_x(struct vhu_port_tally *t, const struct rte_mbuf *m)
+{
+	t->size[vhu_port_size_bin(m->pkt_len)]--;
+	vhu_port_tally_cast(t, m, -1);
+}
+
+/*
+ * Tally pkts[0..n): bytes always, the extended counters when 'x'. The size
+ * bins go to register lanes rather than to t->size[], whose increments would
+ * chain through memory from one packet to the next: that halves the cost.
+ */
+static inline void
+vhu_port_tally(struct vhu_port_tally *t, struct rte_mbuf *const *pkts, uint16_t n, bool x)
+{
+	uint16_t i, end, b;
+	uint64_t lanes;
+
+	if (!x) {
+		for (i = 0; i < n; i++)
+			t->bytes += pkts[i]->pkt_len;
+		return;
+	}
+	for (i = 0; i < n; i = end) {
+		end = RTE_MIN(n, i + VHU_PORT_TALLY_LANE_MAX);
+		lanes = 0;
+		for (; i < end; i++) {
+			const struct rte_mbuf *m = pkts[i];
+
+			t->bytes += m->pkt_len;
+			lanes += UINT64_C(1) << (vhu_port_size_bin(m->pkt_len) * 8);
+			vhu_port_tally_cast(t, m, 1);
+		}
+		for (b = 0; b < VHU_PORT_SIZE_BINS; b++)
+			t->size[b] += (lanes >> (b * 8)) & 0xff;
+	}
+}
+
+/* Add a tally of nb packets to the live counters of queue q. Owning lcore only. */
+static inline void
+vhu_port_tally_commit(struct vhu_port_queue *q, uint16_t nb, const struct vhu_port_tally *t, bool x)
+{
+	unsigned int b;
+
+	vhu_port_counter_add(&q->stats.packets, nb);
+	vhu_port_counter_add(&q->stats.bytes, t->bytes);
+	if (!x)
+		return;
+	for (b = 0; b < VHU_PORT_SIZE_BINS; b++) {
+		if (t->size[b] != 0)
+			vhu_port_counter_add(&q->xstats.size[b], t->size[b]);
+	}
+	if (t->broadcast != 0)
+		vhu_port_counter_add(&q->xstats.broadcast, t->broadcast);
+	if (t->multicast != 0)
+		vhu_port_counter_add(&q->xstats.multicast, t->multicast);
+}
+
 /*
  * Receive up to n packets from rx queue 'queue' (which must be < nb_rxq) of a
  * started port, counting them. Returns how many were stored in pkts; the
@@ -279,17 +515,45 @@ vhu_port_counter_read(const uint64_t *counter)
 static inline uint16_t
 vhu_port_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_port_qstats *st = &port->rxq[queue].stats;
-	uint64_t bytes = 0;
-	uint16_t nb, i;
+	struct vhu_port_tally t = {0};
+	struct vhu_port_tap *tap;
+	bool x;
+	uint16_t nb;
 
 	nb = port->ops->rx_burst(port, queue, pkts, n);
 	if (nb == 0)
 		return 0;
-	for (i = 0; i < nb; i++)
-		bytes += pkts[i]->pkt_len;
-	vhu_port_counter_add(&st->packets, nb);
-	vhu_port_counter_add(&st->bytes, bytes);
+	x = __atomic_load_n(&port->xstats, __ATOMIC_RELAXED);
+	vhu_port_tally(&t, pkts, nb, x);
+	vhu_port_tally_commit(&port->rxq[queue], nb, &t, x);
+	/* Acquire: pairs with the release in vhu_port_tap_set(), so the tap is initialised. */
+	tap = __atomic_load_n(&port->tap, __ATOMIC_ACQUIRE);
+	if (unlikely(tap != NULL))
+		vhu_port_tap_rx(tap, port, queue, pkts, nb);
+	return nb;
+}
+
+/* vhu_port_tx_burst() without a tap; for it and vhu_port_tx_burst_tapped() only. */
+static inline uint16_t
+vhu_port_tx_burst_counted(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vhu_port_tally t = {0};
+	uint16_t nb, i;
+	bool x;
+
+	/* Tally before the call: accepted mbufs may be freed by the time it returns. */
+	x = __atomic_load_n(&port->xstats, __ATOMIC_RELAXED);
+	vhu_port_tally(&t, pkts, n, x);
+	nb = port->ops->tx_burst(port, queue, pkts, n);
+	if (nb == 0)
+		return 0;
+	/* The caller still owns the refused ones: take them back out of the tally. */
+	for (i = nb; i < n; i++) {
+		t.bytes -= pkts[i]->pkt_len;
+		if (x)
+			vhu_port_untally_x(&t, pkts[i]);
+	}
+	vhu_port_tally_commit(&port->txq[queue], nb, &t, x);
 	return nb;
 }
 
@@ -302,21 +566,12 @@ vhu_port_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts,
 static inline uint16_t
 vhu_port_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_port_qstats *st = &port->txq[queue].stats;
-	uint64_t bytes = 0;
-	uint16_t nb, i;
+	/* Acquire: pairs with the release in vhu_port_tap_set(), so the tap is initialised. */
+	struct vhu_port_tap *tap = __atomic_load_n(&port->tap, __ATOMIC_ACQUIRE);
 
-	/* Sum before the call: accepted mbufs may be freed by the time it returns. */
-	for (i = 0; i < n; i++)
-		bytes += pkts[i]->pkt_len;
-	nb = port->ops->tx_burst(port, queue, pkts, n);
-	for (i = nb; i < n; i++)
-		bytes -= pkts[i]->pkt_len;
-	if (nb == 0)
-		return 0;
-	vhu_port_counter_add(&st->packets, nb);
-	vhu_port_counter_add(&st->bytes, bytes);
-	return nb;
+	if (unlikely(tap != NULL))
+		return vhu_port_tx_burst_tapped(port, tap, queue, pkts, n);
+	return vhu_port_tx_burst_counted(port, queue, pkts, n);
 }
 
 /* Count n packets refused by tx queue 'queue' and freed by the caller. Owning lcore only. */

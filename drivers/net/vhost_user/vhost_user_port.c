@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,10 +21,13 @@
 
 #include "vhu_port.h"
 #include "vhu_vhost.h"
+#include "vhu_vhost_user_port.h"
 
 struct vhost_user_port {
 	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
 };
+
+static const struct vhu_port_ops vhost_user_ops;
 
 static int
 vhost_user_parse_mac(struct vhu_port *port, const char *str, struct vhu_vhost_config *cfg)
@@ -225,8 +229,102 @@ vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 	return (int)off;
 }
 
-static const char *const vhost_user_keys[] = {"iface", "queues", "client", "mtu", "mac",
-					      "iommu-support", "csum", "tso", NULL};
+/*
+ * The backend counts per virtqueue what it could not deliver. Port rx queue q
+ * is the guest's transmit virtqueue 2q + 1, port tx queue q its receive
+ * virtqueue 2q (vhost_user_info() below).
+ */
+static void
+vhost_user_queue_stats(const struct vhu_port *port, struct vhu_port_stats *qs)
+{
+	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_info info;
+	unsigned int i;
+
+	if (vhu_vhost_get_info(vp->dev, &info) != 0)
+		return;
+	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
+		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+		struct vhu_port_stats *q = &qs[i / 2];
+
+		if (i / 2 >= VHU_PORT_MAX_QUEUES)
+			break;
+		if (i % 2 == 1) {
+			q->rx.errors += vq->errors + vq->bad_hdr;
+			q->rx.nombuf += vq->nombuf;
+		} else {
+			q->tx.errors += vq->errors;
+		}
+	}
+}
+
+/* Appends one statistic when there is room; counts it either way. */
+static void __rte_format_printf(5, 6)
+	vhost_user_xstat(struct vhu_port_xstat *xs, unsigned int n, unsigned int *count,
+			 uint64_t value, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*count < n) {
+		va_start(ap, fmt);
+		vsnprintf(xs[*count].name, sizeof(xs[*count].name), fmt, ap);
+		va_end(ap);
+		xs[*count].value = value;
+	}
+	(*count)++;
+}
+
+/* Errors by kind, per queue, named from the port's side as the generic ones are. */
+static int
+vhost_user_xstats(const struct vhu_port *port, struct vhu_port_xstat *xs, unsigned int n)
+{
+	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_info info;
+	unsigned int i, count = 0;
+	int rc;
+
+	rc = vhu_vhost_get_info(vp->dev, &info);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
+		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+		unsigned int q = i / 2;
+
+		if (i % 2 == 1) {
+			vhost_user_xstat(xs, n, &count, vq->errors, "rx_q%u_guest_errors", q);
+			vhost_user_xstat(xs, n, &count, vq->bad_hdr, "rx_q%u_bad_virtio_hdr", q);
+			vhost_user_xstat(xs, n, &count, vq->nombuf, "rx_q%u_nombuf_bursts", q);
+			vhost_user_xstat(xs, n, &count, vq->notify, "rx_q%u_guest_notifications",
+					 q);
+			vhost_user_xstat(xs, n, &count, vq->broken, "rx_q%u_broken", q);
+		} else {
+			vhost_user_xstat(xs, n, &count, vq->errors, "tx_q%u_guest_errors", q);
+			vhost_user_xstat(xs, n, &count, vq->notify, "tx_q%u_guest_notifications",
+					 q);
+			vhost_user_xstat(xs, n, &count, vq->broken, "tx_q%u_broken", q);
+		}
+	}
+	vhost_user_xstat(xs, n, &count, info.connections, "vhost_connections");
+	vhost_user_xstat(xs, n, &count, info.iotlb_misses, "vhost_iotlb_misses");
+	vhost_user_xstat(xs, n, &count, info.iotlb_updates, "vhost_iotlb_updates");
+	vhost_user_xstat(xs, n, &count, info.iotlb_invalidations, "vhost_iotlb_invalidations");
+	return (int)count;
+}
+
+struct vhu_vhost_dev *
+vhu_vhost_user_port_dev(const struct vhu_port *port)
+{
+	const struct vhost_user_port *vp;
+
+	if (port == NULL || port->ops != &vhost_user_ops)
+		return NULL;
+	vp = port->priv;
+	return vp->dev;
+}
+
+static const char *const vhost_user_keys[] = {
+	"iface", "queues", "client", "mtu", "mac", "iommu-support", "csum", "tso", NULL,
+};
 
 static const struct vhu_port_ops vhost_user_ops = {
 	.name = "vhost-user",
@@ -242,6 +340,8 @@ static const struct vhu_port_ops vhost_user_ops = {
 	.link_up = vhost_user_link_up,
 	.link_down_hint = "waiting for front-end",
 	.info = vhost_user_info,
+	.queue_stats = vhost_user_queue_stats,
+	.xstats = vhost_user_xstats,
 };
 
 VHU_PORT_DRIVER_REGISTER(vhost_user_ops)
