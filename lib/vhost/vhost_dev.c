@@ -75,8 +75,9 @@ vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
 	/* Relaxed: only the owning lcore tests it on the data path; readers of
 	 * the info snapshot may see it late, which is harmless. */
 	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
-	VHU_LOG(ERR, "ring %u broken by the guest: %s; the ring stays stopped until the "
-		"front-end restarts it, other rings carry on", vq->index, vq->broken_reason);
+	VHU_LOG(ERR, "%s: ring %u broken by the guest: %s; the ring stays stopped until the "
+		"front-end restarts it, other rings carry on",
+		vq->dev != NULL ? vq->dev->path : "(no device)", vq->index, vq->broken_reason);
 }
 
 uint64_t
@@ -130,6 +131,18 @@ vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr, num);
 		return false;
 	}
+	/* SET_VRING_ADDR checked the front-end's addresses; what we access is our
+	 * mapping of them, which a region whose userspace_addr is not aligned like
+	 * its mmap_offset (or an IOTLB entry) can shift. The indexes are read and
+	 * written atomically: they must be naturally aligned here. */
+	if (((uintptr_t)vq->desc & 15) != 0 || ((uintptr_t)vq->avail & 1) != 0 ||
+	    ((uintptr_t)vq->used & 3) != 0) {
+		VHU_LOG(ERR, "%s: ring %u: areas at 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 " are "
+			"misaligned as mapped (a memory region's userspace_addr and mmap_offset, "
+			"or an IOTLB entry's iova and uaddr, differ in alignment); ring not started",
+			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr);
+		return false;
+	}
 	vq->mem = mem;
 	return true;
 }
@@ -142,6 +155,13 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	if (vq->ready || !vq->started || !vq->enabled || !vq->num_set || !vq->addr_set ||
 	    dev->mem == NULL)
 		return;
+	/* SET_VRING_NUM checked the size against the features of its time; the
+	 * front-end may have renegotiated split rings since. */
+	if (!dev_has_feature(dev, VIRTIO_F_RING_PACKED) && (vq->size & (vq->size - 1)) != 0) {
+		VHU_LOG(ERR, "%s: ring %u: a split ring of %u entries (not a power of two); ring "
+			"not started, set its size again", dev->path, vq->index, vq->size);
+		return;
+	}
 	if (!vq_translate(dev, vq))
 		return;
 	vq->dev = dev;

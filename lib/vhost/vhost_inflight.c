@@ -171,13 +171,25 @@ void
 vhu_inflight_ring_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
 	struct vhu_inflight *in = dev->inflight;
+	uint64_t qsz;
 	uint8_t *base;
 
 	vq->inflight_split = NULL;
 	vq->inflight_packed = NULL;
 	if (in == NULL || vq->index >= in->num_queues || vq->size != in->queue_size)
 		return;
-	base = (uint8_t *)in->addr + vq->index * vhu_inflight_queue_size(vq->packed, vq->size);
+	/* The buffer was sized for the ring layout negotiated when it was made
+	 * (GET/SET_INFLIGHT_FD may come before SET_FEATURES); a packed record
+	 * is twice a split one, so check it fits the layout the ring runs now. */
+	qsz = vhu_inflight_queue_size(vq->packed, vq->size);
+	if ((uint64_t)(vq->index + 1) * qsz > in->size) {
+		VHU_LOG(ERR, "%s: ring %u: the %" PRIu64 "-byte inflight buffer has no room for "
+			"%s records of %u entries; the ring runs without inflight tracking "
+			"(send GET/SET_INFLIGHT_FD after SET_FEATURES)", dev->path, vq->index,
+			in->size, vq->packed ? "packed" : "split", vq->size);
+		return;
+	}
+	base = (uint8_t *)in->addr + vq->index * qsz;
 	if (vq->packed) {
 		struct vhu_inflight_packed *r = (void *)base;
 

@@ -143,9 +143,10 @@ ring_uses(const struct vhu_vq *vq, uint64_t iova, uint64_t size)
 	uint64_t a[3] = { vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr };
 	int i;
 
-	/* Each area is smaller than 1 MiB; a 1 MiB window is a safe over-estimate. */
+	/* Each area is smaller than 1 MiB; a 1 MiB window is a safe over-estimate.
+	 * Written without a[i] + 1 MiB, which wraps for an area near 2^64. */
 	for (i = 0; i < 3; i++)
-		if (a[i] <= end && a[i] + (1u << 20) > iova)
+		if (a[i] <= end && (a[i] >= iova || iova - a[i] < (1u << 20)))
 			return true;
 	return false;
 }

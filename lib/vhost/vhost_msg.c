@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vhu_rcu.h"
@@ -572,11 +573,33 @@ handle_set_vring_kick(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 	return VHU_MSG_OK;
 }
 
+/*
+ * The data path writes the call fd with eventfd_write() and must never block
+ * there: an eventfd only would after 2^64 - 1 interrupts, but a pipe or a
+ * socket the front-end stops reading blocks once full, and with it every
+ * ring of the lcore. An eventfd is an anonymous inode (no file type); so are
+ * the other anon fds, on which a write fails at once instead of blocking.
+ */
+static bool
+fd_is_anon_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == 0;
+}
+
 static enum vhu_msg_result
 handle_set_vring_call(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
 	struct vhu_vq *vq = msg_vq(dev, msg->payload.u64 & VHOST_USER_VRING_IDX_MASK);
 	int old = vq->callfd;
+
+	if (nfds > 0 && !fd_is_anon_inode(fds[0])) {
+		VHU_LOG(ERR, "%s: ring %u: the call fd is not an eventfd (a pipe or socket would "
+			"block the data path when full); refused", dev->path, vq->index);
+		close_fds(fds, nfds);
+		return VHU_MSG_CLOSE;
+	}
 
 	/* The data path may be writing the old fd: swap, wait, then close. */
 	__atomic_store_n(&vq->callfd, nfds > 0 ? fds[0] : -1, __ATOMIC_RELAXED);
