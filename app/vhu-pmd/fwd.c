@@ -556,8 +556,14 @@ fwd_lcore_main(void *arg)
 			__atomic_load_n(&fl->streams, __ATOMIC_ACQUIRE);
 		bool busy = false;
 
-		for (i = 0; i < ls->nb_streams; i++)
-			busy |= ls->engine->packet_fwd(ls->streams[i]);
+		for (i = 0; i < ls->nb_streams; i++) {
+			struct fwd_stream *fs = ls->streams[i];
+
+			if (ls->engine->packet_fwd(fs))
+				busy = true;
+			else if (fs->tx_port != NULL)
+				vhu_port_tx_flush(fs->tx_port, fs->tx_queue);
+		}
 		vhu_lcore_quiescent(id);
 		if (!busy)
 			rte_pause();

@@ -98,6 +98,12 @@ struct vhu_port_ops {
 	 */
 	uint16_t (*tx_burst)(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts,
 			     uint16_t n);
+	/*
+	 * Optional: tx queue 'queue' has nothing new to send; push out whatever
+	 * the driver holds (vhost-user holds packets whose guest buffer missed
+	 * the IOTLB). Owning lcore only.
+	 */
+	void (*tx_flush)(struct vhu_port *port, uint16_t queue);
 	/* True while packets can flow (a front-end is attached, a peer is started). */
 	bool (*link_up)(const struct vhu_port *port);
 	/* Optional: why the link may be down, for "link down, <hint>" messages. */
@@ -572,6 +578,14 @@ vhu_port_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts,
 	if (unlikely(tap != NULL))
 		return vhu_port_tx_burst_tapped(port, tap, queue, pkts, n);
 	return vhu_port_tx_burst_counted(port, queue, pkts, n);
+}
+
+/* Tx queue 'queue' is idle: let the driver push what it holds. Owning lcore only. */
+static inline void
+vhu_port_tx_flush(struct vhu_port *port, uint16_t queue)
+{
+	if (port->ops->tx_flush != NULL)
+		port->ops->tx_flush(port, queue);
 }
 
 /* Count n packets refused by tx queue 'queue' and freed by the caller. Owning lcore only. */

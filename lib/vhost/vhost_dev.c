@@ -18,6 +18,7 @@
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
@@ -238,6 +239,17 @@ publish:
 		vq->last_avail_idx);
 }
 
+/* Drop the packets a stopped ring held for an IOTLB miss (counted as errors). */
+static void
+vq_drop_stash(struct vhu_vq *vq)
+{
+	if (vq->stash_n == 0)
+		return;
+	vq->stats.errors += vq->stash_n;
+	rte_pktmbuf_free_bulk(vq->stash, vq->stash_n);
+	vq->stash_n = 0;
+}
+
 void
 vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
@@ -248,6 +260,7 @@ vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	 * and the burst's last stores (indexes, stats) are visible to us. */
 	vhu_rcu_synchronize();
 	vq->mem = NULL;
+	vq_drop_stash(vq);
 }
 
 void
@@ -265,8 +278,10 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	/* One grace period covers every ring cleared above. */
 	if (any)
 		vhu_rcu_synchronize();
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < VHU_MAX_VQS; i++) {
 		dev->vq[i]->mem = NULL;
+		vq_drop_stash(dev->vq[i]);
+	}
 }
 
 void

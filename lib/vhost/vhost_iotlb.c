@@ -136,19 +136,32 @@ iotlb_without(const struct vhu_iotlb *old, uint64_t iova, uint64_t size, uint32_
 	return t;
 }
 
+/* Does [iova, iova + size) overlap [a, a + len)? Written so that neither end wraps. */
 static bool
-ring_uses(const struct vhu_vq *vq, uint64_t iova, uint64_t size)
+range_hits(uint64_t iova, uint64_t size, uint64_t a, uint64_t len)
 {
-	uint64_t end = iova + size - 1;
-	uint64_t a[3] = { vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr };
-	int i;
+	return a <= iova + (size - 1) && iova <= a + (len - 1);
+}
 
-	/* Each area is smaller than 1 MiB; a 1 MiB window is a safe over-estimate.
-	 * Written without a[i] + 1 MiB, which wraps for an area near 2^64. */
-	for (i = 0; i < 3; i++)
-		if (a[i] <= end && (a[i] >= iova || iova - a[i] < (1u << 20)))
-			return true;
-	return false;
+/*
+ * Does the invalidated range cover part of the ring's areas? Exact sizes:
+ * with a strict vIOMMU the guest unmaps buffers next to its rings all the
+ * time, and stopping a ring for each of those would drop the packets it
+ * holds for the next burst.
+ */
+static bool
+ring_uses(const struct vhu_vhost_dev *dev, const struct vhu_vq *vq, uint64_t iova, uint64_t size)
+{
+	bool ev = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
+
+	if (vq->packed)
+		return range_hits(iova, size, vq->desc_uaddr,
+				  (uint64_t)vq->size * sizeof(struct vring_packed_desc)) ||
+		       range_hits(iova, size, vq->avail_uaddr, sizeof(struct vring_packed_event)) ||
+		       range_hits(iova, size, vq->used_uaddr, sizeof(struct vring_packed_event));
+	return range_hits(iova, size, vq->desc_uaddr, vring_desc_size(vq->size)) ||
+	       range_hits(iova, size, vq->avail_uaddr, vring_avail_size(vq->size, ev)) ||
+	       range_hits(iova, size, vq->used_uaddr, vring_used_size(vq->size, ev));
 }
 
 enum vhu_msg_result
@@ -184,7 +197,7 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 			return VHU_MSG_FAIL;
 		/* Rings whose areas the withdrawn range covers stop until re-mapped. */
 		for (i = 0; i < VHU_MAX_VQS; i++)
-			if (dev->vq[i]->ready && ring_uses(dev->vq[i], m->iova, m->size))
+			if (dev->vq[i]->ready && ring_uses(dev, dev->vq[i], m->iova, m->size))
 				vhu_vq_stop(dev, dev->vq[i]);
 		iotlb_publish(dev, t);
 		dev->iotlb_invalidations++;

@@ -131,6 +131,7 @@ vhu_mem_region_map(struct vhu_mem_region *reg, const struct vhost_user_mem_regio
 	reg->hva = (uint64_t)(uintptr_t)addr + (d->mmap_offset - map_off);
 	reg->mmap_addr = addr;
 	reg->mmap_size = map_len;
+	reg->refs = 1;
 	return 0;
 }
 

@@ -367,6 +367,20 @@ handle_add_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	struct vhu_mem *mem;
 	char why[160];
 
+	for (i = 0; i < n; i++) {
+		const struct vhost_user_mem_region *d = &msg->payload.mem_reg.region;
+		struct vhu_mem_region *r = &dev->mem->regions[i];
+
+		/* QEMU 7.2 has one vhost device per queue pair and each adds the
+		 * same regions: count the duplicate instead of refusing it. The
+		 * table is the control thread's; the data path never reads refs. */
+		if (r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
+		    r->uva == d->userspace_addr) {
+			r->refs++;
+			close_fds(fds, nfds);
+			return VHU_MSG_OK;
+		}
+	}
 	if (n >= VHOST_USER_MAX_MEM_SLOTS) {
 		VHU_LOG(ERR, "%s: ADD_MEM_REG refused: all %u slots are in use", dev->path, n);
 		close_fds(fds, nfds);
@@ -390,6 +404,7 @@ handle_add_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	}
 	if (n > 0)
 		memcpy(mem->regions, dev->mem->regions, n * sizeof(reg));
+	reg.refs = 1;
 	mem->regions[n] = reg;
 	mem->nregions = n + 1;
 	vhu_mem_sort(mem);
@@ -411,6 +426,15 @@ handle_rem_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	bool found = false;
 
 	close_fds(fds, nfds); /* the spec says to close any fd sent with it */
+	for (i = 0; i < n; i++) {
+		struct vhu_mem_region *r = &dev->mem->regions[i];
+
+		if (r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
+		    r->uva == d->userspace_addr && r->refs > 1) {
+			r->refs--; /* another queue pair's device still uses it */
+			return VHU_MSG_OK;
+		}
+	}
 	mem = vhu_mem_alloc(n);
 	if (mem == NULL)
 		return VHU_MSG_FAIL;

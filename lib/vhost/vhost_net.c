@@ -184,21 +184,14 @@ struct rx_head {
 	uint64_t len;		/* buffer bytes in this head */
 };
 
-uint16_t
-vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
-			uint16_t count)
+static uint16_t
+net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct rx_head heads[VHU_VEC_MAX];
-	struct vhu_vq *vq = vhu_net_vq(dev, qp, false);
 	uint32_t avail, taken = 0;
 	uint16_t old_used, i;
 
-	if (vq == NULL || count == 0 || pkts == NULL)
-		return 0;
-	count = RTE_MIN(count, VHU_MAX_BURST);
-	if (vq->packed)
-		return vhu_net_enqueue_packed(vq, pkts, count);
 	avail = vhu_split_avail_count(vq);
 	if (avail == 0 || avail == UINT32_MAX)
 		return 0;
@@ -232,8 +225,10 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 			nheads++;
 			have += got;
 		}
-		if (unlikely(rc != VHU_CHAIN_OK))
-			break;	/* broken ring, or no room: the caller keeps pkts[i..] */
+		if (unlikely(rc != VHU_CHAIN_OK)) {
+			vq->rx_miss = rc == VHU_CHAIN_RETRY;
+			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
+		}
 		if (taken + nheads < avail)
 			vhu_split_prefetch_head(vq, taken + nheads);
 		vhu_net_rx_fill(vq, vec, m, nheads);
@@ -251,4 +246,77 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 	vq->last_avail_idx += taken;
 	vhu_split_flush(vq, old_used);
 	return i;
+}
+
+static inline uint16_t
+net_enqueue(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	vq->rx_miss = false;
+	return vq->packed ? vhu_net_enqueue_packed(vq, pkts, count) :
+			    net_enqueue_split(vq, pkts, count);
+}
+
+/* Hold 'pkts' (taking a reference on each) until their buffers are mapped. */
+static uint16_t
+net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	uint16_t n = RTE_MIN(count, (uint16_t)(VHU_RX_STASH - vq->stash_n)), i;
+
+	for (i = 0; i < n; i++) {
+		rte_mbuf_refcnt_update(pkts[i], 1);
+		vq->stash[vq->stash_n++] = pkts[i];
+	}
+	return n;
+}
+
+/*
+ * Behind a vIOMMU, a guest maps each receive buffer just before it posts it,
+ * so the first packet for a fresh buffer often misses the IOTLB. Dropping it
+ * would lose a packet for every new mapping; instead the packets that met a
+ * miss are held (a reference each, at most VHU_RX_STASH per ring) and go
+ * first at the next burst, when the front-end has answered. The caller sees
+ * them accepted, as the backend copies: it frees its own reference.
+ */
+uint16_t
+vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+			uint16_t count)
+{
+	struct vhu_vq *vq = vhu_net_vq(dev, qp, false);
+	uint16_t n;
+
+	if (vq == NULL || count == 0 || pkts == NULL)
+		return 0;
+	count = RTE_MIN(count, VHU_MAX_BURST);
+	if (unlikely(vq->stash_n > 0)) {
+		n = net_enqueue(vq, vq->stash, vq->stash_n);
+		rte_pktmbuf_free_bulk(vq->stash, n);
+		memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
+		vq->stash_n -= n;
+		if (vq->stash_n > 0) /* still waiting: keep the order, queue behind */
+			return vq->rx_miss ? net_stash(vq, pkts, count) : 0;
+	}
+	n = net_enqueue(vq, pkts, count);
+	if (unlikely(vq->rx_miss) && n < count)
+		n += net_stash(vq, pkts + n, count - n);
+	return n;
+}
+
+void
+vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
+{
+	struct vhu_vq *vq;
+	uint16_t n;
+
+	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+		return;
+	/* Relaxed peek: only this lcore writes stash_n. */
+	if (likely(dev->vq[2 * qp]->stash_n == 0))
+		return;
+	vq = vhu_net_vq(dev, qp, false);
+	if (vq == NULL)
+		return;
+	n = net_enqueue(vq, vq->stash, vq->stash_n);
+	rte_pktmbuf_free_bulk(vq->stash, n);
+	memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
+	vq->stash_n -= n;
 }

@@ -101,8 +101,10 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			nbufs++;
 			have += got;
 		}
-		if (unlikely(rc != VHU_CHAIN_OK))
-			break; /* broken ring, or no room: the caller keeps pkts[i..] */
+		if (unlikely(rc != VHU_CHAIN_OK)) {
+			vq->rx_miss = rc == VHU_CHAIN_RETRY;
+			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
+		}
 		vhu_net_rx_fill(vq, vec, m, nbufs);
 		left = need;
 		for (b = 0; b < nbufs; b++) {

@@ -32,6 +32,8 @@ extern int vhu_vhost_logtype;
 #define VHU_MAX_VQS (2 * VHU_VHOST_MAX_QUEUE_PAIRS)
 /* Largest burst a caller may ask for; larger requests are clamped. */
 #define VHU_MAX_BURST 256
+/* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
+#define VHU_RX_STASH 64
 /* Largest packet the backend assembles from a guest TX chain. */
 #define VHU_MAX_PKT_LEN (64 * 1024 + 128)
 
@@ -44,6 +46,8 @@ struct vhu_mem_region {
 	uint64_t hva;		/* our virtual address of gpa */
 	void *mmap_addr;	/* start of our mapping, for munmap; NULL if not ours */
 	uint64_t mmap_size;	/* length of our mapping */
+	uint32_t refs;		/* ADD_MEM_REG of this same region, counted (QEMU 7.2 sends
+				 * one per queue pair); REM_MEM_REG removes at zero */
 };
 
 /* An immutable memory table; replaced whole and published by pointer. */
@@ -173,6 +177,9 @@ struct vhu_vq {
 	uint64_t miss_tsc;		/* when */
 	int callfd;			/* eventfd to interrupt the guest, or -1 */
 	struct vhu_vq_stats stats;	/* written by the polling lcore only */
+	bool rx_miss;			/* the last enqueue stopped on an IOTLB miss */
+	uint16_t stash_n;		/* packets held in 'stash' */
+	struct rte_mbuf *stash[VHU_RX_STASH]; /* held on a miss, in order (a reference each) */
 	char broken_reason[64];		/* first violation, written once when latching */
 
 	/* Control: owned by the control thread. */
@@ -220,6 +227,7 @@ struct vhu_inflight;
 struct vhu_inflight_split;
 struct vhu_inflight_packed;
 struct rte_ring;
+struct rte_mbuf;
 
 struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */

@@ -70,6 +70,14 @@ uint16_t vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp,
 				 struct rte_mbuf **pkts, uint16_t count);
 
 /*
+ * Guest RX: deliver packets the queue pair holds for a guest behind a vIOMMU
+ * (a packet whose buffer missed the IOTLB is held, not dropped, until the
+ * front-end maps it). Call when the lcore owning the queue has nothing to
+ * send, so held packets do not wait for the next one. Data lcore only.
+ */
+void vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp);
+
+/*
  * Guest TX: take up to 'count' packets from the guest's transmit queue of pair
  * 'qp' into new mbufs from 'mp'. Returns how many were stored in 'pkts'; the
  * caller owns them. Data lcore only.

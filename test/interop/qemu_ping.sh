@@ -7,18 +7,40 @@
 # guest kernel answers the reflected echo request, and the backend reflects
 # that answer back as the echo reply ping waits for (see qemu/init).
 #
+# Variants, chosen by the environment (they combine):
+#   - split or packed ring (VHU_QEMU_RING);
+#   - several queue pairs (VHU_QEMU_QUEUES=2): the device has two queue
+#     pairs, the guest two vCPUs, and one ping runs pinned on each vCPU with
+#     transmit queue i reserved to vCPU i, so that every queue carries
+#     traffic; the backend forwards with as many rx and tx queues;
+#   - a vIOMMU (VHU_QEMU_IOMMU=1): a q35 machine with an emulated Intel
+#     IOMMU (interrupt remapping, device IOTLB), the device behind it with
+#     VIRTIO_F_ACCESS_PLATFORM and ATS, the guest kernel in strict mode (every
+#     unmap invalidates at once), and the backend's port with
+#     iommu-support=1, so that every ring and buffer address is an IOVA the
+#     backend resolves with IOTLB misses on the back-end channel.
+#
 # The test passes when every echo request got its reply, the guest answered
 # every reflected request (so the replies took that path), the guest drove
-# the ring layout asked for, and the backend's final statistics count exactly
-# the frames the guest sent as received and the frames the guest received as
-# transmitted.
+# the ring layout and the number of queue pairs asked for, and the backend's
+# statistics count exactly the frames the guest sent as received and the
+# frames the guest received as transmitted, none dropped. With several queue
+# pairs each queue must have received and sent at least one ping's worth of
+# frames in the backend's per-queue counters; with the vIOMMU the guest must
+# have negotiated VIRTIO_F_ACCESS_PLATFORM under a translating IOMMU domain,
+# and vhu-pmd must count IOTLB misses, updates and invalidations.
 #
 # The guest is the host's own kernel with a busybox initramfs built here at
-# run time. QEMU runs it under TCG: no KVM needed; a run takes 10 s on an idle
-# two-core machine, 20 to 30 s on a busy one.
+# run time. QEMU runs it under TCG: no KVM needed; a run takes 15 to 20 s on
+# an idle two-core machine, up to twice that on a busy one.
 #
-# Exit status: 0 pass, 1 fail, 77 skip (QEMU, a kernel, a static busybox or,
-# with VHU_BACKEND=dpdk, dpdk-testpmd is missing).
+# The backend runs its interactive shell (fed through a FIFO) so that the
+# test can read its per-queue and vhost-user state while the guest still
+# holds the device: the guest prints its result and waits, the test asks
+# the backend, then ends QEMU.
+#
+# Exit status: 0 pass, 1 fail, 77 skip (QEMU, a kernel, its modules, a static
+# busybox or, with VHU_BACKEND=dpdk, dpdk-testpmd is missing).
 #
 # Environment: see scripts/lib.sh (VHU_BACKEND=dpdk runs DPDK's net_vhost in
 # vhu-pmd's place, to check the test itself; VHU_KEEP=1 keeps the logs), and:
@@ -27,16 +49,25 @@
 #                      modules are taken from /lib/modules/<version>
 #   VHU_QEMU_BUSYBOX   statically linked busybox (default: busybox in PATH)
 #   VHU_QEMU_RING      ring layout the device offers: split (default) or packed
-#   VHU_QEMU_COUNT     echo requests to send (default 10)
+#   VHU_QEMU_QUEUES    queue pairs, 1 (default) to 8; the guest gets as many vCPUs
+#   VHU_QEMU_IOMMU     1: put the device behind an emulated Intel IOMMU (default 0)
+#   VHU_QEMU_COUNT     echo requests each ping sends (default 20)
 #   VHU_QEMU_INTERVAL  seconds between echo requests (default 0.2)
-#   VHU_QEMU_TIMEOUT   seconds the guest may run before it is killed (default 180)
+#   VHU_QEMU_TIMEOUT   seconds the guest may take to print its result (default 180)
+#   VHU_QEMU_EAL_ARGS  more EAL options for the backend, e.g.
+#                      --log-level=vhu.vhost:debug
+#   VHU_QEMU_DPDK_RETRY  1: dpdk-testpmd retries what the port refuses to send
+#                      (default: 1 with VHU_BACKEND=dpdk and the vIOMMU, else 0)
 
 set -u
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 ring=${VHU_QEMU_RING:-split}
-count=${VHU_QEMU_COUNT:-10}
+queues=${VHU_QEMU_QUEUES:-1}
+iommu=${VHU_QEMU_IOMMU:-0}
+count=${VHU_QEMU_COUNT:-20}
 interval=${VHU_QEMU_INTERVAL:-0.2}
 timeout=${VHU_QEMU_TIMEOUT:-180}
 guest_mem=256M
@@ -55,12 +86,43 @@ split) packed=off ;;
 packed) packed=on ;;
 *) vhu_die "VHU_QEMU_RING=$ring is not a ring layout; use 'split' or 'packed'" ;;
 esac
+case "$queues" in
+[1-8]) ;;
+*) vhu_die "VHU_QEMU_QUEUES=$queues is not a number of queue pairs; use 1 to 8" ;;
+esac
+case "$iommu" in
+0 | 1) ;;
+*) vhu_die "VHU_QEMU_IOMMU=$iommu is not 0 or 1" ;;
+esac
+# With a vIOMMU the first write into every fresh guest receive buffer misses
+# the IOTLB, and DPDK's net_vhost refuses the frame until the front-end has
+# answered; dpdk-testpmd's forwarding then drops it unless its retry mode is
+# on. vhu-pmd has no retry mode, so with vhu-pmd the variant passes only if
+# its port delivers such frames without dropping them.
+retry=${VHU_QEMU_DPDK_RETRY:-$([ "${VHU_BACKEND:-vhu}:$iommu" = dpdk:1 ] && echo 1 || echo 0)}
+case "$retry" in
+0 | 1) ;;
+*) vhu_die "VHU_QEMU_DPDK_RETRY=$retry is not 0 or 1" ;;
+esac
+if [ "$retry" = 1 ] && [ "${VHU_BACKEND:-vhu}" != dpdk ]; then
+	vhu_die "VHU_QEMU_DPDK_RETRY=1 needs VHU_BACKEND=dpdk: vhu-pmd has no transmit retry"
+fi
+case "$count" in
+'' | *[!0-9]* | 0) vhu_die "VHU_QEMU_COUNT=$count is not a positive number of echo requests" ;;
+esac
+variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU")"
+[ "$retry" = 1 ] && variant+=", transmit retry"
 
 # --- prerequisites -----------------------------------------------------------------
 
 qemu=${VHU_QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null 2>&1 ||
 	skip "$qemu not found; install it with 'apt-get install qemu-system-x86' or set VHU_QEMU"
+if [ "$iommu" = 1 ]; then
+	"$qemu" -device help 2>/dev/null | grep -q '"intel-iommu"' ||
+		skip "$qemu has no intel-iommu device, which VHU_QEMU_IOMMU=1 needs;" \
+			"use an x86 QEMU (qemu-system-x86_64) with it built in"
+fi
 
 kernel=${VHU_QEMU_KERNEL:-$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)}
 [ -n "$kernel" ] ||
@@ -74,6 +136,11 @@ kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 [ -r "$moddir/modules.dep" ] ||
 	skip "no $moddir/modules.dep for kernel $kernel; install the matching linux-image package"
+if [ "$iommu" = 1 ] && [ -r "/boot/config-$kver" ]; then
+	grep -q '^CONFIG_INTEL_IOMMU=y' "/boot/config-$kver" ||
+		skip "kernel $kernel is built without CONFIG_INTEL_IOMMU=y, which VHU_QEMU_IOMMU=1" \
+			"needs; set VHU_QEMU_KERNEL to a kernel with the Intel IOMMU driver built in"
+fi
 
 busybox=${VHU_QEMU_BUSYBOX:-$(command -v busybox 2>/dev/null)}
 [ -x "${busybox:-/nonexistent}" ] ||
@@ -82,6 +149,11 @@ busybox=${VHU_QEMU_BUSYBOX:-$(command -v busybox 2>/dev/null)}
 if ldd "$busybox" >/dev/null 2>&1; then
 	skip "$busybox is dynamically linked; install 'busybox-static' or set VHU_QEMU_BUSYBOX"
 fi
+for applet in taskset ping arp ip awk; do
+	"$busybox" --list 2>/dev/null | grep -qx "$applet" ||
+		skip "$busybox has no '$applet' applet; install Debian's 'busybox-static' or set" \
+			"VHU_QEMU_BUSYBOX to a busybox that has it"
+done
 
 if command -v cpio >/dev/null 2>&1; then
 	cpio_create() { cpio --quiet -o -H newc -R 0:0; }
@@ -127,6 +199,15 @@ build_initramfs() {
 		src=$moddir/$mod
 		dst=${mod##*/}
 		case "$src" in
+		*.ko.xz | *.ko.zst | *.ko.gz)
+			local tool
+			case "$src" in *.xz) tool=xz ;; *.zst) tool=zstd ;; *) tool=gzip ;; esac
+			command -v "$tool" >/dev/null 2>&1 ||
+				skip "kernel $kver's modules are compressed with $tool, which is not" \
+					"installed; install it with 'apt-get install $tool'"
+			;;
+		esac
+		case "$src" in
 		*.ko.xz) dst=${dst%.xz}; xz -dc "$src" >"$root/lib/modules/$dst" ;;
 		*.ko.zst) dst=${dst%.zst}; zstd -qdc "$src" >"$root/lib/modules/$dst" ;;
 		*.ko.gz) dst=${dst%.gz}; gzip -dc "$src" >"$root/lib/modules/$dst" ;;
@@ -145,16 +226,16 @@ blog=$VHU_WORK/backend.log
 qlog=$VHU_WORK/qemu.log
 
 fail() {
-	vhu_log "FAIL ($ring ring, backend $VHU_BACKEND): $*"
+	vhu_log "FAIL ($variant, backend $VHU_BACKEND): $*"
 	[ -f "$clog" ] && vhu_show_log "guest console" "$clog"
 	[ -f "$qlog" ] && vhu_show_log qemu "$qlog" 20
 	if [ -f "$blog" ]; then
-		# The periodic statistics would push the backend's messages about
-		# the connection out of view: show those apart.
+		# The statistics would push the backend's messages about the
+		# connection out of view: show those apart.
 		grep -v -E '^ |^$|Port statistics|read message' "$blog" | tr -d '\033' \
 			>"$VHU_WORK/backend-messages.log"
 		vhu_show_log "backend (messages only)" "$VHU_WORK/backend-messages.log"
-		vhu_show_log backend "$blog" 12
+		vhu_show_log backend "$blog" 30
 	fi
 	exit 1
 }
@@ -164,51 +245,127 @@ vhu_log "kernel $kernel, modules: $(paste -sd ' ' "$VHU_WORK/initramfs/lib/modul
 
 # --- backend -----------------------------------------------------------------------
 
+# Like vhu_start_backend, with the port's queue count and vIOMMU setting, and
+# the interactive shell (fed by vhu_command) so that the test can read the
+# backend's state before the guest goes away. One forwarding lcore polls
+# every queue: the other core is QEMU's.
 sock=$VHU_WORK/vhost.sock
 start=$(date +%s)
-vhu_start_backend backend "$blog" "$sock" 0 --forward-mode=5tswap --nb-cores=1 --stats-period=1
+vhu_eal backend "${VHU_BACKEND_LCORES:-0,1}"
+# shellcheck disable=SC2206 # extra EAL options are words on purpose
+eal_extra=(${VHU_QEMU_EAL_ARGS:-})
+fwd_args=(--forward-mode=5tswap --nb-cores=1 --rxq="$queues" --txq="$queues"
+	--total-num-mbufs="$VHU_NB_MBUFS")
+if [ "$VHU_BACKEND" = vhu ]; then
+	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" "${eal_extra[@]}" \
+		-- -i --port "vhost-user,iface=$sock,queues=$queues,client=0,iommu-support=$iommu" \
+		"${fwd_args[@]}"
+else
+	# --no-flush-rx: otherwise dpdk-testpmd drains and counts, before its
+	# forward statistics start, whatever the guest sent before it started.
+	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" "${eal_extra[@]}" \
+		--vdev "net_vhost0,iface=$sock,queues=$queues,client=0,iommu-support=$iommu" \
+		-- -i --no-flush-rx "${fwd_args[@]}"
+fi
 vhu_wait_socket backend "$sock" || fail "the backend did not come up"
+if [ "$retry" = 1 ]; then
+	# Each try waits 1 ms; an IOTLB miss takes a few ms to resolve under TCG.
+	vhu_command backend "set fwd 5tswap retry"
+	vhu_command backend "set burst tx delay 1000 retry 500"
+fi
+vhu_command backend start
+vhu_wait_log backend "$blog" 'packet forwarding.* - ports=' 20 ||
+	fail "the backend did not start forwarding when told to"
 
 # --- guest -------------------------------------------------------------------------
 
 # ipv6.disable=1 keeps the guest from sending anything but the pings, so the
-# counters on both sides can be compared exactly.
-cmdline="console=ttyS0 panic=-1 ipv6.disable=1 quiet vhu.addr=$guest_addr vhu.peer=$peer_addr"
+# counters on both sides can be compared exactly. no_timer_check: the boot-time
+# check that the timer interrupt arrives in time fails now and then under TCG
+# on a busy host (with interrupt remapping the kernel then panics).
+cmdline="console=ttyS0 panic=-1 ipv6.disable=1 quiet no_timer_check"
+cmdline+=" vhu.addr=$guest_addr vhu.peer=$peer_addr"
 cmdline+=" vhu.peermac=$peer_mac vhu.count=$count vhu.interval=$interval"
+cmdline+=" vhu.queues=$queues vhu.hold=1"
+machine=()
+devices=()
+netdev="vhost-user,id=net0,chardev=vhu0"
 # vectors=0: QEMU 7.2 under TCG crashes when a vhost-user virtio-net device
-# uses MSI-X, so the device falls back to INTx. The guest's memory is a
-# shared memfd, which QEMU passes to the backend to map. romfile= spares the
-# firmware the device's iPXE boot ROM: the kernel is loaded by -kernel.
+# uses MSI-X, so the device falls back to INTx. romfile= spares the firmware
+# the device's iPXE boot ROM: the kernel is loaded by -kernel.
+nic="virtio-net-pci,netdev=net0,mac=$guest_mac,vectors=0,packed=$packed,romfile="
+if [ "$queues" -gt 1 ]; then
+	# virtio_net enables min(queue pairs, CPUs) queue pairs by itself.
+	machine+=(-smp "$queues")
+	netdev+=",queues=$queues"
+	nic+=",mq=on"
+fi
+if [ "$iommu" = 1 ]; then
+	# Interrupt remapping wants a split irqchip (with KVM; TCG accepts
+	# it). With the device IOTLB and ATS the guest invalidates the
+	# device's IOTLB along with its own, and QEMU 7.2's vhost code passes
+	# those invalidations on to the backend. ATS needs a PCI Express
+	# device, which virtio-pci is only behind a root port, and
+	# modern-only (disable-legacy=on). The IOMMU must come before the
+	# device.
+	machine+=(-machine "q35,kernel-irqchip=split")
+	devices+=(-device "intel-iommu,intremap=on,device-iotlb=on"
+		-device "pcie-root-port,id=rp0,bus=pcie.0,chassis=1")
+	nic+=",bus=rp0,iommu_platform=on,ats=on,disable-legacy=on"
+	# strict: every DMA unmap invalidates the IOTLB at once, so the backend
+	# sees invalidations and misses throughout the run, not only at start.
+	cmdline+=" intel_iommu=on iommu.strict=1"
+fi
+# The guest's memory is a shared memfd, which QEMU passes to the backend to map.
 vhu_spawn qemu "$qlog" "$qemu" -accel tcg -nodefaults -display none -no-reboot \
-	-m "$guest_mem" \
+	"${machine[@]}" -m "$guest_mem" \
 	-object "memory-backend-memfd,id=mem,size=$guest_mem,share=on" \
 	-numa node,memdev=mem \
 	-kernel "$kernel" -initrd "$VHU_WORK/initramfs.cpio" \
 	-append "$cmdline" \
 	-serial "file:$clog" \
+	"${devices[@]}" \
 	-chardev "socket,id=vhu0,path=$sock" \
-	-netdev vhost-user,id=net0,chardev=vhu0 \
-	-device "virtio-net-pci,netdev=net0,mac=$guest_mac,vectors=0,packed=$packed,romfile="
+	-netdev "$netdev" \
+	-device "$nic"
 qemu_pid=${VHU_PID[qemu]}
 
+# The guest prints its result line and then waits (vhu.hold=1).
+result_line() {
+	[ -f "$clog" ] || return 0
+	tr -d '\r' <"$clog" | grep '^VHU-QEMU-RESULT ' | tail -n 1
+}
 deadline=$(($(date +%s) + timeout))
-while vhu_alive "$qemu_pid"; do
-	[ "$(date +%s)" -lt "$deadline" ] ||
-		fail "the guest did not power off within $timeout s; raise VHU_QEMU_TIMEOUT on a" \
-			"slow machine"
+while [ -z "$(result_line)" ]; do
+	vhu_alive "$qemu_pid" || fail "QEMU exited before the guest printed its result"
+	# QEMU falls back to its own virtio-net emulation, connected to nothing,
+	# when the backend refuses the device's set-up: no use waiting for pings.
+	if grep -q 'unable to start vhost net' "$qlog"; then
+		fail "QEMU could not start the vhost-user device: $(grep -E 'failed|Failed' "$qlog" |
+			head -n 2 | paste -sd ';'); see the backend's messages below"
+	fi
 	vhu_alive "${VHU_PID[backend]}" || fail "the backend exited while the guest was running"
-	sleep 0.5
+	[ "$(date +%s)" -lt "$deadline" ] ||
+		fail "the guest printed no result within $timeout s; raise VHU_QEMU_TIMEOUT on a" \
+			"slow machine"
+	sleep 0.2
 done
-unset "VHU_PID[qemu]"
-wait "$qemu_pid"
-qemu_status=$?
 elapsed=$(($(date +%s) - start))
-vhu_stop backend || fail "the backend did not stop cleanly"
+
+# The guest has stopped sending: read the backend while the device is still
+# up (its vhost-user state goes with the connection), then stop forwarding,
+# which prints the forward statistics.
+vhu_command backend "show port stats 0"
+[ "$VHU_BACKEND" = vhu ] && vhu_command backend "show vhost 0"
+vhu_command backend stop
+vhu_wait_log backend "$blog" 'Accumulated forward statistics' 20 ||
+	fail "the backend did not print its forward statistics when told to stop"
+vhu_stop qemu 10 || vhu_log "QEMU did not stop cleanly on SIGINT (see its log)"
+vhu_quit backend || fail "the backend did not quit cleanly"
 
 # --- verdict -----------------------------------------------------------------------
 
-result=$(tr -d '\r' <"$clog" | grep '^VHU-QEMU-RESULT ' | tail -n 1)
-[ -n "$result" ] || fail "the guest printed no result line (qemu exit status $qemu_status)"
+result=$(result_line)
 result=${result#VHU-QEMU-RESULT }
 vhu_log "guest: $result"
 
@@ -224,24 +381,96 @@ field() {
 [ "$(field ring)" = "$ring" ] ||
 	fail "the guest drove a $(field ring) ring, the test asked for $ring" \
 		"(does the backend offer VIRTIO_F_RING_PACKED?)"
-transmitted=$(field transmitted)
-received=$(field received)
-if [ "$transmitted" != "$count" ] || [ "$received" != "$count" ]; then
-	fail "the guest sent $transmitted echo requests and got $received replies," \
-		"expected $count of $count"
+[ "$(field queues)" = "$queues" ] ||
+	fail "the guest has $(field queues) queue pair(s), the test asked for $queues"
+if [ "$iommu" = 1 ]; then
+	[ "$(field access_platform)" = 1 ] ||
+		fail "the guest did not negotiate VIRTIO_F_ACCESS_PLATFORM (does the backend" \
+			"offer it with iommu-support=1?)"
+	case "$(field iommu)" in
+	DMA*) ;;
+	*) fail "the device is not behind a translating IOMMU domain in the guest" \
+		"(iommu group type '$(field iommu)'; is intel_iommu=on effective?)" ;;
+	esac
 fi
-# Each reply must have come the reflected way: the guest answered a request.
-[ "$(field in_echos)" -ge "$count" ] 2>/dev/null ||
-	fail "the guest got $received replies but answered only $(field in_echos) reflected requests"
-
 read -r b_rx b_rxd b_tx b_txd < <(vhu_fwd_stats "$blog") ||
 	fail "no forward statistics in the backend's log"
 vhu_log "backend: received $b_rx (dropped $b_rxd), transmitted $b_tx (dropped $b_txd);" \
 	"guest: transmitted $(field if_tx_packets), received $(field if_rx_packets)"
+iotlb=
+if [ "$VHU_BACKEND" = vhu ] && [ "$iommu" = 1 ]; then
+	iotlb=$(grep '^IOTLB:' "$blog" | tail -n 1)
+	vhu_log "backend: $iotlb"
+fi
+# Why frames went missing, when the backend knows.
+hint=
+if [ "$b_txd" != 0 ]; then
+	hint="; the backend dropped $b_txd frames on their way into the guest"
+	if [ "$iommu" = 1 ]; then
+		hint+=" (with a vIOMMU the first write into each fresh guest receive buffer"
+		hint+=" misses the IOTLB: a backend that refuses the frame until the front-end"
+		hint+=" has answered must retry or hold it, not drop it${iotlb:+; $iotlb})"
+	fi
+fi
+
+total=$((count * queues))
+transmitted=$(field transmitted)
+received=$(field received)
+if [ "$transmitted" != "$total" ] || [ "$received" != "$total" ]; then
+	fail "the guest sent $transmitted echo requests and got $received replies," \
+		"expected $total of $total (per ping, replies/requests: $(field pings))$hint"
+fi
+# Each reply must have come the reflected way: the guest answered a request.
+[ "$(field in_echos)" -ge "$total" ] 2>/dev/null ||
+	fail "the guest got $received replies but answered only $(field in_echos) reflected requests"
+
 if [ "$b_rx" != "$(field if_tx_packets)" ] || [ "$b_tx" != "$(field if_rx_packets)" ] ||
-	[ "$b_txd" != 0 ]; then
-	fail "the backend's statistics do not match the guest's interface counters"
+	[ "$b_rxd" != 0 ] || [ "$b_txd" != 0 ]; then
+	fail "the backend's statistics do not match the guest's interface counters, or it" \
+		"dropped$hint"
+fi
+if grep -q 'BROKEN' "$blog"; then
+	fail "the backend marked a virtqueue broken: $(grep 'BROKEN' "$blog" | head -n 1)"
+fi
+
+# Per queue: "QUEUE RX TX" lines, the backend's rx queue q being the guest's
+# transmit queue q. vhu-pmd prints "Queue  Q rx: packets N ..." lines in
+# "show port stats"; dpdk-testpmd prints, at "stop", one block per forwarding
+# stream (rx queue q -> tx queue q here), leaving out streams that saw nothing.
+queue_counts() {
+	if [ "$VHU_BACKEND" = vhu ]; then
+		awk '$1 == "Queue" && $3 == "rx:" { rx[$2] = $5 }
+			$1 == "Queue" && $3 == "tx:" { tx[$2] = $5 }
+			END { for (q in rx) print q, rx[q], tx[q] + 0 }' "$blog"
+	else
+		awk '/Forward Stats for RX Port=/ {
+				q = $0; sub(/.*RX Port= *[0-9]+\/Queue= */, "", q); sub(/[^0-9].*/, "", q)
+				want = 1; next
+			}
+			want && /RX-packets:/ && /TX-packets:/ { rx[q] = $2; tx[q] = $4; want = 0 }
+			END { for (q in rx) print q, rx[q], tx[q] }' "$blog"
+	fi
+}
+if [ "$queues" -gt 1 ]; then
+	per_queue=$(queue_counts | sort -n)
+	vhu_log "backend per queue (queue rx tx): $(echo "$per_queue" | paste -sd ';')"
+	for ((q = 0; q < queues; q++)); do
+		read -r q_rx q_tx < <(echo "$per_queue" | awk -v q="$q" '$1 == q { print $2, $3 }')
+		# Each queue carries at least one ping's requests out and their
+		# reflections back.
+		if [ "${q_rx:-0}" -lt "$count" ] || [ "${q_tx:-0}" -lt "$count" ]; then
+			fail "queue $q carried ${q_rx:-0} frames from the guest and ${q_tx:-0} to it," \
+				"expected at least $count each way (guest xps: $(field xps))"
+		fi
+	done
+fi
+
+if [ -n "$iotlb" ]; then
+	read -r misses updates invals < <(echo "$iotlb" | awk '{ print $4, $6, $8 }')
+	if [ "${misses:-0}" -lt 1 ] || [ "${updates:-0}" -lt 1 ] || [ "${invals:-0}" -lt 1 ]; then
+		fail "the backend's IOTLB counters show no miss, update or invalidation: '$iotlb'"
+	fi
 fi
 
 vhu_log "PASS: $received of $transmitted echo replies through the $VHU_BACKEND backend" \
-	"($ring ring) in $elapsed s"
+	"($variant) in $elapsed s"

@@ -144,6 +144,14 @@ vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkt
 	return nb;
 }
 
+static void
+vhost_user_tx_flush(struct vhu_port *port, uint16_t queue)
+{
+	struct vhost_user_port *vp = port->priv;
+
+	vhu_vhost_enqueue_flush(vp->dev, queue);
+}
+
 static bool
 vhost_user_link_up(const struct vhu_port *port)
 {
@@ -337,6 +345,7 @@ static const struct vhu_port_ops vhost_user_ops = {
 	.start = vhost_user_start,
 	.rx_burst = vhost_user_rx_burst,
 	.tx_burst = vhost_user_tx_burst,
+	.tx_flush = vhost_user_tx_flush,
 	.link_up = vhost_user_link_up,
 	.link_down_hint = "waiting for front-end",
 	.info = vhost_user_info,
