@@ -16,8 +16,10 @@
 
 #include "fwd.h"
 
-#define TXONLY_SRC_IP	RTE_IPV4(198, 18, 0, 1)
-#define TXONLY_DST_IP	RTE_IPV4(198, 18, 0, 2)
+/* 198u: DPDK 22.11's RTE_IPV4() shifts its first byte as an int, which for
+ * 198 << 24 overflows (undefined; UBSan aborts). */
+#define TXONLY_SRC_IP	RTE_IPV4(198u, 18, 0, 1)
+#define TXONLY_DST_IP	RTE_IPV4(198u, 18, 0, 2)
 #define TXONLY_UDP_PORT 9 /* discard */
 
 struct txonly_data {

@@ -6,6 +6,7 @@
 #ifndef VHU_VIRTQ_H
 #define VHU_VIRTQ_H
 
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include <rte_branch_prediction.h>

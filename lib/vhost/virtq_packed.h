@@ -70,7 +70,11 @@ vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_
 		return rc;
 	count = d->len / sizeof(*table);
 	for (i = 0; i < count; i++) {
-		struct vring_packed_desc e = table[i]; /* one read: the guest may change it */
+		struct vring_packed_desc e;
+
+		/* One read (the guest may change it), by memcpy: the table may sit at
+		 * any guest address, a plain load could be misaligned. */
+		memcpy(&e, &table[i], sizeof(e));
 
 		if (unlikely(e.flags & VRING_DESC_F_INDIRECT)) {
 			vhu_vq_set_broken(vq, "slot %u: nested indirect table", slot);

@@ -36,7 +36,11 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 		return VHU_CHAIN_BROKEN;
 	}
 	for (;;) {
-		struct vring_desc d = table[idx];	/* one read: the guest may change it */
+		struct vring_desc d;
+
+		/* One read (the guest may change it), by memcpy: an indirect table
+		 * may sit at any guest address, a plain load could be misaligned. */
+		memcpy(&d, &table[idx], sizeof(d));
 
 		if (unlikely(++visited > table_size)) {
 			vhu_vq_set_broken(vq, "chain at head %u loops or exceeds %u descriptors",

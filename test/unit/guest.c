@@ -187,3 +187,105 @@ drv_avail(struct vhu_vq *vq, uint16_t head)
 	/* Release: the head before the index, as a driver publishes it. */
 	__atomic_store_n(&vq->avail->idx, (uint16_t)(idx + 1), __ATOMIC_RELEASE);
 }
+
+void
+guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct packed_drv *d)
+{
+	uint64_t desc = guest_alloc(g, (uint64_t)size * sizeof(struct vring_packed_desc), 16);
+	uint64_t drv_ev = guest_alloc(g, sizeof(struct vring_packed_event), 4);
+	uint64_t dev_ev = guest_alloc(g, sizeof(struct vring_packed_event), 4);
+
+	if (size == 0 || size > PDRV_MAX_SIZE)
+		th_fail(__FILE__, __LINE__, "packed ring of %u entries (1..%u)", size,
+			PDRV_MAX_SIZE);
+	vq->desc_packed = guest_ptr(g, desc);
+	vq->driver_event = guest_ptr(g, drv_ev);
+	vq->device_event = guest_ptr(g, dev_ev);
+	memset(vq->desc_packed, 0, (size_t)size * sizeof(struct vring_packed_desc));
+	memset(vq->driver_event, 0, sizeof(*vq->driver_event));
+	memset(vq->device_event, 0, sizeof(*vq->device_event));
+	vq->mem = g->mem;
+	vq->size = size;
+	vq->packed = true;
+	vq->last_avail_idx = 0;
+	vq->avail_wrap = true;
+	vq->last_used_idx = 0;
+	vq->used_wrap = true;
+	vq->vhdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vq->broken = false;
+	vq->broken_reason[0] = '\0';
+	vq->event_idx = false;
+	vq->indirect = true;
+	vq->mrg_rxbuf = false;
+	vq->mem_cache = 0;
+	vq->callfd = -1;
+	vq->device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+	vq->ready = true;
+	memset(d, 0, sizeof(*d));
+	d->vq = vq;
+	d->avail_wrap = true;
+	d->used_wrap = true;
+}
+
+uint16_t
+pdrv_avail_flags(bool wrap)
+{
+	return wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED;
+}
+
+uint16_t
+pdrv_post(struct packed_drv *d, const struct vring_packed_desc *chain, uint16_t n)
+{
+	struct vring_packed_desc *ring = d->vq->desc_packed;
+	uint16_t head = d->avail_idx, size = d->vq->size, i, slot = head;
+	bool wrap = d->avail_wrap;
+	uint16_t head_flags = 0;
+
+	if (n == 0)
+		th_fail(__FILE__, __LINE__, "a packed chain needs at least one descriptor");
+	for (i = 0; i < n; i++) {
+		uint16_t flags = (chain[i].flags & ~(VRING_PACKED_DESC_F_AVAIL |
+						      VRING_PACKED_DESC_F_USED)) |
+				 pdrv_avail_flags(wrap);
+
+		ring[slot].addr = chain[i].addr;
+		ring[slot].len = chain[i].len;
+		ring[slot].id = chain[i].id;
+		if (i == 0)
+			head_flags = flags;
+		else
+			ring[slot].flags = flags;
+		if (++slot == size) {
+			slot = 0;
+			wrap = !wrap;
+		}
+	}
+	/* Release: the whole chain before the head's flags, as a driver publishes it. */
+	__atomic_store_n(&ring[head].flags, head_flags, __ATOMIC_RELEASE);
+	d->ndesc[head] = n;
+	d->avail_idx = slot;
+	d->avail_wrap = wrap;
+	return head;
+}
+
+bool
+pdrv_take_used(struct packed_drv *d, uint16_t *id, uint32_t *len)
+{
+	struct vring_packed_desc *e = &d->vq->desc_packed[d->used_idx];
+	uint16_t f = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE), n;
+	bool avail = (f & VRING_PACKED_DESC_F_AVAIL) != 0, used = (f & VRING_PACKED_DESC_F_USED) != 0;
+
+	/* Only a slot where the driver has a chain outstanding can hold a used one. */
+	n = d->ndesc[d->used_idx];
+	if (n == 0 || avail != d->used_wrap || used != d->used_wrap)
+		return false;
+	*id = e->id;
+	*len = e->len;
+	d->ndesc[d->used_idx] = 0;
+	d->used_idx = (uint16_t)(d->used_idx + n);
+	if (d->used_idx >= d->vq->size) {
+		d->used_idx = (uint16_t)(d->used_idx - d->vq->size);
+		d->used_wrap = !d->used_wrap;
+	}
+	return true;
+}

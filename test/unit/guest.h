@@ -3,12 +3,14 @@
  * Synthetic guest memory for ring tests: one or more regions that are
  * contiguous in guest-physical space but not in ours, each between PROT_NONE
  * guard pages, so that a read or write outside guest memory faults instead of
- * passing silently. Plus the driver's side of a split ring, written the way a
- * virtio driver would, and a ring set up the way vhu_vq_try_start() leaves it.
+ * passing silently. Plus the driver's side of split and packed rings, written
+ * the way a virtio driver would, and rings set up the way vhu_vq_try_start()
+ * leaves them.
  */
 #ifndef VHU_TEST_GUEST_H
 #define VHU_TEST_GUEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vhost_private.h"
@@ -62,5 +64,46 @@ void drv_table(struct vring_desc *table, uint16_t i, uint64_t addr, uint32_t len
 	       uint16_t next);
 /* Driver side: offer 'head' in the avail ring and bump avail->idx. */
 void drv_avail(struct vhu_vq *vq, uint16_t head);
+
+/* ---- packed rings ---- */
+
+/* Largest packed ring the driver helpers track. */
+#define PDRV_MAX_SIZE 1024
+
+/* The driver's side of a packed ring (virtio 1.2, 2.8): its two positions. */
+struct packed_drv {
+	struct vhu_vq *vq;
+	uint16_t avail_idx;	/* next slot the driver fills */
+	bool avail_wrap;	/* its wrap counter */
+	uint16_t used_idx;	/* next slot the driver expects a used descriptor in */
+	bool used_wrap;		/* its wrap counter */
+	uint16_t ndesc[PDRV_MAX_SIZE]; /* slots of the chain whose head is at each slot */
+};
+
+/*
+ * Lay out a packed ring of 'size' entries (descriptor ring, driver and device
+ * event areas) and fill 'vq' as vhu_vq_try_start() does for a packed ring at
+ * index 0 (INDIRECT_DESC on, EVENT_IDX and MRG_RXBUF off, 12-byte header, no
+ * call fd, ready); 'd' is the driver's side, at slot 0 in wrap round 1.
+ */
+void guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size,
+			    struct packed_drv *d);
+
+/*
+ * Driver: make the 'n' descriptors of 'chain' available at the next slots,
+ * as given (addr, len, id, and flags NEXT/WRITE/INDIRECT) plus the AVAIL/USED
+ * bits of the driver's wrap round at each slot; the head's flags are stored
+ * last, with release. Returns the head slot.
+ */
+uint16_t pdrv_post(struct packed_drv *d, const struct vring_packed_desc *chain, uint16_t n);
+
+/*
+ * Driver: take the next used descriptor if the device wrote one (its id and
+ * len), moving past the chain posted there. False if there is none yet.
+ */
+bool pdrv_take_used(struct packed_drv *d, uint16_t *id, uint32_t *len);
+
+/* Driver: the AVAIL/USED bits that make a slot available in wrap round 'wrap'. */
+uint16_t pdrv_avail_flags(bool wrap);
 
 #endif /* VHU_TEST_GUEST_H */

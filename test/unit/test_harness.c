@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +15,53 @@
 
 #include "test_harness.h"
 
-#define TH_MAX_TESTS 512
+#define TH_MAX_TESTS 2048
 
 struct th_test {
 	const char *file;	/* source file, for ordering */
 	int line;		/* line of TEST(), for ordering */
-	const char *name;	/* function name, printed in the TAP line */
-	void (*fn)(void);
+	unsigned int seq;	/* registration order, for rows registered from one line */
+	const char *name;	/* printed in the TAP line */
+	void (*fn)(void);	/* a TEST(), or NULL */
+	void (*fn_arg)(const void *arg); /* a table row, or NULL */
+	const void *arg;	/* the row */
 };
 
 static struct th_test th_tests[TH_MAX_TESTS];
 static unsigned int th_ntests;
 static bool th_overflow;	/* more tests than TH_MAX_TESTS: the run fails */
-static jmp_buf th_jmp;		/* where a failed assertion returns to */
+static sigjmp_buf th_jmp;	/* where a failed assertion returns to */
 static bool th_running;		/* th_jmp is valid */
 
-void
-th_register(const char *file, int line, const char *name, void (*fn)(void))
+static void
+th_add(struct th_test t)
 {
 	if (th_ntests == TH_MAX_TESTS) {
 		th_overflow = true;
 		return;
 	}
-	th_tests[th_ntests++] = (struct th_test){ file, line, name, fn };
+	t.seq = th_ntests;
+	th_tests[th_ntests++] = t;
+}
+
+void
+th_register(const char *file, int line, const char *name, void (*fn)(void))
+{
+	th_add((struct th_test){ .file = file, .line = line, .name = name, .fn = fn });
+}
+
+void
+th_register_arg(const char *file, int line, const char *name, void (*fn)(const void *arg),
+		const void *arg)
+{
+	char *copy = strdup(name);
+
+	if (copy == NULL) {
+		th_overflow = true;
+		return;
+	}
+	th_add((struct th_test){ .file = file, .line = line, .name = copy, .fn_arg = fn,
+				 .arg = arg });
 }
 
 void
@@ -64,7 +89,7 @@ th_fail(const char *file, int line, const char *fmt, ...)
 	fputc('\n', stdout);
 	fflush(stdout);
 	if (th_running)
-		longjmp(th_jmp, 1);
+		siglongjmp(th_jmp, 1);
 	/* An assertion outside a test (in a constructor): nothing to return to. */
 	exit(2);
 }
@@ -125,19 +150,56 @@ test_cmp(const void *a, const void *b)
 	const struct th_test *ta = a, *tb = b;
 	int c = strcmp(ta->file, tb->file);
 
-	return c != 0 ? c : (ta->line > tb->line) - (ta->line < tb->line);
+	if (c != 0)
+		return c;
+	if (ta->line != tb->line)
+		return (ta->line > tb->line) - (ta->line < tb->line);
+	return (ta->seq > tb->seq) - (ta->seq < tb->seq);
 }
 
-/* Run one test; false if an assertion failed. No local changes after setjmp(). */
+/*
+ * A fault inside a test: report it as that test's failure and go on with the
+ * next. Not async-signal-safe in general (stdio), which is acceptable here:
+ * the alternative is losing the TAP stream and every later result.
+ */
+static void
+th_fault(int sig, siginfo_t *si, void *uc)
+{
+	if (!th_running) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	th_fail("(signal)", 0, "%s at address %p: memory outside what the test mapped was "
+		"touched (a guard page?)", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS", si->si_addr);
+}
+
+static void
+th_catch_faults(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = th_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* Run one test; false if an assertion failed. No local changes after sigsetjmp(). */
 static bool
 run_one(const struct th_test *t)
 {
 	th_running = true;
-	if (setjmp(th_jmp) != 0) {
+	if (sigsetjmp(th_jmp, 1) != 0) {
 		th_running = false;
 		return false;
 	}
-	t->fn();
+	if (t->fn != NULL)
+		t->fn();
+	else
+		t->fn_arg(t->arg);
 	th_running = false;
 	return true;
 }
@@ -153,6 +215,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	qsort(th_tests, th_ntests, sizeof(th_tests[0]), test_cmp);
+	th_catch_faults();
 	for (i = 0; i < th_ntests; i++)
 		if (filter == NULL || strstr(th_tests[i].name, filter) != NULL)
 			n++;

@@ -9,7 +9,12 @@
  * A failed assertion ends its test at once (longjmp back to the runner); what
  * the test allocated after that point leaks, which is acceptable in a test
  * process but means a test must not leave shared state half changed for the
- * tests after it.
+ * tests after it. A SIGSEGV or SIGBUS inside a test (the library touched a
+ * guard page around synthetic guest memory) fails that test the same way,
+ * naming the faulting address, and the run goes on.
+ *
+ * Table-driven tests register one TAP test per row with th_register_arg()
+ * from a constructor; each gets its own name and its row as argument.
  *
  * Usage: test_foo [substring] runs only the tests whose name contains it.
  */
@@ -22,6 +27,13 @@
 
 /* Add a test; called from the constructor TEST() generates. */
 void th_register(const char *file, int line, const char *name, void (*fn)(void));
+
+/*
+ * Add a test that runs fn(arg); 'name' is copied. Tests registered from one
+ * place keep their registration order.
+ */
+void th_register_arg(const char *file, int line, const char *name, void (*fn)(const void *arg),
+		     const void *arg);
 
 /* Report a failed assertion and end the running test. */
 void th_fail(const char *file, int line, const char *fmt, ...)

@@ -594,3 +594,49 @@ TEST(invalidating_a_ring_area_stops_the_ring_until_the_next_update)
 	ASSERT_TRUE(vq->ready);
 	ix_fini(&x);
 }
+
+/*
+ * The same, with the ring in the last page of the 64-bit I/O space: the
+ * check of which rings an invalidation touches must not wrap around 2^64
+ * and miss it (the ring would go on using memory the vIOMMU took back).
+ */
+TEST(invalidating_a_ring_area_at_the_top_of_io_space_stops_the_ring)
+{
+	const uint64_t top = 0xfffffffffffff000ull;
+	struct vhu_vq *vq;
+	struct ix x;
+
+	ix_init(&x);
+	ASSERT_EQ(update(&x, top, 0x1000, GUEST_GPA + 0x8000, VHOST_ACCESS_RW), VHU_MSG_OK);
+	vq = x.dev->vq[0];
+	vq->size = 8;
+	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
+	vq->desc_uaddr = top;
+	vq->avail_uaddr = top + 0x200;
+	vq->used_uaddr = top + 0x400;
+	vhu_vq_try_start(x.dev, vq);
+	ASSERT_TRUE(vq->ready);
+	ASSERT_EQ(invalidate(&x, top + 0x400, 0x100), VHU_MSG_OK);
+	ASSERT_FALSE(vq->ready);
+	ix_fini(&x);
+}
+
+/* An aligned IOVA mapped to a misaligned place: the ring must not run misaligned. */
+TEST(ring_mapped_by_the_iotlb_to_a_misaligned_place_does_not_run)
+{
+	struct vhu_vq *vq;
+	struct ix x;
+
+	ix_init(&x);
+	ASSERT_EQ(update(&x, IOVA, 0x1000, GUEST_GPA + 0x8002, VHOST_ACCESS_RW), VHU_MSG_OK);
+	vq = x.dev->vq[0];
+	vq->size = 8;
+	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
+	vq->desc_uaddr = IOVA;
+	vq->avail_uaddr = IOVA + 0x200;
+	vq->used_uaddr = IOVA + 0x400;
+	vhu_vq_try_start(x.dev, vq);
+	ASSERT_FALSE(vq->ready && (((uintptr_t)vq->desc & 15) != 0 ||
+				   ((uintptr_t)vq->used & 3) != 0));
+	ix_fini(&x);
+}
