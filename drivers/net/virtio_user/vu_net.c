@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio-net driver's bursts over split and packed rings.
+ *
+ * Receive is zero-copy: the rx ring holds mbufs of the shared pool, posted
+ * so that the device writes the virtio-net header into their headroom and
+ * the frame at their data offset; a received mbuf goes to the caller as it
+ * is (several chained under MRG_RXBUF) and a fresh one takes its place.
+ *
+ * Transmit is zero-copy for mbufs whose bytes live in the shared pool: the
+ * header goes into the headroom when the mbuf is ours alone, else into the
+ * slot's tx area, and a chain of segments becomes one indirect descriptor
+ * (a direct chain without INDIRECT_DESC). Other mbufs are copied into the
+ * shared pool first, and counted.
+ *
+ * Each burst checks the queue's ready flag first (acquire), so the control
+ * thread can take a ring back at any time (vu_rings_unpublish()). While the
+ * backend is away, rx still delivers what it completed and tx takes nothing.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_prefetch.h>
+
+#include "vu_packed.h"
+#include "vu_split.h"
+
+/* Post rx buffers only in batches of this many, unless the ring is empty. */
+#define VU_RX_REFILL_MIN 32
+
+/* The ring of 'index' if the data path may use it now, else NULL. */
+static inline struct vu_vq *
+vu_data_vq(struct vu_dev *dev, uint32_t index)
+{
+	struct vu_vq *vq = dev->vq[index];
+
+	/* Acquire: pairs with the release store in vu_rings_publish(); every ring
+	 * field read below is the one published with it. */
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return NULL;
+	return vq;
+}
+
+/* ---- receive ---- */
+
+/* Post up to 'n' fresh mbufs; returns how many. */
+static inline uint16_t
+vu_rx_post(struct vu_vq *vq, uint16_t n)
+{
+	struct rte_mbuf *ms[VU_MAX_BURST];
+	uint16_t hdr = vq->conf.hdr_len, i;
+
+	n = RTE_MIN(n, (uint16_t)VU_MAX_BURST);
+	if (unlikely(rte_pktmbuf_alloc_bulk(vq->pool, ms, n) != 0)) {
+		vq->stats.nombuf += n;
+		if (vq->qstats != NULL)
+			vhu_port_counter_add(&vq->qstats->nombuf, n);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = ms[i];
+		/* The device writes the header just below the data offset. */
+		uint64_t addr = m->buf_iova + RTE_PKTMBUF_HEADROOM - hdr;
+		uint32_t len = m->buf_len - RTE_PKTMBUF_HEADROOM + hdr;
+
+		if (vq->conf.packed)
+			vu_packed_add(vq, addr, len, VRING_DESC_F_WRITE, m);
+		else
+			vu_split_add(vq, addr, len, VRING_DESC_F_WRITE, m);
+	}
+	return n;
+}
+
+/* Refill what the burst consumed, publish and notify. */
+static inline void
+vu_rx_refill(struct vu_vq *vq)
+{
+	/* Small rings refill at half empty, or they would run dry between batches. */
+	if (vq->num_free >= RTE_MIN(VU_RX_REFILL_MIN, vq->size / 2) || vq->inflight == 0) {
+		while (vq->num_free > 0 && vu_rx_post(vq, vq->num_free) != 0)
+			;
+	}
+	if (!vq->conf.packed)
+		vu_split_quiet(vq);
+	if (vq->added == 0)
+		return;
+	if (vq->conf.packed) {
+		vu_packed_kick(vq);
+	} else {
+		vu_split_flush(vq);
+		vu_split_kick(vq);
+	}
+}
+
+void
+vu_rx_fill(struct vu_vq *vq)
+{
+	while (vq->num_free > 0 && vu_rx_post(vq, vq->num_free) != 0)
+		;
+	if (!vq->conf.packed)
+		vu_split_flush(vq);
+	vq->added = 0; /* the backend reads the ring when it starts */
+}
+
+/* The virtio-net header the device wrote below the data offset of 'm'. */
+static inline const struct virtio_net_hdr_mrg_rxbuf *
+vu_rx_hdr(const struct vu_vq *vq, const struct rte_mbuf *m)
+{
+	return (const void *)((const uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM -
+			      vq->conf.hdr_len);
+}
+
+/* How many buffers the packet starting with buffer 'id' spans; 0 if bogus. */
+static inline uint16_t
+vu_rx_nbufs(struct vu_vq *vq, uint32_t id)
+{
+	uint16_t nb;
+
+	if (!vq->conf.mrg_rxbuf)
+		return 1;
+	nb = __atomic_load_n(&vu_rx_hdr(vq, vq->slots[id].m)->num_buffers, __ATOMIC_RELAXED);
+	if (unlikely(nb == 0 || nb > vq->inflight)) {
+		vu_vq_set_broken(vq, "num_buffers %u in the header of id %u (%u buffers posted)",
+				 nb, id, vq->inflight);
+		return 0;
+	}
+	return nb;
+}
+
+/* Turn the first buffer of a packet into the packet's head mbuf; false if too short. */
+static inline bool
+vu_rx_head(struct vu_vq *vq, struct rte_mbuf *m, uint32_t len)
+{
+	uint16_t hdr = vq->conf.hdr_len;
+
+	if (unlikely(len < hdr)) {
+		vu_vq_set_broken(vq, "used length %u is shorter than the %u-byte header", len, hdr);
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	m->data_len = (uint16_t)(len - hdr);
+	m->pkt_len = len - hdr;
+	m->port = vq->port_id;
+	return true;
+}
+
+/* Chain a further buffer of a mergeable packet; its data starts where the header would. */
+static inline void
+vu_rx_append(struct vu_vq *vq, struct rte_mbuf *head, struct rte_mbuf **tail, struct rte_mbuf *m,
+	     uint32_t len)
+{
+	m->data_off = RTE_PKTMBUF_HEADROOM - vq->conf.hdr_len;
+	m->data_len = (uint16_t)len;
+	head->pkt_len += len;
+	head->nb_segs++;
+	(*tail)->next = m;
+	*tail = m;
+}
+
+static uint16_t
+vu_rx_split(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t avail = vu_split_used_count(vq), i = 0, nb = 0, k;
+
+	while (nb < n && i < avail) {
+		struct rte_mbuf *head, *tail, *m;
+		uint32_t id, len;
+		uint16_t nbufs;
+
+		if (i + 2 < avail) {
+			uint32_t pid, plen;
+
+			vu_split_used_peek(vq, 2, &pid, &plen);
+			if (pid < vq->size)
+				rte_prefetch0(vq->slots[pid].m);
+		}
+		vu_split_used_peek(vq, 0, &id, &len);
+		/* The entry is checked whole before the buffer's header is believed. */
+		if (unlikely(!vu_split_id_ok(vq, id) || len > vq->slots[id].len)) {
+			vu_split_rx_take(vq, id, len); /* latches with the reason */
+			break;
+		}
+		nbufs = vu_rx_nbufs(vq, id);
+		if (unlikely(nbufs == 0))
+			break;
+		if (nbufs > avail - i)
+			break; /* the rest of the packet is not published yet */
+		head = vu_split_rx_take(vq, id, len);
+		if (unlikely(head == NULL) || unlikely(!vu_rx_head(vq, head, len)))
+			break;
+		tail = head;
+		i++;
+		for (k = 1; k < nbufs; k++, i++) {
+			vu_split_used_peek(vq, 0, &id, &len);
+			m = vu_split_rx_take(vq, id, len);
+			if (unlikely(m == NULL)) {
+				rte_pktmbuf_free(head);
+				goto out;
+			}
+			vu_rx_append(vq, head, &tail, m, len);
+		}
+		pkts[nb++] = head;
+	}
+out:
+	return nb;
+}
+
+static uint16_t
+vu_rx_packed(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t nb = 0, k, id, pid;
+	uint32_t len, plen;
+
+	while (nb < n && vu_packed_used_peek(vq, 0, &id, &len)) {
+		struct rte_mbuf *head, *tail, *m;
+		uint16_t nbufs;
+
+		if (vu_packed_used_peek(vq, 1, &pid, &plen) && pid < vq->size)
+			rte_prefetch0(vq->slots[pid].m);
+		/* The entry is checked whole before the buffer's header is believed. */
+		if (unlikely(!vu_packed_id_ok(vq, id) || len > vq->slots[id].len)) {
+			vu_packed_rx_take(vq, id, len); /* latches with the reason */
+			break;
+		}
+		nbufs = vu_rx_nbufs(vq, id);
+		if (unlikely(nbufs == 0))
+			break;
+		if (nbufs > 1 && !vu_packed_used_peek(vq, nbufs - 1, &pid, &plen))
+			break; /* the rest of the packet is not published yet */
+		head = vu_packed_rx_take(vq, id, len);
+		if (unlikely(head == NULL) || unlikely(!vu_rx_head(vq, head, len)))
+			break;
+		tail = head;
+		for (k = 1; k < nbufs; k++) {
+			if (unlikely(!vu_packed_used_peek(vq, 0, &id, &len))) {
+				vu_vq_set_broken(vq,
+						 "buffer %u of %u of a packet is no longer used", k,
+						 nbufs);
+				rte_pktmbuf_free(head);
+				goto out;
+			}
+			m = vu_packed_rx_take(vq, id, len);
+			if (unlikely(m == NULL)) {
+				rte_pktmbuf_free(head);
+				goto out;
+			}
+			vu_rx_append(vq, head, &tail, m, len);
+		}
+		pkts[nb++] = head;
+	}
+out:
+	return nb;
+}
+
+uint16_t
+vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vu_vq *vq = vu_data_vq(dev, 2u * queue);
+	uint16_t nb;
+
+	if (vq == NULL)
+		return 0;
+	n = RTE_MIN(n, (uint16_t)VU_MAX_BURST);
+	nb = vq->conf.packed ? vu_rx_packed(vq, pkts, n) : vu_rx_split(vq, pkts, n);
+	if (likely(!vq->broken))
+		vu_rx_refill(vq);
+	return nb;
+}
+
+/* ---- transmit ---- */
+
+/* Can the device read every segment where it lies? */
+static inline bool
+vu_tx_shared(const struct vu_vq *vq, const struct rte_mbuf *m)
+{
+	for (; m != NULL; m = m->next)
+		if (unlikely(!vu_mem_holds(vq->mem, rte_pktmbuf_mtod(m, void *), m->data_len)))
+			return false;
+	return true;
+}
+
+/* May the header go into the headroom of 'm'? Only if the bytes are ours alone. */
+static inline bool
+vu_tx_can_push(const struct vu_vq *vq, const struct rte_mbuf *m)
+{
+	return RTE_MBUF_DIRECT(m) && m->pool == vq->pool && rte_mbuf_refcnt_read(m) == 1 &&
+	       rte_pktmbuf_headroom(m) >= vq->conf.hdr_len;
+}
+
+/* Ring descriptors a packet of 'segs' segments takes. */
+static inline uint16_t
+vu_tx_descs(const struct vu_vq *vq, uint16_t segs, bool push)
+{
+	if ((segs == 1 && push) || vq->conf.indirect)
+		return 1;
+	return segs + !push;
+}
+
+/*
+ * Describe the packet as pieces: the header (in the headroom, pushed, or
+ * in the slot's tx area) and each segment. Returns the piece count.
+ */
+static inline uint16_t
+vu_tx_pieces(struct vu_vq *vq, struct rte_mbuf *m, bool push, struct vu_tx_area *area,
+	     struct vu_piece *pc)
+{
+	uint16_t hdr = vq->conf.hdr_len, n = 0;
+	const struct rte_mbuf *seg = m;
+
+	if (push) {
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *) - hdr;
+
+		/* A received mbuf sent back still holds the device's header. */
+		memset(p, 0, hdr);
+		pc[n].addr = vu_mem_iova(vq->mem, p);
+		pc[n].len = hdr + m->data_len;
+		n++;
+		seg = m->next;
+	} else {
+		pc[n].addr = vu_mem_iova(vq->mem, &area->hdr);
+		pc[n].len = hdr;
+		n++;
+	}
+	for (; seg != NULL; seg = seg->next, n++) {
+		pc[n].addr = vu_mem_iova(vq->mem, rte_pktmbuf_mtod(seg, void *));
+		pc[n].len = seg->data_len;
+	}
+	return n;
+}
+
+/* Post packet 'm' (its bytes in shared memory) as buffer 'id' through an indirect table. */
+static inline void
+vu_tx_add_indirect(struct vu_vq *vq, struct rte_mbuf *m, bool push, uint16_t id)
+{
+	struct vu_tx_area *area = &vq->tx_area[id];
+	struct vu_piece pc[VU_IND_MAX];
+	uint16_t n = vu_tx_pieces(vq, m, push, area, pc), i;
+	uint64_t table = vu_mem_iova(vq->mem, area->table);
+
+	if (vq->conf.packed) {
+		struct vring_packed_desc *t = (struct vring_packed_desc *)area->table;
+
+		/* Packed indirect tables are sequential: no NEXT flags. */
+		for (i = 0; i < n; i++) {
+			t[i].addr = pc[i].addr;
+			t[i].len = pc[i].len;
+			t[i].id = 0;
+			t[i].flags = 0;
+		}
+		vu_packed_add(vq, table, n * sizeof(*t), VRING_DESC_F_INDIRECT, m);
+	} else {
+		struct vring_desc *t = area->table;
+
+		for (i = 0; i < n; i++) {
+			t[i].addr = pc[i].addr;
+			t[i].len = pc[i].len;
+			t[i].flags = i + 1 < n ? VRING_DESC_F_NEXT : 0;
+			t[i].next = i + 1;
+		}
+		vu_split_add(vq, table, n * sizeof(*t), VRING_DESC_F_INDIRECT, m);
+	}
+}
+
+/* Post packet 'm' (its bytes in shared memory; the descriptors it needs are free). */
+static inline void
+vu_tx_add(struct vu_vq *vq, struct rte_mbuf *m, bool push)
+{
+	uint16_t id = vq->conf.packed ? vu_packed_next_id(vq) : vu_split_next_head(vq);
+	struct vu_piece pc[VU_IND_MAX];
+	uint16_t n;
+
+	if (likely(m->nb_segs == 1 && push)) {
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *) - vq->conf.hdr_len;
+		uint64_t addr;
+
+		memset(p, 0, vq->conf.hdr_len);
+		addr = vu_mem_iova(vq->mem, p);
+		if (vq->conf.packed)
+			vu_packed_add(vq, addr, vq->conf.hdr_len + m->data_len, 0, m);
+		else
+			vu_split_add(vq, addr, vq->conf.hdr_len + m->data_len, 0, m);
+		return;
+	}
+	if (vq->conf.indirect) {
+		vu_tx_add_indirect(vq, m, push, id);
+		return;
+	}
+	n = vu_tx_pieces(vq, m, push, &vq->tx_area[id], pc);
+	if (vq->conf.packed)
+		vu_packed_add_chain(vq, pc, n, m);
+	else
+		vu_split_add_chain(vq, pc, n, m);
+}
+
+/* Reclaim used tx buffers; false if the ring broke. */
+static inline bool
+vu_tx_reclaim(struct vu_vq *vq)
+{
+	return vq->conf.packed ? vu_packed_tx_reclaim(vq) : vu_split_tx_reclaim(vq);
+}
+
+uint16_t
+vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vu_vq *vq = vu_data_vq(dev, 2u * queue + 1);
+	struct vhu_port_qstats *st = &dev->port->txq[queue].stats;
+	uint32_t seg_room = dev->buf_len;
+	uint16_t i;
+
+	if (vq == NULL)
+		return 0;
+	n = RTE_MIN(n, (uint16_t)VU_MAX_BURST);
+	if (vq->num_free < vq->size / 2 + n && unlikely(!vu_tx_reclaim(vq)))
+		return 0;
+	/* Relaxed: set before the release of 'ready' that vu_data_vq() acquired. */
+	if (unlikely(!vq->tx_open))
+		return 0; /* no backend to take them: the caller drops them, counted */
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		bool shared = vu_tx_shared(vq, m), push;
+		uint16_t segs, need;
+
+		if (i + 1 < n)
+			rte_prefetch0(pkts[i + 1]);
+		segs = m->nb_segs;
+		push = shared && vu_tx_can_push(vq, m);
+		if (unlikely(!shared || segs + !push > VU_IND_MAX)) {
+			/* Copied into as few shared mbufs as the length needs. */
+			shared = false;
+			segs = (uint16_t)RTE_MIN((m->pkt_len + seg_room - 1) / seg_room,
+						 (uint32_t)UINT16_MAX);
+			segs += segs == 0;
+			push = true;
+		}
+		if (unlikely(segs > VU_IND_MAX)) {
+			/* Longer than a descriptor table can describe: drop it, counted. */
+			vq->stats.errors++;
+			vhu_port_counter_add(&st->errors, 1);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		need = vu_tx_descs(vq, segs, push);
+		if (unlikely(need > vq->num_free))
+			break;
+		if (unlikely(!shared)) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, vq->pool, 0, UINT32_MAX);
+
+			if (c == NULL)
+				break; /* the shared pool is empty: the caller keeps the rest */
+			vq->stats.copies++;
+			rte_pktmbuf_free(m);
+			m = c;
+		}
+		vu_tx_add(vq, m, push);
+	}
+	if (vq->added != 0) {
+		if (vq->conf.packed) {
+			vu_packed_kick(vq);
+		} else {
+			vu_split_flush(vq);
+			vu_split_kick(vq);
+		}
+	}
+	return i;
+}

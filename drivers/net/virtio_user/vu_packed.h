@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed virtqueue, driver side (virtio 1.2, 2.8), with the verbs and
+ * checks of vu_split.h: add, kick, take. A descriptor becomes available when
+ * its flags carry our wrap counter in AVAIL and its inverse in USED, and
+ * used when both bits equal the device's wrap counter. Buffer ids are ring
+ * positions under IN_ORDER and come from a private free-id stack otherwise.
+ * Sizes need not be powers of two.
+ */
+#ifndef VHU_VU_PACKED_H
+#define VHU_VU_PACKED_H
+
+#include <sys/eventfd.h>
+
+#include <rte_branch_prediction.h>
+
+#include "vu_private.h"
+#include "vu_split.h"
+
+#define VU_PACKED_WRAP_BITS (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
+
+static inline bool
+vu_packed_is_used(uint16_t flags, bool wrap)
+{
+	bool avail = (flags & VRING_PACKED_DESC_F_AVAIL) != 0;
+	bool used = (flags & VRING_PACKED_DESC_F_USED) != 0;
+
+	return avail == used && used == wrap;
+}
+
+/* The buffer id the next vu_packed_add*() will use (to fill its tx area first). */
+static inline uint16_t
+vu_packed_next_id(const struct vu_vq *vq)
+{
+	return vq->conf.in_order ? vq->avail_idx : vq->ids[vq->id_top - 1];
+}
+
+/* Step a position; flip the wrap counter (and our AVAIL/USED bits) at the end. */
+static inline uint16_t
+vu_packed_advance_avail(struct vu_vq *vq, uint16_t pos)
+{
+	if (++pos == vq->size) {
+		pos = 0;
+		vq->avail_wrap = !vq->avail_wrap;
+		vq->avail_flags ^= VU_PACKED_WRAP_BITS;
+	}
+	return pos;
+}
+
+static inline void
+vu_packed_claim(struct vu_vq *vq, uint16_t id, struct rte_mbuf *m, uint32_t len, uint16_t n,
+		uint16_t head)
+{
+	struct vu_slot *s = &vq->slots[id];
+
+	s->m = m;
+	s->len = len;
+	s->ndescs = n;
+	s->last = head;
+	if (!vq->conf.in_order)
+		vq->id_top--;
+	vq->num_free -= n;
+	vq->inflight++;
+	vq->added++;
+}
+
+/* Post a buffer of one descriptor; num_free >= 1 was checked. */
+static inline void
+vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, struct rte_mbuf *m)
+{
+	uint16_t pos = vq->avail_idx, id = vu_packed_next_id(vq);
+	struct vring_packed_desc *d = &vq->packed.desc[pos];
+	uint16_t f = flags | vq->avail_flags;
+
+	d->addr = addr;
+	d->len = len;
+	d->id = id;
+	vu_packed_claim(vq, id, m, len, 1, pos);
+	vq->avail_idx = vu_packed_advance_avail(vq, pos);
+	/* Release: addr, len, id and the buffer's bytes are visible before the
+	 * flags that make the descriptor available; pairs with the device's
+	 * acquire load of the flags. */
+	__atomic_store_n(&d->flags, f, __ATOMIC_RELEASE);
+}
+
+/* Post a chain of n descriptors (tx without INDIRECT); num_free >= n was checked. */
+static inline void
+vu_packed_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
+{
+	uint16_t head = vq->avail_idx, pos = head, id = vu_packed_next_id(vq), head_flags = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct vring_packed_desc *d = &vq->packed.desc[pos];
+		uint16_t f = vq->avail_flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+
+		d->addr = pc[i].addr;
+		d->len = pc[i].len;
+		d->id = id;
+		if (i == 0)
+			head_flags = f;
+		else
+			__atomic_store_n(&d->flags, f, __ATOMIC_RELAXED);
+		pos = vu_packed_advance_avail(vq, pos);
+	}
+	vu_packed_claim(vq, id, m, 0, n, head);
+	vq->avail_idx = pos;
+	/* Release: the whole chain is written before its head becomes available;
+	 * pairs with the device's acquire load of the head's flags. */
+	__atomic_store_n(&vq->packed.desc[head].flags, head_flags, __ATOMIC_RELEASE);
+}
+
+/* Notify the device about the buffers added since the last check, if it wants that. */
+static inline void
+vu_packed_kick(struct vu_vq *vq)
+{
+	uint16_t new_idx = vq->avail_idx, old_idx = new_idx - vq->added, flags;
+	bool need;
+
+	if (vq->added == 0)
+		return;
+	vq->added = 0;
+	/* Full fence: the descriptors' flags are visible before we read the
+	 * device's event suppression area, pairing with the device's fence
+	 * between enabling notifications and re-checking the ring. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&vq->packed.device->flags, __ATOMIC_RELAXED);
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE) {
+		need = false;
+	} else if (flags == VRING_PACKED_EVENT_FLAG_DESC && vq->conf.event_idx) {
+		uint16_t off_wrap = __atomic_load_n(&vq->packed.device->off_wrap, __ATOMIC_RELAXED);
+		uint16_t ev = off_wrap & 0x7fff;
+
+		/* An event in the previous lap is a negative offset from this one. */
+		if ((bool)(off_wrap >> 15) != vq->avail_wrap)
+			ev -= vq->size;
+		need = vring_need_event(ev, new_idx, old_idx);
+	} else {
+		need = true; /* ENABLE, or a value we do not know: a kick is never wrong */
+	}
+	if (need) {
+		vq->stats.kicks++;
+		if (eventfd_write(vq->kickfd, 1) != 0)
+			vq->stats.errors++;
+	}
+}
+
+/*
+ * Is the buffer 'ahead' buffers past the next used position used yet? For
+ * rings whose buffers are one descriptor each (receive). Fills id and len.
+ */
+static inline bool
+vu_packed_used_peek(const struct vu_vq *vq, uint16_t ahead, uint16_t *id, uint32_t *len)
+{
+	uint32_t pos = (uint32_t)vq->last_used + ahead;
+	bool wrap = vq->used_wrap;
+	const struct vring_packed_desc *d;
+
+	if (pos >= vq->size) {
+		pos -= vq->size;
+		wrap = !wrap;
+	}
+	d = &vq->packed.desc[pos];
+	/* Acquire: pairs with the device's release store of the flags after it
+	 * wrote id, len and the received bytes. */
+	if (!vu_packed_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+		return false;
+	*id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+	*len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	return true;
+}
+
+static inline bool
+vu_packed_id_ok(const struct vu_vq *vq, uint16_t id)
+{
+	if (unlikely(id >= vq->size || vq->slots[id].ndescs == 0))
+		return false;
+	return !vq->conf.in_order || id == vq->last_used;
+}
+
+/* Retire buffer 'id', whose used descriptor sits at the next used position. */
+static inline void
+vu_packed_release(struct vu_vq *vq, uint16_t id)
+{
+	struct vu_slot *s = &vq->slots[id];
+	uint32_t pos = (uint32_t)vq->last_used + s->ndescs;
+
+	if (pos >= vq->size) {
+		pos -= vq->size;
+		vq->used_wrap = !vq->used_wrap;
+	}
+	vq->last_used = (uint16_t)pos;
+	vq->num_free += s->ndescs;
+	vq->inflight--;
+	s->ndescs = 0;
+	if (!vq->conf.in_order)
+		vq->ids[vq->id_top++] = id;
+}
+
+/* Consume the next used buffer of a receive ring; NULL after latching the ring broken. */
+static inline struct rte_mbuf *
+vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
+{
+	struct rte_mbuf *m;
+
+	if (unlikely(!vu_packed_id_ok(vq, id))) {
+		vu_vq_set_broken(vq, "used buffer id %u was not posted%s", id,
+				 vq->conf.in_order ? " or is out of order under IN_ORDER" : "");
+		return NULL;
+	}
+	if (unlikely(len > vq->slots[id].len)) {
+		vu_vq_set_broken(vq, "used length %u for id %u exceeds its %u-byte buffer", len, id,
+				 vq->slots[id].len);
+		return NULL;
+	}
+	m = vq->slots[id].m;
+	vu_packed_release(vq, id);
+	return m;
+}
+
+/*
+ * Consume the used descriptors of a transmit ring and free their mbufs
+ * (under IN_ORDER one used descriptor may stand for a batch ending at its
+ * id). Returns false if the ring broke.
+ */
+static inline bool
+vu_packed_tx_reclaim(struct vu_vq *vq)
+{
+	struct rte_mbuf *done[VU_MAX_BURST];
+	uint16_t nd = 0, id, cur;
+	bool ok = true;
+	uint32_t len;
+
+	while (vq->inflight > 0 && vu_packed_used_peek(vq, 0, &id, &len)) {
+		if (unlikely(id >= vq->size || vq->slots[id].ndescs == 0)) {
+			vu_vq_set_broken(vq, "used buffer id %u was not posted", id);
+			ok = false;
+			break;
+		}
+		do {
+			cur = vq->conf.in_order ? vq->last_used : id;
+			/* Cannot trigger while our own bookkeeping holds; it bounds the walk. */
+			if (unlikely(vq->slots[cur].ndescs == 0)) {
+				vu_vq_set_broken(vq, "in-order walk to id %u met a free slot %u",
+						 id, cur);
+				ok = false;
+				goto out;
+			}
+			done[nd++] = vq->slots[cur].m;
+			vu_packed_release(vq, cur);
+			if (nd == RTE_DIM(done)) {
+				rte_pktmbuf_free_bulk(done, nd);
+				nd = 0;
+			}
+		} while (cur != id);
+	}
+out:
+	if (nd > 0)
+		rte_pktmbuf_free_bulk(done, nd);
+	return ok;
+}
+
+#endif /* VHU_VU_PACKED_H */

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue, driver side (virtio 1.2, 2.7): add (post a buffer), flush
+ * (publish the avail index once per burst), kick (notify unless the device
+ * suppressed it), and take (consume a used entry after checking it).
+ *
+ * The device shares this memory and is not trusted: the free list and the
+ * per-buffer state live in private arrays, every used entry is copied once
+ * and checked (the id must be a buffer we posted, the length must fit the
+ * buffer, under IN_ORDER the id must be the expected one), and a violation
+ * latches the ring broken. Sizes are powers of two.
+ */
+#ifndef VHU_VU_SPLIT_H
+#define VHU_VU_SPLIT_H
+
+#include <sys/eventfd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_prefetch.h>
+
+#include "vu_private.h"
+
+/* A piece of a descriptor chain. */
+struct vu_piece {
+	uint64_t addr; /* device address */
+	uint32_t len;  /* bytes */
+};
+
+/* The head the next vu_split_add*() will use (to fill its tx area first). */
+static inline uint16_t
+vu_split_next_head(const struct vu_vq *vq)
+{
+	return vq->conf.in_order ? vq->next_desc : vq->free_head;
+}
+
+/* Put 'head' in the avail ring; not visible to the device until vu_split_flush(). */
+static inline void
+vu_split_avail_push(struct vu_vq *vq, uint16_t head)
+{
+	uint16_t *slot = &vq->split.avail->ring[vq->avail_idx & (vq->size - 1)];
+
+	/* Under IN_ORDER the entry usually holds this head from the last lap:
+	 * leave the cache line clean. */
+	if (*slot != head)
+		*slot = head;
+	vq->avail_idx++;
+	vq->added++;
+	vq->inflight++;
+}
+
+/* Post a buffer of one descriptor; the caller checked num_free >= 1. */
+static inline void
+vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, struct rte_mbuf *m)
+{
+	uint16_t head = vu_split_next_head(vq);
+	struct vring_desc *d = &vq->split.desc[head];
+	struct vu_slot *s = &vq->slots[head];
+
+	d->addr = addr;
+	d->len = len;
+	d->flags = flags;
+	if (vq->conf.in_order)
+		vq->next_desc = (head + 1) & (vq->size - 1);
+	else
+		vq->free_head = vq->next[head];
+	s->m = m;
+	s->len = len;
+	s->ndescs = 1;
+	s->last = head;
+	vq->num_free--;
+	vu_split_avail_push(vq, head);
+}
+
+/* Post a chain of n descriptors (tx without INDIRECT); num_free >= n was checked. */
+static inline void
+vu_split_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
+{
+	uint16_t head = vu_split_next_head(vq), idx = head, last = head, i;
+	struct vu_slot *s = &vq->slots[head];
+
+	for (i = 0; i < n; i++) {
+		struct vring_desc *d = &vq->split.desc[idx];
+		uint16_t nx = vq->conf.in_order ? (idx + 1) & (vq->size - 1) : vq->next[idx];
+
+		d->addr = pc[i].addr;
+		d->len = pc[i].len;
+		d->flags = i + 1 < n ? VRING_DESC_F_NEXT : 0;
+		d->next = nx;
+		last = idx;
+		idx = nx;
+	}
+	if (vq->conf.in_order)
+		vq->next_desc = idx;
+	else
+		vq->free_head = idx;
+	s->m = m;
+	s->len = 0;
+	s->ndescs = n;
+	s->last = last;
+	vq->num_free -= n;
+	vu_split_avail_push(vq, head);
+}
+
+/* Hand every buffer added since the last flush to the device. */
+static inline void
+vu_split_flush(struct vu_vq *vq)
+{
+	/* Release: descriptors and avail entries (and tx packet bytes) are
+	 * visible before the index that hands them over; pairs with the device's
+	 * acquire load of avail->idx before it reads the ring. */
+	__atomic_store_n(&vq->split.avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+}
+
+/* Notify the device about the buffers added since the last check, if it wants that. */
+static inline void
+vu_split_kick(struct vu_vq *vq)
+{
+	uint16_t new_idx = vq->avail_idx, old_idx = new_idx - vq->added;
+	bool need;
+
+	if (vq->added == 0)
+		return;
+	vq->added = 0;
+	/* Full fence: the avail->idx store above must be visible before we read
+	 * the device's suppression state, pairing with the device's fence between
+	 * re-enabling notifications and re-reading avail->idx; otherwise each
+	 * side could miss the other and the device would sleep on work. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->conf.event_idx)
+		need = vring_need_event(__atomic_load_n(vring_avail_event(vq->split.used, vq->size),
+							__ATOMIC_RELAXED),
+					new_idx, old_idx);
+	else
+		need = !(__atomic_load_n(&vq->split.used->flags, __ATOMIC_RELAXED) &
+			 VRING_USED_F_NO_NOTIFY);
+	if (need) {
+		vq->stats.kicks++;
+		if (eventfd_write(vq->kickfd, 1) != 0)
+			vq->stats.errors++;
+	}
+}
+
+/* Used entries waiting to be consumed; 0 (and the ring latched) if the index is bogus. */
+static inline uint16_t
+vu_split_used_count(struct vu_vq *vq)
+{
+	/* Acquire: pairs with the device's release store of used->idx after it
+	 * wrote the used entries and the received bytes, so both are read after. */
+	uint16_t idx = __atomic_load_n(&vq->split.used->idx, __ATOMIC_ACQUIRE);
+	uint16_t n = idx - vq->last_used;
+
+	if (unlikely(n > vq->inflight)) {
+		vu_vq_set_broken(vq, "used index moved from %u to %u with only %u buffers posted",
+				 vq->last_used, idx, vq->inflight);
+		return 0;
+	}
+	return n;
+}
+
+/* Read the next used entry once: the device may rewrite it. */
+static inline void
+vu_split_used_peek(const struct vu_vq *vq, uint16_t ahead, uint32_t *id, uint32_t *len)
+{
+	const struct vring_used_elem *e =
+		&vq->split.used->ring[(uint16_t)(vq->last_used + ahead) & (vq->size - 1)];
+
+	*id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+	*len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+}
+
+/* True if 'id' names the buffer the next used entry may return. */
+static inline bool
+vu_split_id_ok(const struct vu_vq *vq, uint32_t id)
+{
+	if (unlikely(id >= vq->size || vq->slots[id].ndescs == 0))
+		return false;
+	return !vq->conf.in_order || id == vq->oldest;
+}
+
+/* Give the descriptors of buffer 'id' back to the free list. */
+static inline void
+vu_split_release(struct vu_vq *vq, uint16_t id)
+{
+	struct vu_slot *s = &vq->slots[id];
+
+	if (vq->conf.in_order) {
+		vq->oldest = (vq->oldest + s->ndescs) & (vq->size - 1);
+	} else {
+		vq->next[s->last] = vq->free_head;
+		vq->free_head = id;
+	}
+	vq->num_free += s->ndescs;
+	vq->inflight--;
+	s->ndescs = 0;
+}
+
+/*
+ * Consume the next used entry (id, len) of a receive ring and return its
+ * mbuf, or NULL after latching the ring broken.
+ */
+static inline struct rte_mbuf *
+vu_split_rx_take(struct vu_vq *vq, uint32_t id, uint32_t len)
+{
+	struct rte_mbuf *m;
+
+	if (unlikely(!vu_split_id_ok(vq, id))) {
+		vu_vq_set_broken(vq, "used id %u was not posted%s", id,
+				 vq->conf.in_order ? " or is out of order under IN_ORDER" : "");
+		return NULL;
+	}
+	if (unlikely(len > vq->slots[id].len)) {
+		vu_vq_set_broken(vq, "used length %u for id %u exceeds its %u-byte buffer", len, id,
+				 vq->slots[id].len);
+		return NULL;
+	}
+	m = vq->slots[id].m;
+	vu_split_release(vq, (uint16_t)id);
+	vq->last_used++;
+	return m;
+}
+
+/* Keep used_event far ahead so the device never needs to interrupt us. */
+static inline void
+vu_split_quiet(struct vu_vq *vq)
+{
+	if (vq->conf.event_idx && (uint16_t)(vq->used_event - vq->last_used) < 0x4000) {
+		vq->used_event = vq->last_used + 0x8000;
+		__atomic_store_n(vring_used_event(vq->split.avail, vq->size), vq->used_event,
+				 __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Consume the used entries of a transmit ring: free the mbufs of every
+ * buffer the device returned (under IN_ORDER an entry may stand for a batch
+ * ending at its id). Returns false if the ring broke.
+ */
+static inline bool
+vu_split_tx_reclaim(struct vu_vq *vq)
+{
+	struct rte_mbuf *done[VU_MAX_BURST];
+	uint16_t n = vu_split_used_count(vq), nd = 0, i;
+	bool ok = true;
+
+	for (i = 0; i < n; i++) {
+		uint32_t id, len;
+		uint16_t cur;
+
+		vu_split_used_peek(vq, 0, &id, &len);
+		if (unlikely(id >= vq->size || vq->slots[id].ndescs == 0)) {
+			vu_vq_set_broken(vq, "used id %u was not posted", id);
+			ok = false;
+			goto out;
+		}
+		do {
+			cur = vq->conf.in_order ? vq->oldest : (uint16_t)id;
+			/* Cannot trigger while our own bookkeeping holds; it bounds the walk. */
+			if (unlikely(vq->slots[cur].ndescs == 0)) {
+				vu_vq_set_broken(vq, "in-order walk to id %u met a free slot %u",
+						 id, cur);
+				ok = false;
+				goto out;
+			}
+			done[nd++] = vq->slots[cur].m;
+			vu_split_release(vq, cur);
+			if (nd == RTE_DIM(done)) {
+				rte_pktmbuf_free_bulk(done, nd);
+				nd = 0;
+			}
+		} while (cur != id);
+		vq->last_used++;
+	}
+out:
+	if (nd > 0)
+		rte_pktmbuf_free_bulk(done, nd);
+	vu_split_quiet(vq);
+	return ok;
+}
+
+#endif /* VHU_VU_SPLIT_H */

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Sets the machine up for the tests (scripts/setup.sh --test: packages,
+# hugepages, build), runs every test suite that exists with meson test (unit,
+# integration, interop, qemu, fuzz), and ends with one line:
+#
+#   N passed, N failed[, N skipped]
+#
+# Exit status: 0 when no test failed and at least one passed, else 1.
+#
+#   sudo ./scripts/test.sh [meson test options, e.g. --suite unit]
+#
+# The busy-polling suites register themselves as not parallel, so meson runs
+# them one at a time, after the others. Logs: <build>/meson-logs/testlog.txt.
+# Environment: those of scripts/setup.sh and scripts/lib.sh.
+
+set -u
+VHU_PROG='test'
+# shellcheck source=scripts/setup.sh
+. "$(dirname "$0")/setup.sh"
+
+if ! vhu_setup --test; then
+	vhu_log "set-up failed (see above), so no test ran; counted as one failure"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+log=$VHU_BUILD_DIR/meson-logs/testlog.json
+rm -f "$log"
+meson test -C "$VHU_BUILD_DIR" --print-errorlogs "$@"
+rc=$?
+
+if [ ! -f "$log" ]; then
+	vhu_log "meson test wrote no $log (exit status $rc); counted as one failure"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# One JSON object per test. Pass: OK, EXPECTEDFAIL; skip: SKIP; everything
+# else (FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS) is a failure.
+read -r passed failed skipped < <(python3 - "$log" <<'EOF'
+import json, sys
+counts = {"pass": 0, "fail": 0, "skip": 0}
+with open(sys.argv[1]) as f:
+    for line in f:
+        if line.strip():
+            result = json.loads(line).get("result", "")
+            kind = {"OK": "pass", "EXPECTEDFAIL": "pass", "SKIP": "skip"}.get(result, "fail")
+            counts[kind] += 1
+print(counts["pass"], counts["fail"], counts["skip"])
+EOF
+)
+
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+if [ "$failed" -eq 0 ] && [ "$passed" -eq 0 ]; then
+	vhu_log "no test passed: nothing was tested"
+	echo "$summary"
+	exit 1
+fi
+echo "$summary"
+[ "$failed" -eq 0 ] && [ "$rc" -eq 0 ]
