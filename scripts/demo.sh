@@ -24,6 +24,55 @@ seconds=${VHU_DEMO_SECONDS:-10}
 txpkts=${VHU_DEMO_TXPKTS:-64}
 
 vhu_setup || exit 1
+
+mpps() {
+	awk -v pps="$1" 'BEGIN { printf "%.2f", pps / 1e6 }'
+}
+
+# Per-port Rx-pps samples from vhu-pmd's periodic statistics.
+port_pps() {
+	awk -v want="$2" '/NIC statistics for port/ { port = $(NF - 1) }
+		$1 == "Rx-pps:" && port == want { print $2 }' "$1"
+}
+
+# The main job with vhu alone (the default): one vhu-pmd process plays both
+# sides of the socket, port 0 the host (vhost-user backend), port 1 the guest
+# (virtio-user frontend, with its own shared memory), and forwards between
+# them on one lcore. VHU_DEMO_PEER=testpmd feeds the backend from dpdk-testpmd.
+if [ "${VHU_DEMO_PEER:-vhu}" = vhu ] && [ "${VHU_BACKEND:-vhu}" = vhu ]; then
+	vhu_require_backend
+	vhu_init_work
+	sock=$VHU_WORK/vhost.sock
+	log=$VHU_WORK/vhu-pmd.log
+	vhu_log "starting vhu-pmd alone: port 0 serves $sock (vhost-user, the host), port 1" \
+		"connects to it (virtio-user, the guest); io forwarding between them, $txpkts-byte" \
+		"packets, for $seconds s"
+	vhu_eal demo "${VHU_BACKEND_LCORES:-0,1}"
+	vhu_spawn demo "$log" "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" -- \
+		--port "vhost-user,iface=$sock,queues=1" --port "virtio-user,path=$sock,queues=1" \
+		--forward-mode=io --tx-first --txpkts="$txpkts" --stats-period=1 \
+		--run-time=$((seconds + 2)) --total-num-mbufs=$VHU_NB_MBUFS
+	pid=${VHU_PID[demo]}
+	for ((t = 1; t <= seconds + 2; t++)); do
+		sleep 1
+		kill -0 "$pid" 2>/dev/null || break
+		g2h=$(port_pps "$log" 0 | tail -n 1)
+		[ -n "$g2h" ] && vhu_log "$(printf '%3d s: %s Mpps guest->host, %s Mpps host->guest' \
+			"$t" "$(mpps "$g2h")" "$(mpps "$(port_pps "$log" 1 | tail -n 1)")")"
+	done
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] || { vhu_show_log vhu-pmd "$log" 30; vhu_die "vhu-pmd exited with $rc"; }
+	# Skip the first sample (the ring filling) and average the rest.
+	avg() { port_pps "$log" "$1" | sed 1d | awk '$1 > 0 { s += $1; n++ } END { printf "%f %d", n ? s / n : 0, n }'; }
+	read -r g2h n < <(avg 0)
+	read -r h2g _ < <(avg 1)
+	[ "$n" -gt 0 ] || { vhu_show_log vhu-pmd "$log" 30; vhu_die "no traffic flowed"; }
+	echo "vhu loopback: $(mpps "$g2h") Mpps guest->host and $(mpps "$h2g") Mpps host->guest" \
+		"over $n s ($txpkts-byte packets, vhu's backend and frontend, one forwarding lcore)"
+	exit 0
+fi
+
 VHU_TESTPMD=$(vhu_testpmd_bin) ||
 	vhu_die "dpdk-testpmd not found; install it with 'apt-get install dpdk-dev' or set VHU_TESTPMD"
 vhu_require_backend
@@ -42,9 +91,6 @@ fail() {
 }
 
 # Mpps, two decimals, from packets per second.
-mpps() {
-	awk -v pps="$1" 'BEGIN { printf "%.2f", pps / 1e6 }'
-}
 
 vhu_log "starting $name: vhost-user server on $sock, forward-mode rxonly"
 vhu_start_backend backend "$blog" "$sock" 0 --forward-mode=rxonly --nb-cores=1 --stats-period=1

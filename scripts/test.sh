@@ -52,6 +52,25 @@ print(counts["pass"], counts["fail"], counts["skip"])
 EOF
 )
 
+# Beyond meson's suites: the sanitizer build (unit, fuzz corpus, hostile and
+# integration suites under ASan+UBSan, control-plane tests under valgrind) and
+# a short libFuzzer campaign per target. Each counts as one test. Skipped with
+# VHU_TEST_QUICK=1 (about 15 minutes less).
+if [ "${VHU_TEST_QUICK:-0}" != 1 ] && [ $# -eq 0 ]; then
+	for step in "sanitize:$(dirname "$0")/sanitize.sh" \
+		"fuzz:$(dirname "$0")/../test/fuzz/run.sh ${VHU_FUZZ_SECONDS:-30}"; do
+		name=${step%%:*}
+		vhu_log "running the $name step: ${step#*:}"
+		# shellcheck disable=SC2086
+		bash ${step#*:} </dev/null
+		case $? in
+		0) passed=$((passed + 1)); vhu_log "$name: passed" ;;
+		77) skipped=$((skipped + 1)); vhu_log "$name: skipped (see above why)" ;;
+		*) failed=$((failed + 1)); rc=1; vhu_log "$name: FAILED (see above)" ;;
+		esac
+	done
+fi
+
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 if [ "$failed" -eq 0 ] && [ "$passed" -eq 0 ]; then
