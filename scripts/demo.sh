@@ -2,18 +2,23 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # vhu's loopback demo, no VM needed: sets the machine up (scripts/setup.sh),
-# then vhu-pmd serves a vhost-user socket and receives (rxonly) while
-# dpdk-testpmd's virtio-user, playing the guest, connects and sends (txonly).
-# After VHU_DEMO_SECONDS (default 10) of traffic it stops both, cleans up, and
-# prints the guest->host throughput vhu-pmd measured:
+# then runs traffic over a vhost-user socket for VHU_DEMO_SECONDS (default 10),
+# cleans up, and prints the throughput:
 #
-#   vhu loopback: 12.34 Mpps guest->host over 10 s (64-byte packets, ...)
+#   ./scripts/demo.sh          (as root)
 #
-#   sudo ./scripts/demo.sh
+# By default one vhu-pmd plays both sides: port 0 serves the socket (vhu's
+# backend, the host) and port 1 connects to it (vhu's virtio-user frontend,
+# the guest); io forwarding between them on one lcore, both directions.
+#
+# VHU_DEMO_PEER=testpmd: vhu-pmd serves the socket and receives (rxonly) while
+# dpdk-testpmd's virtio-user, playing the guest, sends (txonly); guest->host
+# only. With VHU_BACKEND=dpdk as well, DPDK's own net_vhost replaces vhu-pmd,
+# for comparison.
 #
 # Environment: VHU_DEMO_SECONDS, VHU_DEMO_TXPKTS (packet size, default 64),
-# VHU_BACKEND=dpdk (DPDK's own net_vhost instead of vhu-pmd, for comparison),
-# and those of scripts/setup.sh and scripts/lib.sh. Ctrl-C stops it cleanly.
+# VHU_DEMO_PEER, VHU_BACKEND, and those of scripts/setup.sh and scripts/lib.sh.
+# Ctrl-C stops it cleanly.
 
 set -u
 VHU_PROG=demo
@@ -25,6 +30,7 @@ txpkts=${VHU_DEMO_TXPKTS:-64}
 
 vhu_setup || exit 1
 
+# Mpps, two decimals, from packets per second.
 mpps() {
 	awk -v pps="$1" 'BEGIN { printf "%.2f", pps / 1e6 }'
 }
@@ -89,8 +95,6 @@ fail() {
 	vhu_show_log "dpdk-testpmd (virtio-user)" "$flog" 20
 	exit 1
 }
-
-# Mpps, two decimals, from packets per second.
 
 vhu_log "starting $name: vhost-user server on $sock, forward-mode rxonly"
 vhu_start_backend backend "$blog" "$sock" 0 --forward-mode=rxonly --nb-cores=1 --stats-period=1
