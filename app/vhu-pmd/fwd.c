@@ -216,7 +216,10 @@ fwd_stream_make(const struct pmd *pmd, struct vhu_port *rx, struct vhu_port *tx,
 	fs->tx_queue = q;
 	fs->burst = cfg->burst;
 	fs->lcore_id = lcore_id;
-	fs->mp = pmd->pools[socket];
+	/* Packets an engine makes come from the tx port's pool: a virtio-user
+	 * port's pool lives in its shared memory, so they go out without a copy.
+	 * Other drivers' ports use this socket's pool anyway. */
+	fs->mp = tx != NULL && tx->mempool != NULL ? tx->mempool : pmd->pools[socket];
 	if (cfg->engine->stream_init != NULL) {
 		rc = cfg->engine->stream_init(fs, cfg);
 		if (rc != 0) {

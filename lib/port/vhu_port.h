@@ -275,7 +275,9 @@ struct vhu_port {
 	uint16_t nb_txq;  /* tx queues in use, 1..max_txq */
 	uint16_t max_rxq; /* rx queues the device offers (set by create) */
 	uint16_t max_txq; /* tx queues the device offers (set by create) */
-	/* rx allocates mbufs from it; may be changed while the port is stopped. */
+	/* rx allocates mbufs from it; may be changed while the port is stopped. A
+	 * driver may set its own pool at create or start (virtio-user does: its
+	 * mbufs must live in the memory it shares with the backend). */
 	struct rte_mempool *mempool;
 	int socket_id;		      /* NUMA socket for driver allocations */
 	struct rte_ether_addr mac;    /* its MAC address (engines write it as source) */

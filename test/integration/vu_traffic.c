@@ -306,6 +306,35 @@ static void __rte_format_printf(1, 2) fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Say where the wrong bytes of a corrupt frame come from, if from a test frame. */
+static void
+frame_explain(const uint8_t *f, uint32_t len, uint32_t bad)
+{
+	uint32_t off, i;
+	struct tag t;
+
+	/* Another frame's start (its tag follows an Ethernet header) somewhere at or
+	 * before the first wrong byte, at a 64-byte boundary as buffers are? */
+	for (off = bad & ~63u; off + sizeof(struct rte_ether_hdr) + sizeof(t) <= len;
+	     off = off >= 64 ? off - 64 : len) {
+		memcpy(&t, f + off + sizeof(struct rte_ether_hdr), sizeof(t));
+		if (t.magic == MAGIC && t.len <= MAX_FRAME) {
+			for (i = off + sizeof(struct rte_ether_hdr) + sizeof(t);
+			     i < len && i - off < t.len && f[i] == pattern(t.seq, t.queue, i - off);
+			     i++)
+				;
+			fprintf(stderr,
+				"  bytes %u..%u are frame %" PRIu64 " of queue %u (%u bytes) "
+				"from its start\n",
+				off, i - 1, t.seq, t.queue, t.len);
+			return;
+		}
+		if (off == 0)
+			break;
+	}
+	fprintf(stderr, "  the wrong bytes are not the start of any test frame\n");
+}
+
 /* Check a frame that came back on queue 'q'. */
 static void
 frame_check(struct rte_mbuf *m, uint16_t q)
@@ -340,6 +369,7 @@ frame_check(struct rte_mbuf *m, uint16_t q)
 			     " (%u bytes, %u segments): byte %u is 0x%02x, "
 			     "expected 0x%02x",
 			     q, tag.seq, len, m->nb_segs, i, f[i], pattern(tag.seq, q, i));
+			frame_explain(f, len, i);
 			return;
 		}
 	}
