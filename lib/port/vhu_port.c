@@ -714,3 +714,22 @@ vhu_port_tx_burst_tapped(struct vhu_port *port, struct vhu_port_tap *tap, uint16
 	}
 	return n;
 }
+
+void
+vhu_port_info_append_bits(char *buf, size_t len, size_t *off, uint64_t bits,
+			  const char *(*name_of)(unsigned int bit))
+{
+	unsigned int bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		const char *name;
+
+		if ((bits & (UINT64_C(1) << bit)) == 0)
+			continue;
+		name = name_of(bit);
+		if (name != NULL)
+			vhu_port_info_append(buf, len, off, " %s", name);
+		else
+			vhu_port_info_append(buf, len, off, " bit%u", bit);
+	}
+}

@@ -174,6 +174,13 @@ int vhu_port_kvargs_uint(const struct vhu_port *port, const struct rte_kvargs *k
 void vhu_port_info_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__rte_format_printf(4, 5);
 
+/*
+ * For a driver's info(): append " NAME" for every set bit of 'bits', named by
+ * name_of(bit), or " bitN" where it has no name (feature lists).
+ */
+void vhu_port_info_append_bits(char *buf, size_t len, size_t *off, uint64_t bits,
+			       const char *(*name_of)(unsigned int bit));
+
 /* Counters of one queue in one direction. */
 struct vhu_port_qstats {
 	uint64_t packets; /* packets received, or accepted for transmission */

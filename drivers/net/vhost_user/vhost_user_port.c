@@ -174,26 +174,6 @@ vhost_user_conn_name(enum vhu_vhost_conn_state conn)
 	return "unknown";
 }
 
-/* " NAME NAME bit40" for the set bits of 'bits', appended to buf. */
-static void
-vhost_user_bit_names(char *buf, size_t len, size_t *off, uint64_t bits,
-		     const char *(*name_of)(unsigned int bit))
-{
-	unsigned int bit;
-
-	for (bit = 0; bit < 64; bit++) {
-		const char *name;
-
-		if ((bits & (UINT64_C(1) << bit)) == 0)
-			continue;
-		name = name_of(bit);
-		if (name != NULL)
-			vhu_port_info_append(buf, len, off, " %s", name);
-		else
-			vhu_port_info_append(buf, len, off, " bit%u", bit);
-	}
-}
-
 static int
 vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 {
@@ -213,10 +193,10 @@ vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 			     vhu_vhost_path(vp->dev), vhost_user_conn_name(info.conn),
 			     info.running ? "running" : "not running", info.connections);
 	vhu_port_info_append(buf, len, &off, "  features 0x%016" PRIx64 ":", info.features);
-	vhost_user_bit_names(buf, len, &off, info.features, vhu_virtio_feature_name);
+	vhu_port_info_append_bits(buf, len, &off, info.features, vhu_virtio_feature_name);
 	vhu_port_info_append(buf, len, &off, "\n  protocol features 0x%016" PRIx64 ":",
 			     info.protocol_features);
-	vhost_user_bit_names(buf, len, &off, info.protocol_features, vhu_protocol_feature_name);
+	vhu_port_info_append_bits(buf, len, &off, info.protocol_features, vhu_protocol_feature_name);
 	vhu_port_info_append(buf, len, &off,
 			     "\n  status 0x%02x, %u memory region(s), %" PRIu64 " bytes\n",
 			     info.status, info.nr_regions, info.mem_bytes);

@@ -303,25 +303,6 @@ vu_state_name(enum vu_state s)
 	return "unknown";
 }
 
-static void
-vu_bit_names(char *buf, size_t len, size_t *off, uint64_t bits,
-	     const char *(*name_of)(unsigned int bit))
-{
-	unsigned int bit;
-
-	for (bit = 0; bit < 64; bit++) {
-		const char *name;
-
-		if ((bits & (UINT64_C(1) << bit)) == 0)
-			continue;
-		name = name_of(bit);
-		if (name != NULL)
-			vhu_port_info_append(buf, len, off, " %s", name);
-		else
-			vhu_port_info_append(buf, len, off, " bit%u", bit);
-	}
-}
-
 /* Read back the interrupts the backend sent since last time (lock held). */
 static void
 vu_read_irqs(struct vu_vq *vq)
@@ -395,9 +376,9 @@ vu_info(const struct vhu_port *port, char *buf, size_t len)
 									     : "SET_MEM_TABLE",
 		dev->pool->size, dev->buf_len);
 	vhu_port_info_append(buf, len, &off, "  features 0x%016" PRIx64 ":", dev->features);
-	vu_bit_names(buf, len, &off, dev->features, vhu_virtio_feature_name);
+	vhu_port_info_append_bits(buf, len, &off, dev->features, vhu_virtio_feature_name);
 	vhu_port_info_append(buf, len, &off, "\n  protocol features 0x%016" PRIx64 ":", dev->pf);
-	vu_bit_names(buf, len, &off, dev->pf, vhu_protocol_feature_name);
+	vhu_port_info_append_bits(buf, len, &off, dev->pf, vhu_protocol_feature_name);
 	vhu_port_info_append(buf, len, &off, "\n");
 	if (dev->config_valid)
 		vhu_port_info_append(buf, len, &off,
