@@ -55,7 +55,7 @@ typedef enum vhu_msg_result (*msg_handler_t)(struct vhu_vhost_dev *dev,
 
 struct msg_type {
 	const char *name;
-	msg_handler_t handler;	/* NULL: known but not implemented */
+	msg_handler_t handler;	/* NULL: a known request vhu refuses as unsupported */
 	enum size_rule size;
 	enum fd_rule fds;
 	bool has_reply;		/* always replies (GET_* requests) */
@@ -359,6 +359,14 @@ handle_get_max_mem_slots(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, 
 	return reply_u64(msg, VHOST_USER_MAX_MEM_SLOTS);
 }
 
+/* Does the front-end's description name this region (REM_MEM_REG ignores the offset)? */
+static bool
+region_is(const struct vhu_mem_region *r, const struct vhost_user_mem_region *d)
+{
+	return r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
+	       r->uva == d->userspace_addr;
+}
+
 static enum vhu_msg_result
 handle_add_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
@@ -368,14 +376,12 @@ handle_add_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	char why[160];
 
 	for (i = 0; i < n; i++) {
-		const struct vhost_user_mem_region *d = &msg->payload.mem_reg.region;
 		struct vhu_mem_region *r = &dev->mem->regions[i];
 
 		/* QEMU 7.2 has one vhost device per queue pair and each adds the
 		 * same regions: count the duplicate instead of refusing it. The
 		 * table is the control thread's; the data path never reads refs. */
-		if (r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
-		    r->uva == d->userspace_addr) {
+		if (region_is(r, &msg->payload.mem_reg.region)) {
 			r->refs++;
 			close_fds(fds, nfds);
 			return VHU_MSG_OK;
@@ -429,8 +435,7 @@ handle_rem_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	for (i = 0; i < n; i++) {
 		struct vhu_mem_region *r = &dev->mem->regions[i];
 
-		if (r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
-		    r->uva == d->userspace_addr && r->refs > 1) {
+		if (region_is(r, d) && r->refs > 1) {
 			r->refs--; /* another queue pair's device still uses it */
 			return VHU_MSG_OK;
 		}
@@ -441,8 +446,7 @@ handle_rem_mem_reg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *f
 	for (i = 0; i < n; i++) {
 		const struct vhu_mem_region *r = &dev->mem->regions[i];
 
-		if (!found && r->gpa == d->guest_phys_addr && r->size == d->memory_size &&
-		    r->uva == d->userspace_addr) {
+		if (!found && region_is(r, d)) {
 			found = true;
 			continue;
 		}

@@ -269,6 +269,18 @@ net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 	return n;
 }
 
+/* Deliver what the ring holds, oldest first; returns how many are still held. */
+static uint16_t
+net_stash_drain(struct vhu_vq *vq)
+{
+	uint16_t n = net_enqueue(vq, vq->stash, vq->stash_n);
+
+	rte_pktmbuf_free_bulk(vq->stash, n); /* our references; the guest has copies */
+	memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
+	vq->stash_n -= n;
+	return vq->stash_n;
+}
+
 /*
  * Behind a vIOMMU, a guest maps each receive buffer just before it posts it,
  * so the first packet for a fresh buffer often misses the IOTLB. Dropping it
@@ -287,14 +299,9 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 	if (vq == NULL || count == 0 || pkts == NULL)
 		return 0;
 	count = RTE_MIN(count, VHU_MAX_BURST);
-	if (unlikely(vq->stash_n > 0)) {
-		n = net_enqueue(vq, vq->stash, vq->stash_n);
-		rte_pktmbuf_free_bulk(vq->stash, n);
-		memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
-		vq->stash_n -= n;
-		if (vq->stash_n > 0) /* still waiting: keep the order, queue behind */
-			return vq->rx_miss ? net_stash(vq, pkts, count) : 0;
-	}
+	if (unlikely(vq->stash_n > 0) && net_stash_drain(vq) > 0)
+		/* Still waiting: keep the order, queue behind. */
+		return vq->rx_miss ? net_stash(vq, pkts, count) : 0;
 	n = net_enqueue(vq, pkts, count);
 	if (unlikely(vq->rx_miss) && n < count)
 		n += net_stash(vq, pkts + n, count - n);
@@ -305,7 +312,6 @@ void
 vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 {
 	struct vhu_vq *vq;
-	uint16_t n;
 
 	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
 		return;
@@ -313,10 +319,6 @@ vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 	if (likely(dev->vq[2 * qp]->stash_n == 0))
 		return;
 	vq = vhu_net_vq(dev, qp, false);
-	if (vq == NULL)
-		return;
-	n = net_enqueue(vq, vq->stash, vq->stash_n);
-	rte_pktmbuf_free_bulk(vq->stash, n);
-	memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
-	vq->stash_n -= n;
+	if (vq != NULL)
+		net_stash_drain(vq);
 }
