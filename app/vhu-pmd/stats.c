@@ -119,6 +119,7 @@ static void
 stats_show_nic_port(struct stats_state *st, const struct vhu_port *port)
 {
 	uint64_t rx_pps, rx_bps, tx_pps, tx_bps, now;
+	char features[512];
 	struct vhu_port_stats s;
 
 	vhu_port_stats_get(port, &s);
@@ -136,6 +137,9 @@ stats_show_nic_port(struct stats_state *st, const struct vhu_port *port)
 	/* dpdk-testpmd has no TX-dropped line here; vhu counts refused packets, so it shows them.
 	 */
 	printf("  TX-dropped: %-10" PRIu64 "\n", s.tx.drops);
+	/* What the peer agreed to decides the work per packet: show it with the rates. */
+	if (vhu_port_features(port, features, sizeof(features)) > 0)
+		printf("  Features: %s\n", features);
 	printf("\n  Throughput (since last show)\n");
 	printf("  Rx-pps: %12" PRIu64 "          Rx-bps: %12" PRIu64 "\n", rx_pps, rx_bps);
 	printf("  Tx-pps: %12" PRIu64 "          Tx-bps: %12" PRIu64 "\n", tx_pps, tx_bps);

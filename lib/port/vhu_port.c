@@ -430,6 +430,16 @@ vhu_port_info(const struct vhu_port *port, char *buf, size_t len)
 	return port->ops->info(port, buf, len);
 }
 
+int
+vhu_port_features(const struct vhu_port *port, char *buf, size_t len)
+{
+	if (port == NULL || (buf == NULL && len != 0))
+		return -EINVAL;
+	if (port->ops->features == NULL)
+		return -ENOTSUP;
+	return port->ops->features(port, buf, len);
+}
+
 /* The live counters of one queue direction, read untorn. */
 static void
 qstats_read(struct vhu_port_qstats *dst, const struct vhu_port_qstats *live)

@@ -121,6 +121,13 @@ struct vhu_port_ops {
 	 */
 	int (*info)(const struct vhu_port *port, char *buf, size_t len);
 	/*
+	 * Optional: the features the port negotiated with its peer, one line
+	 * without newline ("0x... NAME NAME ..."), into buf as info(); 0 (and an
+	 * empty buf) while nothing is negotiated. For the periodic statistics.
+	 * Any thread but a data lcore.
+	 */
+	int (*features)(const struct vhu_port *port, char *buf, size_t len);
+	/*
 	 * Optional: add the driver's own counters of each queue (packets it lost,
 	 * malformed packets, mbuf shortages) to qs[0..VHU_PORT_MAX_QUEUES), which
 	 * holds the port layer's counters. The values must only grow. Any thread.
@@ -353,6 +360,12 @@ bool vhu_port_link_up(const struct vhu_port *port);
  * has none, -EINVAL for bad arguments. Control thread.
  */
 int vhu_port_info(const struct vhu_port *port, char *buf, size_t len);
+
+/*
+ * The negotiated features as one line, as ops->features; -ENOTSUP if the
+ * driver negotiates none, -EINVAL for bad arguments. Not on a data lcore.
+ */
+int vhu_port_features(const struct vhu_port *port, char *buf, size_t len);
 
 /*
  * Counters since the last reset, summed over all queues. Returns 0 or -EINVAL.

@@ -175,6 +175,24 @@ vhost_user_conn_name(enum vhu_vhost_conn_state conn)
 }
 
 static int
+vhost_user_features(const struct vhu_port *port, char *buf, size_t len)
+{
+	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_info info;
+	size_t off = 0;
+	int rc;
+
+	if (len > 0)
+		buf[0] = '\0';
+	rc = vhu_vhost_get_info(vp->dev, &info);
+	if (rc != 0 || info.features == 0)
+		return rc;
+	vhu_port_info_append(buf, len, &off, "0x%016" PRIx64 ":", info.features);
+	vhu_port_info_append_bits(buf, len, &off, info.features, vhu_virtio_feature_name);
+	return (int)off;
+}
+
+static int
 vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 {
 	const struct vhost_user_port *vp = port->priv;
@@ -329,6 +347,7 @@ static const struct vhu_port_ops vhost_user_ops = {
 	.link_up = vhost_user_link_up,
 	.link_down_hint = "waiting for front-end",
 	.info = vhost_user_info,
+	.features = vhost_user_features,
 	.queue_stats = vhost_user_queue_stats,
 	.xstats = vhost_user_xstats,
 };

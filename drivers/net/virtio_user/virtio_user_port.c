@@ -347,6 +347,26 @@ vu_info_vq(struct vu_vq *vq, char *buf, size_t len, size_t *off)
 }
 
 static int
+vu_features(const struct vhu_port *port, char *buf, size_t len)
+{
+	struct vu_dev *dev = port->priv;
+	uint64_t features;
+	size_t off = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	/* Features are settled once the rings run; before that they may be an offer. */
+	features = dev->state == VU_RUNNING ? dev->features : 0;
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	if (features == 0)
+		return 0;
+	vhu_port_info_append(buf, len, &off, "0x%016" PRIx64 ":", features);
+	vhu_port_info_append_bits(buf, len, &off, features, vhu_virtio_feature_name);
+	return (int)off;
+}
+
+static int
 vu_info(const struct vhu_port *port, char *buf, size_t len)
 {
 	struct vu_dev *dev = port->priv;
@@ -480,6 +500,7 @@ static const struct vhu_port_ops virtio_user_ops = {
 	.link_up = vu_link_up,
 	.link_down_hint = "waiting for the vhost-user backend",
 	.info = vu_info,
+	.features = vu_features,
 };
 
 VHU_PORT_DRIVER_REGISTER(virtio_user_ops)
