@@ -1,28 +1,39 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""vhu's vhost-user backend against DPDK's, with the same frontend.
+"""vhu's vhost-user backend and frontend against DPDK's, each with the same peer.
 
-dpdk-testpmd's virtio-user (the frontend: the guest's side) is connected in
-turn to vhu-pmd's vhost-user port (vhu) and to dpdk-testpmd's net_vhost (dpdk),
-on the same lcores, with the same ring size, burst size and packet sizes, for
-both directions:
+Every comparison runs two DPDK processes connected by a vhost-user socket: a
+backend (the vhost-user server, the host's side) and a frontend (the guest's
+side). A suite compares a subject set-up with a reference set-up that differ
+in one part only, for both directions:
 
   g2h (guest to host): the frontend sends (txonly), the backend receives (rxonly)
   h2g (host to guest): the backend sends (txonly), the frontend receives (rxonly)
 
-Each case runs --repeats times per backend, alternating which backend goes
-first, so that a slow period of the machine does not favour one side. A run
-measures the receiver's Rx-pps (dpdk-testpmd's periodic statistics, which
-vhu-pmd prints in the same format) over the steady part of --duration
-seconds: the statistics periods that lie wholly inside the traffic, less the
-first (warm-up). The best run of each backend is compared: the two DPDK
-processes of a run share two cores, and some runs land in a slower mode, which
-best-of-N filters out.
+Suites (--suites, default all):
 
-Prints JSON (and writes it to --output): per case the best Mpps of vhu and of
-dpdk, the ratio vhu/dpdk, every run, the configuration and the machine.
-Not part of the test run and asserts nothing; see doc/performance.md.
-Needs root (or hugepage and runtime-directory rights) like any DPDK process.
+  backend   vhu-pmd's vhost-user port against dpdk-testpmd's net_vhost, both
+            driven by dpdk-testpmd's virtio-user; split ring. Target 1.0.
+  packed    the same on a packed ring (virtio-user packed_vq=1). Target 1.0.
+  frontend  vhu-pmd's virtio-user port against dpdk-testpmd's virtio-user,
+            both driving dpdk-testpmd's net_vhost; split ring. Target 1.0.
+  iommu     vhu's frontend (iommu=1) and backend (iommu-support=1) with a
+            vIOMMU against the same pair without it. Target 0.8.
+
+Each case runs --repeats times per set-up, alternating which goes first, so
+that a slow period of the machine does not favour one side. A run measures
+the receiver's Rx-pps (dpdk-testpmd's periodic statistics, which vhu-pmd
+prints in the same format) over the steady part of --duration seconds: the
+statistics periods that lie wholly inside the traffic, less the first
+(warm-up). The best run of each set-up is compared: the two processes of a
+run share two cores, and some runs land in a slower mode, which best-of-N
+filters out.
+
+Prints JSON (and writes it to --output): per case the best Mpps of subject
+and reference, the ratio subject/reference and the suite's target, every run,
+the configuration and the machine. Not part of the test run and asserts
+nothing; see doc/performance.md. Needs root (or hugepage and
+runtime-directory rights) like any DPDK process.
 """
 
 import argparse
@@ -148,6 +159,36 @@ def rx_pps_samples(text):
     return [int(v) for v in RX_PPS.findall(text)]
 
 
+class Setup:
+    """One side of a comparison: which backend, which frontend, which ring."""
+
+    def __init__(self, backend, frontend, packed=False, iommu=False):
+        self.backend = backend      # "vhu" or "dpdk"
+        self.frontend = frontend    # "vhu" or "dpdk"
+        self.packed = packed
+        self.iommu = iommu
+
+    def describe(self):
+        be = {"vhu": "vhu-pmd vhost-user", "dpdk": "dpdk-testpmd net_vhost"}[self.backend]
+        fe = {"vhu": "vhu-pmd virtio-user", "dpdk": "dpdk-testpmd net_virtio_user"}[
+            self.frontend]
+        ring = "packed" if self.packed else "split"
+        return "%s <- %s, %s ring%s" % (be, fe, ring, ", vIOMMU" if self.iommu else "")
+
+
+# suite: (what it compares, subject, reference, target ratio)
+SUITES = {
+    "backend": ("vhu's backend against DPDK's, same DPDK frontend, split ring",
+                Setup("vhu", "dpdk"), Setup("dpdk", "dpdk"), 1.0),
+    "packed": ("vhu's backend against DPDK's, same DPDK frontend, packed ring",
+               Setup("vhu", "dpdk", packed=True), Setup("dpdk", "dpdk", packed=True), 1.0),
+    "frontend": ("vhu's frontend against DPDK's, same DPDK backend, split ring",
+                 Setup("dpdk", "vhu"), Setup("dpdk", "dpdk"), 1.0),
+    "iommu": ("vhu's frontend and backend with a vIOMMU against the same without",
+              Setup("vhu", "vhu", iommu=True), Setup("vhu", "vhu"), 0.8),
+}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -167,26 +208,46 @@ class Bench:
             a.append("--txpkts=%d" % size)
         return a
 
-    def start_backend(self, backend, sock, mode, size, logdir):
-        binary = self.args.vhu_pmd if backend == "vhu" else self.args.testpmd
+    def binary(self, kind):
+        """vhu's role is played by vhu-pmd, or by dpdk-testpmd for an A/A check."""
+        return self.args.vhu_pmd if kind == "vhu" else self.args.testpmd
+
+    def start_backend(self, setup, sock, mode, size, logdir):
+        binary = self.binary(setup.backend)
         prefix = "vhu-perf-%d-%d-be" % (os.getpid(), self.seq)
         eal = self.eal(self.args.backend_lcores, prefix)
         if is_testpmd(binary):
-            argv = [binary] + eal + ["--vdev", "net_vhost0,iface=%s,queues=1,client=0" % sock,
-                                     "--", "--no-flush-rx"] + self.app_args(mode, size)
+            vdev = "net_vhost0,iface=%s,queues=1,client=0" % sock
+            if setup.iommu:
+                vdev += ",iommu-support=1"
+            argv = [binary] + eal + ["--vdev", vdev, "--", "--no-flush-rx"]
         else:
-            argv = [binary] + eal + ["--", "--port", "vhost-user,iface=%s,queues=1,client=0" %
-                                     sock] + self.app_args(mode, size)
-        return Proc("backend (%s)" % backend, argv, os.path.join(logdir, "backend.log"), prefix)
+            port = "vhost-user,iface=%s,queues=1,client=0" % sock
+            if setup.iommu:
+                port += ",iommu-support=1"
+            argv = [binary] + eal + ["--", "--port", port]
+        argv += self.app_args(mode, size)
+        return Proc("backend (%s)" % setup.backend, argv, os.path.join(logdir, "backend.log"),
+                    prefix)
 
-    def start_frontend(self, sock, mode, size, logdir):
+    def start_frontend(self, setup, sock, mode, size, logdir):
+        binary = self.binary(setup.frontend)
         prefix = "vhu-perf-%d-%d-fe" % (os.getpid(), self.seq)
-        argv = [self.args.testpmd] + self.eal(self.args.frontend_lcores, prefix) + \
-            ["--vdev", "net_virtio_user0,path=%s,queues=1,queue_size=%d" %
-             (sock, self.args.ring_size), "--", "--no-flush-rx"] + self.app_args(mode, size)
-        return Proc("frontend", argv, os.path.join(logdir, "frontend.log"), prefix)
+        eal = self.eal(self.args.frontend_lcores, prefix)
+        keys = "path=%s,queues=1,queue_size=%d" % (sock, self.args.ring_size)
+        if setup.packed:
+            keys += ",packed_vq=1"
+        if is_testpmd(binary):
+            argv = [binary] + eal + ["--vdev", "net_virtio_user0," + keys, "--", "--no-flush-rx"]
+        else:
+            if setup.iommu:
+                keys += ",iommu=1"
+            argv = [binary] + eal + ["--", "--port", "virtio-user," + keys]
+        argv += self.app_args(mode, size)
+        return Proc("frontend (%s)" % setup.frontend, argv,
+                    os.path.join(logdir, "frontend.log"), prefix)
 
-    def run_once(self, backend, direction, size):
+    def run_once(self, setup, direction, size):
         """One run; returns (Mpps or None, error or None, negotiated features or None)."""
         self.seq += 1
         logdir = tempfile.mkdtemp(prefix="vhu-perf.")
@@ -197,14 +258,14 @@ class Bench:
         mpps = None
         features = None
         try:
-            be = self.start_backend(backend, sock, be_mode, size, logdir)
+            be = self.start_backend(setup, sock, be_mode, size, logdir)
             self.procs.append(be)
             deadline = time.time() + 20
             while not os.path.exists(sock):
                 if not be.alive() or time.time() > deadline:
                     raise RuntimeError("the backend did not create its socket")
                 time.sleep(0.1)
-            fe = self.start_frontend(sock, fe_mode, size, logdir)
+            fe = self.start_frontend(setup, sock, fe_mode, size, logdir)
             self.procs.append(fe)
             receiver = be if direction == "g2h" else fe
             deadline = time.time() + 30
@@ -289,8 +350,13 @@ def machine_info():
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="See doc/performance.md for how to read the output.")
+                                 epilog="Suites: " + "; ".join(
+                                     "%s: %s (target %.1f)" % (k, v[0], v[3])
+                                     for k, v in SUITES.items()) +
+                                 ". See doc/performance.md for how to read the output.")
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
+    ap.add_argument("--suites", default=",".join(SUITES),
+                    help="comma-separated suites to run (default all: %s)" % ",".join(SUITES))
     ap.add_argument("--vhu-pmd", default=os.environ.get("VHU_PMD",
                                                         os.path.join(build, "app", "vhu-pmd")),
                     help="vhu-pmd binary (default: $VHU_PMD or <build>/app/vhu-pmd); a "
@@ -300,11 +366,12 @@ def parse_args():
     ap.add_argument("--duration", type=float, default=8,
                     help="seconds of traffic per run (default 8)")
     ap.add_argument("--repeats", type=int, default=3,
-                    help="runs per case and backend; the best counts (default 3)")
+                    help="runs per case and set-up; the best counts (default 3)")
     ap.add_argument("--sizes", default="64,1518", help="packet sizes (default 64,1518)")
     ap.add_argument("--directions", default="g2h,h2g",
                     help="g2h (guest to host) and/or h2g (default both)")
-    ap.add_argument("--backends", default="vhu,dpdk", help="vhu and/or dpdk (default both)")
+    ap.add_argument("--sides", default="subject,reference",
+                    help="subject and/or reference (default both)")
     ap.add_argument("--ring-size", type=int, default=256,
                     help="virtio ring size, set by the frontend (default 256)")
     ap.add_argument("--burst", type=int, default=32, help="packets per burst (default 32)")
@@ -317,17 +384,24 @@ def parse_args():
     ap.add_argument("--output", "-o", help="also write the JSON to this file")
     ap.add_argument("--keep-logs", action="store_true", help="keep each run's logs")
     args = ap.parse_args()
-    args.sizes = [int(s) for s in args.sizes.split(",")]
+    try:
+        args.sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        ap.error("--sizes: %s is not a comma-separated list of byte counts" % args.sizes)
     args.directions = args.directions.split(",")
-    args.backends = args.backends.split(",")
+    args.sides = args.sides.split(",")
+    args.suites = args.suites.split(",")
     if args.eal_mem is None:
         args.eal_mem = default_eal_mem()
     for d in args.directions:
         if d not in ("g2h", "h2g"):
             ap.error("--directions: %s is not g2h or h2g" % d)
-    for b in args.backends:
-        if b not in ("vhu", "dpdk"):
-            ap.error("--backends: %s is not vhu or dpdk" % b)
+    for b in args.sides:
+        if b not in ("subject", "reference"):
+            ap.error("--sides: %s is not subject or reference" % b)
+    for su in args.suites:
+        if su not in SUITES:
+            ap.error("--suites: %s is not one of %s" % (su, ", ".join(SUITES)))
     # Two periods are skipped (the one traffic starts in, and warm-up): at
     # least two must remain.
     if args.repeats < 1 or args.duration < 4 * STATS_PERIOD:
@@ -336,9 +410,16 @@ def parse_args():
     if not args.testpmd or not os.access(args.testpmd, os.X_OK):
         ap.error("dpdk-testpmd not found; install it with 'apt-get install dpdk-dev' or "
                  "pass --testpmd")
-    if "vhu" in args.backends and not os.access(args.vhu_pmd, os.X_OK):
+    needs_vhu = any("vhu" in (st.backend, st.frontend)
+                    for su in args.suites
+                    for st, side in ((SUITES[su][1], "subject"), (SUITES[su][2], "reference"))
+                    if side in args.sides)
+    if needs_vhu and not os.access(args.vhu_pmd, os.X_OK):
         ap.error("vhu-pmd not found at %s; build it (scripts/setup.sh) or pass --vhu-pmd, "
-                 "or measure DPDK alone with --backends dpdk" % args.vhu_pmd)
+                 "or measure DPDK alone with --suites backend --sides reference" % args.vhu_pmd)
+    if is_testpmd(args.vhu_pmd) and "iommu" in args.suites:
+        ap.error("--suites iommu needs vhu-pmd (dpdk-testpmd's virtio-user has no vIOMMU); "
+                 "leave it out for an A/A check")
     return args
 
 
@@ -353,34 +434,42 @@ def main():
     results = []
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
-        for direction in args.directions:
-            for size in args.sizes:
-                case = {"case": "%s-%d" % (direction, size),
-                        "direction": "guest->host" if direction == "g2h" else "host->guest",
-                        "packet_size": size}
-                runs = {b: [] for b in args.backends}
-                features = {b: None for b in args.backends}
-                for rep in range(args.repeats):
-                    order = args.backends if rep % 2 == 0 else list(reversed(args.backends))
-                    for b in order:
-                        mpps, err, feat = bench.run_once(b, direction, size)
-                        runs[b].append(round(mpps, 3) if mpps is not None else None)
-                        features[b] = features[b] or feat
-                        log("%s %s run %d: %s" % (case["case"], b, rep + 1,
-                                                  "%.3f Mpps" % mpps if mpps is not None
-                                                  else "failed: " + err))
-                for b in args.backends:
-                    ok = [m for m in runs[b] if m is not None]
-                    case[b + "_mpps"] = max(ok) if ok else None
-                    case[b + "_runs"] = runs[b]
-                    # What the frontend and this backend agreed on: a feature one
-                    # backend offers and the other does not changes the work.
-                    case[b + "_features"] = features[b]
-                if case.get("vhu_mpps") and case.get("dpdk_mpps"):
-                    case["ratio"] = round(case["vhu_mpps"] / case["dpdk_mpps"], 3)
-                else:
-                    case["ratio"] = None
-                results.append(case)
+        for suite in args.suites:
+            what, subject, reference, target = SUITES[suite]
+            setups = {"subject": subject, "reference": reference}
+            for direction in args.directions:
+                for size in args.sizes:
+                    case = {"suite": suite, "case": "%s/%s-%d" % (suite, direction, size),
+                            "direction": "guest->host" if direction == "g2h" else "host->guest",
+                            "packet_size": size, "compares": what,
+                            "subject": subject.describe(), "reference": reference.describe(),
+                            "target": target}
+                    runs = {b: [] for b in args.sides}
+                    features = {b: None for b in args.sides}
+                    for rep in range(args.repeats):
+                        order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
+                        for b in order:
+                            mpps, err, feat = bench.run_once(setups[b], direction, size)
+                            runs[b].append(round(mpps, 3) if mpps is not None else None)
+                            features[b] = features[b] or feat
+                            log("%s %s run %d: %s" % (case["case"], b, rep + 1,
+                                                      "%.3f Mpps" % mpps if mpps is not None
+                                                      else "failed: " + err))
+                    for b in args.sides:
+                        ok = [m for m in runs[b] if m is not None]
+                        case[b + "_mpps"] = max(ok) if ok else None
+                        case[b + "_runs"] = runs[b]
+                        # What the frontend and the backend agreed on: a feature
+                        # one side offers and the other does not changes the work.
+                        case[b + "_features"] = features[b]
+                    if case.get("subject_mpps") and case.get("reference_mpps"):
+                        case["ratio"] = round(case["subject_mpps"] / case["reference_mpps"], 3)
+                        case["meets_target"] = case["ratio"] >= target
+                    else:
+                        case["ratio"] = None
+                        case["meets_target"] = None
+                    log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], target))
+                    results.append(case)
     except KeyboardInterrupt:
         log("interrupted; partial results follow")
     finally:
@@ -390,10 +479,10 @@ def main():
         "benchmark": "vhost_vs_dpdk",
         "date": started.isoformat(timespec="seconds"),
         "config": {
-            "frontend": "dpdk-testpmd net_virtio_user",
-            "vhu": "vhu-pmd vhost-user port" + (" (a dpdk-testpmd: A/A check)"
-                                                if is_testpmd(args.vhu_pmd) else ""),
-            "dpdk": "dpdk-testpmd net_vhost",
+            "suites": {k: {"compares": SUITES[k][0], "subject": SUITES[k][1].describe(),
+                           "reference": SUITES[k][2].describe(), "target": SUITES[k][3]}
+                       for k in args.suites},
+            "vhu_pmd_is_testpmd": is_testpmd(args.vhu_pmd),
             "duration_s": args.duration,
             "repeats": args.repeats,
             "statistic": "best of repeats of the mean steady receiver Rx-pps",
@@ -405,6 +494,7 @@ def main():
         },
         "machine": info,
         "results": results,
+        "summary": {r["case"]: r["ratio"] for r in results},
     }
     text = json.dumps(out, indent=2)
     print(text)
