@@ -201,6 +201,11 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 				vhu_vq_stop(dev, dev->vq[i]);
 		iotlb_publish(dev, t);
 		dev->iotlb_invalidations++;
+		/* Each stopped ring asks for its areas again now (trying to start
+		 * it sends the MISS): a front-end like QEMU sends an UPDATE only to
+		 * answer a MISS, and no burst runs on a stopped ring to post one,
+		 * so the ring would wait for good. */
+		vhu_dev_restart_all(dev);
 		return VHU_MSG_OK;
 	}
 	/* UPDATE replaces whatever overlapped the range. */

@@ -256,14 +256,18 @@ net_enqueue(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 			    net_enqueue_split(vq, pkts, count);
 }
 
-/* Hold 'pkts' (taking a reference on each) until their buffers are mapped. */
+/*
+ * Hold 'pkts' until their buffers are mapped, taking a reference on every
+ * segment: the caller frees its own reference at once, and a segment without
+ * ours would go back to the pool, be reused and be delivered with other bytes.
+ */
 static uint16_t
 net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
 	uint16_t n = RTE_MIN(count, (uint16_t)(VHU_RX_STASH - vq->stash_n)), i;
 
 	for (i = 0; i < n; i++) {
-		rte_mbuf_refcnt_update(pkts[i], 1);
+		rte_pktmbuf_refcnt_update(pkts[i], 1);
 		vq->stash[vq->stash_n++] = pkts[i];
 	}
 	return n;

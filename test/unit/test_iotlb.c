@@ -596,6 +596,52 @@ TEST(invalidating_a_ring_area_stops_the_ring_until_the_next_update)
 }
 
 /*
+ * The stopped ring asks for the withdrawn area at once: a front-end like QEMU
+ * sends an UPDATE only to answer a MISS, and no burst runs on a stopped ring
+ * to post one, so without it the ring would never start again.
+ */
+TEST(invalidating_a_ring_area_asks_for_it_again)
+{
+	struct vhost_user_msg miss;
+	struct vhu_vq *vq;
+	int sv[2];
+	struct ix x;
+	ssize_t n;
+
+	ix_init(&x);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	x.dev->backend_req_fd = sv[0];	/* closed by the reset */
+	ASSERT_EQ(update(&x, IOVA, 0x1000, GUEST_GPA + 0x8000, VHOST_ACCESS_RW), VHU_MSG_OK);
+	vq = x.dev->vq[0];
+	vq->size = 8;
+	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
+	vq->desc_uaddr = IOVA;
+	vq->avail_uaddr = IOVA + 0x200;
+	vq->used_uaddr = IOVA + 0x400;
+	vhu_vq_try_start(x.dev, vq);
+	ASSERT_TRUE(vq->ready);
+	ASSERT_EQ(x.dev->iotlb_misses, 0);
+
+	ASSERT_EQ(invalidate(&x, IOVA + 0x400, 0x100), VHU_MSG_OK);
+	ASSERT_FALSE(vq->ready);
+	memset(&miss, 0, sizeof(miss));
+	n = recv(sv[1], vhost_user_msg_wire(&miss),
+		 VHOST_USER_HDR_SIZE + sizeof(miss.payload.iotlb), 0);
+	ASSERT_EQ(n, VHOST_USER_HDR_SIZE + sizeof(miss.payload.iotlb));
+	ASSERT_EQ(miss.hdr.request, VHOST_USER_BACKEND_IOTLB_MSG);
+	ASSERT_EQ(miss.payload.iotlb.type, VHOST_IOTLB_MISS);
+	ASSERT_EQ(miss.payload.iotlb.iova, IOVA + 0x400);
+	ASSERT_EQ(miss.payload.iotlb.perm, VHOST_ACCESS_RW);
+	ASSERT_EQ(x.dev->iotlb_misses, 1);
+
+	/* The answer starts it again. */
+	ASSERT_EQ(update(&x, IOVA + 0x400, 0x100, GUEST_GPA + 0x8400, VHOST_ACCESS_RW), VHU_MSG_OK);
+	ASSERT_TRUE(vq->ready);
+	close(sv[1]);
+	ix_fini(&x);
+}
+
+/*
  * The same, with the ring in the last page of the 64-bit I/O space: the
  * check of which rings an invalidation touches must not wrap around 2^64
  * and miss it (the ring would go on using memory the vIOMMU took back).
