@@ -102,6 +102,32 @@ rx_write(const struct vhu_buf_vec *vec, uint32_t *vi, uint32_t *voff, const uint
 }
 
 /*
+ * Store the header 'hdr' of 'len' bytes (10 or 12) at 'dst' unless dst already
+ * holds it. The frontend reads the header of every packet, and most headers
+ * are what the same buffer held last time (num_buffers 1, no offload): a load
+ * keeps the line shared between the two cores, where a store would take it
+ * from the frontend's cache and make its next read miss. (A frontend that
+ * puts the header in its buffer's headroom has it on a line of its own.)
+ * The guest may change dst under us at any time; that only changes what it
+ * reads back, never what we do.
+ */
+static inline void
+rx_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *hdr, uint32_t len)
+{
+	struct virtio_net_hdr_mrg_rxbuf cur;
+
+	if (len == sizeof(cur)) {
+		memcpy(&cur, dst, sizeof(cur));
+		if (memcmp(&cur, hdr, sizeof(cur)) != 0)
+			memcpy(dst, hdr, sizeof(cur));
+	} else {
+		memcpy(&cur, dst, sizeof(cur.hdr));
+		if (memcmp(&cur, hdr, sizeof(cur.hdr)) != 0)
+			memcpy(dst, hdr, sizeof(cur.hdr));
+	}
+}
+
+/*
  * Write header (with num_buffers) and the packet into the gathered buffers.
  * The packet passed vhu_net_rx_prepare() first.
  */
@@ -118,13 +144,22 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 	if (unlikely(vq->offload))
 		vhu_net_mbuf_to_hdr(m, &hdr.hdr, vq->features);
 	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
-		memcpy(vec[0].addr, &hdr, vq->vhdr_len);
+		rx_put_hdr(vec[0].addr, &hdr, vq->vhdr_len);
 		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
 		if (unlikely(vq->log != NULL))
 			vhu_log_hva(vq, vec[0].addr, vq->vhdr_len + m->data_len);
 		return;
 	}
-	rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, vq->vhdr_len);
+	if (vec[0].len >= vq->vhdr_len) {
+		rx_put_hdr(vec[0].addr, &hdr, vq->vhdr_len);
+		voff = vq->vhdr_len;
+		if (voff == vec[0].len) {
+			vi = 1;
+			voff = 0;
+		}
+	} else {
+		rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, vq->vhdr_len);
+	}
 	for (seg = m; seg != NULL; seg = seg->next)
 		rx_write(vec, &vi, &voff, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len);
 	if (unlikely(vq->log != NULL)) {

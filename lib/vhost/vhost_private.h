@@ -34,6 +34,8 @@ extern int vhu_vhost_logtype;
 #define VHU_MAX_BURST 256
 /* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
 #define VHU_RX_STASH 64
+/* Split used entries a burst collects before it writes them to the ring. */
+#define VHU_SHADOW_USED 64
 /* Largest packet the backend assembles from a guest TX chain. */
 #define VHU_MAX_PKT_LEN (64 * 1024 + 128)
 
@@ -177,6 +179,8 @@ struct vhu_vq {
 	uint64_t miss_tsc;		/* when */
 	int callfd;			/* eventfd to interrupt the guest, or -1 */
 	struct vhu_vq_stats stats;	/* written by the polling lcore only */
+	uint16_t shadow_n;		/* split: used entries waiting in 'shadow' */
+	struct vring_used_elem shadow[VHU_SHADOW_USED]; /* split: see vhu_split_push() */
 	bool rx_miss;			/* the last enqueue stopped on an IOTLB miss */
 	uint16_t stash_n;		/* packets held in 'stash' */
 	struct rte_mbuf *stash[VHU_RX_STASH]; /* held on a miss, in order (a reference each) */

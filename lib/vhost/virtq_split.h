@@ -128,19 +128,42 @@ vhu_split_prefetch_head(const struct vhu_vq *vq, uint16_t offset)
 		rte_prefetch0(&vq->desc[head]);
 }
 
-/* Write one used entry; not visible to the guest until vhu_split_flush(). */
+/* Write the collected used entries to the ring (not yet visible: see flush). */
+static inline void
+vhu_split_shadow_out(struct vhu_vq *vq)
+{
+	uint16_t i, n = vq->shadow_n, slot = (uint16_t)(vq->last_used_idx - n);
+
+	for (i = 0; i < n; i++, slot++) {
+		struct vring_used_elem *e = &vq->used->ring[slot & (vq->size - 1)];
+
+		*e = vq->shadow[i];
+		if (unlikely(vq->log != NULL))
+			vhu_log_hva(vq, e, sizeof(*e));
+		if (unlikely(vq->inflight_split != NULL))
+			vhu_inflight_split_used(vq, vq->shadow[i].id);
+	}
+	vq->shadow_n = 0;
+}
+
+/*
+ * Add one used entry; not visible to the guest until vhu_split_flush().
+ * Entries are collected in the ring's shadow and written to the used ring
+ * together at the flush (or when the shadow is full): the driver polls the
+ * used ring's lines, and a burst that wrote its entries one by one, between
+ * the packet copies, would pull each line away from the driver's core for
+ * the whole burst.
+ */
 static inline void
 vhu_split_push(struct vhu_vq *vq, uint16_t id, uint32_t len)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->last_used_idx & (vq->size - 1)];
+	struct vring_used_elem *e = &vq->shadow[vq->shadow_n++];
 
 	e->id = id;
 	e->len = len;
-	if (unlikely(vq->log != NULL))
-		vhu_log_hva(vq, e, sizeof(*e));
-	if (unlikely(vq->inflight_split != NULL))
-		vhu_inflight_split_used(vq, id);
 	vq->last_used_idx++;
+	if (unlikely(vq->shadow_n == VHU_SHADOW_USED))
+		vhu_split_shadow_out(vq);
 }
 
 /* Interrupt the guest if it wants one for the entries up to the new used index. */
@@ -176,6 +199,7 @@ vhu_split_flush(struct vhu_vq *vq, uint16_t old_used)
 {
 	if (vq->last_used_idx == old_used)
 		return;
+	vhu_split_shadow_out(vq);
 	/* Release: the used entries written by vhu_split_push() (and the buffer
 	 * contents) become visible before the index that hands them to the
 	 * driver, which reads used->idx with acquire (its read barrier). */
