@@ -7,6 +7,48 @@
 #include "virtq_packed.h"
 #include "vhost_net_packed.h"
 
+/*
+ * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at
+ * last_avail_idx into pkts[*out..], if they qualify. Returns false, having
+ * changed nothing, if they do not.
+ */
+static bool
+dequeue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mempool *mp,
+	      struct rte_mbuf **pkts, uint16_t *out)
+{
+	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	uint16_t k;
+
+	if (!vhu_packed_batch_peek(vq, false, d))
+		return false;
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		if (d[k].len <= vq->vhdr_len || d[k].len - vq->vhdr_len > VHU_MAX_PKT_LEN)
+			return false; /* the single path drops and counts it */
+		vec[k].len = d[k].len;
+		vec[k].addr = vhu_packed_batch_map(vq, &d[k], d[k].len, VHOST_ACCESS_RO);
+		if (vec[k].addr == NULL)
+			return false;
+		rte_prefetch0(vec[k].addr);
+	}
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		uint16_t slot = vq->last_avail_idx;
+
+		if (unlikely(vq->inflight_packed != NULL))
+			vhu_inflight_packed_take(vq, slot, d[k].id, 1);
+		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[*out]) == 0)) {
+			(*out)++;
+		} else {
+			vq->stats.errors++;
+			rte_pktmbuf_reset(pkts[*out]);
+		}
+		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, 1);
+		vhu_packed_push(vq, batch, d[k].id, 0, 1);
+	}
+	vq->stats.batched += VHU_PACKED_BATCH;
+	return true;
+}
+
 uint16_t
 vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		       uint16_t count)
@@ -28,6 +70,10 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 		uint64_t total = 0;
 		enum vhu_chain_rc rc;
 
+		if (count - i >= VHU_PACKED_BATCH && dequeue_batch(vq, &batch, mp, pkts, &out)) {
+			i += VHU_PACKED_BATCH - 1;
+			continue;
+		}
 		if (i > 0 && !vhu_packed_avail(vq, vq->last_avail_idx, vq->avail_wrap))
 			break;
 		rc = vhu_packed_gather(vq, vq->last_avail_idx, false, vec, &nvec, &total, &ndesc,
@@ -60,6 +106,42 @@ struct packed_rx_buf {
 	uint64_t len;		/* bytes it can hold */
 };
 
+/*
+ * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
+ * segment and fitting one buffer, to the four slots at last_avail_idx.
+ * Returns false, having changed nothing, if they do not qualify.
+ */
+static bool
+enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf **pkts)
+{
+	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	uint16_t k;
+
+	for (k = 0; k < VHU_PACKED_BATCH; k++)
+		if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
+			return false;
+	if (!vhu_packed_batch_peek(vq, true, d))
+		return false;
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		vec[k].len = vq->vhdr_len + pkts[k]->data_len;
+		if (d[k].len < vec[k].len)
+			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
+		vec[k].addr = vhu_packed_batch_map(vq, &d[k], vec[k].len, VHOST_ACCESS_WO);
+		if (vec[k].addr == NULL)
+			return false;
+	}
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		if (unlikely(vq->inflight_packed != NULL))
+			vhu_inflight_packed_take(vq, vq->last_avail_idx, d[k].id, 1);
+		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1);
+		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, 1);
+		vhu_packed_push(vq, batch, d[k].id, vec[k].len, 1);
+	}
+	vq->stats.batched += VHU_PACKED_BATCH;
+	return true;
+}
+
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
@@ -77,6 +159,10 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
 		uint32_t nvec = 0;
 
+		if (count - i >= VHU_PACKED_BATCH && enqueue_batch(vq, &batch, pkts + i)) {
+			i += VHU_PACKED_BATCH - 1;
+			continue;
+		}
 		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
 			vq->stats.bad_hdr++;
 			break; /* the caller keeps (and drops) pkts[i..] */

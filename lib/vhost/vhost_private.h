@@ -134,6 +134,7 @@ struct vhu_vq_stats {
 	uint64_t notify;	/* interrupts sent to the guest */
 	uint64_t log_overflow;	/* writes past the end of the dirty log */
 	uint64_t bad_hdr;	/* packets dropped for a virtio-net header that does not fit */
+	uint64_t batched;	/* packed: packets that went through the 4-slot batch path */
 };
 
 struct vhu_vq {

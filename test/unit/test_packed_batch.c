@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packed ring's batch path (VHU_PACKED_BATCH in virtq_packed.h, used by
+ * vhost_net_packed.c): four single-descriptor chains that share a cache
+ * line of the ring go through together. Whatever mix of batchable and other
+ * slots the driver posts, the guest must see exactly what the one-by-one
+ * path gives it: used descriptors in ring order with their ids and lengths,
+ * headers and bytes in the buffers, the wrap counters right across the end
+ * of a ring whose size is not a multiple of four. And the batch path must
+ * actually be taken where it can be (stats.batched).
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "fake_dev.h"
+#include "guest.h"
+#include "test_harness.h"
+#include "unit_eal.h"
+#include "vhu_vhost.h"
+
+#define REGION_SIZE (256 * 1024)
+#define NBUF 24			/* buffers the tests may post */
+#define BUF_LEN 2048
+#define HDR 12			/* virtio_net_hdr_mrg_rxbuf (VERSION_1) */
+#define ID0 100			/* buffer ids: ID0 + buffer, unlike the slots */
+
+struct pb {
+	struct guest g;
+	struct vhu_vhost_dev *dev;
+	struct vhu_vq *vq;		/* the ring under test: rx (0) or tx (1) */
+	struct packed_drv d;
+	struct rte_mempool *mp;
+	unsigned int pool_free;
+	uint64_t gpa[NBUF];
+};
+
+static void
+pb_init(struct pb *x, bool tx, uint16_t size)
+{
+	unsigned int i;
+
+	memset(x, 0, sizeof(*x));
+	x->mp = unit_pool(511);
+	x->pool_free = rte_mempool_avail_count(x->mp);
+	guest_init(&x->g, 1, REGION_SIZE);
+	x->dev = fake_dev_new(1, 0);
+	x->dev->features = VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_RING_PACKED);
+	x->dev->features_set = true;
+	x->dev->mem = guest_mem_copy(&x->g);
+	x->vq = x->dev->vq[tx ? 1 : 0];
+	guest_packed_ring_init(&x->g, x->vq, size, &x->d);
+	x->vq->features = x->dev->features;
+	x->vq->dev = x->dev;
+	for (i = 0; i < NBUF; i++) {
+		x->gpa[i] = guest_alloc(&x->g, BUF_LEN, 64);
+		memset(guest_ptr(&x->g, x->gpa[i]), 0xee, BUF_LEN);
+	}
+}
+
+static void
+pb_fini(struct pb *x)
+{
+	ASSERT_FALSE(x->vq->broken);
+	fake_dev_free(x->dev);
+	guest_fini(&x->g);
+	ASSERT_EQ(rte_mempool_avail_count(x->mp), x->pool_free);
+}
+
+static void
+fill(uint8_t *p, uint32_t len, uint8_t seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 7);
+}
+
+/* Post buffer b alone (one descriptor), writable for rx, holding 'len' bytes for tx. */
+static void
+post_one(struct pb *x, unsigned int b, uint32_t len, bool writable)
+{
+	struct vring_packed_desc d = {
+		.addr = x->gpa[b],
+		.len = len,
+		.id = (uint16_t)(ID0 + b),
+		.flags = writable ? VRING_DESC_F_WRITE : 0,
+	};
+
+	pdrv_post(&x->d, &d, 1);
+}
+
+/* Post buffers b and b+1 as one chain of two descriptors, each 'len' bytes. */
+static void
+post_chain(struct pb *x, unsigned int b, uint32_t len, bool writable)
+{
+	uint16_t w = writable ? VRING_DESC_F_WRITE : 0;
+	struct vring_packed_desc d[2] = {
+		{ .addr = x->gpa[b], .len = len, .id = 0, .flags = w | VRING_DESC_F_NEXT },
+		{ .addr = x->gpa[b + 1], .len = len, .id = (uint16_t)(ID0 + b), .flags = w },
+	};
+
+	pdrv_post(&x->d, d, 2);
+}
+
+/* Driver: the next used descriptor must be buffer b's, 'len' bytes. */
+static void
+expect_used(struct pb *x, unsigned int b, uint32_t len)
+{
+	uint16_t id;
+	uint32_t l;
+
+	if (!pdrv_take_used(&x->d, &id, &l))
+		th_fail(__FILE__, __LINE__, "no used descriptor for buffer %u", b);
+	ASSERT_EQ(id, ID0 + b);
+	ASSERT_EQ(l, len);
+}
+
+static void
+expect_no_used(struct pb *x)
+{
+	uint16_t id;
+	uint32_t l;
+
+	ASSERT_FALSE(pdrv_take_used(&x->d, &id, &l));
+}
+
+/* A one-segment packet of 'len' pattern bytes (seed), or two segments if 'two'. */
+static struct rte_mbuf *
+mk_pkt(struct pb *x, uint16_t len, uint8_t seed, bool two)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(x->mp);
+	uint8_t want[BUF_LEN];
+	uint16_t first = two ? len / 2 : len;
+	uint8_t *p;
+
+	ASSERT_NOT_NULL(m);
+	fill(want, len, seed);
+	p = (uint8_t *)rte_pktmbuf_append(m, first);
+	ASSERT_NOT_NULL(p);
+	memcpy(p, want, first);
+	if (two) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(x->mp);
+
+		ASSERT_NOT_NULL(s);
+		p = (uint8_t *)rte_pktmbuf_append(s, len - first);
+		ASSERT_NOT_NULL(p);
+		memcpy(p, want + first, len - first);
+		ASSERT_EQ(rte_pktmbuf_chain(m, s), 0);
+	}
+	return m;
+}
+
+/* Buffer b holds a header with num_buffers 1 and 'len' pattern bytes (seed), then 0xee. */
+static void
+expect_rx_bytes(struct pb *x, unsigned int b, uint16_t len, uint8_t seed)
+{
+	const uint8_t *p = guest_ptr(&x->g, x->gpa[b]);
+	struct virtio_net_hdr_mrg_rxbuf hdr, zero;
+	uint8_t want[BUF_LEN];
+
+	memcpy(&hdr, p, sizeof(hdr));
+	memset(&zero, 0, sizeof(zero));
+	zero.num_buffers = 1;
+	ASSERT_MEM_EQ(&hdr, &zero, sizeof(hdr));
+	fill(want, len, seed);
+	ASSERT_MEM_EQ(p + HDR, want, len);
+	ASSERT_EQ(p[HDR + len], 0xee);
+}
+
+/* Enqueue pkts[0..n) and expect 'accepted'; the caller's references are freed. */
+static void
+enqueue(struct pb *x, struct rte_mbuf **pkts, uint16_t n, uint16_t accepted)
+{
+	uint16_t got = vhu_vhost_enqueue_burst(x->dev, 0, pkts, n);
+
+	ASSERT_EQ(got, accepted);
+	rte_pktmbuf_free_bulk(pkts, n); /* the backend copied what it accepted */
+}
+
+/* Eight buffers in two aligned runs: both batches, in order, bytes right. */
+TEST(rx_aligned_runs_take_the_batch)
+{
+	struct rte_mbuf *pkts[8];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	for (i = 0; i < 8; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 8; i++)
+		pkts[i] = mk_pkt(&x, (uint16_t)(60 + i), (uint8_t)i, false);
+	enqueue(&x, pkts, 8, 8);
+	ASSERT_EQ(x.vq->stats.batched, 8);
+	for (i = 0; i < 8; i++) {
+		expect_used(&x, i, HDR + 60 + i);
+		expect_rx_bytes(&x, i, (uint16_t)(60 + i), (uint8_t)i);
+	}
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/*
+ * Singles at slots 0-1, a two-descriptor chain at 2-3, singles at 4-7: the
+ * first run is not a batch (it holds a chain), the second is; one packet per
+ * chain, in order.
+ */
+TEST(rx_chain_in_a_run_goes_one_by_one)
+{
+	struct rte_mbuf *pkts[7];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	post_one(&x, 0, BUF_LEN, true);
+	post_one(&x, 1, BUF_LEN, true);
+	post_chain(&x, 2, BUF_LEN, true);
+	for (i = 4; i < 8; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 7; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)(10 + i), false);
+	enqueue(&x, pkts, 7, 7);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	expect_used(&x, 0, HDR + 64);
+	expect_used(&x, 1, HDR + 64);
+	expect_used(&x, 2, HDR + 64);	/* the chain: its id, the bytes in its first buffer */
+	for (i = 4; i < 8; i++)
+		expect_used(&x, i, HDR + 64);
+	expect_no_used(&x);
+	expect_rx_bytes(&x, 0, 64, 10);
+	expect_rx_bytes(&x, 2, 64, 12);
+	expect_rx_bytes(&x, 7, 64, 16);
+	pb_fini(&x);
+}
+
+/* A two-segment packet, or a buffer too small for its packet, keeps the run out of the batch. */
+TEST(rx_segments_or_small_buffer_go_one_by_one)
+{
+	struct rte_mbuf *pkts[8];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	for (i = 0; i < 8; i++)
+		post_one(&x, i, i == 6 ? HDR + 32 : BUF_LEN, true);
+	for (i = 0; i < 8; i++)
+		pkts[i] = mk_pkt(&x, 100, (uint8_t)(20 + i), i == 1);
+	/* Buffer 6 cannot hold packet 6 and MRG_RXBUF is off: the burst stops there. */
+	enqueue(&x, pkts, 8, 6);
+	ASSERT_EQ(x.vq->stats.batched, 0);
+	for (i = 0; i < 6; i++) {
+		expect_used(&x, i, HDR + 100);
+		expect_rx_bytes(&x, i, 100, (uint8_t)(20 + i));
+	}
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/*
+ * A ring of 10: slots 0-3 and 4-7 batch, 8-9 cannot (the line would cross
+ * the end); in the next wrap round 0-3 batch again with the other flags.
+ */
+TEST(rx_batches_across_wrap_rounds)
+{
+	struct rte_mbuf *pkts[10];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 10);
+	for (i = 0; i < 10; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 10; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)(30 + i), false);
+	enqueue(&x, pkts, 10, 10);
+	ASSERT_EQ(x.vq->stats.batched, 8);
+	for (i = 0; i < 10; i++)
+		expect_used(&x, i, HDR + 64);
+	ASSERT_EQ(x.vq->last_avail_idx, 0);
+	ASSERT_FALSE(x.vq->avail_wrap);
+	for (i = 10; i < 14; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 4; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)(40 + i), false);
+	enqueue(&x, pkts, 4, 4);
+	ASSERT_EQ(x.vq->stats.batched, 12);
+	for (i = 10; i < 14; i++) {
+		expect_used(&x, i, HDR + 64);
+		expect_rx_bytes(&x, i, 64, (uint8_t)(40 + i - 10));
+	}
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/* Three buffers for four packets: no batch, three delivered, the fourth refused. */
+TEST(rx_short_run_stops_at_the_driver)
+{
+	struct rte_mbuf *pkts[4];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	for (i = 0; i < 3; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 4; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)(50 + i), false);
+	enqueue(&x, pkts, 4, 3);
+	ASSERT_EQ(x.vq->stats.batched, 0);
+	for (i = 0; i < 3; i++)
+		expect_used(&x, i, HDR + 64);
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/* Guest TX: buffer b holds a zero header and 'len' pattern bytes. */
+static void
+tx_buf(struct pb *x, unsigned int b, uint32_t len, uint8_t seed)
+{
+	uint8_t *p = guest_ptr(&x->g, x->gpa[b]);
+
+	memset(p, 0, HDR);
+	fill(p + HDR, len, seed);
+}
+
+static void
+expect_pkt(struct rte_mbuf *m, uint32_t len, uint8_t seed)
+{
+	uint8_t want[BUF_LEN];
+
+	ASSERT_NOT_NULL(m);
+	ASSERT_EQ(m->pkt_len, len);
+	ASSERT_EQ(m->nb_segs, 1);
+	fill(want, len, seed);
+	ASSERT_MEM_EQ(rte_pktmbuf_mtod(m, uint8_t *), want, len);
+}
+
+/* Eight packets in two aligned runs come out in order through the batch path. */
+TEST(tx_aligned_runs_take_the_batch)
+{
+	struct rte_mbuf *pkts[8];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 16);
+	for (i = 0; i < 8; i++) {
+		tx_buf(&x, i, 60 + i, (uint8_t)(60 + i));
+		post_one(&x, i, HDR + 60 + i, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 8);
+	ASSERT_EQ(x.vq->stats.batched, 8);
+	for (i = 0; i < 8; i++) {
+		expect_pkt(pkts[i], 60 + i, (uint8_t)(60 + i));
+		expect_used(&x, i, 0);
+	}
+	expect_no_used(&x);
+	rte_pktmbuf_free_bulk(pkts, 8);
+	pb_fini(&x);
+}
+
+/*
+ * An empty packet (header only) in the first run and a chain in the second:
+ * both runs go one by one; the empty one is dropped and counted, its buffer
+ * still returned, the chain's two pieces arrive as one packet.
+ */
+TEST(tx_odd_slots_go_one_by_one)
+{
+	struct rte_mbuf *pkts[8];
+	uint8_t *p0, *p1, want[200];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 16);
+	for (i = 0; i < 4; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, i == 2 ? HDR : HDR + 64, false);
+	}
+	/* Buffers 4 and 5: a chain of the header plus 100 bytes, then 100 more. */
+	p0 = guest_ptr(&x.g, x.gpa[4]);
+	p1 = guest_ptr(&x.g, x.gpa[5]);
+	fill(want, 200, 77);
+	memset(p0, 0, HDR);
+	memcpy(p0 + HDR, want, 100);
+	memcpy(p1, want + 100, 100);
+	{
+		struct vring_packed_desc d[2] = {
+			{ .addr = x.gpa[4], .len = HDR + 100, .flags = VRING_DESC_F_NEXT },
+			{ .addr = x.gpa[5], .len = 100, .id = ID0 + 4 },
+		};
+
+		pdrv_post(&x.d, d, 2);
+	}
+	for (i = 6; i < 8; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 6);
+	ASSERT_EQ(x.vq->stats.batched, 0);
+	ASSERT_EQ(x.vq->stats.errors, 1);
+	expect_pkt(pkts[0], 64, 0);
+	expect_pkt(pkts[1], 64, 1);
+	expect_pkt(pkts[2], 64, 3);
+	ASSERT_EQ(pkts[3]->pkt_len, 200);
+	ASSERT_MEM_EQ(rte_pktmbuf_mtod(pkts[3], uint8_t *), want, 200);
+	expect_pkt(pkts[4], 64, 6);
+	expect_pkt(pkts[5], 64, 7);
+	for (i = 0; i < 5; i++)
+		expect_used(&x, i, 0);
+	expect_used(&x, 6, 0);
+	expect_used(&x, 7, 0);
+	expect_no_used(&x);
+	rte_pktmbuf_free_bulk(pkts, 6);
+	pb_fini(&x);
+}
