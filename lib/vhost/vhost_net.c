@@ -109,14 +109,88 @@ rarp_build(struct vhu_vhost_dev *dev, struct rte_mempool *mp)
 	return m;
 }
 
+/* A gathered transmit chain, waiting for its copy. */
+struct tx_chain {
+	uint16_t head;
+	uint32_t nvec;
+	uint64_t total;
+	enum vhu_chain_rc rc;
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+};
+
+static inline void
+tx_gather(struct vhu_vq *vq, uint32_t offset, struct tx_chain *c)
+{
+	c->head = vhu_split_avail_head(vq, (uint16_t)offset);
+	c->nvec = 0;
+	c->total = 0;
+	c->rc = vhu_split_gather(vq, c->head, false, c->vec, &c->nvec, &c->total);
+	/* The copy reads the packet the frontend's core just wrote: start the
+	 * transfer now, one packet ahead, so it overlaps the copy before it. */
+	if (c->rc >= 0 && c->nvec > 0) {
+		rte_prefetch0(c->vec[0].addr);
+		if (c->vec[0].len > RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(c->vec[0].addr + RTE_CACHE_LINE_SIZE);
+	}
+}
+
+/*
+ * Guest TX on a split ring, one chain ahead: chain i+1 is gathered (its
+ * descriptors read, its buffer prefetched) before chain i is copied.
+ */
+static uint16_t
+net_dequeue_split(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		  uint16_t count)
+{
+	struct tx_chain chains[2];
+	uint16_t old_used, i, out = 0;
+	uint32_t avail;
+
+	avail = vhu_split_avail_count(vq);
+	if (avail == 0 || avail == UINT32_MAX)
+		return 0;
+	count = RTE_MIN(count, avail);
+	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
+		vq->stats.nombuf++;
+		return 0;
+	}
+	old_used = vq->last_used_idx;
+	for (i = 0; i < RTE_MIN(count, 4); i++)
+		vhu_split_prefetch_head(vq, i);
+	tx_gather(vq, 0, &chains[0]);
+	for (i = 0; i < count; i++) {
+		struct tx_chain *c = &chains[i & 1];
+
+		if (unlikely(c->rc < 0))
+			break; /* broken, or an IOTLB miss: the chain stays in the ring */
+		if (i + 4 < count)
+			vhu_split_prefetch_head(vq, i + 4);
+		if (i + 1 < count)
+			tx_gather(vq, i + 1, &chains[(i + 1) & 1]);
+		if (unlikely(vq->inflight_split != NULL))
+			vhu_inflight_split_take(vq, c->head);
+		if (likely(c->rc == VHU_CHAIN_OK) &&
+		    likely(vhu_net_tx_copy(vq, c->vec, c->nvec, c->total, mp, pkts[out]) == 0)) {
+			out++;
+		} else {
+			/* Dropped: return the buffer to the guest, reuse the mbuf. */
+			vq->stats.errors++;
+			rte_pktmbuf_reset(pkts[out]);
+		}
+		vhu_split_push(vq, c->head, 0);
+	}
+	vq->last_avail_idx += i;
+	vhu_split_flush(vq, old_used);
+	if (out < count)
+		rte_pktmbuf_free_bulk(&pkts[out], count - out);
+	return out;
+}
+
 uint16_t
 vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			struct rte_mbuf **pkts, uint16_t count)
 {
-	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct vhu_vq *vq = vhu_net_vq(dev, qp, true);
-	uint16_t old_used, i, out = 0;
-	uint32_t avail;
 
 	if (vq == NULL || count == 0 || mp == NULL || pkts == NULL)
 		return 0;
@@ -134,46 +208,7 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 	}
 	if (vq->packed)
 		return vhu_net_dequeue_packed(vq, mp, pkts, count);
-	avail = vhu_split_avail_count(vq);
-	if (avail == 0 || avail == UINT32_MAX)
-		return 0;
-	count = RTE_MIN(count, avail);
-	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
-		vq->stats.nombuf++;
-		return 0;
-	}
-	old_used = vq->last_used_idx;
-	vhu_split_prefetch_head(vq, 0);
-	for (i = 0; i < count; i++) {
-		uint16_t head = vhu_split_avail_head(vq, i);
-		uint32_t nvec = 0;
-		uint64_t total = 0;
-		enum vhu_chain_rc rc;
-
-		if (i + 1 < count)
-			vhu_split_prefetch_head(vq, i + 1);
-		rc = vhu_split_gather(vq, head, false, vec, &nvec, &total);
-		if (unlikely(rc < 0))
-			break; /* broken, or an IOTLB miss: the chain stays in the ring */
-		if (unlikely(vq->inflight_split != NULL))
-			vhu_inflight_split_take(vq, head);
-		if (nvec > 0)
-			rte_prefetch0(vec[0].addr);
-		if (likely(rc == VHU_CHAIN_OK) &&
-		    likely(vhu_net_tx_copy(vq, vec, nvec, total, mp, pkts[out]) == 0)) {
-			out++;
-		} else {
-			/* Dropped: return the buffer to the guest, reuse the mbuf. */
-			vq->stats.errors++;
-			rte_pktmbuf_reset(pkts[out]);
-		}
-		vhu_split_push(vq, head, 0);
-	}
-	vq->last_avail_idx += i;
-	vhu_split_flush(vq, old_used);
-	if (out < count)
-		rte_pktmbuf_free_bulk(&pkts[out], count - out);
-	return out;
+	return net_dequeue_split(vq, mp, pkts, count);
 }
 
 /* ---- guest RX: mbufs -> ring ---- */
