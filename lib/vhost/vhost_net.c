@@ -222,6 +222,7 @@ struct rx_head {
 static uint16_t
 net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct rx_head heads[VHU_VEC_MAX];
 	uint32_t avail, taken = 0;
@@ -266,7 +267,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 		}
 		if (taken + nheads < avail)
 			vhu_split_prefetch_head(vq, taken + nheads);
-		vhu_net_rx_fill(vq, vec, m, nheads);
+		vhu_net_rx_fill(vq, vec, m, nheads, &cb);
 		left = need;
 		for (h = 0; h < nheads; h++) {
 			if (unlikely(vq->inflight_split != NULL))
@@ -278,6 +279,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 		}
 		taken += nheads;
 	}
+	vhu_copy_batch_flush(&cb);
 	vq->last_avail_idx += taken;
 	vhu_split_flush(vq, old_used);
 	return i;

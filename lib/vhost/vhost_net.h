@@ -15,8 +15,43 @@
 #include "vhost_net_offload.h"
 
 /*
+ * The copies of a burst's small packets into the guest's receive buffers,
+ * made together at its end. Each writes a line the frontend's core holds (it
+ * read the packet that buffer carried last time). Made one per packet,
+ * between the reads of descriptors and headers, each one's transfer is
+ * waited for in turn; made back to back, the transfers overlap. Measured on h2g 64 B
+ * against DPDK's virtio-user: 18.5 -> 31.9 Mpps. Larger packets are copied
+ * at once: their copy is long enough to hide the wait.
+ */
+#define VHU_COPY_BATCH 32
+#define VHU_COPY_DEFER_MAX 256	/* bytes */
+
+struct vhu_copy_batch {
+	uint32_t n;
+	struct {
+		uint8_t *dst;
+		const uint8_t *src;
+		uint32_t len;
+	} e[VHU_COPY_BATCH];
+};
+
+/* Make the deferred copies. Before anything that hands their buffers to the guest. */
+static inline void
+vhu_copy_batch_flush(struct vhu_copy_batch *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++)
+		rte_memcpy(b->e[i].dst, b->e[i].src, b->e[i].len);
+	b->n = 0;
+}
+
+/*
  * Copy the gathered chain, less its virtio-net header, into 'm' (a fresh
  * mbuf), chaining more mbufs from 'mp' if needed. Returns 0, or -1 to drop.
+ * (Not deferred like the receive copies: the dequeue gathers a chain ahead
+ * and prefetches it, and deferring on top measured no better: g2h 64 B best
+ * 19.2 against 19.9 Mpps.)
  */
 static inline int
 vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
@@ -129,11 +164,14 @@ rx_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *hdr, uint32_t le
 
 /*
  * Write header (with num_buffers) and the packet into the gathered buffers.
- * The packet passed vhu_net_rx_prepare() first.
+ * The packet passed vhu_net_rx_prepare() first. A small one-segment packet's
+ * copy may go into 'cb' (if not NULL), to be made by vhu_copy_batch_flush()
+ * before the burst publishes its buffers; not while dirty logging, where a
+ * page must be marked after it is written.
  */
 static inline void
 vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m,
-	uint16_t num_buffers)
+	uint16_t num_buffers, struct vhu_copy_batch *cb)
 {
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	uint32_t vi = 0, voff = 0;
@@ -145,6 +183,15 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 		vhu_net_mbuf_to_hdr(m, &hdr.hdr, vq->features);
 	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
 		rx_put_hdr(vec[0].addr, &hdr, vq->vhdr_len);
+		if (cb != NULL && m->data_len <= VHU_COPY_DEFER_MAX && likely(vq->log == NULL)) {
+			if (unlikely(cb->n == VHU_COPY_BATCH))
+				vhu_copy_batch_flush(cb);
+			cb->e[cb->n].dst = vec[0].addr + vq->vhdr_len;
+			cb->e[cb->n].src = rte_pktmbuf_mtod(m, const uint8_t *);
+			cb->e[cb->n].len = m->data_len;
+			cb->n++;
+			return;
+		}
 		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
 		if (unlikely(vq->log != NULL))
 			vhu_log_hva(vq, vec[0].addr, vq->vhdr_len + m->data_len);

@@ -112,7 +112,8 @@ struct packed_rx_buf {
  * Returns false, having changed nothing, if they do not qualify.
  */
 static bool
-enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf **pkts)
+enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf **pkts,
+	      struct vhu_copy_batch *cb)
 {
 	struct vring_packed_desc d[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
@@ -134,7 +135,7 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
 		if (unlikely(vq->inflight_packed != NULL))
 			vhu_inflight_packed_take(vq, vq->last_avail_idx, d[k].id, 1);
-		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1);
+		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
 		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, 1);
 		vhu_packed_push(vq, batch, d[k].id, vec[k].len, 1);
 	}
@@ -145,6 +146,7 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct packed_rx_buf bufs[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
@@ -159,7 +161,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
 		uint32_t nvec = 0;
 
-		if (count - i >= VHU_PACKED_BATCH && enqueue_batch(vq, &batch, pkts + i)) {
+		if (count - i >= VHU_PACKED_BATCH && enqueue_batch(vq, &batch, pkts + i, &cb)) {
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
@@ -191,7 +193,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			vq->rx_miss = rc == VHU_CHAIN_RETRY;
 			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
 		}
-		vhu_net_rx_fill(vq, vec, m, nbufs);
+		vhu_net_rx_fill(vq, vec, m, nbufs, &cb);
 		left = need;
 		for (b = 0; b < nbufs; b++) {
 			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
@@ -205,6 +207,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		vq->last_avail_idx = idx;
 		vq->avail_wrap = wrap;
 	}
+	vhu_copy_batch_flush(&cb);
 	vhu_packed_flush(vq, &batch);
 	return i;
 }
