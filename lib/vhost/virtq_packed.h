@@ -211,6 +211,14 @@ vhu_packed_batch_map(struct vhu_vq *vq, const struct vring_packed_desc *d, uint3
 	return p != NULL && got >= len ? p : NULL;
 }
 
+/*
+ * A burst's used descriptors. They are collected here and written to the
+ * ring together at the flush (or when 'e' is full), not one per chain between
+ * the copies: the driver polls the ring's lines for them, and each write
+ * between two copies would pull a line away from its core again. The flags
+ * of the burst's first one are stored last, so the driver, which consumes in
+ * order, sees the burst all at once.
+ */
 struct vhu_packed_batch {
 	bool pending;		/* a used descriptor is waiting for its flags */
 	uint16_t first_slot;	/* where it is */
@@ -218,6 +226,13 @@ struct vhu_packed_batch {
 	uint16_t old_used;	/* last_used_idx at burst start, for notify */
 	bool old_wrap;		/* used_wrap at burst start */
 	uint16_t nchains;	/* chains pushed in this burst */
+	uint16_t n;		/* entries in 'e' */
+	struct {
+		uint16_t slot;
+		uint16_t id;
+		uint16_t flags;
+		uint32_t len;
+	} e[VHU_SHADOW_USED];
 };
 
 static inline void
@@ -229,29 +244,47 @@ vhu_packed_batch_init(const struct vhu_vq *vq, struct vhu_packed_batch *b)
 	b->old_used = vq->last_used_idx;
 	b->old_wrap = vq->used_wrap;
 	b->nchains = 0;
+	b->n = 0;
 }
 
-/* Write a used descriptor for a chain of 'ndesc' slots; flags of the burst's first wait. */
+/* Write the collected used descriptors; the burst's first keeps its flags back. */
+static inline void
+vhu_packed_batch_out(struct vhu_vq *vq, struct vhu_packed_batch *b)
+{
+	uint16_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct vring_packed_desc *d = &vq->desc_packed[b->e[i].slot];
+
+		d->id = b->e[i].id;
+		d->len = b->e[i].len;
+		if (!b->pending) {
+			b->pending = true;
+			b->first_slot = b->e[i].slot;
+			b->first_flags = b->e[i].flags;
+		} else {
+			/* Release: id and len (and the buffer) before the flags that
+			 * hand it back; the driver reads flags with acquire. */
+			__atomic_store_n(&d->flags, b->e[i].flags, __ATOMIC_RELEASE);
+		}
+		if (unlikely(vq->log != NULL))
+			vhu_log_hva(vq, d, sizeof(*d));
+	}
+	b->n = 0;
+}
+
+/* Add a used descriptor for a chain of 'ndesc' slots (written at the flush). */
 static inline void
 vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint32_t len,
 		uint16_t ndesc)
 {
-	struct vring_packed_desc *d = &vq->desc_packed[vq->last_used_idx];
-	uint16_t flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
-
-	d->id = id;
-	d->len = len;
-	if (!b->pending) {
-		b->pending = true;
-		b->first_slot = vq->last_used_idx;
-		b->first_flags = flags;
-	} else {
-		/* Release: id and len (and the buffer) before the flags that hand
-		 * it back; the driver reads flags with acquire. */
-		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	}
-	if (unlikely(vq->log != NULL))
-		vhu_log_hva(vq, d, sizeof(*d));
+	if (unlikely(b->n == VHU_SHADOW_USED))
+		vhu_packed_batch_out(vq, b);
+	b->e[b->n].slot = vq->last_used_idx;
+	b->e[b->n].id = id;
+	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+	b->e[b->n].len = len;
+	b->n++;
 	b->nchains++;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, ndesc);
 }
@@ -291,6 +324,7 @@ vhu_packed_notify(struct vhu_vq *vq, const struct vhu_packed_batch *b)
 static inline void
 vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
 {
+	vhu_packed_batch_out(vq, b);
 	if (!b->pending)
 		return;
 	/* Release: every used descriptor of the burst is complete before the
