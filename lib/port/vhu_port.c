@@ -731,6 +731,7 @@ vhu_port_info_append_bits(char *buf, size_t len, size_t *off, uint64_t bits,
 {
 	unsigned int bit;
 
+	vhu_port_info_append(buf, len, off, "0x%016" PRIx64 ":", bits);
 	for (bit = 0; bit < 64; bit++) {
 		const char *name;
 

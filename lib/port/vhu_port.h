@@ -182,8 +182,9 @@ void vhu_port_info_append(char *buf, size_t len, size_t *off, const char *fmt, .
 	__rte_format_printf(4, 5);
 
 /*
- * For a driver's info(): append " NAME" for every set bit of 'bits', named by
- * name_of(bit), or " bitN" where it has no name (feature lists).
+ * For a driver's info() and features(): append a feature list, "0x<16 hex
+ * digits>:" then " NAME" for every set bit of 'bits', named by name_of(bit),
+ * or " bitN" where it has no name.
  */
 void vhu_port_info_append_bits(char *buf, size_t len, size_t *off, uint64_t bits,
 			       const char *(*name_of)(unsigned int bit));

@@ -11,7 +11,6 @@
  * exact and every test checks that it gave back every mbuf.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +18,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include "fake_dev.h"
 #include "guest.h"
 #include "test_harness.h"
+#include "unit_eal.h"
 #include "virtq_split.h"
 #include "vhost_log.h"
 
@@ -34,41 +31,8 @@
 #define RING_SIZE 64
 #define HDR 12			/* virtio_net_hdr_mrg_rxbuf, the default of these rings */
 #define POOL_SIZE 255
-#define DATA_ROOM 2048
+#define DATA_ROOM UNIT_POOL_DATA_ROOM
 
-static struct rte_mempool *pool;
-
-/* Start EAL (once) and make the shared pool; fails the test if that cannot be done. */
-static struct rte_mempool *
-test_pool(void)
-{
-	static bool tried;
-	static char lcores[32];
-	char *argv[] = {
-		"test_burst", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-		"--no-telemetry", "--log-level=*:error", "-l", lcores, NULL,
-	};
-	cpu_set_t set;
-	int cpu = 0;
-
-	if (!tried) {
-		tried = true;
-		/* Run on a CPU we are allowed to use, whatever the machine restricts. */
-		if (sched_getaffinity(0, sizeof(set), &set) == 0)
-			while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &set))
-				cpu++;
-		snprintf(lcores, sizeof(lcores), "%d", cpu);
-		if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
-			th_fail(__FILE__, __LINE__, "rte_eal_init: %s", rte_strerror(rte_errno));
-		/* EAL logs to stdout once started; keep stdout for TAP. */
-		rte_openlog_stream(stderr);
-		pool = rte_pktmbuf_pool_create("unit_burst", POOL_SIZE, 0, 0,
-					       DATA_ROOM + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
-	}
-	if (pool == NULL)
-		th_fail(__FILE__, __LINE__, "no mbuf pool (EAL did not start)");
-	return pool;
-}
 
 struct bx {
 	struct guest g;
@@ -84,7 +48,7 @@ bx_init(struct bx *b, uint16_t ring_size)
 	uint16_t i;
 
 	memset(b, 0, sizeof(*b));
-	b->mp = test_pool();
+	b->mp = unit_pool(POOL_SIZE);
 	b->pool_free = rte_mempool_avail_count(b->mp);
 	guest_init(&b->g, 2, REGION_SIZE);
 	b->dev = fake_dev_new(2, 0);

@@ -187,7 +187,6 @@ vhost_user_features(const struct vhu_port *port, char *buf, size_t len)
 	rc = vhu_vhost_get_info(vp->dev, &info);
 	if (rc != 0 || info.features == 0)
 		return rc;
-	vhu_port_info_append(buf, len, &off, "0x%016" PRIx64 ":", info.features);
 	vhu_port_info_append_bits(buf, len, &off, info.features, vhu_virtio_feature_name);
 	return (int)off;
 }
@@ -210,10 +209,9 @@ vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 			     "vhost-user %s: %s, %s, %" PRIu64 " front-end connection(s) so far\n",
 			     vhu_vhost_path(vp->dev), vhost_user_conn_name(info.conn),
 			     info.running ? "running" : "not running", info.connections);
-	vhu_port_info_append(buf, len, &off, "  features 0x%016" PRIx64 ":", info.features);
+	vhu_port_info_append(buf, len, &off, "  features ");
 	vhu_port_info_append_bits(buf, len, &off, info.features, vhu_virtio_feature_name);
-	vhu_port_info_append(buf, len, &off, "\n  protocol features 0x%016" PRIx64 ":",
-			     info.protocol_features);
+	vhu_port_info_append(buf, len, &off, "\n  protocol features ");
 	vhu_port_info_append_bits(buf, len, &off, info.protocol_features, vhu_protocol_feature_name);
 	vhu_port_info_append(buf, len, &off,
 			     "\n  status 0x%02x, %u memory region(s), %" PRIu64 " bytes\n",

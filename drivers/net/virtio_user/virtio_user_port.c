@@ -361,7 +361,6 @@ vu_features(const struct vhu_port *port, char *buf, size_t len)
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	if (features == 0)
 		return 0;
-	vhu_port_info_append(buf, len, &off, "0x%016" PRIx64 ":", features);
 	vhu_port_info_append_bits(buf, len, &off, features, vhu_virtio_feature_name);
 	return (int)off;
 }
@@ -395,9 +394,9 @@ vu_info(const struct vhu_port *port, char *buf, size_t len)
 		dev->pf & VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) ? "ADD_MEM_REG"
 									     : "SET_MEM_TABLE",
 		dev->pool->size, dev->buf_len);
-	vhu_port_info_append(buf, len, &off, "  features 0x%016" PRIx64 ":", dev->features);
+	vhu_port_info_append(buf, len, &off, "  features ");
 	vhu_port_info_append_bits(buf, len, &off, dev->features, vhu_virtio_feature_name);
-	vhu_port_info_append(buf, len, &off, "\n  protocol features 0x%016" PRIx64 ":", dev->pf);
+	vhu_port_info_append(buf, len, &off, "\n  protocol features ");
 	vhu_port_info_append_bits(buf, len, &off, dev->pf, vhu_protocol_feature_name);
 	vhu_port_info_append(buf, len, &off, "\n");
 	if (dev->config_valid)
