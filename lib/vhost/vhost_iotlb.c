@@ -32,14 +32,33 @@ iotlb_alloc(uint32_t n)
 	return t;
 }
 
-/* Publish 't' as the device's table; wait out readers of the old one, then free it. */
+/*
+ * A table is about to be published that lacks a mapping the current one has
+ * (INVALIDATE, eviction, re-map, flush): start a new epoch, so that a data
+ * lcore posts a miss for an address it asked for before at once, rather than
+ * take it for a repeat of a miss still being answered (vhu_iotlb_post_miss()).
+ * The epoch is the control thread's; the lcores own their miss records and
+ * only compare. Called before the release store that publishes the table.
+ */
 static void
-iotlb_publish(struct vhu_vhost_dev *dev, struct vhu_iotlb *t)
+iotlb_new_epoch(struct vhu_vhost_dev *dev)
+{
+	__atomic_store_n(&dev->iotlb_epoch, dev->iotlb_epoch + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Publish 't' as the device's table; wait out readers of the old one, then
+ * free it. 'withdraws': 't' lacks a mapping the old table had.
+ */
+static void
+iotlb_publish(struct vhu_vhost_dev *dev, struct vhu_iotlb *t, bool withdraws)
 {
 	struct vhu_iotlb *old = dev->iotlb;
 
-	/* Release: the entries are complete before a data lcore can load the
-	 * pointer (acquire in vhu_net_vq()). */
+	if (withdraws)
+		iotlb_new_epoch(dev);
+	/* Release: the entries, and the epoch stored above, are visible to a
+	 * data lcore that loads the pointer (acquire in vhu_net_vq()). */
 	__atomic_store_n(&dev->iotlb, t, __ATOMIC_RELEASE);
 	if (old == NULL)
 		return;
@@ -167,6 +186,7 @@ ring_uses(const struct vhu_vhost_dev *dev, const struct vhu_vq *vq, uint64_t iov
 enum vhu_msg_result
 vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *m)
 {
+	bool evicted = false;
 	struct vhu_iotlb *t;
 	uint64_t end;
 	uint16_t i;
@@ -199,7 +219,7 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 		for (i = 0; i < VHU_MAX_VQS; i++)
 			if (dev->vq[i]->ready && ring_uses(dev, dev->vq[i], m->iova, m->size))
 				vhu_vq_stop(dev, dev->vq[i]);
-		iotlb_publish(dev, t);
+		iotlb_publish(dev, t, true);
 		dev->iotlb_invalidations++;
 		/* Each stopped ring asks for its areas again now (trying to start
 		 * it sends the MISS): a front-end like QEMU sends an UPDATE only to
@@ -216,6 +236,7 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 		/* Full: evict the lowest half; misses will bring back what is used. */
 		memmove(t->e, t->e + t->n / 2, (t->n - t->n / 2) * sizeof(t->e[0]));
 		t->n -= t->n / 2;
+		evicted = true;
 	}
 	if (iotlb_add_mapped(dev, t, t->n + 8, m->iova, m->size, m->uaddr, m->perm) != 0) {
 		VHU_LOG(ERR, "%s: IOTLB UPDATE iova 0x%" PRIx64 " maps uaddr 0x%" PRIx64 "+0x%" PRIx64
@@ -225,7 +246,8 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 		return VHU_MSG_FAIL;
 	}
 	qsort(t->e, t->n, sizeof(t->e[0]), entry_cmp);
-	iotlb_publish(dev, t);
+	/* What the update replaced it maps again; only an eviction withdraws. */
+	iotlb_publish(dev, t, evicted);
 	dev->iotlb_updates++;
 	/* Rings waiting for their addresses may start now. */
 	vhu_dev_restart_all(dev);
@@ -255,7 +277,7 @@ vhu_iotlb_remap(struct vhu_vhost_dev *dev)
 			continue;
 	}
 	qsort(t->e, t->n, sizeof(t->e[0]), entry_cmp);
-	iotlb_publish(dev, t);
+	iotlb_publish(dev, t, true);
 }
 
 void
@@ -265,6 +287,8 @@ vhu_iotlb_flush(struct vhu_vhost_dev *dev)
 
 	if (old == NULL)
 		return;
+	iotlb_new_epoch(dev);
+	/* Release: pairs with the acquire in vhu_net_vq(), as in iotlb_publish(). */
 	__atomic_store_n(&dev->iotlb, NULL, __ATOMIC_RELEASE);
 	vhu_rcu_synchronize();
 	free(old);
@@ -300,17 +324,33 @@ vhu_iotlb_send_miss(struct vhu_vhost_dev *dev, uint64_t iova, uint8_t perm)
 	return 0;
 }
 
+/*
+ * The miss record (miss_iova, miss_tsc, miss_epoch) belongs to the lcore
+ * polling the ring, like the rest of its data-path fields; the control
+ * thread never writes it. A miss for the address last asked for is a repeat,
+ * not posted, while it is younger than 100 ms and no mapping was withdrawn
+ * since (same epoch). After a withdrawal the address may have been mapped
+ * and unmapped in between (a guest reusing the IOVA of a buffer it has just
+ * unmapped): holding that miss back would stall the ring for up to 100 ms.
+ * An UPDATE that answers the miss needs no new epoch: the address then
+ * translates, and can only miss again after a withdrawal.
+ */
 void
 vhu_iotlb_post_miss(struct vhu_vq *vq, uint64_t iova, uint8_t perm)
 {
 	struct vhu_vhost_dev *dev = vq->dev;
 	struct vhu_iotlb_miss m = { .iova = iova, .perm = perm };
 	uint64_t now = rte_get_tsc_cycles();
+	/* Relaxed: the burst loaded the table with acquire (vhu_net_vq()), which
+	 * orders this after the epoch stored before that table was published. */
+	uint64_t epoch = __atomic_load_n(&dev->iotlb_epoch, __ATOMIC_RELAXED);
 
-	if (iova == vq->miss_iova && now - vq->miss_tsc < rte_get_tsc_hz() / 10)
+	if (iova == vq->miss_iova && epoch == vq->miss_epoch &&
+	    now - vq->miss_tsc < rte_get_tsc_hz() / 10)
 		return;
 	vq->miss_iova = iova;
 	vq->miss_tsc = now;
+	vq->miss_epoch = epoch;
 	if (dev->miss_ring == NULL ||
 	    rte_ring_mp_enqueue_elem(dev->miss_ring, &m, sizeof(m)) != 0)
 		return; /* full: the ring retries after 100 ms */

@@ -77,7 +77,8 @@ struct vhu_iotlb_miss {
 
 /*
  * Data lcore: ask the control thread to fetch a mapping for 'iova'. The same
- * miss is re-posted at most every 100 ms per ring. Never blocks.
+ * miss is re-posted at most every 100 ms per ring, unless a mapping was
+ * withdrawn since (then at once). Never blocks.
  */
 void vhu_iotlb_post_miss(struct vhu_vq *vq, uint64_t iova, uint8_t perm);
 

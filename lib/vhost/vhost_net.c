@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #include "vhost_net.h"
 #include "vhost_net_packed.h"
 
@@ -219,6 +221,64 @@ struct rx_head {
 	uint64_t len;		/* buffer bytes in this head */
 };
 
+void
+vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
+{
+	uint64_t now = rte_get_tsc_cycles();
+
+	vq->stats.errors += nchains;
+	if (vq->rx_long_tsc != 0 && now - vq->rx_long_tsc < rte_get_tsc_hz())
+		return;
+	vq->rx_long_tsc = now;
+	VHU_LOG(WARNING, "%s: ring %u: receive chain at %s %u has more than %u pieces (descriptors "
+		"or memory regions) and a %" PRIu64 "-byte packet does not fit in the first %u: "
+		"returned unused (length 0) with %u chain(s) reserved before it, counted in the "
+		"ring's errors; the guest's driver should post receive buffers of at most %u "
+		"descriptors", vq->dev != NULL ? vq->dev->path : "(no device)", vq->index,
+		vq->packed ? "slot" : "head", where, VHU_VEC_MAX, need, VHU_VEC_MAX, nchains - 1,
+		VHU_VEC_MAX);
+}
+
+/*
+ * The packet does not fit in the pieces gathered from heads[0..nheads], the
+ * last of which has more pieces than were kept (see "Receive chains of more
+ * pieces" in vhost_net.h). If that chain alone has more pieces than a packet
+ * may span, give it back unused with the heads reserved before it, advance
+ * *taken past them and return true: the packet goes on with the chains after
+ * them. Otherwise return false with *rc: VHU_CHAIN_DROP (the packet would
+ * need too many pieces of good chains: refused) or what gathering the chain
+ * again gave, if the guest has changed it meanwhile.
+ */
+static __rte_noinline bool
+rx_split_give_back(struct vhu_vq *vq, const struct rx_head *heads, uint32_t nheads,
+		   uint32_t *taken, uint64_t need, enum vhu_chain_rc *rc)
+{
+	uint32_t h;
+
+	if (nheads > 0) {
+		/* Its pieces were counted after the other heads': count them alone. */
+		struct vhu_buf_vec vec[VHU_VEC_MAX];
+		uint64_t total = 0;
+		uint32_t nvec = 0;
+
+		*rc = vhu_split_gather(vq, heads[nheads].id, true, vec, &nvec, &total);
+		if (*rc != VHU_CHAIN_DROP) {
+			if (*rc == VHU_CHAIN_OK)
+				*rc = VHU_CHAIN_DROP;
+			return false;
+		}
+	}
+	for (h = 0; h <= nheads; h++) {
+		if (unlikely(vq->inflight_split != NULL))
+			vhu_inflight_split_take(vq, heads[h].id);
+		vhu_split_push(vq, heads[h].id, 0);
+	}
+	*taken += nheads + 1;
+	vhu_net_rx_given_back(vq, heads[nheads].id, nheads + 1, need);
+	*rc = VHU_CHAIN_OK;
+	return true;
+}
+
 static uint16_t
 net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
@@ -246,6 +306,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 
 		/* Reserve heads until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {
+			uint32_t first = nvec;
 			uint64_t got = 0;
 
 			if (taken + nheads >= avail || nheads == VHU_VEC_MAX ||
@@ -255,6 +316,21 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 			}
 			heads[nheads].id = vhu_split_avail_head(vq, taken + nheads);
 			rc = vhu_split_gather(vq, heads[nheads].id, true, vec, &nvec, &got);
+			if (unlikely(rc == VHU_CHAIN_DROP)) {
+				/* More pieces than vec holds: use those kept if the packet
+				 * fits, else give the chain back (see vhost_net.h). */
+				got = vhu_vec_bytes(vec, first, nvec);
+				if (have + got < need) {
+					if (!rx_split_give_back(vq, heads, nheads, &taken, need,
+								&rc))
+						break;
+					nheads = 0;
+					nvec = 0;
+					have = 0;
+					continue;
+				}
+				rc = VHU_CHAIN_OK;
+			}
 			if (rc != VHU_CHAIN_OK)
 				break;
 			heads[nheads].len = got;

@@ -236,6 +236,56 @@ vhu_net_rx_prepare(struct vhu_vq *vq, struct rte_mbuf *m)
 	return vhu_net_mbuf_to_hdr(m, &h, vq->offload ? vq->features : 0);
 }
 
+/*
+ * Receive chains of more pieces than one packet may span (VHU_VEC_MAX).
+ *
+ * Such a chain is legal (a chain may be as long as the ring) but longer than
+ * the device gathers: vhu_vec_add() keeps its first VHU_VEC_MAX pieces and
+ * the walk reports VHU_CHAIN_DROP. Leaving it in the ring until something
+ * fits would stop the ring for good, and silently: the guest never takes back
+ * a buffer it has posted, and every packet after would wait behind it. So:
+ *
+ *  - if the packet fits in the pieces kept, it goes there: a device may
+ *    write any leading part of a device-writable buffer, and the used length
+ *    tells the driver how much it wrote;
+ *  - if not, the chain goes back to the guest used with length 0, which is
+ *    legal for a device-writable buffer; drivers count and recycle such a
+ *    buffer (Linux's virtio-net as rx_length_errors, DPDK's virtio PMD as
+ *    receive errors). It is counted in the ring's errors and logged at most
+ *    once a second per ring, and the packet goes on to the chains behind it,
+ *    so only the packets that find no buffer at all are left with the caller;
+ *  - with MRG_RXBUF, the buffers the packet had reserved before such a chain
+ *    go back with it: the packet cannot reach past that chain, and left in
+ *    place they would stop every packet that needs them and the chain too.
+ *
+ * A packet that would spread over more than VHU_VEC_MAX pieces of chains
+ * that are each within the limit (MRG_RXBUF with many small buffers) is
+ * refused and left with the caller, as a packet too big for the guest's
+ * buffers is: nothing is wrong with the chains, and smaller packets use them.
+ *
+ * The transmit rings drop such a chain (used with length 0, counted): a
+ * packet cut to its first pieces would be a different packet.
+ */
+
+/* Bytes held by the pieces vec[from..to). */
+static inline uint64_t
+vhu_vec_bytes(const struct vhu_buf_vec *vec, uint32_t from, uint32_t to)
+{
+	uint64_t n = 0;
+
+	for (; from < to; from++)
+		n += vec[from].len;
+	return n;
+}
+
+/*
+ * Count 'nchains' receive chains given back unused because of the long chain
+ * at 'where' (split: head; packed: slot), for a packet of 'need' bytes with
+ * its header, and log it at most once a second per ring. The owning lcore.
+ */
+void vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
+	__rte_cold;
+
 /* Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now. */
 static inline struct vhu_vq *
 vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)

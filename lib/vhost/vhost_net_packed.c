@@ -143,6 +143,49 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf
 	return true;
 }
 
+/*
+ * The packet does not fit in the pieces gathered from bufs[0..nbufs], the
+ * last of which has more pieces than were kept (see "Receive chains of more
+ * pieces" in vhost_net.h). If that chain alone has more pieces than a packet
+ * may span, give it back unused with the chains reserved before it, move
+ * last_avail_idx past them and return true: the packet goes on with the
+ * chains after them. Otherwise return false with *rc: VHU_CHAIN_DROP (the
+ * packet would need too many pieces of good chains: refused) or what
+ * gathering the chain again gave, if the guest has changed it meanwhile.
+ */
+static __rte_noinline bool
+rx_packed_give_back(struct vhu_vq *vq, struct vhu_packed_batch *batch,
+		    const struct packed_rx_buf *bufs, uint16_t nbufs, uint64_t need,
+		    enum vhu_chain_rc *rc)
+{
+	uint16_t b;
+
+	if (nbufs > 0) {
+		/* Its pieces were counted after the other chains': count them alone. */
+		struct vhu_buf_vec vec[VHU_VEC_MAX];
+		uint16_t ndesc = 0, id = 0;
+		uint64_t total = 0;
+		uint32_t nvec = 0;
+
+		*rc = vhu_packed_gather(vq, bufs[nbufs].slot, true, vec, &nvec, &total, &ndesc,
+					&id);
+		if (*rc != VHU_CHAIN_DROP) {
+			if (*rc == VHU_CHAIN_OK)
+				*rc = VHU_CHAIN_DROP;
+			return false;
+		}
+	}
+	for (b = 0; b <= nbufs; b++) {
+		if (unlikely(vq->inflight_packed != NULL))
+			vhu_inflight_packed_take(vq, bufs[b].slot, bufs[b].id, bufs[b].ndesc);
+		vhu_packed_push(vq, batch, bufs[b].id, 0, bufs[b].ndesc);
+		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, bufs[b].ndesc);
+	}
+	vhu_net_rx_given_back(vq, bufs[nbufs].slot, nbufs + 1, need);
+	*rc = VHU_CHAIN_OK;
+	return true;
+}
+
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
@@ -172,6 +215,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 
 		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {
+			uint32_t first = nvec;
 			uint64_t got = 0;
 
 			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !vq->mrg_rxbuf) ||
@@ -181,6 +225,24 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			}
 			rc = vhu_packed_gather(vq, idx, true, vec, &nvec, &got, &bufs[nbufs].ndesc,
 					       &bufs[nbufs].id);
+			if (unlikely(rc == VHU_CHAIN_DROP)) {
+				/* More pieces than vec holds: use those kept if the packet
+				 * fits, else give the chain back (see vhost_net.h). */
+				got = vhu_vec_bytes(vec, first, nvec);
+				bufs[nbufs].slot = idx;
+				if (have + got < need) {
+					if (!rx_packed_give_back(vq, &batch, bufs, nbufs, need,
+								 &rc))
+						break;
+					idx = vq->last_avail_idx;
+					wrap = vq->avail_wrap;
+					nbufs = 0;
+					nvec = 0;
+					have = 0;
+					continue;
+				}
+				rc = VHU_CHAIN_OK;
+			}
 			if (rc != VHU_CHAIN_OK)
 				break;
 			bufs[nbufs].len = got;

@@ -186,6 +186,10 @@ struct vhu_vq {
 	uint16_t stash_n;		/* packets held in 'stash' */
 	struct rte_mbuf *stash[VHU_RX_STASH]; /* held on a miss, in order (a reference each) */
 	char broken_reason[64];		/* first violation, written once when latching */
+	uint64_t miss_epoch;		/* dev->iotlb_epoch when miss_iova was posted (kept
+					 * here, off the lines the bursts use) */
+	uint64_t rx_long_tsc;		/* last log line about a long receive chain given back
+					 * (see vhost_net.h), to write one a second at most */
 
 	/* Control: owned by the control thread. */
 	uint16_t index;			/* virtqueue index in the device */
@@ -272,6 +276,8 @@ struct vhu_vhost_dev {
 	uint64_t iotlb_misses;		/* MISS requests sent */
 	uint64_t iotlb_updates;		/* UPDATE messages applied */
 	uint64_t iotlb_invalidations;	/* INVALIDATE messages applied */
+	uint64_t iotlb_epoch;		/* bumped before publishing an IOTLB that lacks a
+					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
 	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
 

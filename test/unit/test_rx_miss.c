@@ -12,10 +12,18 @@
  * A held chained mbuf that kept a reference on its first segment only lost
  * the others to the pool as soon as the caller freed it; they were reused
  * for later packets, and the held packet was delivered with their bytes.
+ *
+ * Also how often a ring asks again (vhu_iotlb_post_miss()): a repeat of the
+ * last miss is held back for 100 ms, but not past an INVALIDATE.
  */
+#include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "fake_dev.h"
 #include "guest.h"
@@ -73,9 +81,34 @@ map_buf(struct mx *x, unsigned int i)
 	ASSERT_EQ(vhu_iotlb_handle_msg(x->dev, &m), VHU_MSG_OK);
 }
 
-/* A device whose receive ring holds NBUF buffers of BUF_LEN (0xee), none mapped. */
+/*
+ * Driver: post 'slot' (split: descriptor and avail entry 'slot'; packed: the
+ * next slot) with buffer id buf_id(slot), over the memory of buffer 'buf'.
+ */
 static void
-mx_init(struct mx *x, bool packed)
+post_buf(struct mx *x, unsigned int slot, unsigned int buf)
+{
+	if (x->packed) {
+		struct vring_packed_desc d = {
+			.addr = buf_iova(buf),
+			.len = BUF_LEN,
+			.id = buf_id(x, slot),
+			.flags = VRING_DESC_F_WRITE,
+		};
+
+		pdrv_post(&x->d, &d, 1);
+	} else {
+		drv_desc(x->vq, (uint16_t)slot, buf_iova(buf), BUF_LEN, VRING_DESC_F_WRITE, 0);
+		drv_avail(x->vq, (uint16_t)slot);
+	}
+}
+
+/*
+ * A device whose receive ring holds 'nposted' buffers of BUF_LEN (0xee),
+ * buffer i in slot i (NBUF are allocated), none mapped.
+ */
+static void
+mx_setup(struct mx *x, bool packed, unsigned int nposted)
 {
 	unsigned int i;
 
@@ -103,25 +136,72 @@ mx_init(struct mx *x, bool packed)
 	for (i = 0; i < NBUF; i++) {
 		x->gpa[i] = guest_alloc(&x->g, 0x1000, 0x1000);
 		memset(guest_ptr(&x->g, x->gpa[i]), 0xee, BUF_LEN);
-		if (packed) {
-			struct vring_packed_desc d = {
-				.addr = buf_iova(i),
-				.len = BUF_LEN,
-				.id = buf_id(x, i),
-				.flags = VRING_DESC_F_WRITE,
-			};
-
-			pdrv_post(&x->d, &d, 1);
-		} else {
-			drv_desc(x->vq, (uint16_t)i, buf_iova(i), BUF_LEN, VRING_DESC_F_WRITE, 0);
-			drv_avail(x->vq, (uint16_t)i);
-		}
+		if (i < nposted)
+			post_buf(x, i, i);
 	}
+}
+
+/* A device whose receive ring holds NBUF buffers of BUF_LEN (0xee), none mapped. */
+static void
+mx_init(struct mx *x, bool packed)
+{
+	mx_setup(x, packed, NBUF);
+}
+
+/*
+ * Give the device the queue on which data lcores post IOTLB misses, as
+ * vhu_iotlb_dev_init() does but without the control thread's watch: the test
+ * plays the control thread and reads the queue itself.
+ */
+static void
+miss_queue_init(struct mx *x)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "ut_miss_%p", (void *)x->dev);
+	x->dev->miss_ring = rte_ring_create_elem(name, sizeof(struct vhu_iotlb_miss), 64,
+						 SOCKET_ID_ANY, RING_F_SC_DEQ);
+	ASSERT_NOT_NULL(x->dev->miss_ring);
+	x->dev->miss_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_GE(x->dev->miss_efd, 0);
+}
+
+/* Misses posted since the last call; each must be for 'iova'. */
+static unsigned int
+misses_posted(struct mx *x, uint64_t iova)
+{
+	struct vhu_iotlb_miss m;
+	unsigned int n = 0;
+
+	while (rte_ring_sc_dequeue_elem(x->dev->miss_ring, &m, sizeof(m)) == 0) {
+		ASSERT_EQ(m.iova, iova);
+		n++;
+	}
+	return n;
+}
+
+/* The front-end withdraws [iova, iova + size), as after the guest unmapped it. */
+static void
+unmap_range(struct mx *x, uint64_t iova, uint64_t size)
+{
+	struct vhost_user_iotlb_msg m = {
+		.iova = iova,
+		.size = size,
+		.type = VHOST_IOTLB_INVALIDATE,
+	};
+
+	ASSERT_EQ(vhu_iotlb_handle_msg(x->dev, &m), VHU_MSG_OK);
 }
 
 static void
 mx_fini(struct mx *x)
 {
+	if (x->dev->miss_ring != NULL) {
+		rte_ring_free(x->dev->miss_ring);
+		x->dev->miss_ring = NULL;
+		close(x->dev->miss_efd);
+		x->dev->miss_efd = -1;
+	}
 	fake_dev_free(x->dev);	/* drops anything still held */
 	guest_fini(&x->g);
 	ASSERT_EQ(rte_mempool_avail_count(x->mp), x->pool_free);
@@ -386,4 +466,82 @@ TEST(split_later_packet_waits_behind_the_held_one)
 TEST(packed_later_packet_waits_behind_the_held_one)
 {
 	later_packet_waits_behind_the_held_one(true);
+}
+
+/*
+ * Behind QEMU's vIOMMU a guest unmaps a receive buffer once it has taken the
+ * packet, and maps the next buffer, often at the same IOVA (its allocator
+ * hands back the range it has just freed); the front-end sends INVALIDATE for
+ * the old mapping. The miss for the new buffer must be posted at once: held
+ * back as a repeat of the miss posted for the old buffer less than 100 ms
+ * earlier, it stalled the ring for up to 100 ms after every such unmap.
+ */
+static void
+miss_after_an_invalidation_is_posted_at_once(bool packed)
+{
+	uint8_t want[100];
+	struct rte_mbuf *m;
+	struct mx x;
+
+	mx_setup(&x, packed, 1);	/* buffer 0 in slot 0, not mapped */
+	miss_queue_init(&x);
+	m = mk_pkt(&x, 1, sizeof(want), 3, want);
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 1);
+	/* Asked already: polling the ring again does not ask again. */
+	vhu_vhost_enqueue_flush(x.dev, 0);
+	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 0);
+	map_buf(&x, 0);
+	vhu_vhost_enqueue_flush(x.dev, 0);
+	expect_used(&x, 0, HDR + sizeof(want));
+
+	/* The driver unmaps buffer 0 and posts a fresh one at the same IOVA. */
+	unmap_range(&x, buf_iova(0), 0x1000);
+	post_buf(&x, 1, 0);
+	m = mk_pkt(&x, 1, sizeof(want), 4, want);
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 1);
+	map_buf(&x, 0);
+	vhu_vhost_enqueue_flush(x.dev, 0);
+	expect_used(&x, 1, HDR + sizeof(want));
+	expect_no_used(&x);
+	ASSERT_EQ(x.vq->stash_n, 0);
+	mx_fini(&x);
+}
+
+TEST(split_miss_after_an_invalidation_is_posted_at_once)
+{
+	miss_after_an_invalidation_is_posted_at_once(false);
+}
+
+TEST(packed_miss_after_an_invalidation_is_posted_at_once)
+{
+	miss_after_an_invalidation_is_posted_at_once(true);
+}
+
+/*
+ * An UPDATE for other addresses (the answer to another ring's miss, say)
+ * withdraws nothing: the pending miss is not posted again for it, or every
+ * update would send the front-end one more MISS per waiting ring.
+ */
+TEST(pending_miss_is_not_repeated_for_an_unrelated_update)
+{
+	struct rte_mbuf *m;
+	uint8_t want[100];
+	struct mx x;
+
+	mx_setup(&x, false, 1);
+	miss_queue_init(&x);
+	m = mk_pkt(&x, 1, sizeof(want), 5, want);
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 1);
+	map_buf(&x, 1);
+	vhu_vhost_enqueue_flush(x.dev, 0);
+	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 0);
+	expect_no_used(&x);
+	ASSERT_EQ(x.vq->stash_n, 1);
+	mx_fini(&x);
 }
