@@ -173,6 +173,7 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
 	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
+	vq->in_order = dev_has_feature(dev, VIRTIO_F_IN_ORDER);
 	vq->features = dev->features;
 	vq->offload = (dev->features & (VHU_BIT(VIRTIO_NET_F_CSUM) |
 					VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |

@@ -63,7 +63,7 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 		vq->stats.nombuf++;
 		return 0;
 	}
-	vhu_packed_batch_init(vq, &batch);
+	vhu_packed_batch_init(vq, &batch, true);
 	for (i = 0; i < count; i++) {
 		uint16_t ndesc = 0, id = 0;
 		uint32_t nvec = 0;
@@ -195,7 +195,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	struct vhu_packed_batch batch;
 	uint16_t i;
 
-	vhu_packed_batch_init(vq, &batch);
+	vhu_packed_batch_init(vq, &batch, false);
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t need = (uint64_t)vq->vhdr_len + m->pkt_len, have = 0, left;

@@ -165,6 +165,7 @@ struct vhu_vq {
 	bool event_idx;			/* EVENT_IDX negotiated */
 	bool indirect;			/* INDIRECT_DESC negotiated */
 	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
+	bool in_order;			/* IN_ORDER negotiated */
 	bool offload;			/* a checksum or TSO feature negotiated */
 	uint64_t features;		/* negotiated features, for the header */
 	uint32_t mem_cache;		/* last region hit, for translation */

@@ -263,6 +263,7 @@ pdrv_post(struct packed_drv *d, const struct vring_packed_desc *chain, uint16_t 
 	/* Release: the whole chain before the head's flags, as a driver publishes it. */
 	__atomic_store_n(&ring[head].flags, head_flags, __ATOMIC_RELEASE);
 	d->ndesc[head] = n;
+	d->id[head] = chain[n - 1].id; /* a chain's id is in its last descriptor */
 	d->avail_idx = slot;
 	d->avail_wrap = wrap;
 	return head;
@@ -286,6 +287,38 @@ pdrv_take_used(struct packed_drv *d, uint16_t *id, uint32_t *len)
 	if (d->used_idx >= d->vq->size) {
 		d->used_idx = (uint16_t)(d->used_idx - d->vq->size);
 		d->used_wrap = !d->used_wrap;
+	}
+	return true;
+}
+
+bool
+pdrv_take_used_in_order(struct packed_drv *d, uint16_t *id, uint32_t *len, uint16_t *nbufs)
+{
+	uint16_t want, k, outstanding = 0, slot = d->used_idx;
+
+	if (!pdrv_take_used(d, id, len))
+		return false;
+	/* The first buffer is taken; walk on, in ring order, to the one named. */
+	want = *id;
+	*id = d->id[slot];
+	*nbufs = 1;
+	for (k = 0; k < d->vq->size; k++)
+		if (d->ndesc[k] != 0)
+			outstanding++;
+	while (*id != want) {
+		uint16_t n = d->ndesc[d->used_idx];
+
+		if (outstanding == 0 || n == 0)
+			th_fail(__FILE__, __LINE__, "used id %u is not an outstanding buffer", want);
+		*id = d->id[d->used_idx];
+		d->ndesc[d->used_idx] = 0;
+		outstanding--;
+		(*nbufs)++;
+		d->used_idx = (uint16_t)(d->used_idx + n);
+		if (d->used_idx >= d->vq->size) {
+			d->used_idx = (uint16_t)(d->used_idx - d->vq->size);
+			d->used_wrap = !d->used_wrap;
+		}
 	}
 	return true;
 }

@@ -78,6 +78,7 @@ struct packed_drv {
 	uint16_t used_idx;	/* next slot the driver expects a used descriptor in */
 	bool used_wrap;		/* its wrap counter */
 	uint16_t ndesc[PDRV_MAX_SIZE]; /* slots of the chain whose head is at each slot */
+	uint16_t id[PDRV_MAX_SIZE];    /* buffer id of the chain whose head is at each slot */
 };
 
 /*
@@ -102,6 +103,14 @@ uint16_t pdrv_post(struct packed_drv *d, const struct vring_packed_desc *chain, 
  * len), moving past the chain posted there. False if there is none yet.
  */
 bool pdrv_take_used(struct packed_drv *d, uint16_t *id, uint32_t *len);
+
+/*
+ * Driver under IN_ORDER: take the next used descriptor, which may stand for
+ * several buffers (it carries the id of the last; the device skips the
+ * slots of the ones before). *nbufs is how many buffers it returned. False
+ * if there is none yet; fails the test if its id is not one outstanding.
+ */
+bool pdrv_take_used_in_order(struct packed_drv *d, uint16_t *id, uint32_t *len, uint16_t *nbufs);
 
 /* Driver: the AVAIL/USED bits that make a slot available in wrap round 'wrap'. */
 uint16_t pdrv_avail_flags(bool wrap);
