@@ -193,6 +193,8 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct packed_rx_buf bufs[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
+	const uint16_t start = vq->last_avail_idx;
+	const bool start_wrap = vq->avail_wrap;
 	uint16_t i;
 
 	vhu_packed_batch_init(vq, &batch, false);
@@ -218,7 +220,11 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			uint32_t first = nvec;
 			uint64_t got = 0;
 
+			/* At most one lap of the ring per burst: a driver cannot make
+			 * more available than that, but a hostile one re-posting
+			 * behind us could keep the give-back below going for ever. */
 			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !vq->mrg_rxbuf) ||
+			    vhu_packed_dist(vq, start, start_wrap, idx, wrap) >= vq->size ||
 			    !vhu_packed_avail(vq, idx, wrap)) {
 				rc = VHU_CHAIN_DROP;
 				break;

@@ -31,6 +31,16 @@ vhu_packed_advance(const struct vhu_vq *vq, uint16_t *idx, bool *wrap, uint16_t 
 	}
 }
 
+/*
+ * Slots from position (from, from_wrap) forward to (to, to_wrap); vq->size
+ * or more if 'to' is a whole lap or further on.
+ */
+static inline uint16_t
+vhu_packed_dist(const struct vhu_vq *vq, uint16_t from, bool from_wrap, uint16_t to, bool to_wrap)
+{
+	return to_wrap == from_wrap ? (uint16_t)(to - from) : (uint16_t)(to + vq->size - from);
+}
+
 /* Is slot 'idx' available in wrap round 'wrap'? */
 static inline bool
 vhu_packed_avail(const struct vhu_vq *vq, uint16_t idx, bool wrap)

@@ -14,8 +14,11 @@
  * never takes back a buffer it has posted, the ring stopped for good,
  * without a count or a log line.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -512,4 +515,108 @@ TEST(split_rx_mergeable_packet_over_too_many_short_chains_is_refused)
 TEST(packed_rx_mergeable_packet_over_too_many_short_chains_is_refused)
 {
 	mergeable_packet_over_too_many_short_chains_is_refused(true);
+}
+
+/* ---- a guest re-posting long chains behind the device ---- */
+
+/*
+ * The guest of the test below: it keeps every slot of packed receive ring 0
+ * posted with one long chain (an indirect table of MANY pieces), in the wrap
+ * round in which the device will visit the slot next, judged from the
+ * device's position. No driver may do that (it re-posts buffers it was never
+ * given back), but a guest can.
+ */
+struct reposter {
+	struct vhu_vq *vq;
+	uint64_t table;		/* the indirect table's guest address */
+	bool stop;		/* set by the test thread */
+	bool started;		/* set once every slot is posted */
+};
+
+static void *
+reposter_main(void *arg)
+{
+	struct reposter *r = arg;
+	struct vhu_vq *vq = r->vq;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		/* Racy reads of the device's position, as a guest would guess it. */
+		uint16_t at = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED), s;
+		bool wrap = __atomic_load_n(&vq->avail_wrap, __ATOMIC_RELAXED);
+
+		for (s = 0; s < vq->size; s++) {
+			struct vring_packed_desc *d = &vq->desc_packed[s];
+
+			d->addr = r->table;
+			d->len = MANY * sizeof(struct vring_packed_desc);
+			d->id = s;
+			__atomic_store_n(&d->flags,
+					 VRING_DESC_F_INDIRECT |
+						 pdrv_avail_flags(s < at ? !wrap : wrap),
+					 __ATOMIC_RELEASE);
+		}
+		__atomic_store_n(&r->started, true, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * Each chain is given back (too short for the packet), the device moves on,
+ * and the guest has posted the slot again for the next lap: one burst must
+ * still end, after at most one lap of the ring, with the packet refused.
+ * Before the bound, the burst never returned (the alarm fails the test).
+ */
+TEST(packed_rx_burst_ends_when_the_guest_reposts_long_chains_behind_it)
+{
+	struct vring_packed_desc *table;
+	struct rte_mbuf *m;
+	static uint8_t want[3000];	/* more than the first VHU_VEC_MAX pieces hold */
+	struct reposter r;
+	pthread_attr_t attr;
+	struct vhu_vq *vq;
+	cpu_set_t cpus;
+	pthread_t th;
+	struct lx x;
+	uint16_t k;
+
+	lx_init(&x, true, false);
+	vq = x.dev->vq[0];
+	memset(&r, 0, sizeof(r));
+	r.vq = vq;
+	r.table = guest_alloc(&x.g, MANY * sizeof(*table), 64);
+	table = guest_ptr(&x.g, r.table);
+	for (k = 0; k < MANY; k++)
+		table[k] = (struct vring_packed_desc){
+			.addr = guest_alloc(&x.g, PIECE, 16),
+			.len = PIECE,
+			.flags = VRING_DESC_F_WRITE,
+		};
+	/* EAL pinned this thread to one CPU, and a new thread inherits that: give
+	 * the guest the others, or it would never run while the burst does. */
+	CPU_ZERO(&cpus);
+	for (k = 0; k < CPU_SETSIZE && (long)k < sysconf(_SC_NPROCESSORS_ONLN); k++)
+		if ((int)k != sched_getcpu())
+			CPU_SET(k, &cpus);
+	if (CPU_COUNT(&cpus) == 0) {
+		th_diag("one CPU only: the guest cannot post while the burst runs; not tested");
+		lx_fini(&x);
+		return;
+	}
+	ASSERT_EQ(pthread_attr_init(&attr), 0);
+	ASSERT_EQ(pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus), 0);
+	ASSERT_EQ(pthread_create(&th, &attr, reposter_main, &r), 0);
+	pthread_attr_destroy(&attr);
+	while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
+		sched_yield();
+	m = mk_pkt(&x, sizeof(want), 3, want);
+	alarm(20);
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &m, 1), 0);
+	alarm(0);
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	rte_pktmbuf_free(m);
+	ASSERT_GE(vq->stats.errors, 1);
+	ASSERT_LE(vq->stats.errors, RING_SIZE);
+	ASSERT_FALSE(vq->broken);
+	lx_fini(&x);
 }
