@@ -45,10 +45,12 @@ vhu_log_hva(struct vhu_vq *vq, const void *hva, uint64_t len)
 					vq->stats.log_overflow++;
 					return;
 				}
-				/* Relaxed: the front-end reads the bitmap only after it
-				 * stopped the ring (GET_VRING_BASE), which orders it. */
+				/* Release: the write being marked is visible before its
+				 * bit. The front-end reads and clears the bitmap while
+				 * the ring runs (QEMU in every migration pass), so a
+				 * page is marked after it is written, never before. */
 				__atomic_fetch_or(&log->bitmap[page / 8], (uint8_t)(1u << (page % 8)),
-						  __ATOMIC_RELAXED);
+						  __ATOMIC_RELEASE);
 			}
 			return;
 		}

@@ -285,11 +285,13 @@ vhu_packed_batch_out(struct vhu_vq *vq, struct vhu_packed_batch *b)
 			b->pending = true;
 			b->first_slot = b->e[i].slot;
 			b->first_flags = b->e[i].flags;
-		} else {
-			/* Release: id and len (and the buffer) before the flags that
-			 * hand it back; the driver reads flags with acquire. */
-			__atomic_store_n(&d->flags, b->e[i].flags, __ATOMIC_RELEASE);
+			continue; /* logged at the flush, once its flags are in */
 		}
+		/* Release: id and len (and the buffer) before the flags that hand it
+		 * back; the driver reads flags with acquire. */
+		__atomic_store_n(&d->flags, b->e[i].flags, __ATOMIC_RELEASE);
+		/* Marked dirty after the whole write: a migration that reads and
+		 * clears the log meanwhile then sends the page again. */
 		if (unlikely(vq->log != NULL))
 			vhu_log_hva(vq, d, sizeof(*d));
 	}
@@ -362,16 +364,14 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
 	if (!b->pending)
 		return;
 	if (b->collapse) {
-		struct vring_packed_desc *d = &vq->desc_packed[b->first_slot];
-
-		d->id = b->last_id;
-		d->len = 0;
-		if (unlikely(vq->log != NULL))
-			vhu_log_hva(vq, d, sizeof(*d));
+		vq->desc_packed[b->first_slot].id = b->last_id;
+		vq->desc_packed[b->first_slot].len = 0;
 	}
 	/* Release: every used descriptor of the burst is complete before the
 	 * driver can see the first one, and it consumes in order. */
 	__atomic_store_n(&vq->desc_packed[b->first_slot].flags, b->first_flags, __ATOMIC_RELEASE);
+	if (unlikely(vq->log != NULL))
+		vhu_log_hva(vq, &vq->desc_packed[b->first_slot], sizeof(vq->desc_packed[0]));
 	if (unlikely(vq->inflight_packed != NULL))
 		vhu_inflight_packed_done(vq, b->old_used, b->nchains);
 	vhu_packed_notify(vq, b);

@@ -10,6 +10,8 @@
  * actually be taken where it can be (stats.batched).
  */
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <rte_mbuf.h>
 
@@ -17,6 +19,7 @@
 #include "guest.h"
 #include "test_harness.h"
 #include "unit_eal.h"
+#include "vhost_log.h"
 #include "vhu_vhost.h"
 
 #define REGION_SIZE (256 * 1024)
@@ -513,4 +516,71 @@ TEST(rx_in_order_returns_every_used_descriptor)
 	}
 	expect_no_used(&x);
 	pb_fini(&x);
+}
+
+/* ---- dirty logging ---- */
+
+static bool
+page_dirty(const uint8_t *bitmap, uint64_t gpa)
+{
+	uint64_t page = gpa >> VHU_LOG_PAGE_SHIFT;
+
+	return (bitmap[page / 8] >> (page % 8)) & 1;
+}
+
+/* Guest-physical address of our pointer 'p' into the guest's one region. */
+static uint64_t
+gpa_of(const struct pb *x, const void *p)
+{
+	return guest_region_gpa(&x->g, 0) + (uint64_t)((const uint8_t *)p - x->g.hva[0]);
+}
+
+/*
+ * A transmit burst with LOG_ALL marks the page of the used descriptors it
+ * wrote (one under IN_ORDER, eight otherwise), which here is the ring's
+ * second page, and neither the first page of the ring nor the buffers it
+ * only read.
+ */
+static void
+tx_burst_logs_its_used_descriptors(bool in_order)
+{
+	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
+	const uint16_t size = 512, at = 300;	/* 16-byte slots: 300 is on page 2 */
+	struct rte_mbuf *pkts[8];
+	const uint8_t *bitmap;
+	unsigned int i;
+	struct pb x;
+	int fd;
+
+	pb_init(&x, true, size);
+	if (in_order)
+		pb_in_order(&x);
+	ASSERT_NE(gpa_of(&x, &x.vq->desc_packed[at]) >> VHU_LOG_PAGE_SHIFT,
+		  gpa_of(&x, &x.vq->desc_packed[0]) >> VHU_LOG_PAGE_SHIFT);
+	x.vq->last_avail_idx = x.vq->last_used_idx = at;
+	x.d.avail_idx = x.d.used_idx = at;
+	fd = memfd_create("vhu-unit-log", MFD_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, 4096), 0);
+	ASSERT_EQ(vhu_log_set_base(x.dev, &l, fd), VHU_MSG_OK); /* takes the fd */
+	bitmap = x.dev->log->bitmap;
+	x.vq->logging = true;
+	post_tx_run(&x, 0, 8);
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 8);
+	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&x, &x.vq->desc_packed[at])));
+	ASSERT_FALSE(page_dirty(bitmap, gpa_of(&x, &x.vq->desc_packed[0])));
+	for (i = 0; i < 8; i++)
+		ASSERT_FALSE(page_dirty(bitmap, x.gpa[i]));
+	rte_pktmbuf_free_bulk(pkts, 8);
+	pb_fini(&x);
+}
+
+TEST(tx_burst_with_dirty_logging_marks_its_used_descriptors)
+{
+	tx_burst_logs_its_used_descriptors(false);
+}
+
+TEST(tx_in_order_burst_with_dirty_logging_marks_its_used_descriptor)
+{
+	tx_burst_logs_its_used_descriptors(true);
 }
