@@ -30,6 +30,9 @@ per mode), whose reply it spoils as MODE says:
                is running return a used entry on receive ring 0 whose id was
                never posted
   hostile-len  ... a used entry longer than its buffer
+  hostile-unused
+               ... a used entry of length 0 (a buffer given back unused, which
+               is legal: the front-end must count it, not break the ring)
   hostile-idx  ... a used index 5000 entries ahead
   hostile-idx-legacy
                hostile-idx with a legacy backend: no PROTOCOL_FEATURES (so no
@@ -125,7 +128,12 @@ class Guest:
             struct.pack_into('<H', um, uo + 2, (idx + 5000) & 0xffff)
             log(f'used index of ring 0 moved from {idx} to {idx + 5000}')
             return
-        entry = (size + 7, 64) if mode == 'hostile-id' else (head, 1 << 20)
+        if mode == 'hostile-id':
+            entry = (size + 7, 64)
+        elif mode == 'hostile-unused':
+            entry = (head, 0)
+        else:
+            entry = (head, 1 << 20)
         struct.pack_into('<II', um, uo + 4 + 8 * (idx % size), *entry)
         struct.pack_into('<H', um, uo + 2, (idx + 1) & 0xffff)
         log(f'used entry id {entry[0]} len {entry[1]} written on ring 0')

@@ -82,6 +82,7 @@ static struct {
 	bool expect_start_fail;
 	bool withdraw_test;
 	bool expect_broken;    /* the backend is hostile: a queue must latch broken, nothing else */
+	bool expect_unused;    /* the backend gives a receive buffer back unused: counted, no break */
 	unsigned int restarts; /* stop and start the port this many times under traffic */
 	double status_period;  /* seconds between status lines; 0: none */
 	unsigned int stall_ms; /* in-flight frames missing this long are lost (or fail) */
@@ -117,7 +118,7 @@ usage(const char *prog)
 		"usage: %s [EAL options] -- --frontend DEVSTR [--backend DEVSTR] [--sizes N,N..]\n"
 		"       [--count N] [--duration S] [--window N] [--queues N] [--seg-size N]\n"
 		"       [--foreign-pool] [--tolerate-loss] [--stall-ms N] [--require FEATURE]\n"
-		"       [--expect-start-fail] [--expect-broken] [--withdraw-test]\n"
+		"       [--expect-start-fail] [--expect-broken] [--expect-unused] [--withdraw-test]\n"
 		"       [--restarts N (with --duration)]\n"
 		"       [--status-period S] [--info FILE]\n",
 		prog);
@@ -161,6 +162,7 @@ parse_args(int argc, char **argv)
 		{"expect-start-fail", no_argument, NULL, 'E'},
 		{"withdraw-test", no_argument, NULL, 'W'},
 		{"expect-broken", no_argument, NULL, 'B'},
+		{"expect-unused", no_argument, NULL, 'U'},
 		{"restarts", required_argument, NULL, 'R'},
 		{"status-period", required_argument, NULL, 'p'},
 		{"info", required_argument, NULL, 'i'},
@@ -215,6 +217,10 @@ parse_args(int argc, char **argv)
 			break;
 		case 'B':
 			opt.expect_broken = true;
+			opt.tolerate_loss = true;
+			break;
+		case 'U':
+			opt.expect_unused = true;
 			opt.tolerate_loss = true;
 			break;
 		case 'R':
@@ -795,6 +801,19 @@ main(int argc, char **argv)
 		} else {
 			printf("PASS: %u queue(s) latched broken, the process carried on\n",
 			       st.broken_queues);
+			rc = 0;
+		}
+	} else if (opt.expect_unused) {
+		struct vhu_virtio_user_stats st;
+
+		vhu_virtio_user_stats_get(front, &st);
+		if (st.broken_queues != 0 || st.errors == 0 || corrupt != 0) {
+			fail("a receive buffer given back unused: %u queue(s) broken, %" PRIu64
+			     " error(s) counted, %" PRIu64 " corrupt frames; want 0, at least 1, 0",
+			     st.broken_queues, st.errors, corrupt);
+		} else {
+			printf("PASS: the unused buffer was counted (%" PRIu64 " error(s)), no queue "
+			       "broke\n", st.errors);
 			rc = 0;
 		}
 	} else if (!ok) {

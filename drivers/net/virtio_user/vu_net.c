@@ -127,6 +127,14 @@ vu_rx_nbufs(struct vu_vq *vq, uint32_t id)
 	return nb;
 }
 
+/* A receive buffer the device gave back with nothing in it: counted, freed, posted anew. */
+static void __rte_cold
+vu_rx_unused(struct vu_vq *vq, struct rte_mbuf *m)
+{
+	vq->stats.errors++;
+	rte_pktmbuf_free(m);
+}
+
 /* Turn the first buffer of a packet into the packet's head mbuf; false if too short. */
 static inline bool
 vu_rx_head(struct vu_vq *vq, struct rte_mbuf *m, uint32_t len)
@@ -180,6 +188,16 @@ vu_rx_split(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			vu_split_rx_take(vq, id, len); /* latches with the reason */
 			break;
 		}
+		if (unlikely(len == 0)) {
+			/* Given back unused (legal for a receive buffer; a device does
+			 * so with a buffer it cannot use): count it, post a new one. */
+			m = vu_split_rx_take(vq, id, len);
+			if (unlikely(m == NULL))
+				break;
+			vu_rx_unused(vq, m);
+			i++;
+			continue;
+		}
 		nbufs = vu_rx_nbufs(vq, id);
 		if (unlikely(nbufs == 0))
 			break;
@@ -221,6 +239,14 @@ vu_rx_packed(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		if (unlikely(!vu_packed_id_ok(vq, id) || len > vq->slots[id].len)) {
 			vu_packed_rx_take(vq, id, len); /* latches with the reason */
 			break;
+		}
+		if (unlikely(len == 0)) {
+			/* Given back unused: see vu_rx_split(). */
+			m = vu_packed_rx_take(vq, id, len);
+			if (unlikely(m == NULL))
+				break;
+			vu_rx_unused(vq, m);
+			continue;
 		}
 		nbufs = vu_rx_nbufs(vq, id);
 		if (unlikely(nbufs == 0))
