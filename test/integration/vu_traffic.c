@@ -812,8 +812,8 @@ main(int argc, char **argv)
 			     " error(s) counted, %" PRIu64 " corrupt frames; want 0, at least 1, 0",
 			     st.broken_queues, st.errors, corrupt);
 		} else {
-			printf("PASS: the unused buffer was counted (%" PRIu64 " error(s)), no queue "
-			       "broke\n", st.errors);
+			printf("PASS: the unused buffer was counted (%" PRIu64 " error(s)), "
+			       "no queue broke\n", st.errors);
 			rc = 0;
 		}
 	} else if (!ok) {

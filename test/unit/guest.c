@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "vhost_log.h"
 #include "test_harness.h"
 
 #define PAGE 4096ull
@@ -309,7 +310,8 @@ pdrv_take_used_in_order(struct packed_drv *d, uint16_t *id, uint32_t *len, uint1
 		uint16_t n = d->ndesc[d->used_idx];
 
 		if (outstanding == 0 || n == 0)
-			th_fail(__FILE__, __LINE__, "used id %u is not an outstanding buffer", want);
+			th_fail(__FILE__, __LINE__, "used id %u is not an outstanding buffer",
+				want);
 		*id = d->id[d->used_idx];
 		d->ndesc[d->used_idx] = 0;
 		outstanding--;
@@ -321,4 +323,24 @@ pdrv_take_used_in_order(struct packed_drv *d, uint16_t *id, uint32_t *len, uint1
 		}
 	}
 	return true;
+}
+
+uint64_t
+guest_gpa_of(const struct guest *g, const void *p)
+{
+	const uint8_t *q = p;
+	uint32_t i;
+
+	for (i = 0; i < g->nregions; i++)
+		if (q >= g->hva[i] && q < g->hva[i] + g->region_size)
+			return guest_region_gpa(g, i) + (uint64_t)(q - g->hva[i]);
+	th_fail(__FILE__, __LINE__, "%p is not guest memory", p);
+}
+
+bool
+log_page_dirty(const uint8_t *bitmap, uint64_t gpa)
+{
+	uint64_t page = gpa >> VHU_LOG_PAGE_SHIFT;
+
+	return (bitmap[page / 8] >> (page % 8)) & 1;
 }

@@ -38,6 +38,10 @@ struct vhu_mem *guest_mem_copy(const struct guest *g);
 
 /* Guest-physical start of region 'i', and one past the last guest byte. */
 uint64_t guest_region_gpa(const struct guest *g, uint32_t i);
+/* Guest-physical address of our pointer 'p' into guest memory (fails the test if it is not). */
+uint64_t guest_gpa_of(const struct guest *g, const void *p);
+/* Is the page of guest address 'gpa' marked in the dirty log 'bitmap' (4 KiB pages)? */
+bool log_page_dirty(const uint8_t *bitmap, uint64_t gpa);
 uint64_t guest_end(const struct guest *g);
 
 /* Reserve 'size' bytes aligned to 'align' inside one region; returns the gpa. */

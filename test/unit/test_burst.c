@@ -1013,27 +1013,6 @@ give_log(struct bx *b, uint64_t bytes)
 	return b->dev->log->bitmap;
 }
 
-static bool
-page_dirty(const uint8_t *bitmap, uint64_t gpa)
-{
-	uint64_t page = gpa >> VHU_LOG_PAGE_SHIFT;
-
-	return (bitmap[page / 8] >> (page % 8)) & 1;
-}
-
-/* Guest-physical address of our pointer 'p' into guest memory. */
-static uint64_t
-gpa_of(const struct bx *b, const void *p)
-{
-	const uint8_t *q = p;
-	uint32_t i;
-
-	for (i = 0; i < b->g.nregions; i++)
-		if (q >= b->g.hva[i] && q < b->g.hva[i] + b->g.region_size)
-			return guest_region_gpa(&b->g, i) + (uint64_t)(q - b->g.hva[i]);
-	th_fail(__FILE__, __LINE__, "%p is not guest memory", p);
-}
-
 TEST(enqueue_with_dirty_logging_marks_the_pages_it_wrote)
 {
 	int maps = count_memfd_mappings();
@@ -1055,11 +1034,11 @@ TEST(enqueue_with_dirty_logging_marks_the_pages_it_wrote)
 	}
 	m = mk_pkt(&b, 100, 100);
 	ASSERT_EQ(vhu_vhost_enqueue_burst(b.dev, 0, &m, 1), 1);
-	ASSERT_TRUE(page_dirty(bitmap, gpa));
-	ASSERT_TRUE(page_dirty(bitmap, gpa + 1));		/* the next page */
-	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&b, &rxq(&b, 0)->used->ring[0])));
-	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&b, &rxq(&b, 0)->used->idx)));
-	ASSERT_FALSE(page_dirty(bitmap, idle));
+	ASSERT_TRUE(log_page_dirty(bitmap, gpa));
+	ASSERT_TRUE(log_page_dirty(bitmap, gpa + 1));		/* the next page */
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&b.g, &rxq(&b, 0)->used->ring[0])));
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&b.g, &rxq(&b, 0)->used->idx)));
+	ASSERT_FALSE(log_page_dirty(bitmap, idle));
 	rte_pktmbuf_free(m);
 	bx_fini(&b);
 	ASSERT_EQ(count_memfd_mappings(), maps);	/* the reset unmapped the log */
@@ -1078,7 +1057,8 @@ TEST(enqueue_with_dirty_logging_marks_the_page_of_the_used_entry)
 	vq = rxq(&b, 0);
 	/* An entry on another page than used->idx (8 KiB of entries). */
 	for (k = 0; k < size; k++)
-		if (gpa_of(&b, &vq->used->ring[k]) >> 12 != gpa_of(&b, &vq->used->idx) >> 12)
+		if (guest_gpa_of(&b.g, &vq->used->ring[k]) >> 12 !=
+		    guest_gpa_of(&b.g, &vq->used->idx) >> 12)
 			break;
 	ASSERT_LT(k, size);
 	vq->last_avail_idx = vq->last_used_idx = k;
@@ -1089,7 +1069,7 @@ TEST(enqueue_with_dirty_logging_marks_the_page_of_the_used_entry)
 	m = mk_pkt(&b, 60, 101);
 	ASSERT_EQ(vhu_vhost_enqueue_burst(b.dev, 0, &m, 1), 1);
 	ASSERT_EQ(vq->used->ring[k].len, HDR + 60);
-	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&b, &vq->used->ring[k])));
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&b.g, &vq->used->ring[k])));
 	rte_pktmbuf_free(m);
 	bx_fini(&b);
 }
@@ -1115,8 +1095,8 @@ TEST(dequeue_with_dirty_logging_marks_the_used_ring_only)
 		post_range(&b, 1, gpa, &len, 1, 0);
 	}
 	ASSERT_EQ(vhu_vhost_dequeue_burst(b.dev, 0, b.mp, &m, 1), 1);
-	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&b, &txq(&b, 0)->used->ring[0])));
-	ASSERT_FALSE(page_dirty(bitmap, gpa));	/* read, not written */
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&b.g, &txq(&b, 0)->used->ring[0])));
+	ASSERT_FALSE(log_page_dirty(bitmap, gpa));	/* read, not written */
 	rte_pktmbuf_free(m);
 	bx_fini(&b);
 }

@@ -520,21 +520,6 @@ TEST(rx_in_order_returns_every_used_descriptor)
 
 /* ---- dirty logging ---- */
 
-static bool
-page_dirty(const uint8_t *bitmap, uint64_t gpa)
-{
-	uint64_t page = gpa >> VHU_LOG_PAGE_SHIFT;
-
-	return (bitmap[page / 8] >> (page % 8)) & 1;
-}
-
-/* Guest-physical address of our pointer 'p' into the guest's one region. */
-static uint64_t
-gpa_of(const struct pb *x, const void *p)
-{
-	return guest_region_gpa(&x->g, 0) + (uint64_t)((const uint8_t *)p - x->g.hva[0]);
-}
-
 /*
  * A transmit burst with LOG_ALL marks the page of the used descriptors it
  * wrote (one under IN_ORDER, eight otherwise), which here is the ring's
@@ -555,8 +540,8 @@ tx_burst_logs_its_used_descriptors(bool in_order)
 	pb_init(&x, true, size);
 	if (in_order)
 		pb_in_order(&x);
-	ASSERT_NE(gpa_of(&x, &x.vq->desc_packed[at]) >> VHU_LOG_PAGE_SHIFT,
-		  gpa_of(&x, &x.vq->desc_packed[0]) >> VHU_LOG_PAGE_SHIFT);
+	ASSERT_NE(guest_gpa_of(&x.g, &x.vq->desc_packed[at]) >> VHU_LOG_PAGE_SHIFT,
+		  guest_gpa_of(&x.g, &x.vq->desc_packed[0]) >> VHU_LOG_PAGE_SHIFT);
 	x.vq->last_avail_idx = x.vq->last_used_idx = at;
 	x.d.avail_idx = x.d.used_idx = at;
 	fd = memfd_create("vhu-unit-log", MFD_CLOEXEC);
@@ -567,10 +552,10 @@ tx_burst_logs_its_used_descriptors(bool in_order)
 	x.vq->logging = true;
 	post_tx_run(&x, 0, 8);
 	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 8);
-	ASSERT_TRUE(page_dirty(bitmap, gpa_of(&x, &x.vq->desc_packed[at])));
-	ASSERT_FALSE(page_dirty(bitmap, gpa_of(&x, &x.vq->desc_packed[0])));
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&x.g, &x.vq->desc_packed[at])));
+	ASSERT_FALSE(log_page_dirty(bitmap, guest_gpa_of(&x.g, &x.vq->desc_packed[0])));
 	for (i = 0; i < 8; i++)
-		ASSERT_FALSE(page_dirty(bitmap, x.gpa[i]));
+		ASSERT_FALSE(log_page_dirty(bitmap, x.gpa[i]));
 	rte_pktmbuf_free_bulk(pkts, 8);
 	pb_fini(&x);
 }
