@@ -220,11 +220,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			uint32_t first = nvec;
 			uint64_t got = 0;
 
-			/* At most one lap of the ring per burst: a driver cannot make
-			 * more available than that, but a hostile one re-posting
-			 * behind us could keep the give-back below going for ever. */
 			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !vq->mrg_rxbuf) ||
-			    vhu_packed_dist(vq, start, start_wrap, idx, wrap) >= vq->size ||
 			    !vhu_packed_avail(vq, idx, wrap)) {
 				rc = VHU_CHAIN_DROP;
 				break;
@@ -237,7 +233,13 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 				got = vhu_vec_bytes(vec, first, nvec);
 				bufs[nbufs].slot = idx;
 				if (have + got < need) {
-					if (!rx_packed_give_back(vq, &batch, bufs, nbufs, need,
+					/* Give back within one lap of the ring per burst:
+					 * no driver makes more available, but a hostile
+					 * one re-posting behind us would keep this going
+					 * for ever. */
+					if (vhu_packed_dist(vq, start, start_wrap, idx, wrap) >=
+						    vq->size ||
+					    !rx_packed_give_back(vq, &batch, bufs, nbufs, need,
 								 &rc))
 						break;
 					idx = vq->last_avail_idx;

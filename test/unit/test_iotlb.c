@@ -87,6 +87,24 @@ invalidate(struct ix *x, uint64_t iova, uint64_t size)
 	return iotlb_msg(x, VHOST_IOTLB_INVALIDATE, iova, size, 0, 0);
 }
 
+/*
+ * Ring 0 of 8 entries with its three areas at 'iova', +0x200 and +0x400,
+ * set up as the messages would, and started if it can be.
+ */
+static struct vhu_vq *
+ring_at(struct ix *x, uint64_t iova)
+{
+	struct vhu_vq *vq = x->dev->vq[0];
+
+	vq->size = 8;
+	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
+	vq->desc_uaddr = iova;
+	vq->avail_uaddr = iova + 0x200;
+	vq->used_uaddr = iova + 0x400;
+	vhu_vq_try_start(x->dev, vq);
+	return vq;
+}
+
 /* Translate through the device's table; NULL unless VHU_MAP_OK. */
 static uint8_t *
 map(struct ix *x, uint64_t iova, uint64_t *len, uint8_t perm)
@@ -580,13 +598,7 @@ TEST(invalidating_a_ring_area_stops_the_ring_until_the_next_update)
 
 	ix_init(&x);
 	ASSERT_EQ(update(&x, IOVA, 0x1000, GUEST_GPA + 0x8000, VHOST_ACCESS_RW), VHU_MSG_OK);
-	vq = x.dev->vq[0];
-	vq->size = 8;
-	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
-	vq->desc_uaddr = IOVA;
-	vq->avail_uaddr = IOVA + 0x200;
-	vq->used_uaddr = IOVA + 0x400;
-	vhu_vq_try_start(x.dev, vq);
+	vq = ring_at(&x, IOVA);
 	ASSERT_TRUE(vq->ready);
 	ASSERT_EQ(invalidate(&x, IOVA + 0x400, 0x100), VHU_MSG_OK);
 	ASSERT_FALSE(vq->ready);
@@ -612,13 +624,7 @@ TEST(invalidating_a_ring_area_asks_for_it_again)
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 	x.dev->backend_req_fd = sv[0];	/* closed by the reset */
 	ASSERT_EQ(update(&x, IOVA, 0x1000, GUEST_GPA + 0x8000, VHOST_ACCESS_RW), VHU_MSG_OK);
-	vq = x.dev->vq[0];
-	vq->size = 8;
-	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
-	vq->desc_uaddr = IOVA;
-	vq->avail_uaddr = IOVA + 0x200;
-	vq->used_uaddr = IOVA + 0x400;
-	vhu_vq_try_start(x.dev, vq);
+	vq = ring_at(&x, IOVA);
 	ASSERT_TRUE(vq->ready);
 	ASSERT_EQ(x.dev->iotlb_misses, 0);
 
@@ -654,13 +660,7 @@ TEST(invalidating_a_ring_area_at_the_top_of_io_space_stops_the_ring)
 
 	ix_init(&x);
 	ASSERT_EQ(update(&x, top, 0x1000, GUEST_GPA + 0x8000, VHOST_ACCESS_RW), VHU_MSG_OK);
-	vq = x.dev->vq[0];
-	vq->size = 8;
-	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
-	vq->desc_uaddr = top;
-	vq->avail_uaddr = top + 0x200;
-	vq->used_uaddr = top + 0x400;
-	vhu_vq_try_start(x.dev, vq);
+	vq = ring_at(&x, top);
 	ASSERT_TRUE(vq->ready);
 	ASSERT_EQ(invalidate(&x, top + 0x400, 0x100), VHU_MSG_OK);
 	ASSERT_FALSE(vq->ready);
@@ -675,13 +675,7 @@ TEST(ring_mapped_by_the_iotlb_to_a_misaligned_place_does_not_run)
 
 	ix_init(&x);
 	ASSERT_EQ(update(&x, IOVA, 0x1000, GUEST_GPA + 0x8002, VHOST_ACCESS_RW), VHU_MSG_OK);
-	vq = x.dev->vq[0];
-	vq->size = 8;
-	vq->num_set = vq->addr_set = vq->started = vq->enabled = true;
-	vq->desc_uaddr = IOVA;
-	vq->avail_uaddr = IOVA + 0x200;
-	vq->used_uaddr = IOVA + 0x400;
-	vhu_vq_try_start(x.dev, vq);
+	vq = ring_at(&x, IOVA);
 	ASSERT_FALSE(vq->ready && (((uintptr_t)vq->desc & 15) != 0 ||
 				   ((uintptr_t)vq->used & 3) != 0));
 	ix_fini(&x);

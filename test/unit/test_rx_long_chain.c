@@ -572,9 +572,7 @@ TEST(packed_rx_burst_ends_when_the_guest_reposts_long_chains_behind_it)
 	struct rte_mbuf *m;
 	static uint8_t want[3000];	/* more than the first VHU_VEC_MAX pieces hold */
 	struct reposter r;
-	pthread_attr_t attr;
 	struct vhu_vq *vq;
-	cpu_set_t cpus;
 	pthread_t th;
 	struct lx x;
 	uint16_t k;
@@ -591,21 +589,11 @@ TEST(packed_rx_burst_ends_when_the_guest_reposts_long_chains_behind_it)
 			.len = PIECE,
 			.flags = VRING_DESC_F_WRITE,
 		};
-	/* EAL pinned this thread to one CPU, and a new thread inherits that: give
-	 * the guest the others, or it would never run while the burst does. */
-	CPU_ZERO(&cpus);
-	for (k = 0; k < CPU_SETSIZE && (long)k < sysconf(_SC_NPROCESSORS_ONLN); k++)
-		if ((int)k != sched_getcpu())
-			CPU_SET(k, &cpus);
-	if (CPU_COUNT(&cpus) == 0) {
+	if (!unit_thread_elsewhere(&th, reposter_main, &r)) {
 		th_diag("one CPU only: the guest cannot post while the burst runs; not tested");
 		lx_fini(&x);
 		return;
 	}
-	ASSERT_EQ(pthread_attr_init(&attr), 0);
-	ASSERT_EQ(pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus), 0);
-	ASSERT_EQ(pthread_create(&th, &attr, reposter_main, &r), 0);
-	pthread_attr_destroy(&attr);
 	while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
 		sched_yield();
 	m = mk_pkt(&x, sizeof(want), 3, want);

@@ -7,6 +7,9 @@
 #ifndef VHU_TEST_UNIT_EAL_H
 #define VHU_TEST_UNIT_EAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
+
 #include <rte_mempool.h>
 
 /* Data room of the pool's mbufs (past the headroom). */
@@ -18,5 +21,13 @@
  * 'n'. Fails the running test if EAL or the pool cannot be set up.
  */
 struct rte_mempool *unit_pool(unsigned int n);
+
+/*
+ * Start thread 'fn(arg)' as a racing guest: on the CPUs the process had
+ * before EAL pinned it to one (a thread would inherit that one CPU and never
+ * run while the test thread does), less EAL's. False, starting nothing, if
+ * there is no other CPU. Call after unit_pool().
+ */
+bool unit_thread_elsewhere(pthread_t *th, void *(*fn)(void *), void *arg);
 
 #endif /* VHU_TEST_UNIT_EAL_H */
