@@ -8,6 +8,11 @@
 #include <unistd.h>
 
 #include "vhost_inflight.h"
+#include "vhost_log.h"
+
+#ifdef VHU_INFLIGHT_TEST_HOOK
+void (*vhu_inflight_test_hook)(const struct vhu_vq *vq, enum vhu_inflight_point at);
+#endif
 
 uint64_t
 vhu_inflight_queue_size(bool packed, uint16_t queue_size)
@@ -97,8 +102,10 @@ vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *req)
 
 			r->version = 1;
 			r->desc_num = req->queue_size;
-			r->used_wrap_counter = 1;
-			r->old_used_wrap_counter = 1;
+			r->pos.f.used_idx = VHU_INFLIGHT_NO_POS;
+			r->pos.f.old_used_idx = VHU_INFLIGHT_NO_POS;
+			r->pos.f.used_wrap_counter = 1;
+			r->pos.f.old_used_wrap_counter = 1;
 			for (j = 0; j < req->queue_size; j++)
 				r->desc[j].next = j + 1;
 		} else {
@@ -167,6 +174,112 @@ bad:
 	return VHU_MSG_CLOSE;
 }
 
+/*
+ * Did the chain made available at slot 'idx' in round 'wrap' go back to the
+ * driver? Available, its USED bit is !wrap; we set it to wrap when we give
+ * it back, and the driver keeps it so when it posts the slot again in the
+ * next round (AVAIL flips, USED stays). A guest goes on posting while its
+ * backend is down, so the AVAIL bit says nothing here.
+ */
+static bool
+packed_slot_returned(const struct vhu_vq *vq, uint16_t idx, bool wrap)
+{
+	uint16_t f = __atomic_load_n(&vq->desc_packed[idx].flags, __ATOMIC_RELAXED);
+
+	return ((f & VRING_PACKED_DESC_F_USED) != 0) == wrap;
+}
+
+/*
+ * Write back the head of an in-flight chain at 'slot', available in round
+ * 'wrap', as the record has it; our used descriptor may be over it. The
+ * slot is the device's (the driver made it available and never got it back).
+ */
+static bool
+packed_restore_head(struct vhu_vhost_dev *dev, struct vhu_vq *vq, uint16_t slot, bool wrap,
+		    const struct vhu_inflight_desc_packed *rec)
+{
+	struct vring_packed_desc *d = &vq->desc_packed[slot];
+	uint16_t flags = (rec->flags & ~(VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) |
+			 (wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED);
+
+	if (d->id == rec->id && d->len == rec->len && d->flags == flags)
+		return false;
+	d->id = rec->id;
+	d->len = rec->len;
+	/* Release: the head whole before the flags that make it available again
+	 * (the ring is stopped; this is for the driver, which reads flags first). */
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	if (vq->logging && dev->log != NULL) {
+		vq->log = dev->log;
+		vhu_log_hva(vq, d, sizeof(*d));
+		vq->log = NULL;
+	}
+	return true;
+}
+
+/*
+ * A packed ring starts with a record (control thread, ring stopped): resume
+ * at the position last handed over, or at the one being handed over if its
+ * flags reached the ring before the crash, write back the heads of the
+ * chains taken from there, and make the record describe the ring as it
+ * starts. A record with no position yet leaves the front-end's base alone.
+ */
+static void
+packed_recover(struct vhu_vhost_dev *dev, struct vhu_vq *vq, struct vhu_inflight_packed *r)
+{
+	union vhu_inflight_pos p = { .all = r->pos.all };
+	uint16_t slot, i, chains = 0, restored = 0, walked = 0;
+	bool wrap;
+
+	if (p.f.old_used_idx >= vq->size)
+		goto track;
+	if ((p.f.used_idx != p.f.old_used_idx ||
+	     p.f.used_wrap_counter != p.f.old_used_wrap_counter) && p.f.used_idx < vq->size &&
+	    packed_slot_returned(vq, p.f.old_used_idx, p.f.old_used_wrap_counter != 0)) {
+		/* The interrupted burst was handed over: it is complete. */
+		p.f.old_used_idx = p.f.used_idx;
+		p.f.old_used_wrap_counter = p.f.used_wrap_counter;
+	}
+	slot = p.f.old_used_idx;
+	wrap = p.f.old_used_wrap_counter != 0;
+	/* The record's inflight flags are those of the chains taken since then,
+	 * in ring order (bursts are handed over whole, and in order). */
+	while (walked < vq->size && r->desc[slot].inflight != 0) {
+		uint16_t n = r->desc[slot].num;
+
+		if (n == 0 || n > vq->size - walked)
+			break; /* not a record of ours: stop there */
+		restored += packed_restore_head(dev, vq, slot, wrap, &r->desc[slot]);
+		chains++;
+		walked += n;
+		slot += n;
+		if (slot >= vq->size) {
+			slot -= vq->size;
+			wrap = !wrap;
+		}
+	}
+	if (chains > 0 || p.f.old_used_idx != vq->last_avail_idx ||
+	    (p.f.old_used_wrap_counter != 0) != vq->avail_wrap)
+		VHU_LOG(INFO, "%s: ring %u: resuming at slot %u (wrap %u) from the inflight record, "
+			"base was %u (wrap %u); %u chains in flight are taken again (%u heads "
+			"written back)", dev->path, vq->index, p.f.old_used_idx,
+			p.f.old_used_wrap_counter, vq->last_avail_idx, vq->avail_wrap, chains,
+			restored);
+	vq->last_avail_idx = p.f.old_used_idx;
+	vq->avail_wrap = p.f.old_used_wrap_counter != 0;
+	vq->last_used_idx = vq->last_avail_idx;
+	vq->used_wrap = vq->avail_wrap;
+track:
+	/* The ring now holds every chain in flight again, as available ones. */
+	for (i = 0; i < vq->size; i++)
+		r->desc[i].inflight = 0;
+	p.f.used_idx = vq->last_used_idx;
+	p.f.old_used_idx = vq->last_used_idx;
+	p.f.used_wrap_counter = vq->used_wrap;
+	p.f.old_used_wrap_counter = vq->used_wrap;
+	r->pos.all = p.all;
+}
+
 void
 vhu_inflight_ring_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
@@ -196,18 +309,7 @@ vhu_inflight_ring_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 		if (r->version != 1 || r->desc_num != vq->size)
 			return;
 		vq->inflight_packed = r;
-		/* A chain taken but never used is resubmitted by resuming where the
-		 * last completed burst left the ring. */
-		if (r->old_used_idx < vq->size &&
-		    (r->old_used_idx != vq->last_avail_idx ||
-		     r->old_used_wrap_counter != vq->avail_wrap) && r->used_idx != 0) {
-			VHU_LOG(INFO, "%s: ring %u: resubmitting in-flight chains from slot %u",
-				dev->path, vq->index, r->old_used_idx);
-			vq->last_avail_idx = r->old_used_idx;
-			vq->avail_wrap = r->old_used_wrap_counter;
-			vq->last_used_idx = vq->last_avail_idx;
-			vq->used_wrap = vq->avail_wrap;
-		}
+		packed_recover(dev, vq, r);
 	} else {
 		struct vhu_inflight_split *r = (void *)base;
 		uint16_t i, n = 0;

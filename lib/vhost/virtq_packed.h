@@ -367,6 +367,8 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
 		vq->desc_packed[b->first_slot].id = b->last_id;
 		vq->desc_packed[b->first_slot].len = 0;
 	}
+	if (unlikely(vq->inflight_packed != NULL))
+		vhu_inflight_packed_publish(vq);
 	/* Release: every used descriptor of the burst is complete before the
 	 * driver can see the first one, and it consumes in order. */
 	__atomic_store_n(&vq->desc_packed[b->first_slot].flags, b->first_flags, __ATOMIC_RELEASE);
