@@ -22,12 +22,16 @@ Suites (--suites, default all):
 
 Each case runs --repeats times per set-up, alternating which goes first, so
 that a slow period of the machine does not favour one side. A run measures
-the receiver's Rx-pps (dpdk-testpmd's periodic statistics, which vhu-pmd
-prints in the same format) over the steady part of --duration seconds: the
-statistics periods that lie wholly inside the traffic, less the first
-(warm-up). The best run of each set-up is compared: the two processes of a
-run share two cores, and some runs land in a slower mode, which best-of-N
-filters out.
+the receiver's rate from its periodic statistics (dpdk-testpmd's, which
+vhu-pmd prints in the same format) over the steady part of --duration
+seconds (the periods wholly inside the traffic, less two seconds of warm-up,
+joined into stretches of two seconds), and its result is the best rate over
+--window seconds of consecutive stretches. The best run of each set-up is
+compared. The two processes of a run share two cores,
+and the machine moves them between a fast and a slow mode (the way their
+cores share caches), between runs and within a run, for either software
+alike: the window keeps a switch inside a run from counting against the side
+it happened to, best-of-N keeps out runs that never met the fast mode.
 
 Prints JSON (and writes it to --output): per case the best Mpps of subject
 and reference, the ratio subject/reference and the suite's target, every run,
@@ -55,6 +59,10 @@ NB_MBUFS = 16384
 HUGE_NEED_MB = 512
 STATS_PERIOD = 1
 CONFIRM = 0.10  # see confirmed()
+FAST = 0.8  # a stretch within this share of the case's best counts as the fast mode
+WARMUP = 2  # seconds of traffic left out after the period traffic started in (a stretch)
+STRETCH = 2  # seconds: the runs' periods are joined into stretches this long
+TICK = 0.05  # seconds: a period lasts its nominal length give or take this
 
 
 def log(msg):
@@ -146,7 +154,7 @@ class Proc:
 
 
 RX_PACKETS = re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:")
-RX_PPS = re.compile(r"^\s*Rx-pps:\s+(\d+)", re.M)
+STATS_BLOCK = re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:.*?^\s*Rx-pps:\s+(\d+)", re.M | re.S)
 # DPDK's lib/vhost: "negotiated Virtio features: 0x..."; vhu: "negotiated features 0x...".
 FEATURES = re.compile(r"negotiated (?:Virtio )?features:? (0x[0-9a-fA-F]+)")
 
@@ -156,8 +164,21 @@ def nic_rx_packets(text):
     return int(found[-1]) if found else 0
 
 
-def rx_pps_samples(text):
-    return [int(v) for v in RX_PPS.findall(text)]
+def rx_periods(text):
+    """The receiver's statistics periods as (packets, seconds), oldest first.
+
+    Asked for every second, vhu-pmd shows its statistics every second and
+    dpdk-testpmd every two (its main loop sleeps a second between looks at
+    the clock). Both print the packet count and the rate over the period,
+    from which the period's length follows, so that the harness can treat
+    both the same in time: see steady_stretches().
+    """
+    blocks = [(int(n), int(r)) for n, r in STATS_BLOCK.findall(text)]
+    periods = []
+    for (n0, _), (n1, rate) in zip(blocks, blocks[1:]):
+        packets = n1 - n0
+        periods.append((packets, packets / rate if rate > 0 else STATS_PERIOD))
+    return periods
 
 
 class Setup:
@@ -249,14 +270,15 @@ class Bench:
                     os.path.join(logdir, "frontend.log"), prefix)
 
     def run_once(self, setup, direction, size):
-        """One run; returns (Mpps or None, error or None, negotiated features or None)."""
+        """One run; returns ((packets, seconds) per steady period, or None; error or None;
+        negotiated features or None)."""
         self.seq += 1
         logdir = tempfile.mkdtemp(prefix="vhu-perf.")
         sock = os.path.join(logdir, "vhost.sock")
         be_mode, fe_mode = ("rxonly", "txonly") if direction == "g2h" else ("txonly", "rxonly")
         be = fe = None
         err = None
-        mpps = None
+        samples = None
         features = None
         try:
             be = self.start_backend(setup, sock, be_mode, size, logdir)
@@ -274,15 +296,14 @@ class Bench:
                 if not be.alive() or not fe.alive() or time.time() > deadline:
                     raise RuntimeError("no packet reached the receiver")
                 time.sleep(0.1)
-            # Skip the period in which traffic started and one of warm-up.
-            first = len(rx_pps_samples(receiver.text())) + 2
+            # Skip the period in which traffic started (and warm-up, below).
+            first = len(rx_periods(receiver.text())) + 1
             time.sleep(self.args.duration)
             if not be.alive() or not fe.alive():
                 raise RuntimeError("a process exited during the run")
-            steady = rx_pps_samples(receiver.text())[first:]
-            if not steady:
+            samples = steady_stretches(rx_periods(receiver.text())[first:])
+            if not samples:
                 raise RuntimeError("no whole statistics period; raise --duration")
-            mpps = sum(steady) / len(steady) / 1e6
             found = FEATURES.findall(be.text())
             features = found[-1] if found else None
         except RuntimeError as e:
@@ -303,12 +324,56 @@ class Bench:
                 log("logs kept in " + logdir)
             else:
                 shutil.rmtree(logdir, ignore_errors=True)
-        return mpps, err, features
+        return samples, err, features
 
     def stop_all(self):
         for p in list(self.procs):
             p.stop(5)
         self.procs = []
+
+
+def steady_stretches(periods):
+    """The steady part of a run's periods, in stretches of STRETCH seconds.
+
+    'periods' are those after the one traffic started in. The first WARMUP
+    seconds of them are left out; the rest are joined into stretches of at
+    least STRETCH seconds (dpdk-testpmd's period), an incomplete last one
+    left out, so that both applications' runs give the same number of
+    stretches of the same length.
+    """
+    i, t = 0, 0.0
+    while i < len(periods) and t < WARMUP - TICK:
+        t += periods[i][1]
+        i += 1
+    out, pk, t = [], 0, 0.0
+    for p, dt in periods[i:]:
+        pk += p
+        t += dt
+        if t >= STRETCH - TICK:
+            out.append((pk, t))
+            pk, t = 0, 0.0
+    return out
+
+
+def mpps(periods):
+    return sum(p for p, _ in periods) / sum(t for _, t in periods) / 1e6
+
+
+def best_window(periods, width):
+    """The best rate over consecutive periods lasting at least 'width' seconds
+    together (all of them if they last less)."""
+    best = None
+    for i in range(len(periods)):
+        t = 0
+        for j in range(i, len(periods)):
+            t += periods[j][1]
+            if t >= width - TICK:
+                break
+        if t < width - TICK and best is not None:
+            break  # no later start fills the window either
+        rate = mpps(periods[i:j + 1])
+        best = rate if best is None else max(best, rate)
+    return best
 
 
 def confirmed(runs):
@@ -376,8 +441,10 @@ def parse_args():
                     "dpdk-testpmd here runs DPDK against itself, to check the harness")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
-    ap.add_argument("--duration", type=float, default=8,
-                    help="seconds of traffic per run (default 8)")
+    ap.add_argument("--duration", type=float, default=12,
+                    help="seconds of traffic per run (default 12)")
+    ap.add_argument("--window", type=int, default=4,
+                    help="seconds of a run's best part, its result (default 4)")
     ap.add_argument("--repeats", type=int, default=3,
                     help="runs per case and set-up; the best counts (default 3)")
     ap.add_argument("--max-repeats", type=int, default=8,
@@ -424,6 +491,9 @@ def parse_args():
     if args.repeats < 1 or args.duration < 4 * STATS_PERIOD:
         ap.error("--repeats must be at least 1 and --duration at least %d s" %
                  (4 * STATS_PERIOD))
+    if args.window < STRETCH or args.window > args.duration - WARMUP - 2 * STRETCH:
+        ap.error("--window must be from %d s to --duration less %d s (warm-up and a "
+                 "stretch's worth of periods)" % (STRETCH, WARMUP + 2 * STRETCH))
     if not args.testpmd or not os.access(args.testpmd, os.X_OK):
         ap.error("dpdk-testpmd not found; install it with 'apt-get install dpdk-dev' or "
                  "pass --testpmd")
@@ -462,6 +532,8 @@ def main():
                             "subject": subject.describe(), "reference": reference.describe(),
                             "target": target}
                     runs = {b: [] for b in args.sides}
+                    means = {b: [] for b in args.sides}
+                    seconds = {b: [] for b in args.sides}
                     features = {b: None for b in args.sides}
                     rep = 0
                     while rep < args.repeats or (rep < args.max_repeats and
@@ -469,25 +541,47 @@ def main():
                         order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
                         rep += 1
                         for b in order:
-                            mpps, err, feat = bench.run_once(setups[b], direction, size)
-                            runs[b].append(round(mpps, 3) if mpps is not None else None)
+                            periods, err, feat = bench.run_once(setups[b], direction, size)
+                            best = best_window(periods, args.window) if periods else None
+                            runs[b].append(round(best, 3) if best is not None else None)
+                            means[b].append(round(mpps(periods), 3) if periods else None)
+                            seconds[b].append([[round(p / t / 1e6, 2), round(t, 2)]
+                                               for p, t in periods] if periods else None)
                             features[b] = features[b] or feat
-                            log("%s %s run %d: %s" % (case["case"], b, rep,
-                                                      "%.3f Mpps" % mpps if mpps is not None
-                                                      else "failed: " + err))
+                            log("%s %s run %d: %s" % (
+                                case["case"], b, rep,
+                                "%.3f Mpps (best %d s), %.3f Mpps (mean)" % (
+                                    best, args.window, means[b][-1])
+                                if best is not None else "failed: " + err))
                     for b in args.sides:
                         ok = [m for m in runs[b] if m is not None]
                         case[b + "_mpps"] = max(ok) if ok else None
                         case[b + "_runs"] = runs[b]
+                        case[b + "_run_means"] = means[b]
+                        case[b + "_periods"] = seconds[b]
                         # What the frontend and the backend agreed on: a feature
                         # one side offers and the other does not changes the work.
                         case[b + "_features"] = features[b]
                     if case.get("subject_mpps") and case.get("reference_mpps"):
                         case["ratio"] = round(case["subject_mpps"] / case["reference_mpps"], 3)
                         case["meets_target"] = case["ratio"] >= target
+                        # The former statistic (best whole-run mean), for comparison.
+                        best_means = [max((m for m in means[b] if m is not None), default=0)
+                                      for b in ("subject", "reference")]
+                        case["ratio_of_run_means"] = (round(best_means[0] / best_means[1], 3)
+                                                      if best_means[1] else None)
                     else:
                         case["ratio"] = None
                         case["meets_target"] = None
+                    # How much of its time each side spent in the fast mode: about
+                    # the same on both when the mode is the machine's, not the code's.
+                    top = max((case.get(b + "_mpps") or 0) for b in args.sides)
+                    for b in args.sides:
+                        per = [p for run in seconds[b] if run for p in run]
+                        total = sum(t for _, t in per)
+                        fast = sum(t for r, t in per if r >= FAST * top)
+                        case[b + "_fast_share"] = (round(fast / total, 2)
+                                                   if total and top else None)
                     log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], target))
                     results.append(case)
     except KeyboardInterrupt:
@@ -508,7 +602,11 @@ def main():
             "max_repeats": args.max_repeats,
             "confirm": "more runs until a second run is within %d%% of each side's best" %
                        round(CONFIRM * 100),
-            "statistic": "best of repeats of the mean steady receiver Rx-pps",
+            "window_s": args.window,
+            "statistic": "best of repeats of the best %d-s rate in the receiver's steady "
+                         "statistics periods" % args.window,
+            "fast_share": "share of a side's seconds within %d%% of the case's best" %
+                          round((1 - FAST) * 100),
             "ring_size": args.ring_size,
             "burst": args.burst,
             "backend_lcores": args.backend_lcores,
