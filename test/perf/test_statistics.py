@@ -72,6 +72,12 @@ class Statistics(unittest.TestCase):
         # Shorter than the window: the run's mean.
         self.assertAlmostEqual(bench.best_window(st[:1], 4), 10.0)
 
+    def test_a_run_is_never_worse_than_its_mean(self):
+        # Both 4-second halves hold the slow middle: the whole run is better.
+        st = [(40e6, 2.0), (20e6, 2.0), (40e6, 2.0)]
+        self.assertAlmostEqual(bench.best_window(st, 4), bench.mpps(st))
+        self.assertGreater(bench.best_window(st, 4), 15.0)
+
     def test_a_slow_stretch_inside_a_run_does_not_decide_it(self):
         fast_then_slow = [(56e6, 2.0), (56e6, 2.0), (12e6, 2.0), (12e6, 2.0)]
         self.assertAlmostEqual(bench.best_window(fast_then_slow, 4), 28.0)

@@ -25,10 +25,10 @@ that a slow period of the machine does not favour one side. A run measures
 the receiver's rate from its periodic statistics (dpdk-testpmd's, which
 vhu-pmd prints in the same format) over the steady part of --duration
 seconds (the periods wholly inside the traffic, less two seconds of warm-up,
-joined into stretches of two seconds), and its result is the best rate over
---window seconds of consecutive stretches. The best run of each set-up is
-compared. The two processes of a run share two cores,
-and the machine moves them between a fast and a slow mode (the way their
+joined into stretches of two seconds), and its result is the best rate
+over at least --window seconds of consecutive stretches. The best run of
+each set-up is compared. The two processes of a run share two cores, and
+the machine moves them between a fast and a slow mode (the way their
 cores share caches), between runs and within a run, for either software
 alike: the window keeps a switch inside a run from counting against the side
 it happened to, best-of-N keeps out runs that never met the fast mode.
@@ -361,19 +361,18 @@ def mpps(periods):
 
 def best_window(periods, width):
     """The best rate over consecutive periods lasting at least 'width' seconds
-    together (all of them if they last less)."""
+    together (all of them if they last less). Longer stretches count too: a
+    slow period between two fast ones can leave the whole run faster than
+    either half of it."""
     best = None
     for i in range(len(periods)):
         t = 0
         for j in range(i, len(periods)):
             t += periods[j][1]
             if t >= width - TICK:
-                break
-        if t < width - TICK and best is not None:
-            break  # no later start fills the window either
-        rate = mpps(periods[i:j + 1])
-        best = rate if best is None else max(best, rate)
-    return best
+                rate = mpps(periods[i:j + 1])
+                best = rate if best is None else max(best, rate)
+    return best if best is not None else mpps(periods)
 
 
 def confirmed(runs):
