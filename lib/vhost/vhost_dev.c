@@ -223,11 +223,7 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->last_used_idx = used_idx;
 	/* We poll: ask the driver not to kick (it may still, harmlessly). */
 	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
-	if (vq->logging && dev->log != NULL) {
-		vq->log = dev->log;
-		vhu_log_hva(vq, &vq->used->flags, sizeof(vq->used->flags));
-		vq->log = NULL;
-	}
+	vhu_log_hva_stopped(dev, vq, &vq->used->flags, sizeof(vq->used->flags));
 publish:
 	vhu_inflight_ring_start(dev, vq);
 	vq->inflight_counter = 0;

@@ -209,11 +209,7 @@ packed_restore_head(struct vhu_vhost_dev *dev, struct vhu_vq *vq, uint16_t slot,
 	/* Release: the head whole before the flags that make it available again
 	 * (the ring is stopped; this is for the driver, which reads flags first). */
 	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
-	if (vq->logging && dev->log != NULL) {
-		vq->log = dev->log;
-		vhu_log_hva(vq, d, sizeof(*d));
-		vq->log = NULL;
-	}
+	vhu_log_hva_stopped(dev, vq, d, sizeof(*d));
 	return true;
 }
 

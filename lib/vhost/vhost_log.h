@@ -57,6 +57,21 @@ vhu_log_hva(struct vhu_vq *vq, const void *hva, uint64_t len)
 	}
 }
 
+/*
+ * Control thread, ring stopped: mark what it wrote into the ring (our used
+ * flags at start, heads written back by inflight recovery), if LOG_ALL is on.
+ */
+static inline void
+vhu_log_hva_stopped(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const void *hva,
+		    uint64_t len)
+{
+	if (!vq->logging || dev->log == NULL)
+		return;
+	vq->log = dev->log;
+	vhu_log_hva(vq, hva, len);
+	vq->log = NULL;
+}
+
 /* Load the device's log for this burst (NULL while LOG_ALL is off). */
 static inline void
 vhu_log_begin(struct vhu_vq *vq)

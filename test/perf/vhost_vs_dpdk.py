@@ -532,7 +532,7 @@ def main():
                             "target": target}
                     runs = {b: [] for b in args.sides}
                     means = {b: [] for b in args.sides}
-                    seconds = {b: [] for b in args.sides}
+                    stretches = {b: [] for b in args.sides}
                     features = {b: None for b in args.sides}
                     rep = 0
                     while rep < args.repeats or (rep < args.max_repeats and
@@ -544,7 +544,7 @@ def main():
                             best = best_window(periods, args.window) if periods else None
                             runs[b].append(round(best, 3) if best is not None else None)
                             means[b].append(round(mpps(periods), 3) if periods else None)
-                            seconds[b].append([[round(p / t / 1e6, 2), round(t, 2)]
+                            stretches[b].append([[round(p / t / 1e6, 2), round(t, 2)]
                                                for p, t in periods] if periods else None)
                             features[b] = features[b] or feat
                             log("%s %s run %d: %s" % (
@@ -557,7 +557,7 @@ def main():
                         case[b + "_mpps"] = max(ok) if ok else None
                         case[b + "_runs"] = runs[b]
                         case[b + "_run_means"] = means[b]
-                        case[b + "_periods"] = seconds[b]
+                        case[b + "_periods"] = stretches[b]
                         # What the frontend and the backend agreed on: a feature
                         # one side offers and the other does not changes the work.
                         case[b + "_features"] = features[b]
@@ -576,7 +576,7 @@ def main():
                     # the same on both when the mode is the machine's, not the code's.
                     top = max((case.get(b + "_mpps") or 0) for b in args.sides)
                     for b in args.sides:
-                        per = [p for run in seconds[b] if run for p in run]
+                        per = [p for run in stretches[b] if run for p in run]
                         total = sum(t for _, t in per)
                         fast = sum(t for r, t in per if r >= FAST * top)
                         case[b + "_fast_share"] = (round(fast / total, 2)
@@ -604,7 +604,7 @@ def main():
             "window_s": args.window,
             "statistic": "best of repeats of the best %d-s rate in the receiver's steady "
                          "statistics periods" % args.window,
-            "fast_share": "share of a side's seconds within %d%% of the case's best" %
+            "fast_share": "share of a side's time in stretches within %d%% of the case's best" %
                           round((1 - FAST) * 100),
             "ring_size": args.ring_size,
             "burst": args.burst,
