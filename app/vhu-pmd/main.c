@@ -117,6 +117,16 @@ pool_create(unsigned int socket, uint32_t nb_mbufs)
 	return mp;
 }
 
+struct rte_mempool *
+pmd_pool_get(struct pmd *pmd, unsigned int socket)
+{
+	if (socket >= RTE_DIM(pmd->pools))
+		return NULL;
+	if (pmd->pools[socket] == NULL)
+		pmd->pools[socket] = pool_create(socket, pmd->cfg.nb_mbufs);
+	return pmd->pools[socket];
+}
+
 /* One pool on the socket of each worker lcore ("set nbcore" may bring in any of them). */
 static int
 pmd_create_pools(struct pmd *pmd)
@@ -124,12 +134,7 @@ pmd_create_pools(struct pmd *pmd)
 	unsigned int i;
 
 	for (i = 0; i < pmd->nb_workers; i++) {
-		unsigned int socket = rte_lcore_to_socket_id(pmd->lcore_ids[i]);
-
-		if (pmd->pools[socket] != NULL)
-			continue;
-		pmd->pools[socket] = pool_create(socket, pmd->cfg.nb_mbufs);
-		if (pmd->pools[socket] == NULL)
+		if (pmd_pool_get(pmd, rte_lcore_to_socket_id(pmd->lcore_ids[i])) == NULL)
 			return -ENOMEM;
 	}
 	return 0;
@@ -150,18 +155,10 @@ pmd_free_pools(struct pmd *pmd)
 static int
 pmd_attach_ports(struct pmd *pmd)
 {
-	unsigned int socket = rte_lcore_to_socket_id(pmd->lcore_ids[0]);
-	struct vhu_port_conf conf = {
-		/* Ports receive into the pool of the first forwarding lcore's socket. */
-		.mempool = pmd->pools[socket],
-		.nb_rxq = pmd->cfg.nb_rxq,
-		.nb_txq = pmd->cfg.nb_txq,
-		.socket_id = socket,
-	};
 	unsigned int i;
 
 	for (i = 0; i < pmd->cfg.nb_ports; i++) {
-		struct vhu_port *port = vhu_port_attach(pmd->cfg.ports[i], &conf);
+		struct vhu_port *port = ports_attach(pmd, pmd->cfg.ports[i]);
 
 		if (port == NULL && rte_errno == EINVAL) {
 			pmd_usage_error("--port %s: cannot make the port (see the message above)",
@@ -178,6 +175,7 @@ pmd_attach_ports(struct pmd *pmd)
 	return PMD_EXIT_OK;
 }
 
+/* Start every port. Returns an exit code: PMD_EXIT_USAGE when a device refuses its settings. */
 static int
 pmd_start_ports(struct pmd *pmd)
 {
@@ -190,10 +188,10 @@ pmd_start_ports(struct pmd *pmd)
 		if (rc != 0) {
 			fprintf(stderr, PMD_NAME ": cannot start port %u (%s): %s\n", ports[i]->id,
 				ports[i]->devstr, strerror(-rc));
-			return rc;
+			return rc == -EINVAL ? PMD_EXIT_USAGE : PMD_EXIT_FAILURE;
 		}
 	}
-	return 0;
+	return PMD_EXIT_OK;
 }
 
 static void
@@ -327,8 +325,8 @@ pmd_run(struct pmd *pmd)
 	code = pmd_attach_ports(pmd);
 	if (code != PMD_EXIT_OK)
 		goto detach_ports;
-	code = PMD_EXIT_FAILURE;
-	if (pmd_start_ports(pmd) != 0)
+	code = pmd_start_ports(pmd);
+	if (code != PMD_EXIT_OK)
 		goto detach_ports;
 	pmd_show_ports(pmd);
 	rc = telemetry_init(pmd);

@@ -230,19 +230,40 @@ cmd_port_stop(struct pmd *pmd, unsigned int argc, char **argv)
 	return rc;
 }
 
-int
-cmd_port_attach(struct pmd *pmd, unsigned int argc, char **argv)
+struct vhu_port *
+ports_attach(struct pmd *pmd, const char *devstr)
 {
 	unsigned int socket = rte_lcore_to_socket_id(pmd->lcore_ids[0]);
 	struct vhu_port_conf conf = {
+		/* Ports receive into the pool of the first forwarding lcore's socket... */
 		.mempool = pmd->pools[socket],
 		.nb_rxq = pmd->cfg.nb_rxq,
 		.nb_txq = pmd->cfg.nb_txq,
 		.socket_id = socket,
 	};
+	struct vhu_port *port = vhu_port_attach(devstr, &conf);
+	struct rte_mempool *mp;
+
+	/* ...unless the driver placed the port on its device's socket: then into a pool there. */
+	if (port == NULL || port->socket_id < 0 || (unsigned int)port->socket_id == socket ||
+	    port->mempool != conf.mempool)
+		return port;
+	mp = pmd_pool_get(pmd, port->socket_id);
+	if (mp != NULL)
+		port->mempool = mp;
+	else
+		printf("Port %u: no mbuf pool on socket %d, its device's; it receives into "
+		       "socket %u's\n",
+		       port->id, port->socket_id, socket);
+	return port;
+}
+
+int
+cmd_port_attach(struct pmd *pmd, unsigned int argc, char **argv)
+{
 	struct vhu_port *port;
 
-	port = vhu_port_attach(argv[0], &conf);
+	port = ports_attach(pmd, argv[0]);
 	if (port == NULL && rte_errno == EINVAL) {
 		pmd_error("port attach %s: bad device string or queue count (see the message "
 			  "above); 'vhu-pmd -- --help' lists the drivers and their keys",

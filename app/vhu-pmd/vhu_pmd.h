@@ -177,6 +177,12 @@ struct pmd {
 	bool quit; /* "quit" was typed */
 };
 
+/*
+ * The mbuf pool of NUMA socket 'socket', made (--total-num-mbufs) the first
+ * time it is asked for. Returns NULL after printing why it cannot be made.
+ */
+struct rte_mempool *pmd_pool_get(struct pmd *pmd, unsigned int socket);
+
 /* The attached ports in id order, into ports[VHU_PORT_MAX]; returns how many. */
 unsigned int pmd_ports(struct vhu_port **ports);
 
@@ -289,6 +295,13 @@ int cmd_capture_stop(struct pmd *pmd, unsigned int argc, char **argv);
 unsigned int cmd_ports_arg(const char *arg, struct vhu_port **ports);
 
 /* --- ports.c -------------------------------------------------------------------- */
+
+/*
+ * Attach a port from its device string with the options' queue counts, its
+ * mbuf pool on the socket of its device (or of the first forwarding lcore).
+ * Returns it, or NULL with rte_errno set as vhu_port_attach().
+ */
+struct vhu_port *ports_attach(struct pmd *pmd, const char *devstr);
 
 /*
  * Start a port, and when forwarding runs, add its streams. Returns 0 or

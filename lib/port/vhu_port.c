@@ -154,7 +154,7 @@ devstr_parse(const char *devstr, const struct vhu_port_ops **ops, struct rte_kva
 	for (i = 0; i < kv->count; i++) {
 		const char *key = kv->pairs[i].key;
 
-		if (!driver_has_key(*ops, key)) {
+		if (!(*ops)->any_keys && !driver_has_key(*ops, key)) {
 			driver_keys(*ops, list, sizeof(list));
 			VHU_PORT_LOG(ERR,
 				     "device string '%s': port driver '%s' has no key '%s'; "

@@ -71,15 +71,21 @@ struct vhu_port_ops {
 	const char *name;
 	/* NULL-terminated list of the keys the driver accepts. */
 	const char *const *keys;
+	/*
+	 * Accept keys beyond 'keys' too: create() checks them (the ethdev driver
+	 * hands them to the DPDK device it makes, as its devargs).
+	 */
+	bool any_keys;
 	/* The device string syntax with the valid values, e.g. "ring[,size=32..1048576]". */
 	const char *usage;
 	/* Bytes of driver state allocated (zeroed) with each port, reached as port->priv. */
 	size_t priv_size;
 	/*
-	 * Make the port from its key=value pairs, all of them keys from 'keys' and
-	 * each given at most once. Sets port->max_rxq and port->max_txq, may set
-	 * port->name and port->mac. Returns 0 or -errno after logging which key
-	 * is wrong and what it accepts. Nothing to undo on failure.
+	 * Make the port from its key=value pairs, all of them keys from 'keys'
+	 * (unless any_keys) and each given at most once. Sets port->max_rxq and
+	 * port->max_txq, may set port->name, port->mac and port->socket_id.
+	 * Returns 0 or -errno after logging which key is wrong and what it
+	 * accepts. Nothing to undo on failure.
 	 */
 	int (*create)(struct vhu_port *port, const struct rte_kvargs *kvargs);
 	/* Release everything create() and start() acquired; the port is stopped. */
@@ -294,7 +300,16 @@ struct vhu_port {
 	 * driver may set its own pool at create or start (virtio-user does: its
 	 * mbufs must live in the memory it shares with the backend). */
 	struct rte_mempool *mempool;
-	int socket_id;		      /* NUMA socket for driver allocations */
+	/* NUMA socket for driver allocations; create() may set the device's own. */
+	int socket_id;
+	/*
+	 * RTE_ETH_RX_OFFLOAD_* the port does for what it receives (checksum
+	 * checks: RTE_MBUF_F_RX_*_CKSUM_* in ol_flags), and RTE_ETH_TX_OFFLOAD_*
+	 * it does for packets that ask in ol_flags (checksums, TSO, multi-segment
+	 * mbufs); 0 where the driver does not say. Set by create or start.
+	 */
+	uint64_t rx_offloads;
+	uint64_t tx_offloads;
 	struct rte_ether_addr mac;    /* its MAC address (engines write it as source) */
 	char name[VHU_PORT_NAME_LEN]; /* short name for messages, e.g. "ring:r0" */
 	char *devstr;		      /* the device string it was made from */

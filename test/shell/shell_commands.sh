@@ -33,18 +33,6 @@ sh_err() {
 	sh_expect "^Error: .*$2" "'$1' should fail"
 }
 
-# A port's RX-packets, polled until it passes ABOVE (the lcores move packets).
-wait_rx_above() {
-	local port=$1 above=$2 i v
-	for ((i = 0; i < 50; i++)); do
-		sh_port_field "$port" RX-packets
-		v=$SH_VAL
-		[ "$v" -gt "$above" ] && return 0
-		sleep 0.1
-	done
-	sh_fail "port $port's RX-packets stayed at $v, not above $above: it is not forwarded"
-}
-
 # --- options --------------------------------------------------------------------------
 
 run_batch() {
@@ -134,8 +122,8 @@ sh_ok "clear port stats all" 'NIC statistics for port 1 cleared'
 sh_ok "start tx_first 4" '^rxonly packet forwarding - ports=2 - cores=1 - streams=2'
 sh_err "start" "already started"
 sh_bad "start tx_first 0" "1\.\.10000"
-wait_rx_above 0 127
-wait_rx_above 1 127
+sh_wait_rx_above 0 127
+sh_wait_rx_above 1 127
 sh_ok "show port stats 0"
 [ "$(sh_field RX-packets)" = 128 ] || sh_fail "port 0 received $(sh_field RX-packets), not 128"
 [ "$(sh_field RX-bytes)" = 12800 ] || sh_fail "port 0 RX-bytes $(sh_field RX-bytes), not 12800"
@@ -199,7 +187,7 @@ sh_ok "set fwd io" '^Set io packet forwarding mode$'
 sh_ok "start tx_first"
 sh_port_field 0 RX-packets
 p0=$SH_VAL
-wait_rx_above 0 "$p0"
+sh_wait_rx_above 0 "$p0"
 sh_ok "port attach ring,name=c" '^Port 2 attached: ring:c\. Now total ports is 3'
 sh_bad "port attach" "missing SPEC"
 sh_bad "port attach warp,x=1" "bad device string"
@@ -208,25 +196,25 @@ sh_ok "port start 2" '^Port 2 started; the lcores forward on it now$'
 sh_ok "show config fwd" '^  RX P=2/Q=0 \(socket [0-9]+\) -> TX P=2/Q=0'
 sh_port_field 0 RX-packets
 p0=$SH_VAL
-wait_rx_above 0 "$p0"
+sh_wait_rx_above 0 "$p0"
 # txonly for a moment fills every ring, port 2's loopback too; io then forwards them.
 sh_ok "set fwd txonly" 'switched at once'
 sleep 0.2
 sh_ok "set fwd io" 'switched at once'
 sh_port_field 2 RX-packets
 p2=$SH_VAL
-wait_rx_above 2 "$p2"
+sh_wait_rx_above 2 "$p2"
 sh_ok "port stop 2" '^Port 2 stopped; the lcores forward on the other ports$'
 sh_ok "show config fwd"
 sh_expect_not 'P=2/'
 sh_port_field 0 RX-packets
 p0=$SH_VAL
-wait_rx_above 0 "$p0"
+sh_wait_rx_above 0 "$p0"
 sh_ok "port start 2" 'forward on it now'
 sh_ok "port detach 2" '^Port 2 detached\. Now total ports is 2$'
 sh_port_field 0 RX-packets
 p0=$SH_VAL
-wait_rx_above 0 "$p0"
+sh_wait_rx_above 0 "$p0"
 sh_bad "port detach 2" "'2' is not valid"
 sh_bad "port start 7" "'7' is not valid"
 sh_bad "port stop x" "'x' is not valid"

@@ -131,6 +131,19 @@ sh_port_field() {
 	SH_VAL=$(sh_field "$2")
 }
 
+# sh_wait_rx_above PORT ABOVE: the port's RX-packets, polled until it passes ABOVE
+# (the lcores move packets).
+sh_wait_rx_above() {
+	local port=$1 above=$2 i v
+	for ((i = 0; i < 50; i++)); do
+		sh_port_field "$port" RX-packets
+		v=$SH_VAL
+		[ "$v" -gt "$above" ] && return 0
+		sleep 0.1
+	done
+	sh_fail "port $port's RX-packets stayed at $v, not above $above: it is not forwarded"
+}
+
 # sh_xstat NAME: the value of "NAME: value" in the last output.
 sh_xstat() {
 	awk -v key="$1:" '$1 == key { print $2; exit }' <<<"$SH_OUT"
