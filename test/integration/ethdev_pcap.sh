@@ -127,10 +127,10 @@ sh_ok stop
 sh_cmd "show port stats all"
 stats=$SH_OUT
 sh_quit
-[ "$to_out" -eq "$nb" ] && [ "$to_back" -eq "$nb" ] || {
+if [ "$to_out" -ne "$nb" ] || [ "$to_back" -ne "$nb" ]; then
 	printf '%s\n' "$stats" >&2
 	sh_fail "$nb frames went in each way; $to_out reached out.pcap, $to_back back.pcap"
-}
+fi
 
 verdict=$(pcap compare "$in" "$out" 2>&1) || sh_fail "host to guest (out.pcap): $verdict"
 vhu_log "host to guest: $verdict"
