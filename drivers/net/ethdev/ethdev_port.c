@@ -643,8 +643,9 @@ static const struct vhu_port_ops ethdev_ops = {
 	.keys = ethdev_keys,
 	.any_keys = true,
 	.usage = "ethdev,dev=NAME[,DEVICE-KEY=VALUE...]|pci=DOMAIN:BUS:DEV.FN|port=0..31"
-		 "[,rxd=N (1024)][,txd=N (1024)][,mtu=N][,promisc=0|1 (1)][,mac=MAC]:\n"
-		 "      a DPDK ethdev, e.g. ethdev,dev=net_tap0,iface=vhu0",
+		 "[,rxd=N (1024)][,txd=N (1024)][,mtu=N][,promisc=0|1 (1)][,mac=MAC]: a DPDK "
+		 "ethdev (net_tap, net_af_packet, net_pcap, net_null, a NIC), e.g. "
+		 "ethdev,dev=net_tap0,iface=vhu0",
 	.priv_size = sizeof(struct ethdev_port),
 	.create = ethdev_create,
 	.destroy = ethdev_destroy,
