@@ -17,7 +17,9 @@
  * The device is configured at every start, with the port's queue counts and
  * mbuf pool, so that both may change while the port is stopped. Checksum,
  * TSO, scatter and multi-segment offloads the device offers are turned on and
- * published in port->rx_offloads and port->tx_offloads.
+ * published in port->rx_offloads and port->tx_offloads; IPv4, TCP and UDP
+ * checksums a packet asks for and the device cannot compute are finished in
+ * software before it is sent (a TSO packet goes to the device as it is).
  *
  * Failures are reported naming the port and what to change; a device string
  * or a configuration the device refuses is -EINVAL (a usage error to vhu-pmd).
@@ -33,12 +35,16 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 
 #include "vhu_port.h"
 
 /* Descriptors per queue unless rxd=/txd= say otherwise (within the device's limits). */
 #define ETHDEV_DESC_DEFAULT 1024
+/* Offload requests in an mbuf's ol_flags that send a burst down the slow path. */
+#define ETHDEV_TX_OFFLOAD_FLAGS                                                                    \
+	(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)
 /* Room for the devargs of a virtual device: its name and its keys. */
 #define ETHDEV_DEVARGS_LEN 512
 
@@ -59,6 +65,9 @@ struct ethdev_port {
 	uint16_t nb_rxd;	   /* descriptors per rx queue, adjusted to the device at start */
 	uint16_t nb_txd;	   /* descriptors per tx queue, adjusted to the device at start */
 	struct rte_ether_addr mac; /* mac= */
+	/* RTE_MBUF_F_TX_* checksum requests the device carries out (the rest: ethdev_tx_csum_sw).
+	 */
+	uint64_t tx_flags_done;
 	/* Device counters when the port was made, so that the port's start at zero. */
 	struct rte_eth_stats base;
 	char devname[RTE_ETH_NAME_MAX_LEN]; /* the ethdev's name, e.g. "net_tap0" */
@@ -457,6 +466,12 @@ ethdev_configure(struct vhu_port *port, struct ethdev_port *ep)
 	}
 	port->rx_offloads = conf.rxmode.offloads;
 	port->tx_offloads = conf.txmode.offloads;
+	ep->tx_flags_done =
+		((port->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) ? RTE_MBUF_F_TX_IP_CKSUM : 0) |
+		((port->tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) &&
+				 (port->tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
+			 ? RTE_MBUF_F_TX_L4_MASK
+			 : 0);
 	return 0;
 }
 
@@ -510,11 +525,74 @@ ethdev_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, u
 	return rte_eth_rx_burst(ep->pid, queue, pkts, n);
 }
 
+/*
+ * Finish in software the checksums packet m asks for (ol_flags) and the
+ * device does not compute: a vhost-user port with csum=1 hands on the guest's
+ * partial checksums that way. The fields must lie in the first segment (the
+ * vhost-user port checks that); a packet whose headers do not fit is left as
+ * it is, for the device to send or refuse.
+ */
+static void
+ethdev_tx_csum_sw(struct rte_mbuf *m, uint64_t missing)
+{
+	uint32_t l3_off = m->l2_len, l4_off = l3_off + m->l3_len;
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+	uint16_t field = l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6;
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t *sum;
+
+	if ((missing & RTE_MBUF_F_TX_IP_CKSUM) && (m->ol_flags & RTE_MBUF_F_TX_IPV4) &&
+	    l3_off + sizeof(struct rte_ipv4_hdr) <= m->data_len) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(data + l3_off);
+
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		m->ol_flags &= ~RTE_MBUF_F_TX_IP_CKSUM;
+	}
+	if (!(missing & RTE_MBUF_F_TX_L4_MASK) ||
+	    (l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM) ||
+	    l4_off + field + 2 > m->data_len)
+		return;
+	sum = (uint16_t *)(data + l4_off + field);
+	*sum = 0;
+	if (m->ol_flags & RTE_MBUF_F_TX_IPV4)
+		*sum = rte_ipv4_udptcp_cksum_mbuf(m, (struct rte_ipv4_hdr *)(data + l3_off),
+						  l4_off);
+	else
+		*sum = rte_ipv6_udptcp_cksum_mbuf(m, (struct rte_ipv6_hdr *)(data + l3_off),
+						  l4_off);
+	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+}
+
+/* The slow path of a burst with offload requests: the ones the device lacks, then its own. */
+static uint16_t
+ethdev_tx_offloaded(const struct ethdev_port *ep, uint16_t queue, struct rte_mbuf **pkts,
+		    uint16_t n)
+{
+	uint16_t i, nb;
+
+	for (i = 0; i < n; i++) {
+		uint64_t missing = pkts[i]->ol_flags & ~ep->tx_flags_done;
+
+		if (missing & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK))
+			ethdev_tx_csum_sw(pkts[i], missing);
+	}
+	/* The device may want headers prepared (pseudo-header sums, lengths) for its offloads. */
+	nb = rte_eth_tx_prepare(ep->pid, queue, pkts, n);
+	return rte_eth_tx_burst(ep->pid, queue, pkts, nb);
+}
+
 static uint16_t
 ethdev_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct ethdev_port *ep = port->priv;
+	uint64_t flags = 0;
+	uint16_t i;
 
+	for (i = 0; i < n; i++)
+		flags |= pkts[i]->ol_flags;
+	if (unlikely(flags & ETHDEV_TX_OFFLOAD_FLAGS))
+		return ethdev_tx_offloaded(ep, queue, pkts, n);
 	return rte_eth_tx_burst(ep->pid, queue, pkts, n);
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 
 #include "vhu_port.h"
@@ -97,6 +98,8 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 	}
 	port->max_rxq = queues;
 	port->max_txq = queues;
+	/* TCP and UDP checksums asked for are handed to the guest, or finished here. */
+	port->tx_offloads = RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	snprintf(port->name, sizeof(port->name), "vhost-user:%s", cfg.path);
 	return 0;
 }
