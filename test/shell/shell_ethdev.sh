@@ -11,6 +11,7 @@
 #   net_null port, start it (it forwards to itself, received and sent), show
 #   its driver status and its device's extended statistics, stop and detach it
 #   (which removes the device, so that the same name can be attached again),
+#   with its statistics in telemetry too (when dpdk-telemetry.py is there),
 #   and the ring ports forward on throughout. Bad "port attach" strings are
 #   shell errors.
 #
@@ -114,6 +115,12 @@ for round in 1 2; do
 	sh_expect '^  tx offloads in use 0x'
 	sh_expect '^Link status: up'
 	sh_ok "show port xstats 2" '^dev_rx_good_packets: [0-9]+'
+	# Telemetry, as for every port: the device's statistics among the port's.
+	if [ "$round" = 1 ] && telemetry=$(command -v dpdk-telemetry.py 2>/dev/null); then
+		out=$(echo /vhu/port/xstats,2 | timeout 20 "$telemetry" -f "${VHU_PREFIX[pmd]}" 2>&1)
+		grep -q '"dev_rx_good_packets": [1-9]' <<<"$out" ||
+			sh_fail "telemetry /vhu/port/xstats,2 lacks the device's statistics: $out"
+	fi
 	sh_port_field 0 RX-packets
 	before=$SH_VAL
 	sh_ok "port stop 2" '^Port 2 stopped; the lcores forward on the other ports'
