@@ -22,6 +22,9 @@
 # Environment: those of scripts/lib.sh (VHU_BACKEND=dpdk runs dpdk-testpmd
 # with net_vhost and net_tap in vhu-pmd's place, to check the test itself)
 # and of qemu/guest.sh, and:
+#   VHU_QEMU_CSUM      1: the vhost-user port offers checksum offload (csum=1),
+#                      so the guest's TCP checksums are finished on the way
+#                      out by the tap port (default 0)
 #   VHU_QEMU_COUNT     echo requests each way (default 20)
 #   VHU_QEMU_MB        megabytes sent over TCP (default 4)
 #   VHU_QEMU_TIMEOUT   seconds the guest may take for each step (default 180)
@@ -35,12 +38,17 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 count=${VHU_QEMU_COUNT:-20}
 mb=${VHU_QEMU_MB:-4}
+csum=${VHU_QEMU_CSUM:-0}
 timeout=${VHU_QEMU_TIMEOUT:-180}
 guest_mem=256M
 guest_mac=52:54:00:0d:00:02
 tcpport=5001
 case "$count" in
 '' | *[!0-9]* | 0) vhu_die "VHU_QEMU_COUNT=$count is not a positive number of echo requests" ;;
+esac
+case "$csum" in
+0 | 1) ;;
+*) vhu_die "VHU_QEMU_CSUM=$csum is not 0 or 1" ;;
 esac
 case "$mb" in
 '' | *[!0-9]* | 0) vhu_die "VHU_QEMU_MB=$mb is not a positive number of megabytes" ;;
@@ -64,6 +72,8 @@ for ((i = 0; i < 50; i++)); do
 	fi
 done
 [ -n "$subnet" ] || vhu_die "no free 10.x.y.0/24 subnet for the tap interface"
+[ "$csum" = 1 ] && [ "$VHU_BACKEND" = dpdk ] &&
+	vhu_die "VHU_QEMU_CSUM=1 is for vhu-pmd; DPDK's net_vhost offers checksum offload always"
 host_addr=$subnet.1
 guest_addr=$subnet.2
 tap=vhut$$
@@ -90,7 +100,7 @@ vhu_eal backend "${VHU_BACKEND_LCORES:-0,1}"
 fwd_args=(--forward-mode=io --nb-cores=1 --total-num-mbufs="$VHU_NB_MBUFS")
 if [ "$VHU_BACKEND" = vhu ]; then
 	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" -- -i \
-		--port "vhost-user,iface=$sock" --port "ethdev,dev=net_tap0,iface=$tap" \
+		--port "vhost-user,iface=$sock,csum=$csum" --port "ethdev,dev=net_tap0,iface=$tap" \
 		"${fwd_args[@]}"
 else
 	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" \
