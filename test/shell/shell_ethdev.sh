@@ -12,7 +12,8 @@
 #   its driver status and its device's extended statistics, stop and detach it
 #   (which removes the device, so that the same name can be attached again),
 #   with its statistics in telemetry too (when dpdk-telemetry.py is there),
-#   and the ring ports forward on throughout. Bad "port attach" strings are
+#   and the ring ports forward on throughout; as root, a net_tap port's
+#   interface comes and goes with the port. Bad "port attach" strings are
 #   shell errors.
 #
 # Exit status: 0 pass, 1 fail, 77 skip (DPDK has no net_null driver).
@@ -128,6 +129,16 @@ for round in 1 2; do
 	sh_wait_rx_above 0 "$before"
 done
 sh_bad "port attach ethdev,dev=net_tap0,iface=lo" "ethdev,dev=net_tap0,iface=lo: bad device string"
+# As root, a tap port: its interface comes with the port and goes with it.
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
+	tap=vhue$$
+	sh_ok "port attach ethdev,dev=net_tap5,iface=$tap" '^Port 2 attached: ethdev:net_tap5'
+	ip link show "$tap" >/dev/null 2>&1 || sh_fail "attaching the tap port made no interface $tap"
+	sh_ok "port start 2" '^Port 2 started'
+	sh_ok "show port info 2" '^DPDK port [0-9]+: net_tap5, driver net_tap'
+	sh_ok "port detach 2" '^Port 2 detached'
+	ip link show "$tap" >/dev/null 2>&1 && sh_fail "the tap interface $tap outlived its port"
+fi
 sh_quit
 
 vhu_log "PASS: the ethdev port's errors, and attach and detach while others forward"
