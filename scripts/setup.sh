@@ -28,7 +28,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VHU_PACKAGES_BUILD="build-essential gcc meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
-	libnuma-dev libedit-dev python3 python3-pyelftools procps"
+	libnuma-dev libedit-dev liburing-dev python3 python3-pyelftools procps"
 VHU_PACKAGES_TEST="qemu-system-x86 linux-image-amd64 busybox-static cpio clang libclang-rt-14-dev
 	valgrind iproute2 tshark"
 
