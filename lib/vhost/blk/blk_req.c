@@ -14,22 +14,27 @@
 
 #include "blk_req.h"
 
-uint64_t
-vhu_iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off, void *buf, uint64_t len)
+/* Copy between 'buf' and the iovec array from byte 'off': into the array if 'into'. */
+static uint64_t
+iov_copy(const struct iovec *iov, uint32_t n, uint64_t off, uint8_t *buf, uint64_t len,
+	 bool into)
 {
-	uint8_t *out = buf;
 	uint64_t done = 0;
 	uint32_t i;
 
 	for (i = 0; i < n && done < len; i++) {
-		uint64_t piece = iov[i].iov_len, take;
+		uint8_t *piece = iov[i].iov_base;
+		uint64_t take;
 
-		if (off >= piece) {
-			off -= piece;
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
 			continue;
 		}
-		take = RTE_MIN(piece - off, len - done);
-		memcpy(out + done, (const uint8_t *)iov[i].iov_base + off, take);
+		take = RTE_MIN(iov[i].iov_len - off, len - done);
+		if (into)
+			memcpy(piece + off, buf + done, take);
+		else
+			memcpy(buf + done, piece + off, take);
 		done += take;
 		off = 0;
 	}
@@ -37,25 +42,15 @@ vhu_iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off, void *buf, uin
 }
 
 uint64_t
+vhu_iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off, void *buf, uint64_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
+uint64_t
 vhu_iov_from_buf(const struct iovec *iov, uint32_t n, uint64_t off, const void *buf, uint64_t len)
 {
-	const uint8_t *in = buf;
-	uint64_t done = 0;
-	uint32_t i;
-
-	for (i = 0; i < n && done < len; i++) {
-		uint64_t piece = iov[i].iov_len, take;
-
-		if (off >= piece) {
-			off -= piece;
-			continue;
-		}
-		take = RTE_MIN(piece - off, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + off, in + done, take);
-		done += take;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 static uint64_t
