@@ -77,6 +77,7 @@ static bool fwd_record_cycles = true;
 static const struct fwd_engine *const fwd_engines[] = {
 	&fwd_io_engine,	    &fwd_mac_engine,	&fwd_macswap_engine,
 	&fwd_5tswap_engine, &fwd_rxonly_engine, &fwd_txonly_engine,
+	&fwd_icmpecho_engine, &fwd_flowgen_engine, &fwd_csum_engine,
 };
 
 const struct fwd_engine *
@@ -271,7 +272,8 @@ fwd_table_build(const struct pmd *pmd, struct vhu_port **ports, unsigned int nb_
 			struct fwd_lcore_streams *ls = t->lcore[i % nb_lcores];
 			struct fwd_stream *fs;
 
-			fs = fwd_stream_make(pmd, ports[p], ports[peer_port(p, nb_ports)], q,
+			fs = fwd_stream_make(pmd, ports[p],
+					     ports[cfg->engine->reply ? p : peer_port(p, nb_ports)], q,
 					     pmd->fwd.lcores[i % nb_lcores].lcore_id);
 			if (fs == NULL && rte_errno == ENOMEM)
 				goto nomem;
@@ -465,9 +467,11 @@ fwd_show_table(const struct pmd *pmd, const struct fwd_table *t)
 			fwd_show_stream(t->engine, ls->streams[s]);
 	}
 	printf("\n  %s packet forwarding packets/burst=%u\n", t->engine->name, cfg->burst);
-	if (t->engine == &fwd_txonly_engine)
+	if (t->engine == &fwd_txonly_engine || t->engine == &fwd_flowgen_engine)
 		printf("  packet len=%" PRIu32 " - nb packet segments=%u\n", cfg->tx_pkt_len,
 		       cfg->tx_nb_segs);
+	if (t->engine == &fwd_flowgen_engine)
+		printf("  flows=%" PRIu32 "\n", cfg->flowgen_flows);
 	printf("  nb forwarding cores=%u - nb forwarding ports=%u\n", t->nb_lcores, t->nb_ports);
 	printf("  rx queues=%u - tx queues=%u per port\n", cfg->nb_rxq, cfg->nb_txq);
 	fflush(stdout);
@@ -665,6 +669,8 @@ fwd_start(struct pmd *pmd, unsigned int tx_first)
 	}
 	fwd_show_table(pmd, t);
 	stats_fwd_begin(&pmd->stats);
+	if (pmd->cfg.engine->begin != NULL)
+		pmd->cfg.engine->begin();
 	ctx->start_tsc = rte_get_tsc_cycles();
 	for (l = 0; l < nb_lcores; l++) {
 		rc = rte_eal_remote_launch(fwd_lcore_main, &ctx->lcores[l],
@@ -827,7 +833,15 @@ show_config_rxtx(const struct pmd *pmd)
 	printf("  txonly packet len=%" PRIu32 " - segments:", cfg->tx_pkt_len);
 	for (i = 0; i < cfg->tx_nb_segs; i++)
 		printf("%s%u", i == 0 ? " " : ",", cfg->tx_seg_len[i]);
-	printf("\n  nb forwarding cores=%u - rx queues=%u - tx queues=%u per port\n",
+	printf("\n  flowgen flows=%" PRIu32 " - icmpecho addr=", cfg->flowgen_flows);
+	if (cfg->icmpecho_addr != 0)
+		printf("%u.%u.%u.%u\n", ((const uint8_t *)&cfg->icmpecho_addr)[0],
+		       ((const uint8_t *)&cfg->icmpecho_addr)[1],
+		       ((const uint8_t *)&cfg->icmpecho_addr)[2],
+		       ((const uint8_t *)&cfg->icmpecho_addr)[3]);
+	else
+		printf("any\n");
+	printf("  nb forwarding cores=%u - rx queues=%u - tx queues=%u per port\n",
 	       cfg->nb_cores != 0 ? cfg->nb_cores : pmd->nb_workers, cfg->nb_rxq, cfg->nb_txq);
 	printf("  mbufs per socket=%u - verbose=%u - record-core-cycles %s\n", cfg->nb_mbufs,
 	       __atomic_load_n(&fwd_verbose, __ATOMIC_RELAXED),
@@ -846,8 +860,7 @@ cmd_show_config(struct pmd *pmd, unsigned int argc, char **argv)
 	return 0;
 }
 
-/* Apply a change of the stream options to running lcores. */
-static int
+int
 fwd_apply(struct pmd *pmd, const struct pmd_config *old)
 {
 	int rc = fwd_update(pmd, NULL);

@@ -41,10 +41,15 @@ struct fwd_engine {
 	const char *name; /* as given to --forward-mode */
 	bool rx;	  /* its streams receive (one per rx queue) */
 	bool tx;	  /* its streams transmit (one per tx queue when not rx) */
+	bool reply;	  /* its streams send on the port they receive from, not its peer */
 	/* Optional: set up fs->engine_data before the lcores start. 0 or -errno. */
 	int (*stream_init)(struct fwd_stream *fs, const struct pmd_config *cfg);
 	/* One burst on one stream; returns true if it moved any packet. Forwarding lcore. */
 	bool (*packet_fwd)(struct fwd_stream *fs);
+	/* Optional: forwarding starts ("start"); reset the engine's counters. Main lcore. */
+	void (*begin)(void);
+	/* Optional: print the engine's lines of a port's forward statistics. Main lcore. */
+	void (*show_port)(const struct vhu_port *port);
 };
 
 extern const struct fwd_engine fwd_io_engine;
@@ -53,6 +58,9 @@ extern const struct fwd_engine fwd_macswap_engine;
 extern const struct fwd_engine fwd_5tswap_engine;
 extern const struct fwd_engine fwd_rxonly_engine;
 extern const struct fwd_engine fwd_txonly_engine;
+extern const struct fwd_engine fwd_icmpecho_engine;
+extern const struct fwd_engine fwd_flowgen_engine;
+extern const struct fwd_engine fwd_csum_engine;
 
 /*
  * "set verbose": bit 0 prints every packet received, bit 1 every packet

@@ -22,8 +22,6 @@
 #include "vhu_pmd.h"
 #include "vhu_rcu.h"
 
-RTE_LOG_REGISTER(pmd_logtype, vhu.pmd, INFO);
-
 /* Per-lcore mbuf cache of the pools (dpdk-testpmd uses 250). */
 #define POOL_CACHE_SIZE 256
 /* How often the main lcore wakes up to look at signals, links and the clock. */

@@ -4,6 +4,7 @@
  * starts, so that a typo costs no hugepage set-up; values that depend on the
  * EAL lcore list are checked in main.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -38,6 +39,8 @@ enum {
 	OPT_TX_FIRST,
 	OPT_CMDLINE_FILE,
 	OPT_AUTO_START,
+	OPT_FLOWGEN_FLOWS,
+	OPT_ICMPECHO_ADDR,
 };
 
 static const struct option pmd_options[] = {
@@ -55,6 +58,8 @@ static const struct option pmd_options[] = {
 	{"interactive", no_argument, NULL, 'i'},
 	{"cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE},
 	{"auto-start", no_argument, NULL, OPT_AUTO_START},
+	{"flowgen-flows", required_argument, NULL, OPT_FLOWGEN_FLOWS},
+	{"icmpecho-addr", required_argument, NULL, OPT_ICMPECHO_ADDR},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -91,13 +96,22 @@ pmd_usage(FILE *f, const char *prog)
 		"                        destination 02:00:00:00:00:<tx port>; macswap: MACs\n"
 		"                        swapped; 5tswap: MACs, IP addresses and TCP/UDP ports\n"
 		"                        swapped; rxonly: receive and free; txonly: send\n"
-		"                        UDP/IPv4 frames of --txpkts bytes\n"
+		"                        UDP/IPv4 frames of --txpkts bytes; icmpecho: answer\n"
+		"                        ARP and ping on the port they came in on, drop the\n"
+		"                        rest; flowgen: send --txpkts frames over\n"
+		"                        --flowgen-flows UDP flows, drop what comes in; csum:\n"
+		"                        as io, counting wrong IPv4/TCP/UDP/ICMP checksums and\n"
+		"                        setting them anew, by the tx port's offload where it\n"
+		"                        has one, else in software ('csum show PORT')\n"
 		"  --nb-cores=N          forwarding lcores, 1..(EAL lcores - 1) (default: all\n"
 		"                        but the main lcore, no more than there are streams)\n"
 		"  --burst=N             packets per burst, 1..%u (default %u)\n"
 		"  --txpkts=N[,N...]     txonly frame size in bytes, or the sizes of up to %u\n"
 		"                        segments, each 1..%u, the first at least %u\n"
 		"                        (default %u)\n"
+		"  --flowgen-flows=N     flows of flowgen, 1..%u (default %u)\n"
+		"  --icmpecho-addr=A     the IPv4 address icmpecho answers for, or 'any'\n"
+		"                        (default any: every unicast address, as a proxy)\n"
 		"  --rxq=N               rx queues used per port, 1..%u (default 1), at most\n"
 		"                        the port's queues=; forwarding needs --txq >= --rxq\n"
 		"  --txq=N               tx queues used per port, 1..%u (default 1)\n"
@@ -120,7 +134,7 @@ pmd_usage(FILE *f, const char *prog)
 		"Exit status: 0 after a clean stop, 1 on an EAL or run-time failure, 2 on a bad\n"
 		"option or value.\n",
 		PMD_BURST_MAX, DEFAULT_BURST, PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN,
-		DEFAULT_TXPKTS, VHU_PORT_MAX_QUEUES, VHU_PORT_MAX_QUEUES, MAX_STATS_PERIOD,
+		DEFAULT_TXPKTS, PMD_FLOWGEN_FLOWS_MAX, PMD_FLOWGEN_FLOWS_DEFAULT, VHU_PORT_MAX_QUEUES, VHU_PORT_MAX_QUEUES, MAX_STATS_PERIOD,
 		MIN_NB_MBUFS, MAX_NB_MBUFS, DEFAULT_NB_MBUFS, MAX_RUN_TIME);
 }
 
@@ -200,6 +214,21 @@ pmd_parse_txpkts(const char *str, struct pmd_config *cfg)
 	return true;
 }
 
+bool
+pmd_parse_icmpecho_addr(const char *str, uint32_t *addr)
+{
+	struct in_addr a;
+
+	if (strcmp(str, "any") == 0) {
+		*addr = 0;
+		return true;
+	}
+	if (inet_pton(AF_INET, str, &a) != 1 || a.s_addr == 0)
+		return false;
+	*addr = a.s_addr;
+	return true;
+}
+
 static bool
 parse_txpkts(const char *str, struct pmd_config *cfg)
 {
@@ -258,6 +287,7 @@ config_defaults(struct pmd_config *cfg)
 	cfg->tx_nb_segs = 1;
 	cfg->tx_pkt_len = DEFAULT_TXPKTS;
 	cfg->nb_mbufs = DEFAULT_NB_MBUFS;
+	cfg->flowgen_flows = PMD_FLOWGEN_FLOWS_DEFAULT;
 }
 
 /* Apply one option; false after printing why it is wrong. */
@@ -320,6 +350,18 @@ parse_one(int opt, const char *arg, struct pmd_config *cfg)
 	case OPT_AUTO_START:
 		cfg->auto_start = true;
 		return true;
+	case OPT_FLOWGEN_FLOWS:
+		if (!parse_opt_uint("flowgen-flows", arg, 1, PMD_FLOWGEN_FLOWS_MAX, &v))
+			return false;
+		cfg->flowgen_flows = v;
+		return true;
+	case OPT_ICMPECHO_ADDR:
+		if (pmd_parse_icmpecho_addr(arg, &cfg->icmpecho_addr))
+			return true;
+		pmd_usage_error("--icmpecho-addr=%s: give an IPv4 address such as 10.0.0.2, or "
+				"'any'",
+				arg);
+		return false;
 	}
 	return false;
 }

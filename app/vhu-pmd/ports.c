@@ -22,6 +22,9 @@
 /* Room for a port driver's status text. */
 #define PORT_INFO_LEN 8192
 
+/* Here, with its one user, so that main.c holds nothing the rest needs. */
+RTE_LOG_REGISTER(pmd_logtype, vhu.pmd, INFO);
+
 unsigned int
 pmd_ports(struct vhu_port **ports)
 {

@@ -197,6 +197,8 @@ stats_show_fwd(struct pmd *pmd)
 		printf("  TX-packets: %-14" PRIu64 " TX-dropped: %-14" PRIu64 "TX-total: %-" PRIu64
 		       "\n",
 		       s.tx.packets, s.tx.drops, s.tx.packets + s.tx.drops);
+		if (pmd->cfg.engine->show_port != NULL)
+			pmd->cfg.engine->show_port(ports[i]);
 		printf("  -------------------------------------------------------------------------"
 		       "---\n");
 	}

@@ -32,6 +32,9 @@
 #define PMD_TX_SEGS_MAX 8
 /* Bytes of Ethernet, IPv4 and UDP headers that txonly writes in the first segment. */
 #define PMD_TX_HDR_LEN 42
+/* Most --flowgen-flows, and its default. */
+#define PMD_FLOWGEN_FLOWS_MAX	  65536
+#define PMD_FLOWGEN_FLOWS_DEFAULT 1024
 
 /* Log type "vhu.pmd" (--log-level=vhu.pmd:debug shows each port's status on link changes). */
 extern int pmd_logtype;
@@ -61,6 +64,10 @@ struct pmd_config {
 	uint16_t tx_seg_len[PMD_TX_SEGS_MAX]; /* --txpkts segment sizes */
 	uint16_t tx_nb_segs;		      /* how many of them */
 	uint32_t tx_pkt_len;		      /* their sum: the frame size */
+	uint32_t flowgen_flows;		      /* --flowgen-flows */
+	uint32_t icmpecho_addr;		      /* --icmpecho-addr, network order; 0: any */
+	/* "csum set ... sw": RTE_ETH_TX_OFFLOAD_* checksums computed in software, by port id */
+	uint64_t csum_sw[VHU_PORT_MAX];
 	unsigned int stats_period;	      /* --stats-period seconds; 0: none */
 	unsigned int run_time;		      /* --run-time seconds; 0: until a signal */
 	uint32_t nb_mbufs;		      /* --total-num-mbufs, per socket */
@@ -101,6 +108,12 @@ bool pmd_parse_txpkts(const char *str, struct pmd_config *cfg);
 
 /* The rule pmd_parse_txpkts() enforces, for error messages. */
 void pmd_txpkts_rule(char *buf, size_t len);
+
+/*
+ * Parse an --icmpecho-addr value: a dotted IPv4 address (into *addr in
+ * network order) or "any" (0); false when it is neither. Any thread.
+ */
+bool pmd_parse_icmpecho_addr(const char *str, uint32_t *addr);
 
 /*
  * Counters of one forwarding lcore since the last "start"; written by the
@@ -220,6 +233,13 @@ bool fwd_running(const struct pmd *pmd);
  */
 int fwd_update(struct pmd *pmd, const struct vhu_port *leaving);
 
+/*
+ * After a change of pmd->cfg by a command, give the running lcores streams
+ * made with it. Returns 0, or -ENOMEM after printing why, with the
+ * configuration put back to 'old'.
+ */
+int fwd_apply(struct pmd *pmd, const struct pmd_config *old);
+
 /* True when a forwarding lcore has left its loop without being told to. */
 bool fwd_lcore_failed(const struct pmd *pmd);
 
@@ -270,6 +290,10 @@ int cmd_set_txpkts(struct pmd *pmd, unsigned int argc, char **argv);
 int cmd_set_nbcore(struct pmd *pmd, unsigned int argc, char **argv);
 int cmd_set_verbose(struct pmd *pmd, unsigned int argc, char **argv);
 int cmd_set_record_core_cycles(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_icmpecho_addr(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_set_flowgen_flows(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_csum_set(struct pmd *pmd, unsigned int argc, char **argv);
+int cmd_csum_show(struct pmd *pmd, unsigned int argc, char **argv);
 
 int cmd_show_port_stats(struct pmd *pmd, unsigned int argc, char **argv);
 int cmd_clear_port_stats(struct pmd *pmd, unsigned int argc, char **argv);
