@@ -7,6 +7,12 @@
 # guest kernel answers the reflected echo request, and the backend reflects
 # that answer back as the echo reply ping waits for (see qemu/init).
 #
+# With VHU_QEMU_ENGINE=icmpecho the backend runs vhu-pmd's icmpecho engine
+# instead, answering for the peer address: the guest learns the peer's MAC
+# address by ARP (no static entry) and the backend itself sends the echo
+# replies; the guest must have the port's MAC address for the peer and have
+# counted every reply.
+#
 # Variants, chosen by the environment (they combine):
 #   - split or packed ring (VHU_QEMU_RING);
 #   - several queue pairs (VHU_QEMU_QUEUES=2): the device has two queue
@@ -51,6 +57,7 @@
 #   VHU_QEMU_RING      ring layout the device offers: split (default) or packed
 #   VHU_QEMU_QUEUES    queue pairs, 1 (default) to 8; the guest gets as many vCPUs
 #   VHU_QEMU_IOMMU     1: put the device behind an emulated Intel IOMMU (default 0)
+#   VHU_QEMU_ENGINE    the backend's forwarding engine: 5tswap (default) or icmpecho
 #   VHU_QEMU_COUNT     echo requests each ping sends (default 20)
 #   VHU_QEMU_INTERVAL  seconds between echo requests (default 0.2)
 #   VHU_QEMU_TIMEOUT   seconds the guest may take to print its result (default 180)
@@ -77,6 +84,9 @@ guest_mac=52:54:00:0c:00:01
 guest_addr=10.11.12.1/24
 peer_addr=10.11.12.2
 peer_mac=02:00:00:00:0c:02
+# vhu-pmd's address for its port 0, which icmpecho answers from.
+port_mac=02:76:68:75:00:00
+engine=${VHU_QEMU_ENGINE:-5tswap}
 
 case "$ring" in
 split) packed=off ;;
@@ -104,10 +114,14 @@ esac
 if [ "$retry" = 1 ] && [ "${VHU_BACKEND:-vhu}" != dpdk ]; then
 	vhu_die "VHU_QEMU_DPDK_RETRY=1 needs VHU_BACKEND=dpdk: vhu-pmd has no transmit retry"
 fi
+case "$engine" in
+5tswap | icmpecho) ;;
+*) vhu_die "VHU_QEMU_ENGINE=$engine is not an engine this test knows; use 5tswap or icmpecho" ;;
+esac
 case "$count" in
 '' | *[!0-9]* | 0) vhu_die "VHU_QEMU_COUNT=$count is not a positive number of echo requests" ;;
 esac
-variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU")"
+variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU"), $engine"
 [ "$retry" = 1 ] && variant+=", transmit retry"
 
 # --- prerequisites -----------------------------------------------------------------
@@ -161,8 +175,11 @@ start=$(date +%s)
 vhu_eal backend "${VHU_BACKEND_LCORES:-0,1}"
 # shellcheck disable=SC2206 # extra EAL options are words on purpose
 eal_extra=(${VHU_QEMU_EAL_ARGS:-})
-fwd_args=(--forward-mode=5tswap --nb-cores=1 --rxq="$queues" --txq="$queues"
+fwd_args=(--forward-mode="$engine" --nb-cores=1 --rxq="$queues" --txq="$queues"
 	--total-num-mbufs="$VHU_NB_MBUFS")
+if [ "$VHU_BACKEND" = vhu ] && [ "$engine" = icmpecho ]; then
+	fwd_args+=(--icmpecho-addr="$peer_addr")
+fi
 if [ "$VHU_BACKEND" = vhu ]; then
 	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" "${eal_extra[@]}" \
 		-- -i --port "vhost-user,iface=$sock,queues=$queues,client=0,iommu-support=$iommu" \
@@ -177,7 +194,7 @@ fi
 vhu_wait_socket backend "$sock" || fail "the backend did not come up"
 if [ "$retry" = 1 ]; then
 	# Each try waits 1 ms; an IOTLB miss takes a few ms to resolve under TCG.
-	vhu_command backend "set fwd 5tswap retry"
+	vhu_command backend "set fwd $engine retry"
 	vhu_command backend "set burst tx delay 1000 retry 500"
 fi
 vhu_command backend start
@@ -192,7 +209,8 @@ vhu_wait_log backend "$blog" 'packet forwarding.* - ports=' 20 ||
 # on a busy host (with interrupt remapping the kernel then panics).
 cmdline="console=ttyS0 panic=-1 ipv6.disable=1 quiet no_timer_check"
 cmdline+=" vhu.addr=$guest_addr vhu.peer=$peer_addr"
-cmdline+=" vhu.peermac=$peer_mac vhu.count=$count vhu.interval=$interval"
+cmdline+=" vhu.peermac=$([ "$engine" = icmpecho ] && echo none || echo "$peer_mac")"
+cmdline+=" vhu.count=$count vhu.interval=$interval"
 cmdline+=" vhu.queues=$queues vhu.hold=1"
 machine=()
 devices=()
@@ -327,9 +345,21 @@ if [ "$transmitted" != "$total" ] || [ "$received" != "$total" ]; then
 	fail "the guest sent $transmitted echo requests and got $received replies," \
 		"expected $total of $total (per ping, replies/requests: $(field pings))$hint"
 fi
-# Each reply must have come the reflected way: the guest answered a request.
-[ "$(field in_echos)" -ge "$total" ] 2>/dev/null ||
-	fail "the guest got $received replies but answered only $(field in_echos) reflected requests"
+if [ "$engine" = 5tswap ]; then
+	# Each reply must have come the reflected way: the guest answered a request.
+	[ "$(field in_echos)" -ge "$total" ] 2>/dev/null ||
+		fail "the guest got $received replies but answered only $(field in_echos)" \
+			"reflected requests"
+else
+	# The backend answered: the guest answered nothing, and learnt the port's MAC by ARP.
+	[ "$(field in_echo_reps)" -ge "$total" ] 2>/dev/null && [ "$(field in_echos)" = 0 ] ||
+		fail "the guest counted $(field in_echo_reps) echo replies and answered" \
+			"$(field in_echos) requests; icmpecho should have sent $total replies"
+	if [ "$VHU_BACKEND" = vhu ] && [ "$(field peer_lladdr)" != "$port_mac" ]; then
+		fail "the guest has $(field peer_lladdr) for $peer_addr, not the port's $port_mac:" \
+			"icmpecho did not answer its ARP request"
+	fi
+fi
 
 if [ "$b_rx" != "$(field if_tx_packets)" ] || [ "$b_tx" != "$(field if_rx_packets)" ] ||
 	[ "$b_rxd" != 0 ] || [ "$b_txd" != 0 ]; then

@@ -45,6 +45,15 @@ run_batch --port ring --cmdline-file=/dev/null </dev/null
 grep -q -- '--cmdline-file only applies to the shell; add -i' "$VHU_WORK/batch.log" ||
 	sh_fail "--cmdline-file without -i: no message saying -i is needed"
 
+run_batch --port ring --flowgen-flows=0 </dev/null
+[ $? -eq 2 ] || sh_fail "--flowgen-flows=0 should exit with status 2"
+grep -q -- '--flowgen-flows=0: not a number in the valid range 1..65536' "$VHU_WORK/batch.log" ||
+	sh_fail "--flowgen-flows=0: no message giving the range"
+run_batch --port ring --icmpecho-addr=10.1 </dev/null
+[ $? -eq 2 ] || sh_fail "--icmpecho-addr=10.1 should exit with status 2"
+grep -q -- "--icmpecho-addr=10.1: give an IPv4 address such as 10.0.0.2, or 'any'" \
+	"$VHU_WORK/batch.log" || sh_fail "--icmpecho-addr=10.1: no message saying what it takes"
+
 run_batch -i --port ring --cmdline-file="$VHU_WORK/missing" </dev/null
 [ $? -eq 2 ] || sh_fail "a missing --cmdline-file should exit with status 2"
 grep -q "^Error: --cmdline-file=$VHU_WORK/missing: cannot open it" "$VHU_WORK/batch.log" ||
@@ -112,7 +121,24 @@ sh_ok "show port xstats 1"
 sh_expect_not 'not counted'
 sh_bad "set xstats 2" "give on or off"
 sh_ok "set fwd rxonly" '^Set rxonly packet forwarding mode$'
-sh_bad "set fwd warp" "give a forwarding mode \(io mac macswap 5tswap rxonly txonly\)"
+sh_bad "set fwd warp" \
+	"give a forwarding mode \(io mac macswap 5tswap rxonly txonly icmpecho flowgen csum\)"
+# The options of icmpecho, flowgen and csum.
+sh_ok "set flowgen-flows 16" 'flowgen now sends 16 flow'
+sh_bad "set flowgen-flows 0" "give a number of flows, 1\.\.65536"
+sh_bad "set flowgen-flows 65537" "give a number of flows, 1\.\.65536"
+sh_ok "set icmpecho-addr 10.0.0.2" 'icmpecho answers ARP and ping for 10\.0\.0\.2 only'
+sh_ok "show config rxtx" 'flowgen flows=16 - icmpecho addr=10\.0\.0\.2'
+sh_bad "set icmpecho-addr 10.0.0.256" "give an IPv4 address such as 10\.0\.0\.2, or 'any'"
+sh_bad "set icmpecho-addr 0.0.0.0" "give an IPv4 address"
+sh_ok "set icmpecho-addr any" 'for any address'
+# Ring ports complete no checksum: csum computes every one for them.
+sh_ok "csum show 0" '^  IPv4 header sw \(the port cannot complete them\)'
+sh_err "csum set ip hw 0" "port 0 \(ring:[^)]*\) cannot complete IPv4 header checksums"
+sh_ok "csum set tcp sw 0" 'TCP checksums sent on port 0 are now set in software'
+sh_bad "csum set sctp sw 0" "'sctp' is not valid; give ip or udp or tcp"
+sh_bad "csum set udp soft 0" "'soft' is not valid; give hw or sw"
+sh_bad "csum show 9" "give an attached port"
 sh_bad "show vhost 0" "port 0 is a ring port, not a vhost-user one"
 sh_bad "show vhost" "missing PORT"
 sh_err "stop" "not started"
