@@ -89,7 +89,8 @@ pmd_usage(FILE *f, const char *prog)
 		   "  --forward-mode=MODE   forwarding engine (default io), one of:\n"
 		   "                       ");
 	for (i = 0; (eng = fwd_engine_get(i)) != NULL; i++)
-		fprintf(f, "%s %s", i == 0 ? "" : ",", eng->name);
+		fprintf(f, "%s%s %s", i == 0 ? "" : ",",
+			i != 0 && i % 6 == 0 ? "\n                       " : "", eng->name);
 	fprintf(f,
 		"\n"
 		"                        io: as received; mac: source MAC of the tx port,\n"
@@ -106,8 +107,8 @@ pmd_usage(FILE *f, const char *prog)
 		"  --nb-cores=N          forwarding lcores, 1..(EAL lcores - 1) (default: all\n"
 		"                        but the main lcore, no more than there are streams)\n"
 		"  --burst=N             packets per burst, 1..%u (default %u)\n"
-		"  --txpkts=N[,N...]     txonly frame size in bytes, or the sizes of up to %u\n"
-		"                        segments, each 1..%u, the first at least %u\n"
+		"  --txpkts=N[,N...]     txonly and flowgen frame size in bytes, or the sizes of\n"
+		"                        up to %u segments, each 1..%u, the first at least %u\n"
 		"                        (default %u)\n"
 		"  --flowgen-flows=N     flows of flowgen, 1..%u (default %u)\n"
 		"  --icmpecho-addr=A     the IPv4 address icmpecho answers for, or 'any'\n"
