@@ -9,10 +9,12 @@
 #       vhost-user port; the peer's virtio-user port sends ARP requests and
 #       pings, and the forward statistics must count every request received
 #       and exactly the answers sent.
-#   engines.sh flowgen
-#       vhu-pmd --forward-mode=flowgen on a vhost-user port with 4 queue
-#       pairs, 64 flows of 128 bytes; the peer's virtio-user port receives
-#       on 4 queues: every flow arrives and each queue gets a fair share.
+#   engines.sh flowgen|flowgen-virtio
+#       vhu-pmd --forward-mode=flowgen on a vhost-user (virtio-user) port
+#       with 4 queue pairs, 64 flows of 128 bytes; the peer's virtio-user
+#       (vhost-user) port receives on 4 queues: every flow arrives and each
+#       queue gets a fair share, by the peer's count and by vhu-pmd's
+#       per-queue counters.
 #   engines.sh csum
 #       vhu-pmd --forward-mode=csum between a vhost-user port (port 0, which
 #       completes TCP and UDP checksums) and a virtio-user port (port 1,
@@ -92,17 +94,46 @@ case_icmpecho() {
 	vhu_log "PASS"
 }
 
+# The tx packets of each queue of port 0 in vhu-pmd's last periodic statistics, "Q N" lines.
+queue_tx() {
+	awk '/NIC statistics for port/ { p = $0; sub(/.*for port */, "", p); sub(/ .*/, "", p) }
+		p == 0 && $1 == "Queue" && $3 == "tx:" { tx[$2] = $5 }
+		END { for (q in tx) print q, tx[q] }' "$VHU_WORK/pmd.log" | sort -n
+}
+
+# case_flowgen vhost-user|virtio-user: vhu-pmd's port of that kind sends.
 case_flowgen() {
-	local sock=$VHU_WORK/vhost.sock
-	start_pmd --port "vhost-user,iface=$sock,queues=4" --forward-mode=flowgen \
-		--flowgen-flows=64 --txpkts=128 --rxq=4 --txq=4
-	vhu_wait_socket pmd "$sock" || fail "vhu-pmd did not come up"
-	run_peer --mode flowgen --frontend "virtio-user,path=$sock,queues=4" --queues 4 \
-		--flows 64 --size 128 --duration 3 || fail "engine_peer failed"
+	local kind=$1 sock=$VHU_WORK/vhost.sock pid rc q n sum=0 per_queue
+	local flowgen=(--forward-mode=flowgen --flowgen-flows=64 --txpkts=128 --rxq=4 --txq=4
+		--stats-period=1)
+	local peer=(--mode flowgen --queues 4 --flows 64 --size 128 --duration 3)
+	if [ "$kind" = vhost-user ]; then
+		start_pmd --port "vhost-user,iface=$sock,queues=4" "${flowgen[@]}"
+		vhu_wait_socket pmd "$sock" || fail "vhu-pmd did not come up"
+		run_peer "${peer[@]}" --frontend "virtio-user,path=$sock,queues=4"
+		rc=$?
+	else
+		vhu_eal peer 0
+		vhu_spawn peer "$VHU_WORK/peer.log" "$ENGINE_PEER" "${VHU_EAL_ARGS[@]}" -- \
+			"${peer[@]}" --frontend "vhost-user,iface=$sock,queues=4"
+		pid=${VHU_PID[peer]}
+		vhu_wait_socket peer "$sock" || fail "engine_peer did not listen"
+		start_pmd --port "virtio-user,path=$sock,queues=4" "${flowgen[@]}"
+		wait "$pid"
+		rc=$?
+		unset "VHU_PID[peer]"
+	fi
 	grep -E '^(flowgen|FAIL)' "$VHU_WORK/peer.log" >&2
+	[ "$rc" = 0 ] || fail "engine_peer exited with $rc"
+	per_queue=$(queue_tx)
 	stop_pmd
-	vhu_log "vhu-pmd sent $tx (dropped $txd)"
-	[ "$tx" -gt 0 ] || fail "vhu-pmd counted nothing sent"
+	vhu_log "vhu-pmd sent $tx (dropped $txd); per tx queue: $(echo "$per_queue" | paste -sd ' ')"
+	[ "$(echo "$per_queue" | wc -l)" = 4 ] || fail "vhu-pmd showed no counters for 4 tx queues"
+	while read -r q n; do sum=$((sum + n)); done <<<"$per_queue"
+	# Each of vhu-pmd's 4 tx queues sent at least half its share.
+	while read -r q n; do
+		[ $((n * 8)) -ge "$sum" ] || fail "tx queue $q sent $n of $sum frames, under half its share"
+	done <<<"$per_queue"
 	vhu_log "PASS"
 }
 
@@ -147,7 +178,8 @@ case_csum() {
 vhu_init_work
 case "$case_name" in
 icmpecho) case_icmpecho ;;
-flowgen) case_flowgen ;;
+flowgen) case_flowgen vhost-user ;;
+flowgen-virtio) case_flowgen virtio-user ;;
 csum) case_csum ;;
-*) vhu_die "usage: $0 icmpecho|flowgen|csum" ;;
+*) vhu_die "usage: $0 icmpecho|flowgen|flowgen-virtio|csum" ;;
 esac
