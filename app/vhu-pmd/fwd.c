@@ -21,6 +21,7 @@
  * gets the part of its old list whose queues stay with it, then, after a
  * grace period, the new lists (fwd_publish()).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -827,20 +828,17 @@ static void
 show_config_rxtx(const struct pmd *pmd)
 {
 	const struct pmd_config *cfg = &pmd->cfg;
+	char addr[INET_ADDRSTRLEN];
 	unsigned int i;
 
 	printf("  %s packet forwarding packets/burst=%u\n", cfg->engine->name, cfg->burst);
 	printf("  txonly packet len=%" PRIu32 " - segments:", cfg->tx_pkt_len);
 	for (i = 0; i < cfg->tx_nb_segs; i++)
 		printf("%s%u", i == 0 ? " " : ",", cfg->tx_seg_len[i]);
-	printf("\n  flowgen flows=%" PRIu32 " - icmpecho addr=", cfg->flowgen_flows);
-	if (cfg->icmpecho_addr != 0)
-		printf("%u.%u.%u.%u\n", ((const uint8_t *)&cfg->icmpecho_addr)[0],
-		       ((const uint8_t *)&cfg->icmpecho_addr)[1],
-		       ((const uint8_t *)&cfg->icmpecho_addr)[2],
-		       ((const uint8_t *)&cfg->icmpecho_addr)[3]);
-	else
-		printf("any\n");
+	if (cfg->icmpecho_addr == 0 ||
+	    inet_ntop(AF_INET, &cfg->icmpecho_addr, addr, sizeof(addr)) == NULL)
+		snprintf(addr, sizeof(addr), "any");
+	printf("\n  flowgen flows=%" PRIu32 " - icmpecho addr=%s\n", cfg->flowgen_flows, addr);
 	printf("  nb forwarding cores=%u - rx queues=%u - tx queues=%u per port\n",
 	       cfg->nb_cores != 0 ? cfg->nb_cores : pmd->nb_workers, cfg->nb_rxq, cfg->nb_txq);
 	printf("  mbufs per socket=%u - verbose=%u - record-core-cycles %s\n", cfg->nb_mbufs,

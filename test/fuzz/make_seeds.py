@@ -6,7 +6,8 @@ inputs that reproduce bugs found without the fuzzer (crashes/<target>/).
 Each seed is a well-formed input that takes the target deep into the code:
 whole handshakes with traffic for the message target, rings full of valid
 chains of every shape for the ring targets. The fuzzer mutates from there.
-The input layouts are described at the top of fuzz_msg.c and fuzz_ring.c.
+The input layouts are described at the top of fuzz_msg.c, fuzz_ring.c and
+fuzz_pkt.c.
 
     python3 test/fuzz/make_seeds.py      (rewrites the seed files)
 """
@@ -483,6 +484,66 @@ def regressions():
     return s
 
 
+def inet_sum(data):
+    """The Internet checksum of data, as the 16-bit value stored big-endian."""
+    if len(data) & 1:
+        data += b'\0'
+    t = sum(struct.unpack('>%dH' % (len(data) // 2), data))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def ip4(proto, payload, dst=b'\x0a\x0b\x0c\x02', opts=b'', frag=0):
+    """An IPv4 header with a right checksum, then payload."""
+    ihl = 5 + len(opts) // 4
+    h = struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, ihl * 4 + len(payload), 7, frag, 64, proto, 0,
+                    b'\x0a\x0b\x0c\x01', dst) + opts
+    return h[:10] + struct.pack('>H', inet_sum(h)) + h[12:] + payload
+
+
+def pkt_input(frame, flags=0, segs=(), any_addr=False):
+    """An input of fuzz_pkt.c: flags, segment count and lengths, the frame."""
+    return (bytes([flags, len(segs) | (4 if any_addr else 0)]) +
+            b''.join(struct.pack('<H', n) for n in segs) + frame)
+
+
+def pkt_seeds():
+    """Packets for icmpecho and csum: ARP, pings, TCP/UDP over IPv4 and IPv6, in segments."""
+    port, peer = b'\x02\x76\x68\x75\x00\x00', b'\x52\x54\x00\x0c\x00\x01'
+    eth = port + peer + b'\x08\x00'
+    icmp = b'\x08\x00\x00\x00\x42\x42\x00\x07' + bytes(range(56))
+    icmp = icmp[:2] + struct.pack('>H', inet_sum(icmp)) + icmp[4:]
+    ping = eth + ip4(1, icmp)
+    arp = (b'\xff' * 6 + peer + b'\x08\x06' + struct.pack('>HHBBH', 1, 0x800, 6, 4, 1) + peer +
+           b'\x0a\x0b\x0c\x01' + b'\0' * 6 + b'\x0a\x0b\x0c\x02' + b'\0' * 18)
+    udp = eth + ip4(17, struct.pack('>HHHH', 1024, 53, 17, 0x1111) + b'vhu-csum!')
+    tcp = eth + ip4(6, struct.pack('>HHIIBBHHH', 40000, 80, 1, 0, 0x50, 0x18, 65535, 0, 0) +
+                    bytes(200))
+    hop = bytes([6, 0, 1, 4, 0, 0, 0, 0])
+    tcp6 = (port + peer + b'\x86\xdd' + struct.pack('>IHBB', 0x60000000, 8 + 23, 0, 64) +
+            b'\x20\x01\x0d\xb8' + b'\0' * 11 + b'\x01' + b'\x20\x01\x0d\xb8' + b'\0' * 11 +
+            b'\x02' + hop + struct.pack('>HHIIBBHHH', 49152, 80, 1, 0, 0x50, 2, 65535, 0, 0) +
+            b'GET')
+    vlan = port + peer + b'\x81\x00\x00\x64\x08\x00' + ip4(
+        17, struct.pack('>HHHH', 1, 2, 8 + 64, 0) + bytes(64), opts=b'\x94\x04\x00\x00')
+    frag = eth + ip4(17, struct.pack('>HHHH', 1, 2, 208, 0) + bytes(200), frag=0x2000)
+    return {
+        'arp': pkt_input(arp),
+        'ping': pkt_input(ping),
+        'ping-any-3-segs': pkt_input(ping, segs=(37, 1), any_addr=True),
+        'udp-sw': pkt_input(udp),
+        'udp-offload': pkt_input(udp, flags=7),
+        'udp-partial': pkt_input(udp, flags=0x80 | 2),
+        'tcp-2-segs': pkt_input(tcp, flags=4, segs=(61,)),
+        'tcp-verdicts': pkt_input(tcp, flags=(1 << 3) | (2 << 5)),
+        'tcp6-ext': pkt_input(tcp6, flags=4),
+        'udp-vlan-options': pkt_input(vlan, flags=1),
+        'udp-fragment': pkt_input(frag),
+        'udp-padded': pkt_input(udp + b'\xee' * 9, flags=2),
+    }
+
+
 def write(target, seeds, where='corpus'):
     d = os.path.join(HERE, where, target)
     os.makedirs(d, exist_ok=True)
@@ -496,6 +557,7 @@ def main():
     write('msg', regressions(), 'crashes')
     write('split', ring_seeds(False))
     write('packed', ring_seeds(True))
+    write('pkt', pkt_seeds())
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
 #
 # Runs vhu's libFuzzer targets for a bounded time each.
 #
-#   test/fuzz/run.sh [SECONDS] [TARGET...]      (default: 60 s; msg split packed)
+#   test/fuzz/run.sh [SECONDS] [TARGET...]      (default: 60 s; msg split packed pkt)
 #
 # Builds the targets first (clang, -Dfuzz=true, AddressSanitizer and
 # UndefinedBehaviorSanitizer, both fatal) in their own build directory, then
@@ -27,7 +27,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SECONDS_EACH=${1:-60}
 shift 2>/dev/null
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(msg split packed)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(msg split packed pkt)
 BUILD=${VHU_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 export CC=${CC:-clang}
 
@@ -36,7 +36,7 @@ log() {
 }
 
 case "$SECONDS_EACH" in
-'' | *[!0-9]*) log "usage: $0 [SECONDS] [msg|split|packed...]"; exit 2 ;;
+'' | *[!0-9]*) log "usage: $0 [SECONDS] [msg|split|packed|pkt...]"; exit 2 ;;
 esac
 command -v "$CC" >/dev/null || { log "SKIP: $CC not found (libFuzzer needs clang)"; exit 77; }
 probe=$(mktemp -d)
