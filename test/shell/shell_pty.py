@@ -144,7 +144,8 @@ def session(pmd):
     pmd.line("\x15show config cores", r"^List of forwarding lcores:", "Ctrl-U")
     # Forwarding modes complete and list the same way.
     pmd.send("set fwd \t\t")
-    pmd.expect(r"^io  mac  macswap  5tswap  rxonly  txonly$", "Tab Tab lists the modes")
+    pmd.expect(r"^io  mac  macswap  5tswap  rxonly  txonly  icmpecho  flowgen  csum$",
+               "Tab Tab lists the modes")
     pmd.line("rx\t", r"^Set rxonly packet forwarding mode$", "completed 'set fwd rxonly'")
     # A longer command beats its prefix: "start tx<Tab>" completes to tx_first.
     pmd.line("start tx\t 2", r"^rxonly packet forwarding - ports=2", "completed 'start tx_first 2'")
