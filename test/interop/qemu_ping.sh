@@ -76,6 +76,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 ring=${VHU_QEMU_RING:-split}
 queues=${VHU_QEMU_QUEUES:-1}
 iommu=${VHU_QEMU_IOMMU:-0}
+engine=${VHU_QEMU_ENGINE:-5tswap}
 count=${VHU_QEMU_COUNT:-20}
 interval=${VHU_QEMU_INTERVAL:-0.2}
 timeout=${VHU_QEMU_TIMEOUT:-180}
@@ -84,9 +85,6 @@ guest_mac=52:54:00:0c:00:01
 guest_addr=10.11.12.1/24
 peer_addr=10.11.12.2
 peer_mac=02:00:00:00:0c:02
-# vhu-pmd's address for its port 0, which icmpecho answers from.
-port_mac=02:76:68:75:00:00
-engine=${VHU_QEMU_ENGINE:-5tswap}
 
 case "$ring" in
 split) packed=off ;;
@@ -101,6 +99,10 @@ case "$iommu" in
 0 | 1) ;;
 *) vhu_die "VHU_QEMU_IOMMU=$iommu is not 0 or 1" ;;
 esac
+case "$engine" in
+5tswap | icmpecho) ;;
+*) vhu_die "VHU_QEMU_ENGINE=$engine is not an engine this test knows; use 5tswap or icmpecho" ;;
+esac
 # With a vIOMMU the first write into every fresh guest receive buffer misses
 # the IOTLB, and DPDK's net_vhost refuses the frame until the front-end has
 # answered; dpdk-testpmd's forwarding then drops it unless its retry mode is
@@ -114,14 +116,10 @@ esac
 if [ "$retry" = 1 ] && [ "${VHU_BACKEND:-vhu}" != dpdk ]; then
 	vhu_die "VHU_QEMU_DPDK_RETRY=1 needs VHU_BACKEND=dpdk: vhu-pmd has no transmit retry"
 fi
-case "$engine" in
-5tswap | icmpecho) ;;
-*) vhu_die "VHU_QEMU_ENGINE=$engine is not an engine this test knows; use 5tswap or icmpecho" ;;
-esac
 case "$count" in
 '' | *[!0-9]* | 0) vhu_die "VHU_QEMU_COUNT=$count is not a positive number of echo requests" ;;
 esac
-variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU"), $engine"
+variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU")"
 [ "$retry" = 1 ] && variant+=", transmit retry"
 
 # --- prerequisites -----------------------------------------------------------------
@@ -351,7 +349,9 @@ if [ "$engine" = 5tswap ]; then
 		fail "the guest got $received replies but answered only $(field in_echos)" \
 			"reflected requests"
 else
-	# The backend answered: the guest answered nothing, and learnt the port's MAC by ARP.
+	# The backend answered: the guest answered nothing, and learnt by ARP the MAC
+	# address of vhu-pmd's port 0.
+	port_mac=02:76:68:75:00:00
 	[ "$(field in_echo_reps)" -ge "$total" ] 2>/dev/null && [ "$(field in_echos)" = 0 ] ||
 		fail "the guest counted $(field in_echo_reps) echo replies and answered" \
 			"$(field in_echos) requests; icmpecho should have sent $total replies"
@@ -410,4 +410,4 @@ if [ -n "$iotlb" ]; then
 fi
 
 vhu_log "PASS: $received of $transmitted echo replies through the $VHU_BACKEND backend" \
-	"($variant) in $elapsed s"
+	"($variant, $engine) in $elapsed s"
