@@ -8,10 +8,10 @@
 # that answer back as the echo reply ping waits for (see qemu/init).
 #
 # With VHU_QEMU_ENGINE=icmpecho the backend runs vhu-pmd's icmpecho engine
-# instead, answering for the peer address: the guest learns the peer's MAC
-# address by ARP (no static entry) and the backend itself sends the echo
-# replies; the guest must have the port's MAC address for the peer and have
-# counted every reply.
+# instead, answering for the peer address: the guest forgets its static
+# entry for the peer (vhu.learn=1) and asks for it by ARP, and the backend
+# itself sends the echo replies; the guest must have the port's MAC address
+# for the peer and have counted every reply.
 #
 # Variants, chosen by the environment (they combine):
 #   - split or packed ring (VHU_QEMU_RING);
@@ -207,8 +207,8 @@ vhu_wait_log backend "$blog" 'packet forwarding.* - ports=' 20 ||
 # on a busy host (with interrupt remapping the kernel then panics).
 cmdline="console=ttyS0 panic=-1 ipv6.disable=1 quiet no_timer_check"
 cmdline+=" vhu.addr=$guest_addr vhu.peer=$peer_addr"
-cmdline+=" vhu.peermac=$([ "$engine" = icmpecho ] && echo none || echo "$peer_mac")"
-cmdline+=" vhu.count=$count vhu.interval=$interval"
+cmdline+=" vhu.peermac=$peer_mac vhu.count=$count vhu.interval=$interval"
+[ "$engine" = icmpecho ] && cmdline+=" vhu.learn=1"
 cmdline+=" vhu.queues=$queues vhu.hold=1"
 machine=()
 devices=()
