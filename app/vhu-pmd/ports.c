@@ -22,8 +22,48 @@
 /* Room for a port driver's status text. */
 #define PORT_INFO_LEN 8192
 
-/* Here, with its one user, so that main.c holds nothing the rest needs. */
+/*
+ * The log type and the mbuf pools (ports receive into them) live here, not
+ * in main.c: the rest of vhu-pmd, a library the tests link too, needs them.
+ */
 RTE_LOG_REGISTER(pmd_logtype, vhu.pmd, INFO);
+
+/* Per-lcore mbuf cache of the pools (dpdk-testpmd uses 250). */
+#define POOL_CACHE_SIZE 256
+
+static struct rte_mempool *
+pool_create(unsigned int socket, uint32_t nb_mbufs)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+
+	snprintf(name, sizeof(name), "vhu_mbuf_pool_%u", socket);
+	printf(PMD_NAME ": create a new mbuf pool <%s>: n=%u, size=%u, socket=%u\n", name, nb_mbufs,
+	       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	mp = rte_pktmbuf_pool_create(name, nb_mbufs, POOL_CACHE_SIZE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     socket);
+	/* Without hugepages, memory may not be tied to the socket: take it from anywhere. */
+	if (mp == NULL && rte_errno == ENOMEM)
+		mp = rte_pktmbuf_pool_create(name, nb_mbufs, POOL_CACHE_SIZE, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mp == NULL)
+		fprintf(stderr,
+			PMD_NAME
+			": cannot create a pool of %u mbufs on socket %u: %s; "
+			"lower --total-num-mbufs or give EAL more memory (-m, hugepages)\n",
+			nb_mbufs, socket, rte_strerror(rte_errno));
+	return mp;
+}
+
+struct rte_mempool *
+pmd_pool_get(struct pmd *pmd, unsigned int socket)
+{
+	if (socket >= RTE_DIM(pmd->pools))
+		return NULL;
+	if (pmd->pools[socket] == NULL)
+		pmd->pools[socket] = pool_create(socket, pmd->cfg.nb_mbufs);
+	return pmd->pools[socket];
+}
 
 unsigned int
 pmd_ports(struct vhu_port **ports)
