@@ -223,7 +223,8 @@ idb_option(uint8_t *buf, size_t *off, uint16_t code, const void *val, uint16_t l
 {
 	memcpy(buf + *off, &code, sizeof(code));
 	memcpy(buf + *off + 2, &len, sizeof(len));
-	memcpy(buf + *off + 4, val, len);
+	if (len > 0)	/* opt_endofopt has no value: memcpy() must not see NULL */
+		memcpy(buf + *off + 4, val, len);
 	memset(buf + *off + 4 + len, 0, RTE_ALIGN(len, 4) - len);
 	*off += 4 + RTE_ALIGN(len, 4);
 }
