@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Exact instructions per packet of each backend burst path, vhu's and DPDK's.
+
+Runs burst_cost (built with the tests) under valgrind's callgrind, once per
+backend, and reads the instructions that each path's burst calls executed
+(burst_cost toggles collection around the calls only, and dumps the counts of
+each path under its name). Instruction counts do not depend on the machine's
+load, so they repeat exactly from run to run; they depend on the compiler,
+the DPDK package and the instruction set valgrind reports, which the JSON
+records.
+
+    python3 test/perf/instructions.py                 # table of vhu vs DPDK
+    python3 test/perf/instructions.py --output i.json # and the JSON
+    python3 test/perf/instructions.py --check         # the CI gate (vhu only)
+    python3 test/perf/instructions.py --update-baseline
+    python3 test/perf/instructions.py --annotate packed/g2h-64/io1
+
+--check compares vhu's counts with the committed baseline
+(test/perf/baseline-instructions.json) and fails, naming the path and both
+figures, when one costs more than --tolerance percent (2) over it. Exit
+status: 0 pass, 1 fail, 2 usage, 77 skip (no valgrind, or a build that
+valgrind cannot run, such as a sanitizer build).
+"""
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BASELINE = os.path.join(HERE, "baseline-instructions.json")
+EXIT_SKIP = 77
+EAL_ARGS = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry",
+            "-l", "0", "--log-level=*:warning"]
+BACKENDS = ("vhu", "dpdk")
+
+
+class Skip(Exception):
+    """The measurement cannot run here; the message says why."""
+
+
+def per_packet(instructions, packets):
+    """Instructions per packet, to two decimals (what the baseline stores)."""
+    return round(instructions / packets, 2)
+
+
+def parse_dump(text):
+    """(label, instructions) of one callgrind dump file's text, or None."""
+    label = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.M)
+    total = re.search(r"^totals: (\d+)", text, re.M) or re.search(r"^summary: (\d+)", text, re.M)
+    if label is None or total is None:
+        return None
+    return label.group(1).strip(), int(total.group(1))
+
+
+def parse_paths(stdout):
+    """{path: (packets, features)} from burst_cost's 'path=...' lines."""
+    out = {}
+    for m in re.finditer(r"^path=(\S+) backend=(\S+) packets=(\d+) features=(0x[0-9a-f]+)$",
+                         stdout, re.M):
+        out[m.group(1)] = (int(m.group(3)), m.group(4))
+    return out
+
+
+def results_of(backend, stdout, dumps):
+    """{path: {"instructions", "packets", "per_packet", "features"}} for one backend.
+    'dumps' is [(label, instructions)]; a path burst_cost reported but callgrind
+    did not dump (or the other way round) is an error."""
+    paths = parse_paths(stdout)
+    counted = {}
+    for label, ir in dumps:
+        be, _, path = label.partition(" ")
+        if be == backend:
+            counted[path] = ir
+    if set(paths) != set(counted):
+        raise RuntimeError("%s: paths reported %s but dumped %s"
+                           % (backend, sorted(paths), sorted(counted)))
+    return {p: {"instructions": counted[p], "packets": paths[p][0],
+                "per_packet": per_packet(counted[p], paths[p][0]), "features": paths[p][1]}
+            for p in paths}
+
+
+def check(baseline, current, tolerance):
+    """Compare vhu's per-packet counts with the baseline's.
+    Returns (failures, notes): lines naming the path and both figures."""
+    failures, notes = [], []
+    for path, base in sorted(baseline.items()):
+        now = current.get(path)
+        if now is None:
+            failures.append("%s: in the baseline (%.2f instructions/packet) but not measured"
+                            % (path, base))
+            continue
+        change = (now - base) / base * 100
+        if now > base * (1 + tolerance / 100):
+            failures.append("%s: %.2f instructions/packet, baseline %.2f (%+.1f %%, limit +%g %%)"
+                            % (path, now, base, change, tolerance))
+        elif now < base * (1 - tolerance / 100):
+            notes.append("%s: %.2f instructions/packet, baseline %.2f (%+.1f %%): cheaper"
+                         % (path, now, base, change))
+    for path in sorted(set(current) - set(baseline)):
+        notes.append("%s: %.2f instructions/packet, not in the baseline" % (path, current[path]))
+    return failures, notes
+
+
+def table(results):
+    """The readable table: per path, each backend's instructions per packet and DPDK / vhu."""
+    backends = [b for b in BACKENDS if any(b in r for r in results)]
+    head = ["path"] + backends + (["dpdk/vhu"] if len(backends) == 2 else [])
+    rows = [head]
+    for r in results:
+        row = [r["path"]] + ["%.1f" % r[b] if b in r else "-" for b in backends]
+        if len(backends) == 2:
+            row.append("%.2f" % r["ratio"] if "ratio" in r else "-")
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join([row[0].ljust(widths[0])] +
+                               [row[c].rjust(widths[c]) for c in range(1, len(head))]))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("instructions per packet in the backend's burst calls (callgrind)" +
+                 ("; dpdk/vhu above 1: vhu is cheaper" if len(backends) == 2 else ""))
+    return "\n".join(lines)
+
+
+def merge(per_backend):
+    """One row per path with both backends' figures and DPDK / vhu."""
+    paths = []
+    for res in per_backend.values():
+        paths += [p for p in res if p not in paths]
+    rows = []
+    for p in paths:
+        row = {"path": p}
+        for be, res in per_backend.items():
+            if p in res:
+                row[be] = res[p]["per_packet"]
+                row[be + "_instructions"] = res[p]["instructions"]
+                row[be + "_packets"] = res[p]["packets"]
+                row[be + "_features"] = res[p]["features"]
+        if row.get("vhu") and row.get("dpdk"):
+            row["ratio"] = round(row["dpdk"] / row["vhu"], 3)
+        rows.append(row)
+    return rows
+
+
+def build_info(build):
+    """Build options that change instruction counts, from meson's introspection."""
+    info = {}
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+            for o in json.load(f):
+                if o["name"] in ("buildtype", "optimization", "b_sanitize", "c_args", "b_lto"):
+                    info[o["name"]] = o["value"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return info
+
+
+def compiler(build):
+    """The first line of --version of the C compiler meson built burst_cost with."""
+    try:
+        with open(os.path.join(build, "meson-info", "intro-targets.json")) as f:
+            cmd = [t["target_sources"][0]["compiler"] for t in json.load(f)
+                   if t["name"] == "burst_cost"][0]
+        out = subprocess.run([cmd[0], "--version"], capture_output=True, text=True,
+                             check=False).stdout
+        return out.splitlines()[0] if out else ""
+    except (OSError, ValueError, KeyError, IndexError):
+        return ""
+
+
+def environment(build):
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False,
+                                  cwd=TOP).stdout.strip()
+        except OSError:
+            return ""
+    return {"valgrind": out(["valgrind", "--version"]),
+            "cc": compiler(build),
+            "dpdk": out(["pkg-config", "--modversion", "libdpdk"]),
+            "vhu": out(["git", "describe", "--always", "--dirty"]),
+            "build": build_info(build)}
+
+
+def run_backends(args, backends, workdir):
+    """Start one callgrind run per backend (concurrently), wait, read the dumps."""
+    procs = {}
+    for be in backends:
+        # Names uncompressed: each dump is then readable alone (callgrind_annotate).
+        cmd = ["valgrind", "--tool=callgrind", "--collect-atstart=no",
+               "--compress-strings=no", "--compress-pos=no",
+               "--callgrind-out-file=" + os.path.join(workdir, "callgrind.%s.%%p" % be),
+               args.burst_cost] + EAL_ARGS + ["--", "--backend", be, "--dir", workdir,
+                                              "--bursts", str(args.bursts),
+                                              "--warmup", str(args.warmup)]
+        if args.paths:
+            cmd += ["--paths", args.paths]
+        log = open(os.path.join(workdir, be + ".log"), "w")
+        procs[be] = (subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True), log)
+    per_backend = {}
+    for be, (proc, log) in procs.items():
+        stdout, _ = proc.communicate()
+        log.close()
+        if proc.returncode != 0:
+            with open(log.name) as f:
+                tail = f.read()[-3000:]
+            raise RuntimeError("burst_cost --backend %s failed (exit %d):\n%s"
+                               % (be, proc.returncode, tail))
+        dumps = []
+        for name in glob.glob(os.path.join(workdir, "callgrind.%s.*.*" % be)):
+            with open(name) as f:
+                d = parse_dump(f.read())
+            if d is not None:
+                dumps.append(d)
+        per_backend[be] = results_of(be, stdout, dumps)
+    return per_backend
+
+
+def annotate(args, workdir, path, backends):
+    """Per-function breakdown of one path for each backend (callgrind_annotate)."""
+    for be, incl in [(b, i) for b in backends for i in ("no", "yes")]:
+        for name in glob.glob(os.path.join(workdir, "callgrind.%s.*.*" % be)):
+            with open(name) as f:
+                d = parse_dump(f.read())
+            if d is None or d[0] != "%s %s" % (be, path):
+                continue
+            out = subprocess.run(["callgrind_annotate", "--inclusive=%s" % incl, "--threshold=100",
+                                  name], capture_output=True, text=True, check=False).stdout
+            body = out.split("file:function", 1)[-1].split("\n", 2)[-1]
+            body = "\n".join(line for line in body.split("-" * 20, 1)[0].rstrip().split("\n")
+                             if not line.lstrip().startswith("."))
+            print("==== %s %s: %d instructions, %s cost per function ===="
+                  % (be, path, d[1], "inclusive" if incl == "yes" else "self"))
+            print(body)
+
+
+def shown_path(path):
+    """'path' relative to the top of the tree when it lies inside it."""
+    rel = os.path.relpath(os.path.abspath(path), TOP)
+    return path if rel.startswith("..") else rel
+
+
+def load_baseline(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise Skip("no baseline at %s; make one with --update-baseline" % path) from None
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.environ.get("VHU_BUILD_DIR", os.path.join(TOP, "build")),
+                    help="meson build directory (default: build)")
+    ap.add_argument("--burst-cost", help="the burst_cost binary (default: in --build)")
+    ap.add_argument("--backends", default="vhu,dpdk", help="vhu,dpdk (default both)")
+    ap.add_argument("--paths", help="only paths whose name contains this, e.g. packed/g2h")
+    ap.add_argument("--bursts", type=int, default=64, help="counted bursts of 32 per path")
+    ap.add_argument("--warmup", type=int, default=64, help="uncounted bursts before them")
+    ap.add_argument("--output", help="write the JSON there ('-': stdout, the table to stderr)")
+    ap.add_argument("--check", nargs="?", const=BASELINE, metavar="BASELINE",
+                    help="gate: fail if a vhu path costs more than --tolerance over BASELINE")
+    ap.add_argument("--tolerance", type=float, default=2.0, help="percent (default 2)")
+    ap.add_argument("--update-baseline", nargs="?", const=BASELINE, metavar="BASELINE",
+                    help="write vhu's counts as the new baseline (commit it, with the reason)")
+    ap.add_argument("--annotate", metavar="PATH",
+                    help="also print callgrind_annotate's per-function breakdown of PATH")
+    args = ap.parse_args(argv)
+    args.backends = [b for b in args.backends.split(",") if b]
+    if not args.backends or any(b not in BACKENDS for b in args.backends):
+        ap.error("--backends takes vhu and/or dpdk")
+    if (args.check or args.update_baseline) and "vhu" not in args.backends:
+        ap.error("--check and --update-baseline need vhu among --backends")
+    if args.bursts < 1 or args.warmup < 1:
+        ap.error("--bursts and --warmup must be at least 1")
+    if args.check and args.update_baseline is None:
+        # The gate measures exactly as the baseline was measured, vhu only.
+        base = load_baseline(args.check)
+        args.bursts, args.warmup = base["bursts"], base["warmup"]
+        args.backends = ["vhu"]
+    if args.burst_cost is None:
+        args.burst_cost = os.path.join(args.build, "test", "perf", "burst_cost")
+    return args
+
+
+def main(argv):
+    try:
+        args = parse_args(argv)
+        if shutil.which("valgrind") is None:
+            raise Skip("valgrind is not installed (Debian package valgrind)")
+        if not os.access(args.burst_cost, os.X_OK):
+            raise Skip("%s is not built (it needs valgrind/callgrind.h at configure time)"
+                       % args.burst_cost)
+        if build_info(args.build).get("b_sanitize", "none") != "none":
+            raise Skip("a sanitizer build: valgrind cannot run it; use a release build")
+    except Skip as e:
+        print("SKIP: %s" % e, file=sys.stderr)
+        return EXIT_SKIP
+    workdir = tempfile.mkdtemp(prefix="vhu-instructions.")
+    try:
+        per_backend = run_backends(args, args.backends, workdir)
+        if args.annotate:
+            annotate(args, workdir, args.annotate, args.backends)
+    except RuntimeError as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    rows = merge(per_backend)
+    doc = {"benchmark": "instructions",
+           "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "config": {"bursts": args.bursts, "warmup": args.warmup, "burst": 32,
+                      "ring_size": 256, "paths": args.paths},
+           "environment": environment(args.build),
+           "results": rows}
+    text = table(rows)
+    if args.output == "-":
+        print(json.dumps(doc, indent=2))
+        print(text, file=sys.stderr)
+    else:
+        if args.output:
+            with open(args.output, "w") as f:
+                json.dump(doc, f, indent=2)
+                f.write("\n")
+        print(text)
+
+    vhu = {p: r["per_packet"] for p, r in per_backend.get("vhu", {}).items()}
+    if args.update_baseline:
+        base = {"bursts": args.bursts, "warmup": args.warmup,
+                "environment": doc["environment"], "instructions_per_packet": vhu}
+        base["environment"].pop("vhu", None)
+        with open(args.update_baseline, "w") as f:
+            json.dump(base, f, indent=2, sort_keys=True)
+            f.write("\n")
+        print("wrote %s: commit it, and say in the message why the counts changed"
+              % args.update_baseline, file=sys.stderr)
+        return 0
+    if args.check:
+        base = load_baseline(args.check)
+        wanted = base["instructions_per_packet"]
+        if args.paths:
+            wanted = {p: v for p, v in wanted.items() if args.paths in p}
+        failures, notes = check(wanted, vhu, args.tolerance)
+        for n in notes:
+            print("note: " + n, file=sys.stderr)
+        env = environment(args.build)
+        for key in ("cc", "dpdk", "valgrind"):
+            if base["environment"].get(key) != env.get(key):
+                print("note: the baseline was measured with %s %r, this run with %r: counts "
+                      "may differ for that reason alone"
+                      % (key, base["environment"].get(key), env.get(key)), file=sys.stderr)
+        if failures:
+            for f in failures:
+                print("FAIL: " + f, file=sys.stderr)
+            print("If the increase is deliberate, run `python3 test/perf/instructions.py "
+                  "--update-baseline` and commit %s with the reason in the message."
+                  % shown_path(args.check), file=sys.stderr)
+            return 1
+        print("PASS: %d paths within +%g %% of the baseline" % (len(wanted), args.tolerance),
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
