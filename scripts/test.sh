@@ -3,7 +3,8 @@
 #
 # Sets the machine up for the tests (scripts/setup.sh --test: packages,
 # hugepages, build), runs every test suite that exists with meson test (unit,
-# integration, interop, qemu, fuzz), and ends with one line:
+# integration, interop, qemu, fuzz, perf: its instruction-count gate), and
+# ends with one line:
 #
 #   N passed, N failed[, N skipped]
 #
