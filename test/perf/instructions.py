@@ -34,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 
+import text_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 BASELINE = os.path.join(HERE, "baseline-instructions.json")
@@ -120,13 +122,7 @@ def table(results):
         if len(backends) == 2:
             row.append("%.2f" % r["ratio"] if "ratio" in r else "-")
         rows.append(row)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = []
-    for i, row in enumerate(rows):
-        lines.append("  ".join([row[0].ljust(widths[0])] +
-                               [row[c].rjust(widths[c]) for c in range(1, len(head))]))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines = text_table.render(rows)
     lines.append("instructions per packet in the backend's burst calls (callgrind)" +
                  ("; dpdk/vhu above 1: vhu is cheaper" if len(backends) == 2 else ""))
     return "\n".join(lines)

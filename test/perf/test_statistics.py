@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Checks of vhost_vs_dpdk.py's arithmetic: how a run's statistics become its
-result. The benchmark itself is never part of the test run; what it makes of
+"""Checks of vhost_vs_dpdk.py's arithmetic: how a run's statistics and cycles
+per packet become its result, and how compare judges a change. The benchmark itself is never part of the test run; what it makes of
 the numbers it reads must be right, and the same for both applications."""
 
 import importlib.util
@@ -86,6 +86,99 @@ class Statistics(unittest.TestCase):
     def test_best_needs_a_second_run_to_agree(self):
         self.assertFalse(bench.confirmed([28.0, 10.0, None]))
         self.assertTrue(bench.confirmed([28.0, 10.0, 26.0]))
+
+
+TESTPMD_END = ("  CPU cycles/packet=123.45 (total cycles=24690000 / total RX packets=200000) "
+               "at 2500 MHz Clock\n")
+VHU_PMD_END = ("  CPU cycles/packet=113.00 (busy cycles=22600000 / total packets=200000) "
+               "at 2500 MHz Clock\n")
+
+
+def run(mpps, cycles):
+    """A run as run_summary() leaves it."""
+    return {"mpps": mpps, "mean": mpps, "stretches": [[mpps, 2.0]], "seconds": [[mpps, 1.0]],
+            "rx_cycles": cycles, "tx_cycles": None, "features": "0x1", "error": None}
+
+
+class Cycles(unittest.TestCase):
+    def test_both_applications_lines_give_busy_cycles_over_packets(self):
+        self.assertAlmostEqual(bench.cycles_per_packet("x\n" + TESTPMD_END), 123.45)
+        self.assertAlmostEqual(bench.cycles_per_packet(VHU_PMD_END), 113.0)
+
+    def test_the_last_line_counts(self):
+        self.assertAlmostEqual(bench.cycles_per_packet(TESTPMD_END + VHU_PMD_END), 113.0)
+
+    def test_no_line_no_figure(self):
+        self.assertIsNone(bench.cycles_per_packet(block(10, 10)))
+
+    def test_median_and_spread(self):
+        self.assertEqual(bench.median([3.0, 1.0, None, 2.0]), 2.0)
+        self.assertEqual(bench.median([1.0, 2.0]), 1.5)
+        self.assertAlmostEqual(bench.spread([97.0, 100.0, 103.0]), 0.03)
+        self.assertEqual(bench.spread([100.0]), 0.0)
+
+    def test_cycles_ratio_is_reference_over_subject(self):
+        case = bench.summarise_case({}, {"subject": [run(20.0, 100.0), run(19.0, 104.0),
+                                                     run(10.0, 102.0)],
+                                         "reference": [run(18.0, 134.0), run(18.5, 138.0),
+                                                       run(9.0, 136.0)]}, 1.3)
+        self.assertEqual(case["subject_cycles"], 102.0)
+        self.assertEqual(case["reference_cycles"], 136.0)
+        self.assertEqual(case["cycles_ratio"], round(136 / 102, 3))
+        self.assertTrue(case["meets_target"])
+        self.assertEqual(case["subject_cycles_spread"], round(2 / 102, 4))
+        self.assertEqual(case["mpps_ratio"], round(20.0 / 18.5, 3))
+
+    def test_a_failed_run_counts_for_neither(self):
+        failed = {"mpps": None, "mean": None, "stretches": None, "seconds": None,
+                  "rx_cycles": None, "tx_cycles": None, "features": None, "error": "x"}
+        case = bench.summarise_case({}, {"subject": [failed, run(20.0, 100.0)],
+                                         "reference": [run(20.0, 120.0)]}, 1.3)
+        self.assertEqual(case["subject_cycles"], 100.0)
+        self.assertFalse(case["meets_target"])
+
+    def test_table_says_whether_the_target_is_met(self):
+        case = bench.summarise_case({"case": "packed/g2h-64", "target": 1.3},
+                                    {"subject": [run(20.0, 100.0)],
+                                     "reference": [run(20.0, 140.0)]}, 1.3)
+        line = bench.results_table([case]).splitlines()[2]
+        self.assertIn("packed/g2h-64", line)
+        self.assertIn("1.40", line)
+        self.assertIn("yes", line)
+
+
+def doc(subject, reference, spread=0.0):
+    return {"results": [{"case": "packed/g2h-64", "target": 1.3, "subject_cycles": subject,
+                         "reference_cycles": reference, "subject_cycles_spread": spread,
+                         "cycles_ratio": round(reference / subject, 3)}]}
+
+
+class Compare(unittest.TestCase):
+    def test_a_change_inside_the_noise_is_the_same(self):
+        rows = bench.compare_cases(doc(100.0, 130.0, 0.02), doc(103.0, 130.0, 0.02))
+        self.assertEqual(rows[0]["verdict"], "same")
+        self.assertAlmostEqual(rows[0]["band"], 0.04)
+
+    def test_beyond_the_noise_it_is_cheaper_or_dearer(self):
+        self.assertEqual(bench.compare_cases(doc(100.0, 130.0), doc(90.0, 130.0))[0]["verdict"],
+                         "cheaper")
+        self.assertEqual(bench.compare_cases(doc(100.0, 130.0), doc(110.0, 130.0))[0]["verdict"],
+                         "dearer")
+
+    def test_the_noise_band_has_a_floor(self):
+        rows = bench.compare_cases(doc(100.0, 130.0), doc(102.0, 130.0))
+        self.assertEqual(rows[0]["band"], bench.NOISE_FLOOR)
+        self.assertEqual(rows[0]["verdict"], "same")
+
+    def test_the_reference_change_is_shown(self):
+        rows = bench.compare_cases(doc(100.0, 130.0), doc(100.0, 143.0))
+        self.assertAlmostEqual(rows[0]["reference_change"], 0.1)
+        self.assertIn("+10.0%", bench.compare_table(rows))
+
+    def test_cases_in_one_file_only_are_left_out(self):
+        other = doc(1.0, 1.0)
+        other["results"][0]["case"] = "backend/h2g-64"
+        self.assertEqual(bench.compare_cases(doc(100.0, 130.0), other), [])
 
 
 if __name__ == "__main__":

@@ -13,31 +13,45 @@ in one part only, for both directions:
 Suites (--suites, default all):
 
   backend   vhu-pmd's vhost-user port against dpdk-testpmd's net_vhost, both
-            driven by dpdk-testpmd's virtio-user; split ring. Target 1.0.
-  packed    the same on a packed ring (virtio-user packed_vq=1). Target 1.0.
+            driven by dpdk-testpmd's virtio-user; split ring. Target 1.3.
+  packed    the same on a packed ring (virtio-user packed_vq=1). Target 1.3.
   frontend  vhu-pmd's virtio-user port against dpdk-testpmd's virtio-user,
-            both driving dpdk-testpmd's net_vhost; split ring. Target 1.0.
+            both driving dpdk-testpmd's net_vhost; split ring. Target 1.3.
   iommu     vhu's frontend (iommu=1) and backend (iommu-support=1) with a
             vIOMMU against the same pair without it. Target 0.8.
 
-Each case runs --repeats times per set-up, alternating which goes first, so
-that a slow period of the machine does not favour one side. A run measures
-the receiver's rate from its periodic statistics (dpdk-testpmd's, which
-vhu-pmd prints in the same format) over the steady part of --duration
-seconds (the periods wholly inside the traffic, less two seconds of warm-up,
-joined into stretches of two seconds), and its result is the best rate
-over at least --window seconds of consecutive stretches. The best run of
-each set-up is compared. The two processes of a run share two cores, and
-the machine moves them between a fast and a slow mode (the way their
-cores share caches), between runs and within a run, for either software
-alike: the window keeps a switch inside a run from counting against the side
-it happened to, best-of-N keeps out runs that never met the fast mode.
+The primary figure is the receiver's CPU cycles per packet, which both
+applications print when forwarding stops (dpdk-testpmd with
+--record-core-cycles, vhu-pmd always). They count only the polls that moved
+packets, so they measure the receiver's own cost whoever limits the rate,
+and repeat within a few percent where Mpps swing by 2x. Per case: the
+median over the runs, with their spread (half the range, as a share), and
+the ratio reference / subject (above 1: the subject costs less), against
+the suite's target. For h2g the receiver is the frontend; the backend's
+enqueue cost is recorded too (the sender's cycles) but its busy polls
+include those that found the ring full: test/perf/instructions.py counts it
+exactly.
 
-Prints JSON (and writes it to --output): per case the best Mpps of subject
-and reference, the ratio subject/reference and the suite's target, every run,
-the configuration and the machine. Not part of the test run and asserts
-nothing; see doc/performance.md. Needs root (or hugepage and
-runtime-directory rights) like any DPDK process.
+Mpps are kept: each case runs --repeats times per set-up, alternating which
+goes first, so that a slow period of the machine does not favour one side.
+A run measures the receiver's rate from its periodic statistics over the
+steady part of --duration seconds (the periods wholly inside the traffic,
+less two seconds of warm-up, joined into stretches of two seconds), and its
+result is the best rate over at least --window seconds of consecutive
+stretches; the best run of each set-up is compared (mpps_ratio). The
+machine moves the pair between a fast and a slow mode, between runs and
+within a run, for either software alike; see doc/performance.md.
+
+Progress goes to stderr, the JSON (every run, every second) to --output, and
+stdout ends with a table: case, DPDK and vhu cycles per packet, ratio, target,
+met. Not part of the test run and asserts nothing.
+
+  vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]
+
+prints each case's change in cycles per packet between two result files
+with its noise band, and with --plots writes PNG plots (matplotlib): the
+per-second rates of both sides of each case and the ratios. Needs root (or
+hugepage and runtime-directory rights) like any DPDK process, except compare.
 """
 
 import argparse
@@ -53,6 +67,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import text_table
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_MBUFS = 16384
@@ -159,6 +175,40 @@ STATS_BLOCK = re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:.*?^\s*Rx-pps:\s+(\d+
 FEATURES = re.compile(r"negotiated (?:Virtio )?features:? (0x[0-9a-fA-F]+)")
 
 
+# Printed by both applications when forwarding stops: dpdk-testpmd (with
+# --record-core-cycles) "CPU cycles/packet=N (total cycles=N / total RX
+# packets=N) at N MHz Clock", vhu-pmd "... (busy cycles=N / total packets=N)
+# ...". Both count only the polls that moved packets.
+CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \((?:total|busy) cycles=(\d+) / "
+                    r"total (?:\w+ )?packets=(\d+)\)")
+
+
+def cycles_per_packet(text):
+    """The last "CPU cycles/packet" a log shows, or None."""
+    found = CYCLES.findall(text)
+    if not found:
+        return None
+    _, cycles, packets = found[-1]
+    return int(cycles) / int(packets) if int(packets) else None
+
+
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def spread(values):
+    """Half the range of the values, as a share of their median: the noise band."""
+    v = [x for x in values if x is not None]
+    m = median(v)
+    if not v or not m:
+        return None
+    return (max(v) - min(v)) / 2 / m
+
+
 def nic_rx_packets(text):
     found = RX_PACKETS.findall(text)
     return int(found[-1]) if found else 0
@@ -201,11 +251,11 @@ class Setup:
 # suite: (what it compares, subject, reference, target ratio)
 SUITES = {
     "backend": ("vhu's backend against DPDK's, same DPDK frontend, split ring",
-                Setup("vhu", "dpdk"), Setup("dpdk", "dpdk"), 1.0),
+                Setup("vhu", "dpdk"), Setup("dpdk", "dpdk"), 1.3),
     "packed": ("vhu's backend against DPDK's, same DPDK frontend, packed ring",
-               Setup("vhu", "dpdk", packed=True), Setup("dpdk", "dpdk", packed=True), 1.0),
+               Setup("vhu", "dpdk", packed=True), Setup("dpdk", "dpdk", packed=True), 1.3),
     "frontend": ("vhu's frontend against DPDK's, same DPDK backend, split ring",
-                 Setup("dpdk", "vhu"), Setup("dpdk", "dpdk"), 1.0),
+                 Setup("dpdk", "vhu"), Setup("dpdk", "dpdk"), 1.3),
     "iommu": ("vhu's frontend and backend with a vIOMMU against the same without",
               Setup("vhu", "vhu", iommu=True), Setup("vhu", "vhu"), 0.8),
 }
@@ -223,9 +273,12 @@ class Bench:
         return ["-l", lcores, "--main-lcore", main, "--no-pci", "--file-prefix", prefix] + \
             self.eal_mem
 
-    def app_args(self, mode, size):
+    def app_args(self, binary, mode, size):
         a = ["--forward-mode=" + mode, "--nb-cores=1", "--stats-period=%d" % STATS_PERIOD,
              "--burst=%d" % self.args.burst, "--total-num-mbufs=%d" % NB_MBUFS]
+        # vhu-pmd records its lcores' busy cycles unless told not to.
+        if is_testpmd(binary):
+            a.append("--record-core-cycles")
         if mode == "txonly":
             a.append("--txpkts=%d" % size)
         return a
@@ -248,7 +301,7 @@ class Bench:
             if setup.iommu:
                 port += ",iommu-support=1"
             argv = [binary] + eal + ["--", "--port", port]
-        argv += self.app_args(mode, size)
+        argv += self.app_args(binary, mode, size)
         return Proc("backend (%s)" % setup.backend, argv, os.path.join(logdir, "backend.log"),
                     prefix)
 
@@ -265,13 +318,15 @@ class Bench:
             if setup.iommu:
                 keys += ",iommu=1"
             argv = [binary] + eal + ["--", "--port", "virtio-user," + keys]
-        argv += self.app_args(mode, size)
+        argv += self.app_args(binary, mode, size)
         return Proc("frontend (%s)" % setup.frontend, argv,
                     os.path.join(logdir, "frontend.log"), prefix)
 
     def run_once(self, setup, direction, size):
-        """One run; returns ((packets, seconds) per steady period, or None; error or None;
-        negotiated features or None)."""
+        """One run; returns a dict: "stretches" ((packets, seconds) per steady stretch) or
+        None, "periods" (the receiver's raw periods after warm-up), "error" or None,
+        "features" (negotiated) or None, and the receiver's and the sender's cycles per
+        packet ("rx_cycles", "tx_cycles") or None."""
         self.seq += 1
         logdir = tempfile.mkdtemp(prefix="vhu-perf.")
         sock = os.path.join(logdir, "vhost.sock")
@@ -280,6 +335,8 @@ class Bench:
         err = None
         samples = None
         features = None
+        raw = None
+        receiver = sender = None
         try:
             be = self.start_backend(setup, sock, be_mode, size, logdir)
             self.procs.append(be)
@@ -290,7 +347,7 @@ class Bench:
                 time.sleep(0.1)
             fe = self.start_frontend(setup, sock, fe_mode, size, logdir)
             self.procs.append(fe)
-            receiver = be if direction == "g2h" else fe
+            receiver, sender = (be, fe) if direction == "g2h" else (fe, be)
             deadline = time.time() + 30
             while nic_rx_packets(receiver.text()) == 0:
                 if not be.alive() or not fe.alive() or time.time() > deadline:
@@ -301,7 +358,8 @@ class Bench:
             time.sleep(self.args.duration)
             if not be.alive() or not fe.alive():
                 raise RuntimeError("a process exited during the run")
-            samples = steady_stretches(rx_periods(receiver.text())[first:])
+            raw = rx_periods(receiver.text())[first:]
+            samples = steady_stretches(raw)
             if not samples:
                 raise RuntimeError("no whole statistics period; raise --duration")
             found = FEATURES.findall(be.text())
@@ -320,11 +378,17 @@ class Bench:
                     if p is not None:
                         tail = p.text().splitlines()[-15:]
                         log("%s log tail:\n  %s" % (p.name, "\n  ".join(tail)))
+            # Read after the stop: both print their cycles when forwarding ends.
+            rx_cycles = cycles_per_packet(receiver.text()) if receiver and err is None else None
+            tx_cycles = cycles_per_packet(sender.text()) if sender and err is None else None
             if self.args.keep_logs:
                 log("logs kept in " + logdir)
             else:
                 shutil.rmtree(logdir, ignore_errors=True)
-        return samples, err, features
+        if err is None and rx_cycles is None:
+            err = "the receiver printed no CPU cycles/packet when it stopped"
+        return {"stretches": samples if err is None else None, "periods": raw, "error": err,
+                "features": features, "rx_cycles": rx_cycles, "tx_cycles": tx_cycles}
 
     def stop_all(self):
         for p in list(self.procs):
@@ -387,6 +451,239 @@ def confirmed(runs):
     return len(ok) >= 2 and ok[1] >= ok[0] * (1 - CONFIRM)
 
 
+def run_summary(run, window):
+    """What a case keeps of one run (run_once's dict)."""
+    st = run["stretches"]
+    best = best_window(st, window) if st else None
+    return {"mpps": round(best, 3) if best is not None else None,
+            "mean": round(mpps(st), 3) if st else None,
+            "stretches": [[round(p / t / 1e6, 2), round(t, 2)] for p, t in st] if st else None,
+            "seconds": [[round(p / t / 1e6, 2), round(t, 2)] for p, t in run["periods"] if t]
+            if run["periods"] and st else None,
+            "rx_cycles": round(run["rx_cycles"], 1) if run["rx_cycles"] is not None else None,
+            "tx_cycles": round(run["tx_cycles"], 1) if run["tx_cycles"] is not None else None,
+            "features": run["features"], "error": run["error"]}
+
+
+def summarise_case(case, per_side, target):
+    """Fill a case's figures from each side's runs (run_summary dicts).
+
+    Cycles per packet (the receiver's, busy polls only) are the primary
+    figure: the median of the runs, with their spread; cycles_ratio is
+    reference / subject, above 1 when the subject costs less. Mpps are kept:
+    the best run, mpps_ratio subject / reference.
+    """
+    for b, runs in per_side.items():
+        ok = [r["mpps"] for r in runs if r["mpps"] is not None]
+        cyc = [r["rx_cycles"] for r in runs if r["mpps"] is not None]
+        case[b + "_cycles"] = round(median(cyc), 1) if median(cyc) is not None else None
+        case[b + "_cycles_runs"] = [r["rx_cycles"] for r in runs]
+        case[b + "_cycles_spread"] = round(spread(cyc), 4) if spread(cyc) is not None else None
+        case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
+        case[b + "_mpps"] = max(ok) if ok else None
+        case[b + "_runs"] = [r["mpps"] for r in runs]
+        case[b + "_run_means"] = [r["mean"] for r in runs]
+        case[b + "_periods"] = [r["stretches"] for r in runs]
+        case[b + "_seconds"] = [r["seconds"] for r in runs]
+        # What the frontend and the backend agreed on: a feature one side
+        # offers and the other does not changes the work.
+        case[b + "_features"] = next((r["features"] for r in runs if r["features"]), None)
+    sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
+    case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
+    sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
+    case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
+    if case["mpps_ratio"] is not None:
+        # The former statistic (best whole-run mean), for comparison.
+        best_means = [max((m for m in case[b + "_run_means"] if m is not None), default=0)
+                      for b in ("subject", "reference")]
+        case["ratio_of_run_means"] = (round(best_means[0] / best_means[1], 3)
+                                      if best_means[1] else None)
+    # How much of its time each side spent in the fast mode: about the same
+    # on both when the mode is the machine's, not the code's.
+    top = max((case.get(b + "_mpps") or 0) for b in per_side)
+    for b in per_side:
+        per = [p for run in case[b + "_periods"] if run for p in run]
+        total = sum(t for _, t in per)
+        fast = sum(t for r, t in per if r >= FAST * top)
+        case[b + "_fast_share"] = round(fast / total, 2) if total and top else None
+    return case
+
+
+def fmt_cycles(case, side):
+    c = case.get(side + "_cycles")
+    if c is None:
+        return "-"
+    sp = case.get(side + "_cycles_spread")
+    return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "")
+
+
+def results_table(results):
+    """The table a person reads at a glance: cycles per packet of each side with the
+    spread of its runs, the ratio, the target and whether it is met; Mpps after."""
+    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps", "vhu Mpps"]
+    rows = [head]
+    for c in results:
+        ratio = c.get("cycles_ratio")
+        rows.append([c["case"], fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
+                     "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
+                     {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
+                     "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
+                     "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-"])
+    lines = text_table.render(rows)
+    lines += ["c/p: the receiver's CPU cycles per packet (busy polls only), median of the "
+              "runs ± half their range;",
+              "ratio: DPDK / vhu cycles, above 1 when vhu costs less (iommu suite: vhu "
+              "without / with the vIOMMU)."]
+    return "\n".join(lines)
+
+
+# Two runs of the same code on an idle machine differ by up to about this much
+# in cycles per packet, whatever the spread of one file's runs says.
+NOISE_FLOOR = 0.03
+
+
+def compare_cases(old, new):
+    """Each case of both result documents: how the subject's cycles per packet
+    changed, within which noise band, and the reference's and the ratio's
+    change beside it (the reference moving means the machine did)."""
+    before = {c["case"]: c for c in old.get("results", [])}
+    rows = []
+    for c in new.get("results", []):
+        o = before.get(c["case"])
+        if o is None:
+            continue
+        row = {"case": c["case"]}
+        for side in ("subject", "reference"):
+            a, b = o.get(side + "_cycles"), c.get(side + "_cycles")
+            row[side] = (a, b)
+            row[side + "_change"] = b / a - 1 if a and b else None
+        band = (o.get("subject_cycles_spread") or 0) + (c.get("subject_cycles_spread") or 0)
+        row["band"] = max(band, NOISE_FLOOR)
+        ch = row["subject_change"]
+        row["verdict"] = (None if ch is None else "cheaper" if ch < -row["band"]
+                          else "dearer" if ch > row["band"] else "same")
+        row["ratio"] = (o.get("cycles_ratio"), c.get("cycles_ratio"))
+        rows.append(row)
+    return rows
+
+
+def compare_table(rows):
+    def pair(v, fmt):
+        return "%s -> %s" % tuple(fmt % x if x is not None else "-" for x in v)
+
+    def pct(x):
+        return "%+.1f%%" % (x * 100) if x is not None else "-"
+    head = ["case", "vhu c/p", "change", "noise", "verdict", "DPDK c/p", "DPDK change", "ratio"]
+    out = [head]
+    for r in rows:
+        out.append([r["case"], pair(r["subject"], "%.0f"), pct(r["subject_change"]),
+                    "±%.1f%%" % (r["band"] * 100), r["verdict"] or "-",
+                    pair(r["reference"], "%.0f"), pct(r["reference_change"]),
+                    pair(r["ratio"], "%.2f")])
+    lines = text_table.render(out)
+    lines.append("change: vhu's cycles per packet, new against old; noise: the two files' "
+                 "spreads added (at least %d%%);" % round(NOISE_FLOOR * 100))
+    lines.append("a DPDK change beyond the noise means the machine, not vhu, moved.")
+    return "\n".join(lines)
+
+
+def series(case, side):
+    """A side's runs as lists of (seconds since the steady part began, Mpps)."""
+    runs = case.get(side + "_seconds") or case.get(side + "_periods") or []
+    out = []
+    for run in runs:
+        if not run:
+            continue
+        t, pts = 0.0, []
+        for rate, dt in run:
+            pts += [(t, rate), (t + dt, rate)]
+            t += dt
+        out.append(pts)
+    return out
+
+
+def write_plots(old, new, rows, outdir):
+    """rates.png: per-second rates of both sides of each case (new: solid, old:
+    dashed); ratios.png: each case's cycles ratio, old and new, with its target."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise RuntimeError("--plots needs matplotlib: apt-get install python3-matplotlib")
+    os.makedirs(outdir, exist_ok=True)
+    before = {c["case"]: c for c in old.get("results", [])}
+    cases = [c for c in new.get("results", []) if c["case"] in before]
+    cols = 2 if len(cases) > 1 else 1
+    nrows = max(1, (len(cases) + cols - 1) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6 * cols, 2.6 * nrows), squeeze=False)
+    colours = {"subject": "tab:blue", "reference": "tab:orange"}
+    names = {"subject": "vhu", "reference": "DPDK"}
+    for ax, c in zip([a for r in axes for a in r], cases):
+        for doc_case, style, when in ((before[c["case"]], "--", "old"), (c, "-", "new")):
+            for side in ("subject", "reference"):
+                for i, pts in enumerate(series(doc_case, side)):
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], style,
+                            color=colours[side], linewidth=0.8 if when == "old" else 1.2,
+                            label="%s (%s)" % (names[side], when) if i == 0 else None)
+        ax.set_title(c["case"], fontsize=9)
+        ax.set_xlabel("s", fontsize=8)
+        ax.set_ylabel("Mpps", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    for ax in [a for r in axes for a in r][len(cases):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "rates.png"), dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(rows) + 2), 4))
+    x = list(range(len(rows)))
+    ax.bar([i - 0.2 for i in x], [r["ratio"][0] or 0 for r in rows], 0.4, label="old")
+    ax.bar([i + 0.2 for i in x], [r["ratio"][1] or 0 for r in rows], 0.4, label="new")
+    targets = [c.get("target") for c in cases]
+    ax.scatter(x, [t or 0 for t in targets], marker="_", s=400, color="red", label="target")
+    ax.set_xticks(x)
+    ax.set_xticklabels([r["case"] for r in rows], rotation=45, ha="right", fontsize=7)
+    ax.set_ylabel("DPDK / vhu cycles per packet")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "ratios.png"), dpi=100)
+    plt.close(fig)
+    return [os.path.join(outdir, n) for n in ("rates.png", "ratios.png")]
+
+
+def compare_main(argv):
+    ap = argparse.ArgumentParser(prog="vhost_vs_dpdk.py compare",
+                                 description="Each case's change in cycles per packet between "
+                                 "two result files, with its noise band.")
+    ap.add_argument("old", help="the baseline's JSON (--output of a run)")
+    ap.add_argument("new", help="the new run's JSON")
+    ap.add_argument("--plots", metavar="DIR", help="write rates.png and ratios.png there")
+    args = ap.parse_args(argv)
+    docs = []
+    for path in (args.old, args.new):
+        try:
+            with open(path) as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError) as e:
+            ap.error("cannot read %s: %s (give two files vhost_vs_dpdk.py --output wrote)"
+                     % (path, e))
+    rows = compare_cases(*docs)
+    if not rows:
+        ap.error("%s and %s have no case in common" % (args.old, args.new))
+    print(compare_table(rows))
+    if args.plots:
+        try:
+            for p in write_plots(docs[0], docs[1], rows, args.plots):
+                log("wrote " + p)
+        except RuntimeError as e:
+            log(str(e))
+            return 1
+    return 0
+
+
 def cmd_output(argv):
     try:
         return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
@@ -430,7 +727,9 @@ def parse_args():
                                  epilog="Suites: " + "; ".join(
                                      "%s: %s (target %.1f)" % (k, v[0], v[3])
                                      for k, v in SUITES.items()) +
-                                 ". See doc/performance.md for how to read the output.")
+                                 ". 'vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]' "
+                                 "compares two runs. See doc/performance.md for how to read "
+                                 "the output.")
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--suites", default=",".join(SUITES),
                     help="comma-separated suites to run (default all: %s)" % ",".join(SUITES))
@@ -463,7 +762,7 @@ def parse_args():
                     help="frontend's main,forwarding lcores (default 1,0)")
     ap.add_argument("--eal-mem", default=None,
                     help="EAL memory options (default: as scripts/lib.sh chooses)")
-    ap.add_argument("--output", "-o", help="also write the JSON to this file")
+    ap.add_argument("--output", "-o", help="write the JSON to this file")
     ap.add_argument("--keep-logs", action="store_true", help="keep each run's logs")
     args = ap.parse_args()
     try:
@@ -530,58 +829,24 @@ def main():
                             "packet_size": size, "compares": what,
                             "subject": subject.describe(), "reference": reference.describe(),
                             "target": target}
-                    runs = {b: [] for b in args.sides}
-                    means = {b: [] for b in args.sides}
-                    stretches = {b: [] for b in args.sides}
-                    features = {b: None for b in args.sides}
+                    per_side = {b: [] for b in args.sides}
                     rep = 0
-                    while rep < args.repeats or (rep < args.max_repeats and
-                                                 not all(confirmed(runs[b]) for b in args.sides)):
+                    while rep < args.repeats or (rep < args.max_repeats and not all(
+                            confirmed([r["mpps"] for r in per_side[b]]) for b in args.sides)):
                         order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
                         rep += 1
                         for b in order:
-                            periods, err, feat = bench.run_once(setups[b], direction, size)
-                            best = best_window(periods, args.window) if periods else None
-                            runs[b].append(round(best, 3) if best is not None else None)
-                            means[b].append(round(mpps(periods), 3) if periods else None)
-                            stretches[b].append([[round(p / t / 1e6, 2), round(t, 2)]
-                                               for p, t in periods] if periods else None)
-                            features[b] = features[b] or feat
+                            run = run_summary(bench.run_once(setups[b], direction, size),
+                                              args.window)
+                            per_side[b].append(run)
                             log("%s %s run %d: %s" % (
                                 case["case"], b, rep,
-                                "%.3f Mpps (best %d s), %.3f Mpps (mean)" % (
-                                    best, args.window, means[b][-1])
-                                if best is not None else "failed: " + err))
-                    for b in args.sides:
-                        ok = [m for m in runs[b] if m is not None]
-                        case[b + "_mpps"] = max(ok) if ok else None
-                        case[b + "_runs"] = runs[b]
-                        case[b + "_run_means"] = means[b]
-                        case[b + "_periods"] = stretches[b]
-                        # What the frontend and the backend agreed on: a feature
-                        # one side offers and the other does not changes the work.
-                        case[b + "_features"] = features[b]
-                    if case.get("subject_mpps") and case.get("reference_mpps"):
-                        case["ratio"] = round(case["subject_mpps"] / case["reference_mpps"], 3)
-                        case["meets_target"] = case["ratio"] >= target
-                        # The former statistic (best whole-run mean), for comparison.
-                        best_means = [max((m for m in means[b] if m is not None), default=0)
-                                      for b in ("subject", "reference")]
-                        case["ratio_of_run_means"] = (round(best_means[0] / best_means[1], 3)
-                                                      if best_means[1] else None)
-                    else:
-                        case["ratio"] = None
-                        case["meets_target"] = None
-                    # How much of its time each side spent in the fast mode: about
-                    # the same on both when the mode is the machine's, not the code's.
-                    top = max((case.get(b + "_mpps") or 0) for b in args.sides)
-                    for b in args.sides:
-                        per = [p for run in stretches[b] if run for p in run]
-                        total = sum(t for _, t in per)
-                        fast = sum(t for r, t in per if r >= FAST * top)
-                        case[b + "_fast_share"] = (round(fast / total, 2)
-                                                   if total and top else None)
-                    log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], target))
+                                "%.1f cycles/packet, %.3f Mpps (best %d s), %.3f Mpps (mean)" % (
+                                    run["rx_cycles"], run["mpps"], args.window, run["mean"])
+                                if run["mpps"] is not None else "failed: " + run["error"]))
+                    summarise_case(case, per_side, target)
+                    log("%s: cycles ratio %s, Mpps ratio %s (target %.1f)" % (
+                        case["case"], case["cycles_ratio"], case["mpps_ratio"], target))
                     results.append(case)
     except KeyboardInterrupt:
         log("interrupted; partial results follow")
@@ -602,8 +867,10 @@ def main():
             "confirm": "more runs until a second run is within %d%% of each side's best" %
                        round(CONFIRM * 100),
             "window_s": args.window,
-            "statistic": "best of repeats of the best %d-s rate in the receiver's steady "
-                         "statistics periods" % args.window,
+            "statistic": "cycles: the median over the runs of the receiver's CPU cycles/packet "
+                         "(busy polls only), the ratio reference/subject; Mpps: best of "
+                         "repeats of the best %d-s rate in the receiver's steady statistics "
+                         "periods, the ratio subject/reference" % args.window,
             "fast_share": "share of a side's time in stretches within %d%% of the case's best" %
                           round((1 - FAST) * 100),
             "ring_size": args.ring_size,
@@ -614,15 +881,19 @@ def main():
         },
         "machine": info,
         "results": results,
-        "summary": {r["case"]: r["ratio"] for r in results},
+        "summary": {r["case"]: r["cycles_ratio"] for r in results},
     }
-    text = json.dumps(out, indent=2)
-    print(text)
     if args.output:
         with open(args.output, "w") as f:
-            f.write(text + "\n")
+            f.write(json.dumps(out, indent=2) + "\n")
+        log("JSON written to " + args.output)
+    else:
+        log("no --output: the JSON (every run, every second) is not kept")
+    print(results_table(results))
     return 0 if results else 1
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "compare":
+        sys.exit(compare_main(sys.argv[2:]))
     sys.exit(main())
