@@ -49,24 +49,12 @@
 #include <rte_mbuf.h>
 #include <rte_vhost.h>
 
+#include "perf_pair.h"
 #include "vhu_port.h"
 #include "vhu_rcu.h"
-#include "vhu_vhost.h"
-#include "vhu_virtio_user.h"
 
 #define BURST	   32
-#define RING_SIZE  256
 #define EXIT_USAGE 2
-/* Seconds to wait for a handshake to bring the device up. */
-#define LINK_TIMEOUT_S 10
-
-/* Offloads vhu offers only when asked (VHU_VHOST_CSUM, VHU_VHOST_TSO). */
-#define DPDK_OFFLOADS_OFF                                                                          \
-	((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |                         \
-	 (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |                     \
-	 (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6))
-
-enum backend_kind { BACKEND_VHU, BACKEND_DPDK };
 
 /* One measured path: what the front-end negotiates and which way frames go. */
 struct path {
@@ -79,7 +67,7 @@ struct path {
 };
 
 static struct {
-	enum backend_kind backend;
+	enum perf_backend backend;
 	const char *filter; /* substring a path name must contain; NULL: every path */
 	const char *dir;    /* where the socket goes */
 	unsigned int bursts;
@@ -93,114 +81,25 @@ static struct {
 static struct rte_mempool *host_pool; /* the backend's mbufs: dequeued frames, enqueue sources */
 static char sock_path[108];
 
-/* The backend under test, as the measuring loop sees it. */
-static struct {
-	struct vhu_vhost_dev *vhu;
-	int vid; /* DPDK's device id once new_device ran, else -1 */
-} be = {.vid = -1};
+/* The device: the backend under test and the guest. */
+static struct perf_pair pair;
 
-static int
-dpdk_new_device(int vid)
-{
-	/* Polled: the guest need not kick, as net_vhost asks too. */
-	rte_vhost_enable_guest_notification(vid, 0, 0);
-	rte_vhost_enable_guest_notification(vid, 1, 0);
-	__atomic_store_n(&be.vid, vid, __ATOMIC_RELEASE);
-	return 0;
-}
-
-static void
-dpdk_destroy_device(int vid)
-{
-	__atomic_store_n(&be.vid, -1, __ATOMIC_RELEASE);
-}
-
-static const struct rte_vhost_device_ops dpdk_ops = {
-	.new_device = dpdk_new_device,
-	.destroy_device = dpdk_destroy_device,
-};
-
-/* Serve the socket with the chosen backend. 0 or -1 after saying why. */
-static int
-backend_start(void)
-{
-	unlink(sock_path);
-	if (opt.backend == BACKEND_VHU) {
-		struct vhu_vhost_config cfg = {.path = sock_path, .queue_pairs = 1};
-
-		be.vhu = vhu_vhost_create(&cfg);
-		if (be.vhu == NULL) {
-			fprintf(stderr, "vhu_vhost_create(%s): %s\n", sock_path,
-				rte_strerror(rte_errno));
-			return -1;
-		}
-		return 0;
-	}
-	/*
-	 * As dpdk-testpmd's net_vhost sets it up by default; the offloads vhu
-	 * does not offer by default are turned off, so that both backends
-	 * negotiate the same features and do the same work.
-	 */
-	if (rte_vhost_driver_register(sock_path, RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS) != 0 ||
-	    rte_vhost_driver_disable_features(sock_path, DPDK_OFFLOADS_OFF) != 0 ||
-	    rte_vhost_driver_callback_register(sock_path, &dpdk_ops) != 0 ||
-	    rte_vhost_driver_start(sock_path) != 0) {
-		fprintf(stderr, "cannot serve %s with DPDK's vhost library\n", sock_path);
-		rte_vhost_driver_unregister(sock_path);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-backend_stop(void)
-{
-	if (opt.backend == BACKEND_VHU) {
-		vhu_vhost_destroy(be.vhu);
-		be.vhu = NULL;
-	} else {
-		rte_vhost_driver_unregister(sock_path);
-	}
-	unlink(sock_path);
-}
-
-static bool
-backend_up(void)
-{
-	if (opt.backend == BACKEND_VHU)
-		return vhu_vhost_link_up(be.vhu);
-	return __atomic_load_n(&be.vid, __ATOMIC_ACQUIRE) >= 0;
-}
-
-static uint64_t
-backend_features(void)
-{
-	uint64_t features = 0;
-
-	if (opt.backend == BACKEND_VHU) {
-		struct vhu_vhost_info info;
-
-		if (vhu_vhost_get_info(be.vhu, &info) == 0)
-			features = info.features;
-	} else {
-		rte_vhost_get_negotiated_features(be.vid, &features);
-	}
-	return features;
-}
-
-/* The measured calls: exactly one backend burst each, nothing else counted. */
+/*
+ * The measured calls: exactly one backend burst each, nothing else counted
+ * (not even the choice of backend, which perf_pair_dequeue would make).
+ */
 static uint16_t
 backend_dequeue(struct rte_mbuf **pkts)
 {
 	uint16_t n;
 
-	if (opt.backend == BACKEND_VHU) {
+	if (pair.kind == PERF_VHU) {
 		CALLGRIND_TOGGLE_COLLECT;
-		n = vhu_vhost_dequeue_burst(be.vhu, 0, host_pool, pkts, BURST);
+		n = vhu_vhost_dequeue_burst(pair.vhu, 0, host_pool, pkts, BURST);
 		CALLGRIND_TOGGLE_COLLECT;
 	} else {
 		CALLGRIND_TOGGLE_COLLECT;
-		n = rte_vhost_dequeue_burst(be.vid, 1, host_pool, pkts, BURST);
+		n = rte_vhost_dequeue_burst(pair.vid, 1, host_pool, pkts, BURST);
 		CALLGRIND_TOGGLE_COLLECT;
 	}
 	return n;
@@ -211,13 +110,13 @@ backend_enqueue(struct rte_mbuf **pkts)
 {
 	uint16_t n;
 
-	if (opt.backend == BACKEND_VHU) {
+	if (pair.kind == PERF_VHU) {
 		CALLGRIND_TOGGLE_COLLECT;
-		n = vhu_vhost_enqueue_burst(be.vhu, 0, pkts, BURST);
+		n = vhu_vhost_enqueue_burst(pair.vhu, 0, pkts, BURST);
 		CALLGRIND_TOGGLE_COLLECT;
 	} else {
 		CALLGRIND_TOGGLE_COLLECT;
-		n = rte_vhost_enqueue_burst(be.vid, 0, pkts, BURST);
+		n = rte_vhost_enqueue_burst(pair.vid, 0, pkts, BURST);
 		CALLGRIND_TOGGLE_COLLECT;
 	}
 	return n;
@@ -305,58 +204,15 @@ run_h2g(struct vhu_port *front, const struct path *p, unsigned int bursts, struc
 	return 0;
 }
 
-static struct vhu_port *
-front_attach(const struct path *p)
-{
-	struct vhu_port_conf conf = {
-		.mempool = host_pool,
-		.nb_rxq = 1,
-		.nb_txq = 1,
-		.socket_id = SOCKET_ID_ANY,
-	};
-	char devstr[256];
-	struct vhu_port *front;
-
-	snprintf(devstr, sizeof(devstr),
-		 "virtio-user,path=%s,queue_size=%u,packed_vq=%d,in_order=%d,mrg_rxbuf=%d",
-		 sock_path, RING_SIZE, p->packed, p->in_order, p->mrg_rxbuf);
-	front = vhu_port_attach(devstr, &conf);
-	if (front == NULL) {
-		fprintf(stderr, "cannot attach %s: %s\n", devstr, rte_strerror(rte_errno));
-		return NULL;
-	}
-	if (vhu_port_start(front) != 0) {
-		fprintf(stderr, "cannot start %s\n", devstr);
-		vhu_port_detach(front);
-		return NULL;
-	}
-	return front;
-}
-
-/* Wait for both ends to report the device running. */
-static bool
-link_wait(struct vhu_port *front)
-{
-	uint64_t end = rte_get_timer_cycles() + LINK_TIMEOUT_S * rte_get_timer_hz();
-
-	while (rte_get_timer_cycles() < end) {
-		if (vhu_port_link_up(front) && backend_up())
-			return true;
-		rte_delay_us_sleep(1000);
-	}
-	return false;
-}
-
 /* Connect a front-end for 'p', warm up, measure, dump. 0 or -1. */
 static int
 run_path(const struct path *p)
 {
-	const char *backend = opt.backend == BACKEND_VHU ? "vhu" : "dpdk";
+	const char *backend = perf_backend_name(opt.backend);
 	struct rte_mbuf *src[BURST];
 	struct vhu_port *front;
 	unsigned int id = rte_lcore_id(), i;
-	char label[96];
-	uint64_t features;
+	char label[96], keys[96];
 	int rc = -1;
 
 	if (rte_pktmbuf_alloc_bulk(host_pool, src, BURST) != 0) {
@@ -365,17 +221,11 @@ run_path(const struct path *p)
 	}
 	for (i = 0; i < BURST; i++)
 		frame_fill(src[i], p->size, i);
-	if (backend_start() != 0)
+	snprintf(keys, sizeof(keys), "packed_vq=%d,in_order=%d,mrg_rxbuf=%d", p->packed,
+		 p->in_order, p->mrg_rxbuf);
+	if (perf_pair_open(&pair, opt.backend, sock_path, keys, host_pool) != 0)
 		goto free_src;
-	front = front_attach(p);
-	if (front == NULL)
-		goto stop_backend;
-	if (!link_wait(front)) {
-		fprintf(stderr, "%s: the device did not come up in %d s\n", p->name,
-			LINK_TIMEOUT_S);
-		goto detach;
-	}
-	features = backend_features();
+	front = pair.front;
 	vhu_lcore_online(id);
 	/* Warm-up, not counted: caches, mempool caches and both ring positions settle. */
 	rc = p->g2h ? run_g2h(front, p, opt.warmup) : run_h2g(front, p, opt.warmup, src);
@@ -389,12 +239,8 @@ run_path(const struct path *p)
 	vhu_lcore_offline(id);
 	if (rc == 0)
 		printf("path=%s backend=%s packets=%u features=0x%" PRIx64 "\n", p->name, backend,
-		       opt.bursts * BURST, features);
-detach:
-	vhu_port_stop(front);
-	vhu_port_detach(front);
-stop_backend:
-	backend_stop();
+		       opt.bursts * BURST, pair.features);
+	perf_pair_close(&pair);
 free_src:
 	rte_pktmbuf_free_bulk(src, BURST);
 	return rc;
@@ -462,9 +308,9 @@ parse_args(int argc, char **argv, bool *list)
 		switch (c) {
 		case 'b':
 			if (strcmp(optarg, "vhu") == 0)
-				opt.backend = BACKEND_VHU;
+				opt.backend = PERF_VHU;
 			else if (strcmp(optarg, "dpdk") == 0)
-				opt.backend = BACKEND_DPDK;
+				opt.backend = PERF_DPDK;
 			else
 				return -1;
 			have_backend = true;
