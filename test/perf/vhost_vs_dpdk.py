@@ -312,6 +312,8 @@ class Bench:
         keys = "path=%s,queues=1,queue_size=%d" % (sock, self.args.ring_size)
         if setup.packed:
             keys += ",packed_vq=1"
+        if self.args.frontend_keys:
+            keys += "," + self.args.frontend_keys
         if is_testpmd(binary):
             argv = [binary] + eal + ["--vdev", "net_virtio_user0," + keys, "--", "--no-flush-rx"]
         else:
@@ -756,6 +758,9 @@ def parse_args():
     ap.add_argument("--ring-size", type=int, default=256,
                     help="virtio ring size, set by the frontend (default 256)")
     ap.add_argument("--burst", type=int, default=32, help="packets per burst (default 32)")
+    ap.add_argument("--frontend-keys", default="",
+                    help="more virtio-user keys for both frontends, e.g. in_order=1,mrg_rxbuf=0 "
+                    "(the keys both accept: in_order, mrg_rxbuf)")
     ap.add_argument("--backend-lcores", default="0,1",
                     help="backend's main,forwarding lcores (default 0,1)")
     ap.add_argument("--frontend-lcores", default="1,0",
@@ -774,6 +779,10 @@ def parse_args():
     args.suites = args.suites.split(",")
     if args.eal_mem is None:
         args.eal_mem = default_eal_mem()
+    for kv in filter(None, args.frontend_keys.split(",")):
+        if kv.split("=")[0] not in ("in_order", "mrg_rxbuf"):
+            ap.error("--frontend-keys: %s is not in_order=0|1 or mrg_rxbuf=0|1 (the keys "
+                     "both frontends accept; the ring layout is the suite's)" % kv)
     for d in args.directions:
         if d not in ("g2h", "h2g"):
             ap.error("--directions: %s is not g2h or h2g" % d)
@@ -874,6 +883,7 @@ def main():
             "fast_share": "share of a side's time in stretches within %d%% of the case's best" %
                           round((1 - FAST) * 100),
             "ring_size": args.ring_size,
+            "frontend_keys": args.frontend_keys,
             "burst": args.burst,
             "backend_lcores": args.backend_lcores,
             "frontend_lcores": args.frontend_lcores,
