@@ -222,22 +222,68 @@ def run_backends(args, backends, workdir):
     return per_backend
 
 
-def annotate(args, workdir, path, backends):
-    """Per-function breakdown of one path for each backend (callgrind_annotate)."""
-    for be, incl in [(b, i) for b in backends for i in ("no", "yes")]:
+def self_costs(text):
+    """Self instructions of one uncompressed callgrind dump, summed by function
+    and by source line: ({function: Ir}, {(file, line): Ir}). Inlined code
+    counts for the function it was inlined into, under its own file (fi=/fe=);
+    the cost line after a calls= line is the call's inclusive cost, not self."""
+    by_fn, by_line = {}, {}
+    fl = fi = fn = None
+    after_call = False
+    for line in text.splitlines():
+        if line.startswith("fl="):
+            fl, fi = line[3:], None
+        elif line.startswith(("fi=", "fe=")):
+            fi = line[3:]
+        elif line.startswith("fn="):
+            fn, fi = line[3:], None
+        elif line.startswith("calls="):
+            after_call = True
+        else:
+            m = re.match(r"^(\d+) (\d+)$", line)
+            if m is None:
+                continue
+            if after_call:
+                after_call = False
+                continue
+            ir = int(m.group(2))
+            by_fn[fn] = by_fn.get(fn, 0) + ir
+            key = (os.path.basename(fi or fl or "???"), int(m.group(1)))
+            by_line[key] = by_line.get(key, 0) + ir
+    return by_fn, by_line
+
+
+def annotate(workdir, path, backends, packets):
+    """Where each backend's instructions go on one path, per packet: by function
+    and, when the build has debug information (-Ddebug=true), by source line."""
+    for be in backends:
         for name in glob.glob(os.path.join(workdir, "callgrind.%s.*.*" % be)):
             with open(name) as f:
-                d = parse_dump(f.read())
+                text = f.read()
+            d = parse_dump(text)
             if d is None or d[0] != "%s %s" % (be, path):
                 continue
-            out = subprocess.run(["callgrind_annotate", "--inclusive=%s" % incl, "--threshold=100",
-                                  name], capture_output=True, text=True, check=False).stdout
-            body = out.split("file:function", 1)[-1].split("\n", 2)[-1]
-            body = "\n".join(line for line in body.split("-" * 20, 1)[0].rstrip().split("\n")
-                             if not line.lstrip().startswith("."))
-            print("==== %s %s: %d instructions, %s cost per function ===="
-                  % (be, path, d[1], "inclusive" if incl == "yes" else "self"))
-            print(body)
+            n = packets[be]
+            by_fn, by_line = self_costs(text)
+            print("==== %s %s: %.1f instructions per packet, self cost by function ===="
+                  % (be, path, d[1] / n))
+            for fn, ir in sorted(by_fn.items(), key=lambda x: -x[1]):
+                if ir / n >= 0.05:
+                    print("%8.1f  %s" % (ir / n, fn))
+            lines = [(k, ir) for k, ir in by_line.items() if k[1] != 0]
+            if sum(ir for _, ir in lines) >= d[1] / 2:
+                files = {}
+                for (f, _), ir in lines:
+                    files[f] = files.get(f, 0) + ir
+                print("---- by source file (inlined code under its own file) ----")
+                for f, ir in sorted(files.items(), key=lambda x: -x[1]):
+                    if ir / n >= 0.05:
+                        print("%8.1f  %s" % (ir / n, f))
+                print("---- by source line (top 25) ----")
+                for (f, ln), ir in sorted(lines, key=lambda x: -x[1])[:25]:
+                    print("%8.1f  %s:%d" % (ir / n, f, ln))
+            else:
+                print("(little line information: build with -Ddebug=true for it)")
 
 
 def shown_path(path):
@@ -270,7 +316,8 @@ def parse_args(argv):
     ap.add_argument("--update-baseline", nargs="?", const=BASELINE, metavar="BASELINE",
                     help="write vhu's counts as the new baseline (commit it, with the reason)")
     ap.add_argument("--annotate", metavar="PATH",
-                    help="also print callgrind_annotate's per-function breakdown of PATH")
+                    help="also print where PATH's instructions go, per packet, by function "
+                    "(and by source line with a -Ddebug=true build)")
     args = ap.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
     if not args.backends or any(b not in BACKENDS for b in args.backends):
@@ -306,7 +353,9 @@ def main(argv):
     try:
         per_backend = run_backends(args, args.backends, workdir)
         if args.annotate:
-            annotate(args, workdir, args.annotate, args.backends)
+            annotate(workdir, args.annotate, args.backends,
+                     {be: res[args.annotate]["packets"] for be, res in per_backend.items()
+                      if args.annotate in res})
     except RuntimeError as e:
         print("FAIL: %s" % e, file=sys.stderr)
         return 1

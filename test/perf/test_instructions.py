@@ -66,6 +66,30 @@ class DumpTest(unittest.TestCase):
         self.assertIn("1.30", instr.table(rows))
 
 
+ANNOTATED = """fl=vhost_net.c
+fn=vhu_vhost_dequeue_burst
+10 4
+calls=1 0
+10 100
+fl=vhost_net_packed.c
+fn=vhu_net_dequeue_packed
+20 30
+fi=/usr/include/dpdk/rte_mbuf.h
+862 50
+fe=vhost_net_packed.c
+21 20
+"""
+
+
+class SelfCostTest(unittest.TestCase):
+    def test_self_cost_leaves_out_calls_and_keeps_inlined_files(self):
+        by_fn, by_line = instr.self_costs(ANNOTATED)
+        self.assertEqual(by_fn, {"vhu_vhost_dequeue_burst": 4, "vhu_net_dequeue_packed": 100})
+        self.assertEqual(by_line[("rte_mbuf.h", 862)], 50)
+        self.assertEqual(by_line[("vhost_net_packed.c", 21)], 20)
+        self.assertEqual(by_line[("vhost_net.c", 10)], 4)
+
+
 class GateTest(unittest.TestCase):
     def test_within_tolerance_passes(self):
         failures, notes = instr.check({"a": 100.0}, {"a": 102.0}, 2.0)
