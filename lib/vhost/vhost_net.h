@@ -47,6 +47,28 @@ vhu_copy_batch_flush(struct vhu_copy_batch *b)
 }
 
 /*
+ * The common case of vhu_net_tx_copy(): a chain of one buffer whose packet,
+ * less the header, fits the fresh mbuf 'm', without offloads (no header to
+ * keep). Copies it and returns true; false (nothing done) when it does not
+ * apply. The general copy's loop costs about 60 instructions more a packet.
+ * Always inlined: gcc 12 calls it out of line from the packed batch, 14 of
+ * that batch's 173 instructions a packet more (test/perf/instructions.py).
+ */
+static __rte_always_inline bool
+vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m)
+{
+	uint32_t plen = vec->len - vq->vhdr_len;
+
+	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
+	if (vq->offload || plen - 1 >= rte_pktmbuf_tailroom(m))
+		return false;
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), vec->addr + vq->vhdr_len, plen);
+	m->data_len = (uint16_t)plen;
+	m->pkt_len = plen;
+	return true;
+}
+
+/*
  * Copy the gathered chain, less its virtio-net header, into 'm' (a fresh
  * mbuf), chaining more mbufs from 'mp' if needed. Returns 0, or -1 to drop.
  * (Not deferred like the receive copies: the dequeue gathers a chain ahead
@@ -62,6 +84,8 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 	struct rte_mbuf *cur = m;
 	uint64_t pkt_len;
 
+	if (likely(nvec == 1) && vhu_net_tx_copy_flat(vq, vec, m))
+		return 0;
 	if (unlikely(total <= skip || total - skip > VHU_MAX_PKT_LEN))
 		return -1; /* header longer than the chain, empty or oversized packet */
 	pkt_len = total - skip;

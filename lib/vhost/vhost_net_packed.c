@@ -34,18 +34,12 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_memp
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
 		uint16_t slot = vq->last_avail_idx;
 		struct rte_mbuf *m = pkts[*out];
-		uint32_t plen = vec[k].len - vq->vhdr_len; /* checked above: > 0 */
 
 		if (unlikely(vq->inflight_packed != NULL))
 			vhu_inflight_packed_take(vq, slot, d[k].id, 1);
-		/* One buffer into one fresh mbuf: no chain to walk, no header to keep. */
-		if (likely(!vq->offload && plen <= rte_pktmbuf_tailroom(m))) {
-			rte_memcpy(rte_pktmbuf_mtod(m, void *),
-				   (const uint8_t *)vec[k].addr + vq->vhdr_len, plen);
-			m->data_len = (uint16_t)plen;
-			m->pkt_len = plen;
-			(*out)++;
-		} else if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, m) == 0)) {
+		/* The common case here, so that the general copy is not called for it. */
+		if (likely(vhu_net_tx_copy_flat(vq, &vec[k], m)) ||
+		    likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, m) == 0)) {
 			(*out)++;
 		} else {
 			vq->stats.errors++;
