@@ -346,6 +346,14 @@ def main(argv):
                        % args.burst_cost)
         if build_info(args.build).get("b_sanitize", "none") != "none":
             raise Skip("a sanitizer build: valgrind cannot run it; use a release build")
+        if args.check and not args.update_baseline:
+            base = load_baseline(args.check)["environment"].get("build", {})
+            now = build_info(args.build)
+            for key in ("optimization", "c_args", "b_lto"):
+                if key in base and key in now and base[key] != now[key]:
+                    raise Skip("the baseline was measured with %s=%r, this build has %r: "
+                               "its counts are not comparable (gate a release build)"
+                               % (key, base[key], now[key]))
     except Skip as e:
         print("SKIP: %s" % e, file=sys.stderr)
         return EXIT_SKIP
