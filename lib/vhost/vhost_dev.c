@@ -5,9 +5,9 @@
  * A ring is handed to the data path by vq_start(): the control thread fills
  * the data-path fields, then sets vq->ready with a release store. A burst
  * reads vq->ready with acquire before it touches anything else (pairing
- * edge), so it sees complete ring pointers and indexes. vq_stop() clears
- * vq->ready and waits for a QSBR grace period; after that no burst runs on
- * the ring and its fields belong to the control thread again.
+ * edge), so it sees complete ring pointers and indexes. vhu_vq_stop() clears
+ * vq->ready and waits on the ring's burst mark (vhu_handoff.h); after that no
+ * burst runs on the ring and its fields belong to the control thread again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +20,6 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "vhu_rcu.h"
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
 #include "vhost_inflight.h"
@@ -87,13 +86,34 @@ vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 	return dev->type->features(dev) & ~dev->disable_features;
 }
 
+/* The fields of a new or reset ring that are not zero. */
+static void
+vq_set_initial(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
+{
+	vq->index = index;
+	vq->dev = dev;
+	vq->kickfd = -1;
+	vq->callfd = -1;
+	vq->errfd = -1;
+	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
+	vq->used_wrap = true;
+}
+
 void
 vhu_vq_reset(struct vhu_vq *vq)
 {
+	struct vhu_vhost_dev *dev = vq->dev;
+	uint16_t index = vq->index;
+
 	vhu_fd_replace(&vq->kickfd, -1);
 	vhu_fd_replace(&vq->callfd, -1);
 	vhu_fd_replace(&vq->errfd, -1);
-	vhu_vq_init(vq, vq->index, vq->dev);
+	/* All but the mark: a burst that found the ring stopped may be writing
+	 * it right now, and one that sees it cleared under it would leave it
+	 * odd between bursts, so that the control thread waits out nothing. */
+	RTE_BUILD_BUG_ON(offsetof(struct vhu_vq, mark) != 0);
+	memset((char *)vq + sizeof(vq->mark), 0, sizeof(*vq) - sizeof(vq->mark));
+	vq_set_initial(vq, index, dev);
 }
 
 /* Translate the ring areas; false (and a log line) if any is not in guest memory. */
@@ -248,14 +268,35 @@ vq_drop_stash(struct vhu_vq *vq)
 }
 
 void
+vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	/* Orders what the caller unpublished before the load of the mark
+	 * (vhu_handoff.h: the fence between [C] and [D]). */
+	vhu_handoff_barrier();
+	vhu_burst_wait(&vq->mark, dev->path, vq->index);
+}
+
+void
+vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	/* One barrier covers every mark read below. */
+	vhu_handoff_barrier();
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
+}
+
+void
 vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
 	if (!vq->ready)
 		return;
+	/* Relaxed: vhu_vq_wait_burst() fences before it reads the mark. */
 	__atomic_store_n(&vq->ready, false, __ATOMIC_RELAXED);
-	/* After the grace period no burst that saw ready == true is still running,
-	 * and the burst's last stores (indexes, stats) are visible to us. */
-	vhu_rcu_synchronize();
+	/* Once it returns no burst that saw ready == true is still running, and
+	 * the burst's last stores (indexes, stats) are visible to us. */
+	vhu_vq_wait_burst(dev, vq);
 	vq->mem = NULL;
 	vq_drop_stash(vq);
 }
@@ -272,9 +313,9 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 			any = true;
 		}
 	}
-	/* One grace period covers every ring cleared above. */
+	/* One barrier covers every ring cleared above. */
 	if (any)
-		vhu_rcu_synchronize();
+		vhu_dev_wait_bursts(dev);
 	for (i = 0; i < VHU_MAX_VQS; i++) {
 		dev->vq[i]->mem = NULL;
 		vq_drop_stash(dev->vq[i]);
@@ -342,13 +383,7 @@ void
 vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
 {
 	memset(vq, 0, sizeof(*vq));
-	vq->index = index;
-	vq->dev = dev;
-	vq->kickfd = -1;
-	vq->callfd = -1;
-	vq->errfd = -1;
-	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
-	vq->used_wrap = true;
+	vq_set_initial(vq, index, dev);
 }
 
 void
@@ -419,7 +454,7 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	rc = vhu_rcu_init();
+	rc = vhu_handoff_init();
 	if (rc == 0)
 		rc = vhu_ctrl_start();
 	if (rc != 0) {
@@ -471,6 +506,9 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 	vhu_dev_reset(dev);
 	vhu_iotlb_dev_fini(dev);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
+	/* A burst that found its ring stopped may still be leaving: it writes
+	 * its mark on the way out. */
+	vhu_dev_wait_bursts(dev);
 	dev_free(dev);
 }
 

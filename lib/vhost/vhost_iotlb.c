@@ -19,7 +19,6 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "vhu_rcu.h"
 #include "vhost_iotlb.h"
 
 static struct vhu_iotlb *
@@ -65,7 +64,7 @@ iotlb_publish(struct vhu_vhost_dev *dev, struct vhu_iotlb *t, bool withdraws)
 	/* Readers hold a table for one burst at most. An invalidation must not
 	 * be acknowledged while one may still use the withdrawn entry, and the
 	 * old table is freed in any case, so wait for them. */
-	vhu_rcu_synchronize();
+	vhu_dev_wait_bursts(dev);
 	free(old);
 }
 
@@ -290,7 +289,7 @@ vhu_iotlb_flush(struct vhu_vhost_dev *dev)
 	iotlb_new_epoch(dev);
 	/* Release: pairs with the acquire in vhu_net_vq(), as in iotlb_publish(). */
 	__atomic_store_n(&dev->iotlb, NULL, __ATOMIC_RELEASE);
-	vhu_rcu_synchronize();
+	vhu_dev_wait_bursts(dev);
 	free(old);
 }
 

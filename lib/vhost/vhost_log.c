@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vhu_rcu.h"
 #include "vhost_log.h"
 
 static void
@@ -60,7 +59,8 @@ vhu_log_set_base(struct vhu_vhost_dev *dev, const struct vhost_user_log *l, int 
 	/* Release: the bitmap mapping is set up before a burst can load it. */
 	__atomic_store_n(&dev->log, log, __ATOMIC_RELEASE);
 	if (old != NULL) {
-		vhu_rcu_synchronize();
+		/* A burst loads dev->log once at its start (vhu_log_begin()). */
+		vhu_dev_wait_bursts(dev);
 		log_unmap(old);
 	}
 	VHU_LOG(INFO, "%s: dirty log of %" PRIu64 " bytes mapped", dev->path, l->mmap_size);
@@ -75,6 +75,6 @@ vhu_log_free(struct vhu_vhost_dev *dev)
 	if (old == NULL)
 		return;
 	__atomic_store_n(&dev->log, NULL, __ATOMIC_RELEASE);
-	vhu_rcu_synchronize();
+	vhu_dev_wait_bursts(dev);
 	log_unmap(old);
 }

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vhu_rcu.h"
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
 #include "vhost_inflight.h"
@@ -629,11 +628,12 @@ handle_set_vring_call(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 		return VHU_MSG_CLOSE;
 	}
 
-	/* The data path may be writing the old fd: swap, wait, then close. */
+	/* The data path may be writing the old fd: swap, wait, then close.
+	 * Relaxed: vhu_vq_wait_burst() fences before it reads the mark. */
 	__atomic_store_n(&vq->callfd, nfds > 0 ? fds[0] : -1, __ATOMIC_RELAXED);
 	if (old >= 0) {
 		if (vq->ready)
-			vhu_rcu_synchronize();
+			vhu_vq_wait_burst(dev, vq);
 		close(old);
 	}
 	return VHU_MSG_OK;

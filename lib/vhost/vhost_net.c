@@ -188,9 +188,9 @@ net_dequeue_split(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **p
 	return out;
 }
 
-uint16_t
-vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
-			struct rte_mbuf **pkts, uint16_t count)
+static uint16_t
+net_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+		  struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_vq *vq = vhu_net_vq(dev, qp, true);
 
@@ -204,13 +204,28 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 
 		if (rarp != NULL) {
 			pkts[0] = rarp;
-			return 1 + (count > 1 ? vhu_vhost_dequeue_burst(dev, qp, mp, pkts + 1,
-									count - 1) : 0);
+			return 1 + (count > 1 ? net_dequeue_burst(dev, qp, mp, pkts + 1, count - 1)
+					      : 0);
 		}
 	}
 	if (vq->packed)
 		return vhu_net_dequeue_packed(vq, mp, pkts, count);
 	return net_dequeue_split(vq, mp, pkts, count);
+}
+
+uint16_t
+vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, true);
+	uint16_t n;
+
+	if (mark == NULL)
+		return 0;
+	vhu_burst_enter(mark);
+	n = net_dequeue_burst(dev, qp, mp, pkts, count);
+	vhu_burst_exit(mark);
+	return n;
 }
 
 /* ---- guest RX: mbufs -> ring ---- */
@@ -406,9 +421,8 @@ net_stash_drain(struct vhu_vq *vq)
  * first at the next burst, when the front-end has answered. The caller sees
  * them accepted, as the backend copies: it frees its own reference.
  */
-uint16_t
-vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
-			uint16_t count)
+static uint16_t
+net_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_vq *vq = vhu_net_vq(dev, qp, false);
 	uint16_t n;
@@ -425,6 +439,21 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 	return n;
 }
 
+uint16_t
+vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+			uint16_t count)
+{
+	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, false);
+	uint16_t n;
+
+	if (mark == NULL)
+		return 0;
+	vhu_burst_enter(mark);
+	n = net_enqueue_burst(dev, qp, pkts, count);
+	vhu_burst_exit(mark);
+	return n;
+}
+
 void
 vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 {
@@ -435,7 +464,9 @@ vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 	/* Relaxed peek: only this lcore writes stash_n. */
 	if (likely(dev->vq[2 * qp]->stash_n == 0))
 		return;
+	vhu_burst_enter(&dev->vq[2 * qp]->mark);
 	vq = vhu_net_vq(dev, qp, false);
 	if (vq != NULL)
 		net_stash_drain(vq);
+	vhu_burst_exit(&dev->vq[2 * qp]->mark);
 }

@@ -310,7 +310,23 @@ vhu_vec_bytes(const struct vhu_buf_vec *vec, uint32_t from, uint32_t to)
 void vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
 	__rte_cold;
 
-/* Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now. */
+/*
+ * The burst mark of queue pair 'qp' in direction 'tx', or NULL if there is no
+ * such queue. A public burst brackets its work with vhu_burst_enter() and
+ * vhu_burst_exit() on it, so that the control thread can wait it out.
+ */
+static inline struct vhu_burst_mark *
+vhu_net_mark(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
+{
+	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+		return NULL;
+	return &dev->vq[2 * qp + tx]->mark;
+}
+
+/*
+ * Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now.
+ * Only inside a burst (after vhu_burst_enter() on the ring's mark).
+ */
 static inline struct vhu_vq *
 vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 {
@@ -324,7 +340,8 @@ vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
 		return NULL;
 	/* Acquire: pairs with the release in iotlb_publish(); the table stays
-	 * valid until our next quiescent state, i.e. for this burst. */
+	 * valid until this burst leaves (vhu_burst_exit()), for the control
+	 * thread waits on the ring's mark before it frees it. */
 	if (unlikely(vq->iommu))
 		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
 	if (unlikely(vq->logging))

@@ -6,7 +6,8 @@
  * struct vhu_vq belong to the control thread (or to an API call holding
  * vhu_ctrl_lock). The data-path fields of a vq belong to the lcore polling
  * it while vq->ready is true; the control thread touches them only after it
- * cleared vq->ready and waited for a grace period (vq_stop()).
+ * cleared vq->ready and waited out the burst that may have seen it set
+ * (vhu_vq_stop(), lib/common/vhu_handoff.h).
  */
 #ifndef VHU_VHOST_PRIVATE_H
 #define VHU_VHOST_PRIVATE_H
@@ -20,6 +21,7 @@
 #include <rte_log.h>
 
 #include "vhu_ctrl.h"
+#include "vhu_handoff.h"
 #include "vhu_vhost.h"
 #include "virtio_net.h"
 #include "virtio_ring.h"
@@ -138,6 +140,10 @@ struct vhu_vq_stats {
 };
 
 struct vhu_vq {
+	/* Odd while a burst runs: what vhu_vq_stop() waits on. Written by bursts
+	 * whether the ring is ready or not, so a reset never clears it (first,
+	 * for vhu_vq_reset() to spare it). */
+	struct vhu_burst_mark mark;
 	/* Data path: read on every burst. Valid while 'ready' is true. */
 	union {
 		struct vring_desc *desc;		/* split: descriptor table */
@@ -318,6 +324,14 @@ void vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
 /* Put a ring in its initial state (no fds: callers close them first). */
 void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
 void vhu_vq_reset(struct vhu_vq *vq);
+/*
+ * Control thread, after unpublishing something bursts on 'vq' (or on any ring
+ * of 'dev') may hold: return once no such burst is still running, its stores
+ * visible. Never from a data lcore (it would wait for itself).
+ */
+void vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+void vhu_dev_wait_bursts(struct vhu_vhost_dev *dev);
+/* Clear 'ready' and wait out the burst that may have seen it set. */
 void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 void vhu_dev_stop_all(struct vhu_vhost_dev *dev);

@@ -12,9 +12,11 @@
  *
  * Threads: control calls may be made from any non-data thread, one at a time
  * per device. Burst calls on one queue pair must come from one lcore at a
- * time, and that lcore must be registered with vhu_lcore_register() and
- * report quiescent states (lib/common/vhu_rcu.h) so that the control thread
- * can safely change rings and memory under it.
+ * time (DPDK's rule); nothing else is asked of the application. Each burst
+ * marks its ring busy for its duration, and the control thread waits for
+ * that mark to clear before it changes a ring or guest memory under it, so
+ * a burst costs two stores and no lock (doc/architecture.md, "How control
+ * and data meet without locks").
  */
 #ifndef VHU_VHOST_H
 #define VHU_VHOST_H

@@ -43,7 +43,6 @@
 
 #include "../unit/pkt_ref.h"
 #include "vhu_port.h"
-#include "vhu_rcu.h"
 
 #define MAX_QUEUES 8
 #define MAX_FRAME  2048
@@ -89,10 +88,8 @@ send_frame(struct vhu_port *p, const uint8_t *data, uint16_t len)
 		return false;
 	}
 	memcpy(rte_pktmbuf_mtod(m, void *), data, len);
-	vhu_lcore_online(rte_lcore_id());
 	sent = vhu_port_tx_burst(p, 0, &m, 1);
 	vhu_port_tx_flush(p, 0);
-	vhu_lcore_offline(rte_lcore_id());
 	if (sent != 1) {
 		rte_pktmbuf_free(m);
 		FAIL("port %s refused a frame", p->name);
@@ -109,13 +106,10 @@ recv_frame(struct vhu_port *p, uint16_t q, uint8_t *out, unsigned int ms)
 	struct rte_mbuf *m = NULL;
 	uint32_t len = 0;
 
-	vhu_lcore_online(rte_lcore_id());
 	while (m == NULL && now() < end) {
 		if (vhu_port_rx_burst(p, q, &m, 1) == 0)
 			m = NULL;
-		vhu_lcore_quiescent(rte_lcore_id());
 	}
-	vhu_lcore_offline(rte_lcore_id());
 	if (m == NULL)
 		return 0;
 	if (m->pkt_len <= MAX_FRAME) {
@@ -235,7 +229,6 @@ flowgen_receive(void)
 	double end = now() + opt.duration;
 	uint16_t n, i;
 
-	vhu_lcore_online(rte_lcore_id());
 	while (now() < end) {
 		for (q = 0; q < opt.queues; q++) {
 			n = vhu_port_rx_burst(front, q, pkts, BURST);
@@ -259,9 +252,7 @@ flowgen_receive(void)
 			total += n;
 			rte_pktmbuf_free_bulk(pkts, n);
 		}
-		vhu_lcore_quiescent(rte_lcore_id());
 	}
-	vhu_lcore_offline(rte_lcore_id());
 	printf("flowgen: %" PRIu64 " frames, %u of %u flows, %" PRIu64 " malformed; per queue:",
 	       total, flows, opt.flows, bad);
 	for (q = 0; q < opt.queues; q++)
@@ -533,9 +524,6 @@ main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (vhu_lcore_register(rte_lcore_id()) != 0)
-		return 1;
-	vhu_lcore_offline(rte_lcore_id());
 	pool = rte_pktmbuf_pool_create("engine_peer", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	if (pool == NULL) {
@@ -567,7 +555,6 @@ out:
 		vhu_port_detach(back);
 	}
 	rte_mempool_free(pool);
-	vhu_lcore_unregister(rte_lcore_id());
 	rte_eal_cleanup();
 	printf("%s\n", failures == 0 ? "PASS" : "FAIL");
 	return failures == 0 ? 0 : 1;

@@ -38,7 +38,6 @@
 #include <rte_mbuf.h>
 
 #include "vhu_port.h"
-#include "vhu_rcu.h"
 #include "vhu_vhost.h"
 #include "vhu_virtio_user.h"
 
@@ -518,9 +517,7 @@ status_line(void)
 	uint64_t s, r, l, d;
 
 	totals(&s, &r, &l, &d);
-	vhu_lcore_offline(rte_lcore_id());
 	vhu_virtio_user_stats_get(front, &st);
-	vhu_lcore_online(rte_lcore_id());
 	printf("status: link=%s connections=%" PRIu64 " starts=%" PRIu64 " sent=%" PRIu64
 	       " received=%" PRIu64 " lost=%" PRIu64 " late=%" PRIu64 " misses=%" PRIu64 "\n",
 	       st.running ? "up" : "down", st.connections, st.starts, s, r, l, d, st.iotlb_misses);
@@ -537,9 +534,10 @@ run(uint64_t limit, double seconds)
 	uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
 	uint64_t end = seconds > 0 ? start + (uint64_t)(seconds * hz) : UINT64_MAX;
 	uint64_t next_status = opt.status_period > 0 ? start : UINT64_MAX;
-	unsigned int id = rte_lcore_id(), q;
+	unsigned int q;
 
-	vhu_lcore_online(id);
+	/* No registration with anything: the libraries' bursts look after
+	 * themselves (lib/common/vhu_handoff.h), as under any DPDK application. */
 	for (;;) {
 		uint64_t now = rte_get_timer_cycles();
 		bool done = limit != 0 || draining;
@@ -562,13 +560,9 @@ run(uint64_t limit, double seconds)
 		}
 		if (done)
 			break;
-		if (!check_stalls(rte_get_timer_cycles())) {
-			vhu_lcore_offline(id);
+		if (!check_stalls(rte_get_timer_cycles()))
 			return false;
-		}
-		vhu_lcore_quiescent(id);
 	}
-	vhu_lcore_offline(id);
 	return corrupt == 0 && misrouted == 0 && disorder == 0;
 }
 
@@ -741,8 +735,6 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	if (vhu_lcore_register(rte_lcore_id()) != 0)
-		goto out;
 	if (opt.foreign || opt.backend != NULL) {
 		own_pool = rte_pktmbuf_pool_create("vu_traffic", 16384, 256, 0,
 						   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
@@ -840,7 +832,6 @@ out:
 		vhu_port_detach(back);
 	}
 	rte_mempool_free(own_pool);
-	vhu_lcore_unregister(rte_lcore_id());
 	rte_eal_cleanup();
 	return rc;
 }

@@ -51,7 +51,6 @@
 
 #include "perf_pair.h"
 #include "vhu_port.h"
-#include "vhu_rcu.h"
 
 #define BURST	   32
 #define EXIT_USAGE 2
@@ -211,7 +210,7 @@ run_path(const struct path *p)
 	const char *backend = perf_backend_name(opt.backend);
 	struct rte_mbuf *src[BURST];
 	struct vhu_port *front;
-	unsigned int id = rte_lcore_id(), i;
+	unsigned int i;
 	char label[96], keys[96];
 	int rc = -1;
 
@@ -226,7 +225,6 @@ run_path(const struct path *p)
 	if (perf_pair_open(&pair, opt.backend, sock_path, keys, host_pool) != 0)
 		goto free_src;
 	front = pair.front;
-	vhu_lcore_online(id);
 	/* Warm-up, not counted: caches, mempool caches and both ring positions settle. */
 	rc = p->g2h ? run_g2h(front, p, opt.warmup) : run_h2g(front, p, opt.warmup, src);
 	if (rc == 0) {
@@ -235,8 +233,6 @@ run_path(const struct path *p)
 		snprintf(label, sizeof(label), "%s %s", backend, p->name);
 		CALLGRIND_DUMP_STATS_AT(label);
 	}
-	vhu_lcore_quiescent(id);
-	vhu_lcore_offline(id);
 	if (rc == 0)
 		printf("path=%s backend=%s packets=%u features=0x%" PRIx64 "\n", p->name, backend,
 		       opt.bursts * BURST, pair.features);
@@ -370,9 +366,8 @@ main(int argc, char **argv)
 	snprintf(sock_path, sizeof(sock_path), "%s/burst_cost.%d.sock", opt.dir, (int)getpid());
 	host_pool = rte_pktmbuf_pool_create("burst_cost", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					    SOCKET_ID_ANY);
-	if (host_pool == NULL || vhu_lcore_register(rte_lcore_id()) != 0) {
-		fprintf(stderr, "cannot set up the mbuf pool or the lcore: %s\n",
-			rte_strerror(rte_errno));
+	if (host_pool == NULL) {
+		fprintf(stderr, "cannot set up the mbuf pool: %s\n", rte_strerror(rte_errno));
 		rte_mempool_free(host_pool);
 		rte_eal_cleanup();
 		return 1;
@@ -388,7 +383,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "no path matches %s; --list shows them\n", opt.filter);
 		rc = 1;
 	}
-	vhu_lcore_unregister(rte_lcore_id());
 	rte_mempool_free(host_pool);
 	rte_eal_cleanup();
 	return rc;

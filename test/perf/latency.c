@@ -45,7 +45,6 @@
 #include <rte_mbuf.h>
 
 #include "perf_pair.h"
-#include "vhu_rcu.h"
 
 #define BURST	   32
 #define EXIT_USAGE 2
@@ -93,12 +92,8 @@ static uint64_t host_bad; /* frames the host did not recognise or could not send
 static int
 host_loop(void *arg)
 {
-	unsigned int id = rte_lcore_id();
 	struct rte_mbuf *pkts[BURST];
 
-	if (vhu_lcore_register(id) != 0)
-		return -1;
-	vhu_lcore_online(id);
 	while (!__atomic_load_n(&host_stop, __ATOMIC_ACQUIRE)) {
 		uint16_t n = perf_pair_dequeue(&pair, host_pool, pkts, BURST), i, sent = 0;
 		uint64_t now = rte_rdtsc();
@@ -124,10 +119,7 @@ host_loop(void *arg)
 		}
 		host_bad += n - sent;
 		rte_pktmbuf_free_bulk(pkts, n);
-		vhu_lcore_quiescent(id);
 	}
-	vhu_lcore_offline(id);
-	vhu_lcore_unregister(id);
 	return 0;
 }
 
@@ -188,9 +180,7 @@ guest_run(enum load load)
 	uint64_t hz = rte_get_tsc_hz(), gap = hz / 1000000 * opt.gap_us;
 	uint64_t last_progress = rte_rdtsc(), next_send = 0;
 	uint32_t sent = 0, back = 0;
-	unsigned int id = rte_lcore_id();
 
-	vhu_lcore_online(id);
 	while (back < opt.packets) {
 		uint64_t now = rte_rdtsc();
 		uint32_t inflight = sent - back;
@@ -214,12 +204,9 @@ guest_run(enum load load)
 				"%s, %s load: %u frames sent, %u came back; none for %d s\n",
 				perf_backend_name(pair.kind), load == LOAD_LOW ? "low" : "high",
 				sent, back, LOST_S);
-			vhu_lcore_offline(id);
 			return -1;
 		}
-		vhu_lcore_quiescent(id);
 	}
-	vhu_lcore_offline(id);
 	return 0;
 }
 
@@ -460,10 +447,8 @@ main(int argc, char **argv)
 	lat_h2g = calloc(opt.packets, sizeof(*lat_h2g));
 	host_pool = rte_pktmbuf_pool_create("latency", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					    SOCKET_ID_ANY);
-	if (lat_g2h == NULL || lat_h2g == NULL || host_pool == NULL ||
-	    vhu_lcore_register(rte_lcore_id()) != 0) {
-		fprintf(stderr,
-			"cannot allocate the latency records, the mbuf pool or the lcore\n");
+	if (lat_g2h == NULL || lat_h2g == NULL || host_pool == NULL) {
+		fprintf(stderr, "cannot allocate the latency records or the mbuf pool\n");
 		rc = 1;
 		goto out;
 	}
@@ -489,7 +474,6 @@ main(int argc, char **argv)
 			fclose(out);
 	}
 	print_table(out == stdout ? stderr : stdout, results, n);
-	vhu_lcore_unregister(rte_lcore_id());
 out:
 	free(lat_g2h);
 	free(lat_h2g);

@@ -8,8 +8,8 @@
  *
  * The caller moves packets with the backend's own burst calls on the fields
  * below (so that a measurement can wrap exactly those calls) and with the
- * front-end's port bursts. Control calls from the main lcore; lcores that
- * call vhu's bursts must be registered with vhu_lcore_register().
+ * front-end's port bursts. Control calls from the main lcore; any lcore may
+ * call the bursts, one per queue at a time (vhu asks for no registration).
  */
 #ifndef VHU_PERF_PAIR_H
 #define VHU_PERF_PAIR_H

@@ -429,7 +429,9 @@ crash_in_burst(struct vhu_vhost_dev *dev, uint32_t index, uint16_t n,
 		th_fail(__FILE__, __LINE__, "the burst ended before its crash point");
 	}
 	vhu_inflight_test_hook = NULL;
-	/* What the dead burst held: its mbufs (allocated whole at its start). */
+	/* What the dead burst held: its mark on the ring (or the device's reset
+	 * would wait for it to leave), and its mbufs (allocated whole at its start). */
+	vhu_burst_exit(&dev->vq[index]->mark);
 	for (i = 0; i < VHU_MAX_BURST; i++)
 		rte_pktmbuf_free(pkts[i]);
 }

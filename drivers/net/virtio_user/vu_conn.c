@@ -32,7 +32,6 @@
 #include <rte_malloc.h>
 
 #include "vhu_ctrl.h"
-#include "vhu_rcu.h"
 #include "vu_private.h"
 
 /* Blocking sends give up after this long; a backend that stops reading is dead. */
@@ -451,7 +450,7 @@ vu_conn_init(struct vu_dev *dev)
 	if (dev->granted == NULL)
 		return -ENOMEM;
 	dev->refused = dev->granted + RTE_ALIGN_CEIL(dev->mem.nunits, 64) / 64;
-	rc = vhu_rcu_init();
+	rc = vhu_handoff_init();
 	if (rc == 0)
 		rc = vhu_ctrl_start();
 	if (rc != 0)

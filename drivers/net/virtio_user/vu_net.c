@@ -13,8 +13,9 @@
  * (a direct chain without INDIRECT_DESC). Other mbufs are copied into the
  * shared pool first, and counted.
  *
- * Each burst checks the queue's ready flag first (acquire), so the control
- * thread can take a ring back at any time (vu_rings_unpublish()). While the
+ * Each burst marks its queue busy (vhu_burst_enter()), then checks the
+ * queue's ready flag (acquire), so the control thread can take a ring back
+ * at any time (vu_rings_unpublish() clears 'ready' and waits on the mark). While the
  * backend is away, rx still delivers what it completed and tx takes nothing.
  */
 #include <string.h>
@@ -278,8 +279,8 @@ out:
 	return nb;
 }
 
-uint16_t
-vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+static uint16_t
+vu_rx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vu_vq *vq = vu_data_vq(dev, 2u * queue);
 	uint16_t nb;
@@ -290,6 +291,18 @@ vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t
 	nb = vq->conf.packed ? vu_rx_packed(vq, pkts, n) : vu_rx_split(vq, pkts, n);
 	if (likely(!vq->broken))
 		vu_rx_refill(vq);
+	return nb;
+}
+
+uint16_t
+vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vhu_burst_mark *mark = &dev->vq[2u * queue]->mark;
+	uint16_t nb;
+
+	vhu_burst_enter(mark);
+	nb = vu_rx_burst_marked(dev, queue, pkts, n);
+	vhu_burst_exit(mark);
 	return nb;
 }
 
@@ -425,8 +438,8 @@ vu_tx_reclaim(struct vu_vq *vq)
 	return vq->conf.packed ? vu_packed_tx_reclaim(vq) : vu_split_tx_reclaim(vq);
 }
 
-uint16_t
-vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+static uint16_t
+vu_tx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vu_vq *vq = vu_data_vq(dev, 2u * queue + 1);
 	struct vhu_port_qstats *st = &dev->port->txq[queue].stats;
@@ -488,4 +501,16 @@ vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t
 		}
 	}
 	return i;
+}
+
+uint16_t
+vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vhu_burst_mark *mark = &dev->vq[2u * queue + 1]->mark;
+	uint16_t nb;
+
+	vhu_burst_enter(mark);
+	nb = vu_tx_burst_marked(dev, queue, pkts, n);
+	vhu_burst_exit(mark);
+	return nb;
 }

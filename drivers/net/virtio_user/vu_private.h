@@ -7,8 +7,9 @@
  * vhu-ctrl thread, or an API call (create, start, stop, info, destroy)
  * holding vhu_ctrl_lock. A struct vu_vq has two owners in turn: while
  * vq->ready is true the lcore polling that queue owns its data-path fields;
- * the control side clears vq->ready, waits for a QSBR grace period, and only
- * then touches them (vu_rings_unpublish()).
+ * the control side clears vq->ready, waits out the burst that may have seen
+ * it set (its burst mark, vhu_handoff.h), and only then touches them
+ * (vu_rings_unpublish()).
  */
 #ifndef VHU_VU_PRIVATE_H
 #define VHU_VU_PRIVATE_H
@@ -23,6 +24,7 @@
 #include <rte_mempool.h>
 
 #include "vhost_user_proto.h"
+#include "vhu_handoff.h"
 #include "vhu_port.h"
 #include "virtio_net.h"
 #include "virtio_ring.h"
@@ -169,6 +171,7 @@ struct vu_vq {
 	bool tx_open;		/* tx takes new packets (a backend is there to take them) */
 	bool broken;		/* latched on a backend violation until the ring resets */
 	bool tx;		/* driver-to-device ring (transmitq) */
+	struct vhu_burst_mark mark; /* odd while a burst runs: what vu_rings_unpublish() waits on */
 	struct vu_vq_conf conf; /* negotiated ring configuration */
 	uint16_t size;		/* entries */
 	uint16_t num_free;	/* free descriptors */

@@ -7,8 +7,9 @@
  *
  * A ring is handed over by vu_rings_publish(): its fields are filled, then
  * 'ready' is set with a release store that the burst's acquire load pairs
- * with. vu_rings_unpublish() clears 'ready' and waits for a QSBR grace
- * period: afterwards no burst runs on the ring and its fields are ours.
+ * with. vu_rings_unpublish() clears 'ready' and waits on each ring's burst
+ * mark (vhu_handoff.h): afterwards no burst runs on the ring and its fields
+ * are ours.
  *
  * While the backend is away the rings stay with the data path, draining:
  * like a guest whose host restarts its vhost-user backend, the driver still
@@ -24,7 +25,6 @@
 
 #include <rte_malloc.h>
 
-#include "vhu_rcu.h"
 #include "vu_packed.h"
 #include "vu_split.h"
 
@@ -206,6 +206,12 @@ vu_rings_free(struct vu_dev *dev)
 {
 	uint16_t i;
 
+	/* A burst that found its ring stopped may still be leaving: it writes
+	 * its mark on the way out. */
+	vhu_handoff_barrier();
+	for (i = 0; i < VU_MAX_VQS; i++)
+		if (dev->vq[i] != NULL)
+			vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 	for (i = 0; i < VU_MAX_VQS; i++) {
 		if (dev->vq[i] != NULL && dev->vq[i]->slots != NULL)
 			vq_drop_buffers(dev->vq[i]);
@@ -332,14 +338,18 @@ vu_rings_unpublish(struct vu_dev *dev)
 
 	for (i = 0; i < 2 * dev->queues; i++) {
 		if (dev->vq[i]->ready) {
+			/* Relaxed: vhu_handoff_barrier() below orders it before the marks. */
 			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
 			any = true;
 		}
 	}
-	/* After one grace period no burst that saw ready == true still runs, and
-	 * its stores to ring state are visible here. */
-	if (any)
-		vhu_rcu_synchronize();
+	if (!any)
+		return;
+	/* Once every wait returns no burst that saw ready == true still runs,
+	 * and its stores to ring state are visible here. */
+	vhu_handoff_barrier();
+	for (i = 0; i < 2 * dev->queues; i++)
+		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
 /*

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The process-wide QSBR variable by which control threads learn that data
- * lcores no longer hold references to an object they unpublished
- * (DESIGN.md, "Control and data meet without locks").
+ * vhu-pmd's QSBR variable, by which the main lcore learns that forwarding
+ * lcores no longer hold a stream table or capture it unpublished (fwd.c,
+ * capture.c). It is vhu-pmd's own business: the libraries take their rings
+ * back from bursts with their own handoff (lib/common/vhu_handoff.h) and
+ * need no registration from the application.
  *
  * A data lcore calls vhu_lcore_register() once, vhu_lcore_online() before
  * it starts polling, vhu_lcore_quiescent() once per loop iteration (outside
