@@ -3,8 +3,8 @@
 #
 # Sets the machine up for the tests (scripts/setup.sh --test: packages,
 # hugepages, build), runs every test suite that exists with meson test (unit,
-# integration, interop, qemu, fuzz, perf: its instruction-count gate), and
-# ends with one line:
+# integration, interop, qemu, fuzz, perf: its instruction-count gate), the
+# style gates (scripts/style.sh), and ends with one line:
 #
 #   N passed, N failed[, N skipped]
 #
@@ -52,6 +52,19 @@ with open(sys.argv[1]) as f:
 print(counts["pass"], counts["fail"], counts["skip"])
 EOF
 )
+
+# The style gates (scripts/style.sh: clang-format on the lines a change
+# touches, and the calls a library must never make), one counted step;
+# seconds, so it runs with VHU_TEST_QUICK=1 too.
+if [ $# -eq 0 ]; then
+	vhu_log "running the style step: scripts/style.sh"
+	bash "$(dirname "$0")/style.sh" </dev/null
+	case $? in
+	0) passed=$((passed + 1)); vhu_log "style: passed" ;;
+	77) skipped=$((skipped + 1)); vhu_log "style: skipped (see above why)" ;;
+	*) failed=$((failed + 1)); rc=1; vhu_log "style: FAILED (the lines above name each file and line)" ;;
+	esac
+fi
 
 # Beyond meson's suites: the sanitizer build (unit, fuzz corpus, hostile and
 # integration suites under ASan+UBSan, control-plane tests under valgrind) and
