@@ -14,7 +14,9 @@
  * Changing streams under running lcores (a port started, stopped, attached or
  * detached; "set fwd", "set burst", "set txpkts") never stops them. Each
  * lcore reads its stream list through one pointer, once per loop iteration,
- * and reports a quiescent state after the iteration (vhu_rcu.h). The main
+ * and reports a quiescent state after the iteration (vhu_rcu.h: vhu-pmd's
+ * own QSBR, for its stream lists and captures; the port libraries need no
+ * registration, their bursts hand rings over by themselves). The main
  * lcore builds the new lists, publishes them and waits for a grace period
  * before it frees the old ones or stops a port. A queue must never be polled
  * by two lcores at once, so the change takes two steps: first every lcore
