@@ -69,9 +69,10 @@ fz_eal_init(void)
 }
 
 struct vhu_vhost_dev *
-fz_dev_new(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
+fz_dev_fresh(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
 {
-	struct vhu_vhost_dev *dev = calloc(1, sizeof(*dev));
+	static struct vhu_vhost_dev *dev;
+	struct vhu_vq *vq[VHU_MAX_VQS];
 	struct vhu_vhost_config cfg = {
 		.path = "fuzz-dev",
 		.flags = flags,
@@ -81,28 +82,34 @@ fz_dev_new(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
 	};
 	uint16_t i;
 
-	if (dev == NULL)
-		abort();
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(struct vhu_vq));
-		if (dev->vq[i] == NULL)
+	if (dev == NULL) {
+		dev = calloc(1, sizeof(*dev));
+		if (dev == NULL)
 			abort();
+		for (i = 0; i < VHU_MAX_VQS; i++) {
+			dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(struct vhu_vq));
+			if (dev->vq[i] == NULL)
+				abort();
+		}
 	}
+	memcpy(vq, dev->vq, sizeof(vq));
+	memset(dev, 0, sizeof(*dev));
+	memcpy(dev->vq, vq, sizeof(vq));
 	/* The library's own initialisation; without the miss queue (no control
 	 * thread here) IOTLB misses from the data path are not posted. */
 	vhu_dev_init(dev, &cfg);
 	return dev;
 }
 
-void
-fz_dev_free(struct vhu_vhost_dev *dev)
+int
+fz_lowest_free_fd(void)
 {
-	uint16_t i;
+	int fd = dup(0);
 
-	vhu_dev_reset(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++)
-		free(dev->vq[i]);
-	free(dev);
+	if (fd < 0)
+		abort();
+	close(fd);
+	return fd;
 }
 
 int

@@ -28,6 +28,10 @@
  * +0x1400; packed: descriptors, driver event at +0x1000, device event at
  * +0x1004. Two rounds of a dequeue burst and an enqueue burst run; every mbuf
  * must come back to the pool. An access outside the regions hits a guard page.
+ *
+ * Nothing is allocated per input: the device, the regions and the inflight
+ * records are made once and refilled (under ASan fresh allocations are fresh
+ * pages, whose faults would cost more than the input).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +61,9 @@ static struct vhu_mem *mem;		/* the table both rings translate through */
 static int callfd = -1;			/* the guest's interrupt eventfd */
 static uint8_t log_bitmap[64];		/* a dirty log too small for guest memory, at times */
 static unsigned int base_mbufs;
+static void *inflight[2]; /* each ring's inflight record, for the largest ring */
+static size_t inflight_size;
+static bool log_rounds; /* VHU_FUZZ_LOG: say what each round did */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -80,6 +87,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (callfd < 0)
 		abort();
+	log_rounds = getenv("VHU_FUZZ_LOG") != NULL;
+	inflight_size = vhu_inflight_queue_size(FZ_PACKED, 256);
+	for (i = 0; i < 2; i++) {
+		inflight[i] = aligned_alloc(64, RTE_ALIGN_CEIL(inflight_size, 64));
+		if (inflight[i] == NULL)
+			abort();
+	}
 	base_mbufs = rte_mempool_avail_count(fz_pool);
 	return 0;
 }
@@ -132,8 +146,10 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 		vq->avail_wrap = (start >> 15) != 0;
 		vq->last_used_idx = vq->last_avail_idx;
 		vq->used_wrap = vq->avail_wrap;
-		if (f & 128)
-			vq->inflight_packed = calloc(1, vhu_inflight_queue_size(true, vq->size));
+		if (f & 128) {
+			vq->inflight_packed = inflight[vq->index];
+			memset(inflight[vq->index], 0, vhu_inflight_queue_size(true, vq->size));
+		}
 	}
 #else
 	vq->size = (uint16_t)(1u << (cfg[0] % 9));
@@ -143,8 +159,10 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 	/* The used index is the device's; it resumes where guest memory says. */
 	vq->last_used_idx = vq->used->idx;
 	vq->last_avail_idx = vq->last_used_idx;
-	if (f & 128)
-		vq->inflight_split = calloc(1, vhu_inflight_queue_size(false, vq->size));
+	if (f & 128) {
+		vq->inflight_split = inflight[vq->index];
+		memset(inflight[vq->index], 0, vhu_inflight_queue_size(false, vq->size));
+	}
 #endif
 	vq->ready = true;
 }
@@ -152,9 +170,7 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 static void
 ring_teardown(struct vhu_vq *vq)
 {
-	vq->callfd = -1;	/* ours, not the device's to close */
-	free(vq->inflight_split);
-	free(vq->inflight_packed);
+	vq->callfd = -1; /* ours, not the device's to close */
 	vq->inflight_split = NULL;
 	vq->inflight_packed = NULL;
 }
@@ -228,7 +244,7 @@ one_round(struct vhu_vhost_dev *dev, const uint8_t *cfg, uint8_t seed)
 	i = vhu_vhost_enqueue_burst(dev, 0, pkts, n);
 	FZ_CHECK(i <= n, "enqueued %u of %u", i, n);
 	rte_pktmbuf_free_bulk(pkts, n);
-	if (getenv("VHU_FUZZ_LOG") != NULL)
+	if (log_rounds)
 		fprintf(stderr, "round %u: %u of %u dequeued, %u of %u enqueued\n", seed, deq,
 			cfg[2] % (MAX_BURST + 1), i, n);
 }
@@ -253,7 +269,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(region_hva[i] + take, 0, REGION_SIZE - take);
 		off += take;
 	}
-	dev = fz_dev_new(1, 0, 0);
+	dev = fz_dev_fresh(1, 0, 0);
 	log.size = data[11] % sizeof(log_bitmap);
 	dev->log = &log;
 	ring_setup(dev, dev->vq[0], data);
@@ -263,7 +279,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ring_teardown(dev->vq[0]);
 	ring_teardown(dev->vq[1]);
 	dev->log = NULL;	/* ours, not mapped by the device */
-	fz_dev_free(dev);
+	/* Nothing of the device's to reset: the memory, call fd, log and inflight
+	 * records are ours, and fz_dev_fresh() makes it new for the next input. */
 	FZ_CHECK(rte_mempool_avail_count(fz_pool) == base_mbufs, "%u mbufs free, %u before",
 		 rte_mempool_avail_count(fz_pool), base_mbufs);
 	return 0;
