@@ -18,7 +18,6 @@
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_mbuf.h>
 
 #include "vhu_rcu.h"
 #include "vhost_iotlb.h"
@@ -84,7 +83,11 @@ vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
 uint64_t
 vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 {
-	return dev->type->features(dev) & ~dev->disable_features;
+	uint64_t f = VHU_CORE_FEATURES | dev->type->features(dev);
+
+	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
+		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
+	return f & ~dev->disable_features;
 }
 
 void
@@ -172,18 +175,7 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	vq->log = NULL;
 	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
-	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
 	vq->in_order = dev_has_feature(dev, VIRTIO_F_IN_ORDER);
-	vq->features = dev->features;
-	vq->offload = (dev->features & (VHU_BIT(VIRTIO_NET_F_CSUM) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
-					VHU_BIT(VIRTIO_NET_F_HOST_TSO4) |
-					VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_TSO6))) != 0;
-	vq->vhdr_len = (vq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
-			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
-			       sizeof(struct virtio_net_hdr);
 	vq->packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
 	if (vq->packed) {
 		if (vq->last_avail_idx >= vq->size) {
@@ -229,22 +221,13 @@ publish:
 	vq->inflight_counter = 0;
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
+	if (dev->type->queue_start != NULL)
+		dev->type->queue_start(dev, vq);
 	/* Release: publishes every field above to the lcore whose acquire load
 	 * of vq->ready starts a burst. */
 	__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
 	VHU_LOG(INFO, "%s: ring %u started (%u entries, base %u)", dev->path, vq->index, vq->size,
 		vq->last_avail_idx);
-}
-
-/* Drop the packets a stopped ring held for an IOTLB miss (counted as errors). */
-static void
-vq_drop_stash(struct vhu_vq *vq)
-{
-	if (vq->stash_n == 0)
-		return;
-	vq->stats.errors += vq->stash_n;
-	rte_pktmbuf_free_bulk(vq->stash, vq->stash_n);
-	vq->stash_n = 0;
 }
 
 void
@@ -257,7 +240,8 @@ vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	 * and the burst's last stores (indexes, stats) are visible to us. */
 	vhu_rcu_synchronize();
 	vq->mem = NULL;
-	vq_drop_stash(vq);
+	if (dev->type->queue_stop != NULL)
+		dev->type->queue_stop(dev, vq);
 }
 
 void
@@ -277,7 +261,8 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 		vhu_rcu_synchronize();
 	for (i = 0; i < VHU_MAX_VQS; i++) {
 		dev->vq[i]->mem = NULL;
-		vq_drop_stash(dev->vq[i]);
+		if (dev->type->queue_stop != NULL)
+			dev->type->queue_stop(dev, dev->vq[i]);
 	}
 }
 
@@ -314,7 +299,8 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
 	vhu_inflight_free(dev);
-	dev->rarp_pending = false;
+	if (dev->type->reset != NULL)
+		dev->type->reset(dev);
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
 	dev->features = 0;
@@ -322,7 +308,6 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	dev->protocol_features = 0;
 	dev->owner = false;
 	dev->status = 0;
-	dev->req_mtu = 0;
 	dev->nr_vqs = 0;
 	vhu_fd_replace(&dev->backend_req_fd, -1);
 }
@@ -332,9 +317,8 @@ vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
 {
 	uint64_t pf = VHU_PROTOCOL_FEATURES;
 
-	/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
-	if (dev->mtu == 0)
-		pf &= ~VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
+	if (dev->type->protocol_features != NULL)
+		pf |= dev->type->protocol_features(dev);
 	return pf;
 }
 
@@ -351,47 +335,38 @@ vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
 	vq->used_wrap = true;
 }
 
-void
-vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
+int
+vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
+	     const struct vhu_dev_config *cfg, const void *type_cfg)
 {
-	uint16_t i;
+	uint16_t i, nq;
 
+	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
+	    strlen(cfg->path) >= sizeof(dev->path)) {
+		VHU_LOG(ERR, "cannot create a %s device on %s: the socket path must be 1..%zu "
+			"bytes", type->name, cfg != NULL && cfg->path != NULL ? cfg->path :
+			"(null)", sizeof(dev->path) - 1);
+		return -EINVAL;
+	}
+	nq = type->queue_count(type_cfg);
+	if (nq == 0 || nq > VHU_MAX_VQS) {
+		VHU_LOG(ERR, "cannot create a %s device on %s: %u rings (1..%u)", type->name,
+			cfg->path, nq, VHU_MAX_VQS);
+		return -EINVAL;
+	}
+	dev->type = type;
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_init(dev->vq[i], i, dev);
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;
-	dev->queue_pairs = cfg->queue_pairs;
+	dev->num_queues = nq;
 	dev->disable_features = cfg->disable_features;
-	dev->mtu = cfg->mtu;
-	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
-	dev->type = &vhu_net_device_type;
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
 	dev->miss_efd = -1;
 	dev->reply_fd = -1;
-}
-
-static struct vhu_vhost_dev *
-dev_alloc(const struct vhu_vhost_config *cfg)
-{
-	struct vhu_vhost_dev *dev;
-	uint16_t i;
-
-	dev = rte_zmalloc("vhu_vhost_dev", sizeof(*dev), RTE_CACHE_LINE_SIZE);
-	if (dev == NULL)
-		return NULL;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		dev->vq[i] = rte_zmalloc("vhu_vq", sizeof(struct vhu_vq), RTE_CACHE_LINE_SIZE);
-		if (dev->vq[i] == NULL)
-			goto free_vqs;
-	}
-	vhu_dev_init(dev, cfg);
-	return dev;
-free_vqs:
-	while (i-- > 0)
-		rte_free(dev->vq[i]);
-	rte_free(dev);
-	return NULL;
+	type->init(dev, type_cfg);
+	return 0;
 }
 
 static void
@@ -404,21 +379,35 @@ dev_free(struct vhu_vhost_dev *dev)
 	rte_free(dev);
 }
 
+static struct vhu_vhost_dev *
+dev_alloc(const struct vhu_device_type *type)
+{
+	struct vhu_vhost_dev *dev;
+	uint16_t i;
+
+	dev = rte_zmalloc("vhu_vhost_dev", vhu_dev_bytes(type), RTE_CACHE_LINE_SIZE);
+	if (dev == NULL)
+		return NULL;
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = rte_zmalloc("vhu_vq", vhu_vq_bytes(type), RTE_CACHE_LINE_SIZE);
+		if (dev->vq[i] == NULL)
+			goto free_vqs;
+	}
+	return dev;
+free_vqs:
+	while (i-- > 0)
+		rte_free(dev->vq[i]);
+	rte_free(dev);
+	return NULL;
+}
+
 struct vhu_vhost_dev *
-vhu_vhost_create(const struct vhu_vhost_config *cfg)
+vhu_dev_create(const struct vhu_device_type *type, const struct vhu_dev_config *cfg,
+	       const void *type_cfg)
 {
 	struct vhu_vhost_dev *dev;
 	int rc;
 
-	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
-	    strlen(cfg->path) >= sizeof(dev->path) || cfg->queue_pairs == 0 ||
-	    cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
-		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
-			"queues 1..%u", cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
-			VHU_VHOST_MAX_QUEUE_PAIRS);
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	rc = vhu_rcu_init();
 	if (rc == 0)
 		rc = vhu_ctrl_start();
@@ -426,9 +415,15 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		rte_errno = -rc;
 		return NULL;
 	}
-	dev = dev_alloc(cfg);
+	dev = dev_alloc(type);
 	if (dev == NULL) {
 		rte_errno = ENOMEM;
+		return NULL;
+	}
+	rc = vhu_dev_init(dev, type, cfg, type_cfg);
+	if (rc != 0) {
+		dev_free(dev);
+		rte_errno = -rc;
 		return NULL;
 	}
 	pthread_mutex_lock(&vhu_ctrl_lock);

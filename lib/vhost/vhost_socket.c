@@ -148,7 +148,7 @@ conn_dispatch(struct vhu_conn *c)
 	uint32_t req = msg->hdr.request;
 	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
 	bool ack_before = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	bool has_reply = vhu_msg_has_reply(req), need_ack;
+	bool has_reply = vhu_msg_has_reply(dev, req), need_ack;
 	enum vhu_msg_result rc;
 	int nfds = c->nfds, rv = 0;
 	char why[160];
@@ -178,7 +178,7 @@ conn_dispatch(struct vhu_conn *c)
 		} else if (has_reply) {
 			msg->hdr.size = 0; /* an empty reply tells the front-end it failed */
 			rv = send_reply(c, msg);
-		} else if (vhu_msg_implemented(req)) {
+		} else if (vhu_msg_implemented(dev, req)) {
 			/* A refused request the front-end believes succeeded: it would go
 			 * on with a device in a state it does not know. */
 			vhu_conn_close(dev, "request refused without REPLY_ACK");

@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "vhost_private.h"
+#include "vhost_net.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -135,7 +135,7 @@ dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nf
 {
 	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
 	bool ack = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	bool has_reply = vhu_msg_has_reply(msg->hdr.request);
+	bool has_reply = vhu_msg_has_reply(dev, msg->hdr.request);
 	uint32_t req = msg->hdr.request;
 	enum vhu_msg_result rc;
 	char why[160];
@@ -158,7 +158,7 @@ dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nf
 		break;
 	case VHU_MSG_FAIL:
 		FZ_CHECK(dev->reply_fd < 0, "%s failed with a reply fd set", vhu_msg_name(req));
-		if (!(ask && !has_reply && ack) && !has_reply && vhu_msg_implemented(req))
+		if (!(ask && !has_reply && ack) && !has_reply && vhu_msg_implemented(dev, req))
 			vhu_dev_reset(dev);
 		break;
 	default:

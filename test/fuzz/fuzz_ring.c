@@ -105,16 +105,16 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 	vq->mem = mem;
 	vq->dev = dev;
 	vq->indirect = (f & 1) != 0;
-	vq->mrg_rxbuf = (f & 2) != 0;
+	vhu_net_q(vq)->mrg_rxbuf = (f & 2) != 0;
 	vq->event_idx = (f & 4) != 0;
-	vq->features = VHU_BIT(VIRTIO_F_VERSION_1);
+	vhu_net_q(vq)->features = VHU_BIT(VIRTIO_F_VERSION_1);
 	if (f & 8) {
-		vq->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+		vhu_net_q(vq)->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 				VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
 				VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
-		vq->offload = true;
+		vhu_net_q(vq)->offload = true;
 	}
-	vq->vhdr_len = (f & 16) ? sizeof(struct virtio_net_hdr) :
+	vhu_net_q(vq)->hdr_len = (f & 16) ? sizeof(struct virtio_net_hdr) :
 				  sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->callfd = (f & 32) ? callfd : -1;
 	vq->logging = (f & 64) != 0;

@@ -6,6 +6,7 @@
 
 #include "guest.h"
 #include "vhost_log.h"
+#include "vhost_net.h"
 #include "test_harness.h"
 
 #define PAGE 4096ull
@@ -150,12 +151,12 @@ guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size)
 	vq->size = size;
 	vq->last_avail_idx = 0;
 	vq->last_used_idx = 0;
-	vq->vhdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	vq->event_idx = false;
 	vq->indirect = true;
-	vq->mrg_rxbuf = false;
+	vhu_net_q(vq)->mrg_rxbuf = false;
 	vq->mem_cache = 0;
 	vq->callfd = -1;
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
@@ -212,12 +213,12 @@ guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct
 	vq->avail_wrap = true;
 	vq->last_used_idx = 0;
 	vq->used_wrap = true;
-	vq->vhdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	vq->event_idx = false;
 	vq->indirect = true;
-	vq->mrg_rxbuf = false;
+	vhu_net_q(vq)->mrg_rxbuf = false;
 	vq->mem_cache = 0;
 	vq->callfd = -1;
 	vq->device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;

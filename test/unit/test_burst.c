@@ -241,7 +241,7 @@ TEST(dequeue_strips_the_10_byte_legacy_header)
 	uint64_t gpa;
 
 	bx_init(&b, RING_SIZE);
-	txq(&b, 0)->vhdr_len = sizeof(struct virtio_net_hdr);
+	vhu_net_q(txq(&b, 0))->hdr_len = sizeof(struct virtio_net_hdr);
 	fill(data, sizeof(data), 4);
 	gpa = guest_alloc(&b.g, total, 8);
 	memset(guest_ptr(&b.g, gpa), 0, 10);
@@ -627,7 +627,7 @@ TEST(enqueue_with_the_10_byte_header_puts_data_at_offset_10)
 	uint64_t gpa;
 
 	bx_init(&b, RING_SIZE);
-	rxq(&b, 0)->vhdr_len = sizeof(struct virtio_net_hdr);
+	vhu_net_q(rxq(&b, 0))->hdr_len = sizeof(struct virtio_net_hdr);
 	gpa = rx_post(&b, 0, 256, NULL);
 	m = mk_pkt(&b, 64, 21);
 	ASSERT_EQ(vhu_vhost_enqueue_burst(b.dev, 0, &m, 1), 1);
@@ -651,7 +651,7 @@ TEST(enqueue_spreads_a_packet_over_mergeable_buffers)
 	int i;
 
 	bx_init(&b, RING_SIZE);
-	rxq(&b, 0)->mrg_rxbuf = true;
+	vhu_net_q(rxq(&b, 0))->mrg_rxbuf = true;
 	for (i = 0; i < 4; i++)
 		gpa[i] = rx_post(&b, 0, 100, &heads[i]);
 	m = mk_pkt(&b, 250, 22);	/* 12 + 250 = 262 bytes: three buffers */
@@ -682,7 +682,7 @@ TEST(enqueue_mergeable_packets_each_take_the_buffers_they_need)
 	int i;
 
 	bx_init(&b, RING_SIZE);
-	rxq(&b, 0)->mrg_rxbuf = true;
+	vhu_net_q(rxq(&b, 0))->mrg_rxbuf = true;
 	for (i = 0; i < 4; i++)
 		gpa[i] = rx_post(&b, 0, 100, NULL);
 	m[0] = mk_pkt(&b, 50, 23);	/* one buffer */
@@ -726,7 +726,7 @@ TEST(enqueue_mergeable_stops_when_the_buffers_run_out)
 	struct bx b;
 
 	bx_init(&b, RING_SIZE);
-	rxq(&b, 0)->mrg_rxbuf = true;
+	vhu_net_q(rxq(&b, 0))->mrg_rxbuf = true;
 	rx_post(&b, 0, 100, NULL);
 	rx_post(&b, 0, 100, NULL);
 	m = mk_pkt(&b, 250, 27);
@@ -985,7 +985,7 @@ TEST(dequeue_then_enqueue_round_trips_a_packet_between_pairs)
 	uint64_t gpa;
 
 	bx_init(&b, RING_SIZE);
-	rxq(&b, 1)->mrg_rxbuf = true;
+	vhu_net_q(rxq(&b, 1))->mrg_rxbuf = true;
 	fill(data, sizeof(data), 90);
 	tx_post(&b, 0, data, sizeof(data));
 	gpa = rx_post(&b, 1, 4096, NULL);

@@ -80,8 +80,8 @@ lx_init(struct lx *x, bool packed, bool mrg_rxbuf)
 			guest_packed_ring_init(&x->g, vq, RING_SIZE, &x->pd[i]);
 		else
 			guest_ring_init(&x->g, vq, RING_SIZE);
-		vq->mrg_rxbuf = mrg_rxbuf;
-		vq->features = x->dev->features;
+		vhu_net_q(vq)->mrg_rxbuf = mrg_rxbuf;
+		vhu_net_q(vq)->features = x->dev->features;
 		vq->dev = x->dev;
 	}
 }

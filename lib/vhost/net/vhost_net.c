@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The virtio-net device type: the features and config space it offers, and
- * the packet bursts between split rings and mbufs.
+ * The virtio-net bursts: the public burst calls, the split-ring bursts behind
+ * them (the packed ones are in vhost_net_packed.c) and the receive stash.
  *
  * Direction is named from the guest's view: the rx ring (even index) carries
  * packets to the guest, filled by vhu_vhost_enqueue_burst(); the tx ring (odd
@@ -15,74 +15,11 @@
 #include "vhost_net.h"
 #include "vhost_net_packed.h"
 
-static uint64_t
-net_features(const struct vhu_vhost_dev *dev)
-{
-	uint64_t f = VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_ANY_LAYOUT) |
-		     VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC) | VHU_BIT(VIRTIO_RING_F_EVENT_IDX) |
-		     VHU_BIT(VIRTIO_F_IN_ORDER) | VHU_BIT(VIRTIO_NET_F_MRG_RXBUF) |
-		     VHU_BIT(VIRTIO_F_RING_PACKED) | VHU_BIT(VHOST_F_LOG_ALL) |
-		     VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
-
-	if (dev->queue_pairs > 1)
-		f |= VHU_BIT(VIRTIO_NET_F_MQ);
-	if (dev->mtu != 0)
-		f |= VHU_BIT(VIRTIO_NET_F_MTU);
-	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
-		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
-	if (dev->flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO))
-		f |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
-	if (dev->flags & VHU_VHOST_TSO)
-		f |= VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
-		     VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
-	return f;
-}
-
-static void
-net_config(const struct vhu_vhost_dev *dev, struct virtio_net_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	memcpy(cfg->mac, dev->mac, sizeof(cfg->mac));
-	cfg->status = VIRTIO_NET_S_LINK_UP;
-	cfg->max_virtqueue_pairs = dev->queue_pairs;
-	cfg->mtu = dev->req_mtu != 0 ? dev->req_mtu : dev->mtu;
-}
-
-static int
-net_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf, uint32_t len)
-{
-	struct virtio_net_config cfg;
-
-	/* offset + len <= 256 was checked by the message validator. */
-	net_config(dev, &cfg);
-	memset(buf, 0, len);
-	if (offset < sizeof(cfg))
-		memcpy(buf, (uint8_t *)&cfg + offset, RTE_MIN(len, sizeof(cfg) - offset));
-	return 0;
-}
-
-static int
-net_set_config(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf, uint32_t len)
-{
-	/* Only the MAC is writable (legacy drivers set it this way). */
-	if (offset + len > sizeof(dev->mac))
-		return -EPERM;
-	memcpy(dev->mac + offset, buf, len);
-	return 0;
-}
-
-const struct vhu_device_type vhu_net_device_type = {
-	.name = "net",
-	.features = net_features,
-	.get_config = net_get_config,
-	.set_config = net_set_config,
-};
-
 /* ---- guest TX: ring -> mbufs ---- */
 
 /* Build the RARP that announces the guest's MAC after a migration. */
 static struct rte_mbuf *
-rarp_build(struct vhu_vhost_dev *dev, struct rte_mempool *mp)
+rarp_build(const struct vhu_net_dev *nd, struct rte_mempool *mp)
 {
 	static const uint8_t head[] = {
 		0x00, 0x01,		/* hardware type: Ethernet */
@@ -102,12 +39,12 @@ rarp_build(struct vhu_vhost_dev *dev, struct rte_mempool *mp)
 	}
 	memset(p, 0, 60);
 	memset(p, 0xff, 6);			/* broadcast */
-	memcpy(p + 6, dev->rarp_mac, 6);	/* from the guest */
+	memcpy(p + 6, nd->rarp_mac, 6);	/* from the guest */
 	p[12] = 0x80;
 	p[13] = 0x35;				/* EtherType RARP */
 	memcpy(p + 14, head, sizeof(head));
-	memcpy(p + 22, dev->rarp_mac, 6);	/* sender hardware address */
-	memcpy(p + 32, dev->rarp_mac, 6);	/* target hardware address */
+	memcpy(p + 22, nd->rarp_mac, 6);	/* sender hardware address */
+	memcpy(p + 32, nd->rarp_mac, 6);	/* target hardware address */
 	return m;
 }
 
@@ -192,15 +129,17 @@ uint16_t
 vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
 			struct rte_mbuf **pkts, uint16_t count)
 {
-	struct vhu_vq *vq = vhu_net_vq(dev, qp, true);
+	struct vhu_vq *vq = vhu_net_ring(dev, qp, true);
+	struct vhu_net_dev *nd;
 
 	if (vq == NULL || count == 0 || mp == NULL || pkts == NULL)
 		return 0;
 	count = RTE_MIN(count, VHU_MAX_BURST);
+	nd = vhu_net_dev(dev);
 	/* After a migration, the first packet the guest "sends" is a RARP. */
-	if (unlikely(qp == 0 && __atomic_load_n(&dev->rarp_pending, __ATOMIC_RELAXED)) &&
-	    __atomic_exchange_n(&dev->rarp_pending, false, __ATOMIC_ACQUIRE)) {
-		struct rte_mbuf *rarp = rarp_build(dev, mp);
+	if (unlikely(qp == 0 && __atomic_load_n(&nd->rarp_pending, __ATOMIC_RELAXED)) &&
+	    __atomic_exchange_n(&nd->rarp_pending, false, __ATOMIC_ACQUIRE)) {
+		struct rte_mbuf *rarp = rarp_build(nd, mp);
 
 		if (rarp != NULL) {
 			pkts[0] = rarp;
@@ -224,12 +163,13 @@ struct rx_head {
 void
 vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	uint64_t now = rte_get_tsc_cycles();
 
 	vq->stats.errors += nchains;
-	if (vq->rx_long_tsc != 0 && now - vq->rx_long_tsc < rte_get_tsc_hz())
+	if (nq->rx_long_tsc != 0 && now - nq->rx_long_tsc < rte_get_tsc_hz())
 		return;
-	vq->rx_long_tsc = now;
+	nq->rx_long_tsc = now;
 	VHU_LOG(WARNING, "%s: ring %u: receive chain at %s %u has more than %u pieces (descriptors "
 		"or memory regions) and a %" PRIu64 "-byte packet does not fit in the first %u: "
 		"returned unused (length 0) with %u chain(s) reserved before it, counted in the "
@@ -282,6 +222,7 @@ rx_split_give_back(struct vhu_vq *vq, const struct rx_head *heads, uint32_t nhea
 static uint16_t
 net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct rx_head heads[VHU_VEC_MAX];
@@ -295,7 +236,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 	vhu_split_prefetch_head(vq, 0);
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint64_t need = (uint64_t)vq->vhdr_len + m->pkt_len, have = 0, left;
+		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
 		uint32_t nvec = 0, nheads = 0, h;
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
 
@@ -310,7 +251,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 			uint64_t got = 0;
 
 			if (taken + nheads >= avail || nheads == VHU_VEC_MAX ||
-			    (nheads == 1 && !vq->mrg_rxbuf)) {
+			    (nheads == 1 && !nq->mrg_rxbuf)) {
 				rc = VHU_CHAIN_DROP;
 				break;
 			}
@@ -338,7 +279,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 			have += got;
 		}
 		if (unlikely(rc != VHU_CHAIN_OK)) {
-			vq->rx_miss = rc == VHU_CHAIN_RETRY;
+			nq->rx_miss = rc == VHU_CHAIN_RETRY;
 			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
 		}
 		if (taken + nheads < avail)
@@ -364,7 +305,7 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 static inline uint16_t
 net_enqueue(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
-	vq->rx_miss = false;
+	vhu_net_q(vq)->rx_miss = false;
 	return vq->packed ? vhu_net_enqueue_packed(vq, pkts, count) :
 			    net_enqueue_split(vq, pkts, count);
 }
@@ -377,11 +318,12 @@ net_enqueue(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 static uint16_t
 net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
-	uint16_t n = RTE_MIN(count, (uint16_t)(VHU_RX_STASH - vq->stash_n)), i;
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint16_t n = RTE_MIN(count, (uint16_t)(VHU_RX_STASH - nq->stash_n)), i;
 
 	for (i = 0; i < n; i++) {
 		rte_pktmbuf_refcnt_update(pkts[i], 1);
-		vq->stash[vq->stash_n++] = pkts[i];
+		nq->stash[nq->stash_n++] = pkts[i];
 	}
 	return n;
 }
@@ -390,12 +332,13 @@ net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 static uint16_t
 net_stash_drain(struct vhu_vq *vq)
 {
-	uint16_t n = net_enqueue(vq, vq->stash, vq->stash_n);
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint16_t n = net_enqueue(vq, nq->stash, nq->stash_n);
 
-	rte_pktmbuf_free_bulk(vq->stash, n); /* our references; the guest has copies */
-	memmove(vq->stash, vq->stash + n, (vq->stash_n - n) * sizeof(vq->stash[0]));
-	vq->stash_n -= n;
-	return vq->stash_n;
+	rte_pktmbuf_free_bulk(nq->stash, n); /* our references; the guest has copies */
+	memmove(nq->stash, nq->stash + n, (nq->stash_n - n) * sizeof(nq->stash[0]));
+	nq->stash_n -= n;
+	return nq->stash_n;
 }
 
 /*
@@ -410,17 +353,19 @@ uint16_t
 vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
 			uint16_t count)
 {
-	struct vhu_vq *vq = vhu_net_vq(dev, qp, false);
+	struct vhu_vq *vq = vhu_net_ring(dev, qp, false);
+	struct vhu_net_vq *nq;
 	uint16_t n;
 
 	if (vq == NULL || count == 0 || pkts == NULL)
 		return 0;
 	count = RTE_MIN(count, VHU_MAX_BURST);
-	if (unlikely(vq->stash_n > 0) && net_stash_drain(vq) > 0)
+	nq = vhu_net_q(vq);
+	if (unlikely(nq->stash_n > 0) && net_stash_drain(vq) > 0)
 		/* Still waiting: keep the order, queue behind. */
-		return vq->rx_miss ? net_stash(vq, pkts, count) : 0;
+		return nq->rx_miss ? net_stash(vq, pkts, count) : 0;
 	n = net_enqueue(vq, pkts, count);
-	if (unlikely(vq->rx_miss) && n < count)
+	if (unlikely(nq->rx_miss) && n < count)
 		n += net_stash(vq, pkts + n, count - n);
 	return n;
 }
@@ -430,12 +375,12 @@ vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 {
 	struct vhu_vq *vq;
 
-	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return;
 	/* Relaxed peek: only this lcore writes stash_n. */
-	if (likely(dev->vq[2 * qp]->stash_n == 0))
+	if (likely(vhu_net_q(dev->vq[2 * qp])->stash_n == 0))
 		return;
-	vq = vhu_net_vq(dev, qp, false);
+	vq = vhu_net_ring(dev, qp, false);
 	if (vq != NULL)
 		net_stash_drain(vq);
 }

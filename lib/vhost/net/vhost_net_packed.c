@@ -16,6 +16,7 @@ static bool
 dequeue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mempool *mp,
 	      struct rte_mbuf **pkts, uint16_t *out)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vring_packed_desc d[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint16_t k;
@@ -23,7 +24,7 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_memp
 	if (!vhu_packed_batch_peek(vq, false, d))
 		return false;
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (d[k].len <= vq->vhdr_len || d[k].len - vq->vhdr_len > VHU_MAX_PKT_LEN)
+		if (d[k].len <= nq->hdr_len || d[k].len - nq->hdr_len > VHU_MAX_PKT_LEN)
 			return false; /* the single path drops and counts it */
 		vec[k].len = d[k].len;
 		vec[k].addr = vhu_packed_batch_map(vq, &d[k], d[k].len, VHOST_ACCESS_RO);
@@ -125,7 +126,7 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf
 	if (!vhu_packed_batch_peek(vq, true, d))
 		return false;
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		vec[k].len = vq->vhdr_len + pkts[k]->data_len;
+		vec[k].len = vhu_net_q(vq)->hdr_len + pkts[k]->data_len;
 		if (d[k].len < vec[k].len)
 			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
 		vec[k].addr = vhu_packed_batch_map(vq, &d[k], vec[k].len, VHOST_ACCESS_WO);
@@ -189,6 +190,7 @@ rx_packed_give_back(struct vhu_vq *vq, struct vhu_packed_batch *batch,
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct packed_rx_buf bufs[VHU_VEC_MAX];
@@ -200,7 +202,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	vhu_packed_batch_init(vq, &batch, false);
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint64_t need = (uint64_t)vq->vhdr_len + m->pkt_len, have = 0, left;
+		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
 		uint16_t idx = vq->last_avail_idx, nbufs = 0, b;
 		bool wrap = vq->avail_wrap;
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
@@ -220,7 +222,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			uint32_t first = nvec;
 			uint64_t got = 0;
 
-			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !vq->mrg_rxbuf) ||
+			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !nq->mrg_rxbuf) ||
 			    !vhu_packed_avail(vq, idx, wrap)) {
 				rc = VHU_CHAIN_DROP;
 				break;
@@ -260,7 +262,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			have += got;
 		}
 		if (unlikely(rc != VHU_CHAIN_OK)) {
-			vq->rx_miss = rc == VHU_CHAIN_RETRY;
+			nq->rx_miss = rc == VHU_CHAIN_RETRY;
 			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
 		}
 		vhu_net_rx_fill(vq, vec, m, nbufs, &cb);
