@@ -48,78 +48,72 @@ rarp_build(const struct vhu_net_dev *nd, struct rte_mempool *mp)
 	return m;
 }
 
-/* A gathered transmit chain, waiting for its copy. */
+/* A popped transmit chain, waiting for its copy. */
 struct tx_chain {
-	uint16_t head;
+	struct vhu_chain c;
 	uint32_t nvec;
-	uint64_t total;
 	enum vhu_chain_rc rc;
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 };
 
 static inline void
-tx_gather(struct vhu_vq *vq, uint32_t offset, struct tx_chain *c)
+tx_pop(struct vhu_vq *vq, struct vhu_cursor *cur, struct tx_chain *t)
 {
-	c->head = vhu_split_avail_head(vq, (uint16_t)offset);
-	c->nvec = 0;
-	c->total = 0;
-	c->rc = vhu_split_gather(vq, c->head, false, c->vec, &c->nvec, &c->total);
+	t->nvec = 0;
+	t->rc = vhu_split_pop(vq, cur, false, t->vec, &t->nvec, &t->c);
 	/* The copy reads the packet the frontend's core just wrote: start the
 	 * transfer now, one packet ahead, so it overlaps the copy before it. */
-	if (c->rc >= 0 && c->nvec > 0) {
-		rte_prefetch0(c->vec[0].addr);
-		if (c->vec[0].len > RTE_CACHE_LINE_SIZE)
-			rte_prefetch0(c->vec[0].addr + RTE_CACHE_LINE_SIZE);
+	if (t->rc >= 0 && t->nvec > 0) {
+		rte_prefetch0(t->vec[0].addr);
+		if (t->vec[0].len > RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(t->vec[0].addr + RTE_CACHE_LINE_SIZE);
 	}
 }
 
 /*
- * Guest TX on a split ring, one chain ahead: chain i+1 is gathered (its
+ * Guest TX on a split ring, one chain ahead: chain i+1 is popped (its
  * descriptors read, its buffer prefetched) before chain i is copied.
  */
 static uint16_t
 net_dequeue_split(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		  uint16_t count)
 {
+	struct vhu_split_burst b;
+	struct vhu_cursor cur;
 	struct tx_chain chains[2];
-	uint16_t old_used, i, out = 0;
-	uint32_t avail;
+	uint16_t i, out = 0;
 
-	avail = vhu_split_avail_count(vq);
-	if (avail == 0 || avail == UINT32_MAX)
+	if (!vhu_split_begin(vq, &cur, &b))
 		return 0;
-	count = RTE_MIN(count, avail);
+	count = RTE_MIN(count, cur.left);
 	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
 		vq->stats.nombuf++;
 		return 0;
 	}
-	old_used = vq->last_used_idx;
 	for (i = 0; i < RTE_MIN(count, 4); i++)
-		vhu_split_prefetch_head(vq, i);
-	tx_gather(vq, 0, &chains[0]);
+		vhu_split_prefetch(vq, &cur, i);
+	tx_pop(vq, &cur, &chains[0]);
 	for (i = 0; i < count; i++) {
-		struct tx_chain *c = &chains[i & 1];
+		struct tx_chain *t = &chains[i & 1];
 
-		if (unlikely(c->rc < 0))
+		if (unlikely(t->rc < 0))
 			break; /* broken, or an IOTLB miss: the chain stays in the ring */
 		if (i + 4 < count)
-			vhu_split_prefetch_head(vq, i + 4);
+			vhu_split_prefetch(vq, &cur, 3); /* the cursor is at chain i + 1 */
 		if (i + 1 < count)
-			tx_gather(vq, i + 1, &chains[(i + 1) & 1]);
-		if (unlikely(vq->inflight_split != NULL))
-			vhu_inflight_split_take(vq, c->head);
-		if (likely(c->rc == VHU_CHAIN_OK) &&
-		    likely(vhu_net_tx_copy(vq, c->vec, c->nvec, c->total, mp, pkts[out]) == 0)) {
+			tx_pop(vq, &cur, &chains[(i + 1) & 1]);
+		vhu_split_take(vq, &t->c);
+		if (likely(t->rc == VHU_CHAIN_OK) &&
+		    likely(vhu_net_tx_copy(vq, t->vec, t->nvec, t->c.len, mp, pkts[out]) == 0)) {
 			out++;
 		} else {
 			/* Dropped: return the buffer to the guest, reuse the mbuf. */
 			vq->stats.errors++;
 			rte_pktmbuf_reset(pkts[out]);
 		}
-		vhu_split_push(vq, c->head, 0);
+		vhu_split_return(vq, &b, &t->c, 0);
 	}
-	vq->last_avail_idx += i;
-	vhu_split_flush(vq, old_used);
+	vhu_split_flush(vq, &b);
 	if (out < count)
 		rte_pktmbuf_free_bulk(&pkts[out], count - out);
 	return out;
@@ -154,12 +148,6 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 
 /* ---- guest RX: mbufs -> ring ---- */
 
-/* Bytes of the gathered heads used by a packet of 'need' bytes, per head. */
-struct rx_head {
-	uint16_t id;		/* head index */
-	uint64_t len;		/* buffer bytes in this head */
-};
-
 void
 vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
 {
@@ -183,15 +171,15 @@ vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint6
  * The packet does not fit in the pieces gathered from heads[0..nheads], the
  * last of which has more pieces than were kept (see "Receive chains of more
  * pieces" in vhost_net.h). If that chain alone has more pieces than a packet
- * may span, give it back unused with the heads reserved before it, advance
- * *taken past them and return true: the packet goes on with the chains after
- * them. Otherwise return false with *rc: VHU_CHAIN_DROP (the packet would
- * need too many pieces of good chains: refused) or what gathering the chain
- * again gave, if the guest has changed it meanwhile.
+ * may span, give it back unused with the heads reserved before it and
+ * return true: the packet goes on with the chains after them. Otherwise
+ * return false with *rc: VHU_CHAIN_DROP (the packet would need too many
+ * pieces of good chains: refused) or what gathering the chain again gave,
+ * if the guest has changed it meanwhile.
  */
 static __rte_noinline bool
-rx_split_give_back(struct vhu_vq *vq, const struct rx_head *heads, uint32_t nheads,
-		   uint32_t *taken, uint64_t need, enum vhu_chain_rc *rc)
+rx_split_give_back(struct vhu_vq *vq, struct vhu_split_burst *b, const struct vhu_chain *heads,
+		   uint32_t nheads, uint64_t need, enum vhu_chain_rc *rc)
 {
 	uint32_t h;
 
@@ -209,11 +197,9 @@ rx_split_give_back(struct vhu_vq *vq, const struct rx_head *heads, uint32_t nhea
 		}
 	}
 	for (h = 0; h <= nheads; h++) {
-		if (unlikely(vq->inflight_split != NULL))
-			vhu_inflight_split_take(vq, heads[h].id);
-		vhu_split_push(vq, heads[h].id, 0);
+		vhu_split_take(vq, &heads[h]);
+		vhu_split_return(vq, b, &heads[h], 0);
 	}
-	*taken += nheads + 1;
 	vhu_net_rx_given_back(vq, heads[nheads].id, nheads + 1, need);
 	*rc = VHU_CHAIN_OK;
 	return true;
@@ -225,20 +211,20 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
-	struct rx_head heads[VHU_VEC_MAX];
-	uint32_t avail, taken = 0;
-	uint16_t old_used, i;
+	struct vhu_chain heads[VHU_VEC_MAX];
+	struct vhu_split_burst b;
+	struct vhu_cursor cur;
+	uint16_t i;
 
-	avail = vhu_split_avail_count(vq);
-	if (avail == 0 || avail == UINT32_MAX)
+	if (!vhu_split_begin(vq, &cur, &b))
 		return 0;
-	old_used = vq->last_used_idx;
-	vhu_split_prefetch_head(vq, 0);
+	vhu_split_prefetch(vq, &cur, 0);
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
 		uint32_t nvec = 0, nheads = 0, h;
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+		struct vhu_cursor at = cur;	/* where this packet's heads are popped */
 
 		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
 			vq->stats.bad_hdr++;
@@ -248,23 +234,23 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 		/* Reserve heads until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {
 			uint32_t first = nvec;
-			uint64_t got = 0;
+			uint64_t got;
 
-			if (taken + nheads >= avail || nheads == VHU_VEC_MAX ||
+			if (!vhu_split_more(vq, &at) || nheads == VHU_VEC_MAX ||
 			    (nheads == 1 && !nq->mrg_rxbuf)) {
 				rc = VHU_CHAIN_DROP;
 				break;
 			}
-			heads[nheads].id = vhu_split_avail_head(vq, taken + nheads);
-			rc = vhu_split_gather(vq, heads[nheads].id, true, vec, &nvec, &got);
+			rc = vhu_split_pop(vq, &at, true, vec, &nvec, &heads[nheads]);
+			got = heads[nheads].len;
 			if (unlikely(rc == VHU_CHAIN_DROP)) {
 				/* More pieces than vec holds: use those kept if the packet
 				 * fits, else give the chain back (see vhost_net.h). */
 				got = vhu_vec_bytes(vec, first, nvec);
 				if (have + got < need) {
-					if (!rx_split_give_back(vq, heads, nheads, &taken, need,
-								&rc))
+					if (!rx_split_give_back(vq, &b, heads, nheads, need, &rc))
 						break;
+					cur = at;
 					nheads = 0;
 					nvec = 0;
 					have = 0;
@@ -282,23 +268,21 @@ net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 			nq->rx_miss = rc == VHU_CHAIN_RETRY;
 			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
 		}
-		if (taken + nheads < avail)
-			vhu_split_prefetch_head(vq, taken + nheads);
+		if (vhu_split_more(vq, &at))
+			vhu_split_prefetch(vq, &at, 0);
 		vhu_net_rx_fill(vq, vec, m, nheads, &cb);
 		left = need;
 		for (h = 0; h < nheads; h++) {
-			if (unlikely(vq->inflight_split != NULL))
-				vhu_inflight_split_take(vq, heads[h].id);
 			uint32_t used = (uint32_t)RTE_MIN(left, heads[h].len);
 
-			vhu_split_push(vq, heads[h].id, used);
+			vhu_split_take(vq, &heads[h]);
+			vhu_split_return(vq, &b, &heads[h], used);
 			left -= used;
 		}
-		taken += nheads;
+		cur = at;
 	}
 	vhu_copy_batch_flush(&cb);
-	vq->last_avail_idx += taken;
-	vhu_split_flush(vq, old_used);
+	vhu_split_flush(vq, &b);
 	return i;
 }
 

@@ -8,44 +8,38 @@
 #include "vhost_net_packed.h"
 
 /*
- * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at
- * last_avail_idx into pkts[*out..], if they qualify. Returns false, having
- * changed nothing, if they do not.
+ * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at the
+ * cursor into pkts[*out..], if they qualify. Returns false, having changed
+ * nothing, if they do not.
  */
 static bool
-dequeue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mempool *mp,
-	      struct rte_mbuf **pkts, uint16_t *out)
+dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
+	      struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t *out)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
-	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	struct vhu_chain c[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	struct vhu_cursor at = *cur;
 	uint16_t k;
 
-	if (!vhu_packed_batch_peek(vq, false, d))
+	if (!vhu_packed_pop_batch(vq, &at, false, NULL, c, vec))
 		return false;
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (d[k].len <= nq->hdr_len || d[k].len - nq->hdr_len > VHU_MAX_PKT_LEN)
+		if (c[k].len <= nq->hdr_len || c[k].len - nq->hdr_len > VHU_MAX_PKT_LEN)
 			return false; /* the single path drops and counts it */
-		vec[k].len = d[k].len;
-		vec[k].addr = vhu_packed_batch_map(vq, &d[k], d[k].len, VHOST_ACCESS_RO);
-		if (vec[k].addr == NULL)
-			return false;
 		rte_prefetch0(vec[k].addr);
 	}
+	vhu_packed_take_batch(vq, c);
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		uint16_t slot = vq->last_avail_idx;
-
-		if (unlikely(vq->inflight_packed != NULL))
-			vhu_inflight_packed_take(vq, slot, d[k].id, 1);
 		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[*out]) == 0)) {
 			(*out)++;
 		} else {
 			vq->stats.errors++;
 			rte_pktmbuf_reset(pkts[*out]);
 		}
-		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, 1);
-		vhu_packed_push(vq, batch, d[k].id, 0, 1);
 	}
+	vhu_packed_return_batch(vq, batch, c, NULL);
+	*cur = at;
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
 }
@@ -56,42 +50,39 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 {
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
+	struct vhu_cursor cur;
 	uint16_t i, out = 0;
 
-	if (!vhu_packed_avail(vq, vq->last_avail_idx, vq->avail_wrap))
+	if (!vhu_packed_begin(vq, &cur, &batch, true))
 		return 0;
 	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
 		vq->stats.nombuf++;
 		return 0;
 	}
-	vhu_packed_batch_init(vq, &batch, true);
 	for (i = 0; i < count; i++) {
-		uint16_t ndesc = 0, id = 0;
+		struct vhu_chain c;
 		uint32_t nvec = 0;
-		uint64_t total = 0;
 		enum vhu_chain_rc rc;
 
-		if (count - i >= VHU_PACKED_BATCH && dequeue_batch(vq, &batch, mp, pkts, &out)) {
+		if (count - i >= VHU_PACKED_BATCH &&
+		    dequeue_batch(vq, &cur, &batch, mp, pkts, &out)) {
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
-		if (i > 0 && !vhu_packed_avail(vq, vq->last_avail_idx, vq->avail_wrap))
+		if (i > 0 && !vhu_packed_more(vq, &cur))
 			break;
-		rc = vhu_packed_gather(vq, vq->last_avail_idx, false, vec, &nvec, &total, &ndesc,
-				       &id);
+		rc = vhu_packed_pop(vq, &cur, false, vec, &nvec, &c);
 		if (unlikely(rc < 0))
 			break; /* broken, or an IOTLB miss: the chain stays in the ring */
-		if (unlikely(vq->inflight_packed != NULL))
-			vhu_inflight_packed_take(vq, vq->last_avail_idx, id, ndesc);
+		vhu_packed_take(vq, &c);
 		if (likely(rc == VHU_CHAIN_OK) &&
-		    likely(vhu_net_tx_copy(vq, vec, nvec, total, mp, pkts[out]) == 0)) {
+		    likely(vhu_net_tx_copy(vq, vec, nvec, c.len, mp, pkts[out]) == 0)) {
 			out++;
 		} else {
 			vq->stats.errors++;
 			rte_pktmbuf_reset(pkts[out]);
 		}
-		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, ndesc);
-		vhu_packed_push(vq, &batch, id, 0, ndesc);
+		vhu_packed_return(vq, &batch, &c, 0);
 	}
 	vhu_packed_flush(vq, &batch);
 	if (out < count)
@@ -99,47 +90,35 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 	return out;
 }
 
-/* A chain reserved for one packet. */
-struct packed_rx_buf {
-	uint16_t slot;		/* first ring slot of the chain */
-	uint16_t id;		/* buffer id */
-	uint16_t ndesc;		/* slots it occupies */
-	uint64_t len;		/* bytes it can hold */
-};
-
 /*
  * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
- * segment and fitting one buffer, to the four slots at last_avail_idx.
- * Returns false, having changed nothing, if they do not qualify.
+ * segment and fitting one buffer, to the four slots at the cursor. Returns
+ * false, having changed nothing, if they do not qualify.
  */
 static bool
-enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf **pkts,
-	      struct vhu_copy_batch *cb)
+enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
+	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb)
 {
-	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	struct vhu_chain c[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	uint32_t want[VHU_PACKED_BATCH];
+	struct vhu_cursor at = *cur;
 	uint16_t k;
 
-	for (k = 0; k < VHU_PACKED_BATCH; k++)
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
 		if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
 			return false;
-	if (!vhu_packed_batch_peek(vq, true, d))
+		want[k] = nq->hdr_len + pkts[k]->data_len;
+	}
+	if (!vhu_packed_pop_batch(vq, &at, true, want, c, vec))
 		return false;
+	vhu_packed_take_batch(vq, c);
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		vec[k].len = vhu_net_q(vq)->hdr_len + pkts[k]->data_len;
-		if (d[k].len < vec[k].len)
-			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
-		vec[k].addr = vhu_packed_batch_map(vq, &d[k], vec[k].len, VHOST_ACCESS_WO);
-		if (vec[k].addr == NULL)
-			return false;
-	}
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (unlikely(vq->inflight_packed != NULL))
-			vhu_inflight_packed_take(vq, vq->last_avail_idx, d[k].id, 1);
 		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
-		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, 1);
-		vhu_packed_push(vq, batch, d[k].id, vec[k].len, 1);
+		vhu_packed_return(vq, batch, &c[k], want[k]);
 	}
+	*cur = at;
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
 }
@@ -148,15 +127,15 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_packed_batch *batch, struct rte_mbuf
  * The packet does not fit in the pieces gathered from bufs[0..nbufs], the
  * last of which has more pieces than were kept (see "Receive chains of more
  * pieces" in vhost_net.h). If that chain alone has more pieces than a packet
- * may span, give it back unused with the chains reserved before it, move
- * last_avail_idx past them and return true: the packet goes on with the
- * chains after them. Otherwise return false with *rc: VHU_CHAIN_DROP (the
- * packet would need too many pieces of good chains: refused) or what
- * gathering the chain again gave, if the guest has changed it meanwhile.
+ * may span, give it back unused with the chains reserved before it and
+ * return true: the packet goes on with the chains after them. Otherwise
+ * return false with *rc: VHU_CHAIN_DROP (the packet would need too many
+ * pieces of good chains: refused) or what gathering the chain again gave,
+ * if the guest has changed it meanwhile.
  */
 static __rte_noinline bool
 rx_packed_give_back(struct vhu_vq *vq, struct vhu_packed_batch *batch,
-		    const struct packed_rx_buf *bufs, uint16_t nbufs, uint64_t need,
+		    const struct vhu_chain *bufs, uint16_t nbufs, uint64_t need,
 		    enum vhu_chain_rc *rc)
 {
 	uint16_t b;
@@ -177,10 +156,8 @@ rx_packed_give_back(struct vhu_vq *vq, struct vhu_packed_batch *batch,
 		}
 	}
 	for (b = 0; b <= nbufs; b++) {
-		if (unlikely(vq->inflight_packed != NULL))
-			vhu_inflight_packed_take(vq, bufs[b].slot, bufs[b].id, bufs[b].ndesc);
-		vhu_packed_push(vq, batch, bufs[b].id, 0, bufs[b].ndesc);
-		vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, bufs[b].ndesc);
+		vhu_packed_take(vq, &bufs[b]);
+		vhu_packed_return(vq, batch, &bufs[b], 0);
 	}
 	vhu_net_rx_given_back(vq, bufs[nbufs].slot, nbufs + 1, need);
 	*rc = VHU_CHAIN_OK;
@@ -193,25 +170,28 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vhu_copy_batch cb = { .n = 0 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
-	struct packed_rx_buf bufs[VHU_VEC_MAX];
+	struct vhu_chain bufs[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
-	const uint16_t start = vq->last_avail_idx;
-	const bool start_wrap = vq->avail_wrap;
+	struct vhu_cursor cur, start;
 	uint16_t i;
 
-	vhu_packed_batch_init(vq, &batch, false);
+	if (!vhu_packed_begin(vq, &cur, &batch, false))
+		return 0;
+	start = cur;
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
-		uint16_t idx = vq->last_avail_idx, nbufs = 0, b;
-		bool wrap = vq->avail_wrap;
 		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+		struct vhu_cursor at;
+		uint16_t nbufs = 0, b;
 		uint32_t nvec = 0;
 
-		if (count - i >= VHU_PACKED_BATCH && enqueue_batch(vq, &batch, pkts + i, &cb)) {
+		if (count - i >= VHU_PACKED_BATCH &&
+		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb)) {
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
+		at = cur;	/* where this packet's chains are popped */
 		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
 			vq->stats.bad_hdr++;
 			break; /* the caller keeps (and drops) pkts[i..] */
@@ -219,33 +199,31 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 
 		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
 		while (have < need) {
+			const struct vhu_cursor here = at;
 			uint32_t first = nvec;
-			uint64_t got = 0;
+			uint64_t got;
 
 			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !nq->mrg_rxbuf) ||
-			    !vhu_packed_avail(vq, idx, wrap)) {
+			    !vhu_packed_more(vq, &at)) {
 				rc = VHU_CHAIN_DROP;
 				break;
 			}
-			rc = vhu_packed_gather(vq, idx, true, vec, &nvec, &got, &bufs[nbufs].ndesc,
-					       &bufs[nbufs].id);
+			rc = vhu_packed_pop(vq, &at, true, vec, &nvec, &bufs[nbufs]);
+			got = bufs[nbufs].len;
 			if (unlikely(rc == VHU_CHAIN_DROP)) {
 				/* More pieces than vec holds: use those kept if the packet
 				 * fits, else give the chain back (see vhost_net.h). */
 				got = vhu_vec_bytes(vec, first, nvec);
-				bufs[nbufs].slot = idx;
 				if (have + got < need) {
 					/* Give back within one lap of the ring per burst:
 					 * no driver makes more available, but a hostile
 					 * one re-posting behind us would keep this going
 					 * for ever. */
-					if (vhu_packed_dist(vq, start, start_wrap, idx, wrap) >=
-						    vq->size ||
-					    !rx_packed_give_back(vq, &batch, bufs, nbufs, need,
-								 &rc))
+					if (vhu_packed_dist(vq, start.idx, start.wrap, here.idx,
+							    here.wrap) >= vq->size ||
+					    !rx_packed_give_back(vq, &batch, bufs, nbufs, need, &rc))
 						break;
-					idx = vq->last_avail_idx;
-					wrap = vq->avail_wrap;
+					cur = at;
 					nbufs = 0;
 					nvec = 0;
 					have = 0;
@@ -256,8 +234,6 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			if (rc != VHU_CHAIN_OK)
 				break;
 			bufs[nbufs].len = got;
-			bufs[nbufs].slot = idx;
-			vhu_packed_advance(vq, &idx, &wrap, bufs[nbufs].ndesc);
 			nbufs++;
 			have += got;
 		}
@@ -270,14 +246,11 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		for (b = 0; b < nbufs; b++) {
 			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
 
-			if (unlikely(vq->inflight_packed != NULL))
-				vhu_inflight_packed_take(vq, bufs[b].slot, bufs[b].id,
-							 bufs[b].ndesc);
-			vhu_packed_push(vq, &batch, bufs[b].id, used, bufs[b].ndesc);
+			vhu_packed_take(vq, &bufs[b]);
+			vhu_packed_return(vq, &batch, &bufs[b], used);
 			left -= used;
 		}
-		vq->last_avail_idx = idx;
-		vq->avail_wrap = wrap;
+		cur = at;
 	}
 	vhu_copy_batch_flush(&cb);
 	vhu_packed_flush(vq, &batch);
