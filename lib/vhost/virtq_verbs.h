@@ -38,6 +38,29 @@
 #include "virtq_split.h"
 #include "virtq_packed.h"
 
+/*
+ * The ring 'index' of 'dev' (below dev->num_queues) at the start of a burst,
+ * or NULL if it is not ready or latched broken. Loads what the burst reads
+ * of the device: the IOTLB behind a vIOMMU, the dirty log while logging.
+ */
+static inline struct vhu_vq *
+vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+{
+	struct vhu_vq *vq = dev->vq[index];
+
+	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
+	 * pointers and indexes read below are the ones published with it. */
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return NULL;
+	/* Acquire: pairs with the release in iotlb_publish(); the table stays
+	 * valid until our next quiescent state, i.e. for this burst. */
+	if (unlikely(vq->iommu))
+		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
+	if (unlikely(vq->logging))
+		vhu_log_begin(vq);
+	return vq;
+}
+
 /* Chains vhu_vq_pop_batch() takes at once. */
 #define VHU_VQ_BATCH VHU_PACKED_BATCH
 

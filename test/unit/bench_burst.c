@@ -26,10 +26,10 @@
 #include "unit_eal.h"
 
 #define REGION_SIZE (2u * 1024 * 1024)
-#define RING_SIZE 256
-#define BURST 32
-#define HDR 12
-#define BUF_LEN 2048
+#define RING_SIZE   256
+#define BURST	    32
+#define HDR	    12
+#define BUF_LEN	    2048
 
 struct bench {
 	struct guest g;
@@ -37,10 +37,10 @@ struct bench {
 	struct packed_drv pd;
 	struct rte_mempool *mp;
 	bool packed;
-	bool tx;		/* guest TX (dequeue); else guest RX (enqueue) */
-	uint32_t len;		/* packet bytes, without the header */
-	uint64_t buf[RING_SIZE]; /* a guest buffer per descriptor */
-	uint16_t used_seen;	/* split: used->idx as the driver last read it */
+	bool tx;			 /* guest TX (dequeue); else guest RX (enqueue) */
+	uint32_t len;			 /* packet bytes, without the header */
+	uint64_t buf[RING_SIZE];	 /* a guest buffer per descriptor */
+	uint16_t used_seen;		 /* split: used->idx as the driver last read it */
 	struct rte_mbuf *rx_pkts[BURST]; /* RX: the packets enqueued every burst */
 };
 
@@ -52,10 +52,10 @@ struct bench_case {
 };
 
 static const struct bench_case cases[] = {
-	{ "split_tx_64", false, true, 64 },	{ "split_tx_1518", false, true, 1518 },
-	{ "split_rx_64", false, false, 64 },	{ "split_rx_1518", false, false, 1518 },
-	{ "packed_tx_64", true, true, 64 },	{ "packed_tx_1518", true, true, 1518 },
-	{ "packed_rx_64", true, false, 64 },	{ "packed_rx_1518", true, false, 1518 },
+	{"split_tx_64", false, true, 64},  {"split_tx_1518", false, true, 1518},
+	{"split_rx_64", false, false, 64}, {"split_rx_1518", false, false, 1518},
+	{"packed_tx_64", true, true, 64},  {"packed_tx_1518", true, true, 1518},
+	{"packed_rx_64", true, false, 64}, {"packed_rx_1518", true, false, 1518},
 };
 
 static unsigned int
@@ -135,8 +135,10 @@ bench_post(struct bench *b, struct vhu_vq *vq)
 	for (i = 0; i < BURST; i++) {
 		if (b->packed) {
 			struct vring_packed_desc d = {
-				.addr = b->buf[b->pd.avail_idx], .len = len,
-				.id = b->pd.avail_idx, .flags = flags,
+				.addr = b->buf[b->pd.avail_idx],
+				.len = len,
+				.id = b->pd.avail_idx,
+				.flags = flags,
 			};
 
 			pdrv_post(&b->pd, &d, 1);
@@ -209,9 +211,9 @@ bench_run(const void *arg)
 	ASSERT_FALSE(vq->broken);
 	if (!b.tx) {
 		/* The last burst's first packet, behind its header. */
-		uint16_t slot = b.packed ? (uint16_t)((b.pd.used_idx + RING_SIZE - BURST) %
-						      RING_SIZE) :
-					   (uint16_t)((b.used_seen - BURST) & (RING_SIZE - 1));
+		uint16_t slot =
+			b.packed ? (uint16_t)((b.pd.used_idx + RING_SIZE - BURST) % RING_SIZE)
+				 : (uint16_t)((b.used_seen - BURST) & (RING_SIZE - 1));
 		uint8_t want[2048];
 
 		payload(want, b.len, 0);

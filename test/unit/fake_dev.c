@@ -9,6 +9,7 @@
 #include <rte_log.h>
 
 #include "fake_dev.h"
+#include "guest.h"
 #include "test_harness.h"
 
 struct vhu_vq *
@@ -133,4 +134,21 @@ log_capture_stop(void)
 		return "";
 	fputs(capture_buf, stderr);
 	return capture_buf;
+}
+
+/* The net rings of guest.h: the core's fields, then net's defaults. */
+void
+guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size)
+{
+	guest_split_ring_core(g, vq, size);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->mrg_rxbuf = false;
+}
+
+void
+guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct packed_drv *d)
+{
+	guest_packed_ring_core(g, vq, size, d);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->mrg_rxbuf = false;
 }

@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
-#include "virtq_split.h"
+#include "virtq_verbs.h"
 #include "vhost_net_offload.h"
 
 /* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
@@ -340,22 +340,9 @@ void vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, 
 static inline struct vhu_vq *
 vhu_net_ring(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 {
-	struct vhu_vq *vq;
-
 	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return NULL;
-	vq = dev->vq[2 * qp + tx];
-	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
-	 * pointers and indexes read below are the ones published with it. */
-	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
-		return NULL;
-	/* Acquire: pairs with the release in iotlb_publish(); the table stays
-	 * valid until our next quiescent state, i.e. for this burst. */
-	if (unlikely(vq->iommu))
-		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
-	if (unlikely(vq->logging))
-		vhu_log_begin(vq);
-	return vq;
+	return vhu_vq_enter(dev, 2 * qp + tx);
 }
 
 #endif /* VHU_VHOST_NET_H */

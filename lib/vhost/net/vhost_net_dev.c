@@ -118,16 +118,17 @@ static void
 net_queue_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
-	const uint64_t offloads = VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
-				  VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
-				  VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	const uint64_t offloads =
+		VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+		VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
+		VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
 
 	nq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
 	nq->features = dev->features;
 	nq->offload = (dev->features & offloads) != 0;
-	nq->hdr_len = (nq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
-			      sizeof(struct virtio_net_hdr_mrg_rxbuf) :
-			      sizeof(struct virtio_net_hdr);
+	nq->hdr_len = (nq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1))
+			      ? sizeof(struct virtio_net_hdr_mrg_rxbuf)
+			      : sizeof(struct virtio_net_hdr);
 	nq->rx_miss = false;
 }
 
@@ -180,25 +181,29 @@ net_send_rarp(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, i
 	memcpy(nd->rarp_mac, &msg->payload.u64, sizeof(nd->rarp_mac));
 	/* Release: the MAC is in place before the dequeue that takes the flag. */
 	__atomic_store_n(&nd->rarp_pending, true, __ATOMIC_RELEASE);
-	VHU_LOG(INFO, "%s: announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP", dev->path,
-		m[0], m[1], m[2], m[3], m[4], m[5]);
+	VHU_LOG(INFO, "%s: announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP", dev->path, m[0],
+		m[1], m[2], m[3], m[4], m[5]);
 	return VHU_MSG_OK;
 }
 
 /* Net's own requests, checked by the core's dispatcher like its own. */
 static const struct vhu_msg_type net_msgs[VHOST_USER_REQUEST_MAX] = {
-	[VHOST_USER_SEND_RARP] = {
-		.name = "SEND_RARP",
-		.handler = net_send_rarp,
-		.size = VHU_SZ_U64, .fds = VHU_FD_NONE,
-		.protocol_feature = VHOST_USER_PROTOCOL_F_RARP,
-	},
-	[VHOST_USER_NET_SET_MTU] = {
-		.name = "NET_SET_MTU",
-		.handler = net_set_mtu,
-		.size = VHU_SZ_U64, .fds = VHU_FD_NONE,
-		.protocol_feature = VHOST_USER_PROTOCOL_F_MTU,
-	},
+	[VHOST_USER_SEND_RARP] =
+		{
+			.name = "SEND_RARP",
+			.handler = net_send_rarp,
+			.size = VHU_SZ_U64,
+			.fds = VHU_FD_NONE,
+			.protocol_feature = VHOST_USER_PROTOCOL_F_RARP,
+		},
+	[VHOST_USER_NET_SET_MTU] =
+		{
+			.name = "NET_SET_MTU",
+			.handler = net_set_mtu,
+			.size = VHU_SZ_U64,
+			.fds = VHU_FD_NONE,
+			.protocol_feature = VHOST_USER_PROTOCOL_F_MTU,
+		},
 };
 
 const struct vhu_device_type vhu_net_device_type = {
@@ -226,8 +231,10 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
 	    strlen(cfg->path) >= sizeof(((struct vhu_vhost_dev *)NULL)->path) ||
 	    cfg->queue_pairs == 0 || cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
-		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
-			"queues 1..%u", cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
+		VHU_LOG(ERR,
+			"cannot create device %s: the socket path must be 1..107 bytes and "
+			"queues 1..%u",
+			cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
 			VHU_VHOST_MAX_QUEUE_PAIRS);
 		rte_errno = EINVAL;
 		return NULL;
