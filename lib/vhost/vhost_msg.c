@@ -1032,3 +1032,54 @@ vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, 
 	}
 	return t->handler(dev, msg, fds, nfds);
 }
+
+enum vhu_msg_action
+vhu_msg_dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds,
+		 const char **why)
+{
+	uint32_t req = msg->hdr.request;
+	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
+	bool ack = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	bool has_reply = vhu_msg_has_reply(dev, req);
+	char reason[160];
+
+	if (vhu_msg_validate(dev, msg, nfds, reason, sizeof(reason)) != 0) {
+		VHU_LOG(ERR, "%s: %s (request %u) refused: %s; closing the connection", dev->path,
+			vhu_msg_name(req), req, reason);
+		close_fds(fds, nfds);
+		*why = "malformed message";
+		return VHU_MSG_ACT_CLOSE;
+	}
+	switch (vhu_msg_handle(dev, msg, fds, nfds)) {
+	case VHU_MSG_REPLY:
+		return VHU_MSG_ACT_REPLY;
+	case VHU_MSG_OK:
+		/* REPLY_ACK negotiated by this very message counts. */
+		ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		if (!ask || has_reply || !ack)
+			return VHU_MSG_ACT_NONE;
+		reply_u64(msg, 0);
+		return VHU_MSG_ACT_REPLY;
+	case VHU_MSG_FAIL:
+		ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		if (ask && !has_reply && ack) {
+			reply_u64(msg, 1);
+			return VHU_MSG_ACT_REPLY;
+		}
+		if (has_reply) {
+			msg->hdr.size = 0; /* an empty reply tells the front-end it failed */
+			return VHU_MSG_ACT_REPLY;
+		}
+		if (vhu_msg_implemented(dev, req)) {
+			/* A refused request the front-end believes succeeded: it would go
+			 * on with a device in a state it does not know. */
+			*why = "request refused without REPLY_ACK";
+			return VHU_MSG_ACT_CLOSE;
+		}
+		return VHU_MSG_ACT_NONE;
+	case VHU_MSG_CLOSE:
+	default:
+		*why = "invalid request";
+		return VHU_MSG_ACT_CLOSE;
+	}
+}

@@ -359,7 +359,7 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
-/* vhost_dev.c: ring state transitions (control thread). */
+/* vhost_dev.c: devices (control thread). */
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
 uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
 /*
@@ -377,16 +377,22 @@ struct vhu_vhost_dev *vhu_dev_create(const struct vhu_device_type *type,
  */
 int vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
 		 const struct vhu_dev_config *cfg, const void *type_cfg);
-/* Put a ring in its initial state (no fds: callers close them first). */
-void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
-void vhu_vq_reset(struct vhu_vq *vq);
-void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
-void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
-void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
-void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
 void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
 void vhu_dev_reset(struct vhu_vhost_dev *dev);
 void vhu_fd_replace(int *slot, int fd);
+
+/* vhost_vq.c: ring state transitions (control thread). */
+/* Put a ring in its initial state (no fds: callers close them first). */
+void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
+/* Close the ring's fds and put it in its initial state. */
+void vhu_vq_reset(struct vhu_vq *vq);
+/* Take the ring back from the data path (a grace period); a no-op if not ready. */
+void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+/* Hand the ring to the data path if it has all it needs; logs why not otherwise. */
+void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+/* vhu_vq_stop() every ring with one grace period, and restart them after. */
+void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
+void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
 
 /* vhost_msg.c: validation and dispatch. */
 
@@ -451,6 +457,22 @@ int vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_ms
  */
 enum vhu_msg_result vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
 				   int *fds, int nfds);
+/* What the connection does after a message (vhu_msg_dispatch()). */
+enum vhu_msg_action {
+	VHU_MSG_ACT_NONE,	/* nothing to send */
+	VHU_MSG_ACT_REPLY,	/* send 'msg' as the reply (with dev->reply_fd, if set) */
+	VHU_MSG_ACT_CLOSE,	/* close the connection, for the reason in *why */
+};
+
+/*
+ * The dispatcher: validate one complete message, run its handler (the
+ * device type's or the core's), and decide the answer: a reply, a REPLY_ACK
+ * (0 or 1), an empty reply for a refused GET, or closing the connection.
+ * Takes ownership of 'fds' in every case. On VHU_MSG_ACT_REPLY 'msg' holds
+ * the reply payload and size; the caller sets the header flags and sends.
+ */
+enum vhu_msg_action vhu_msg_dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
+				     int *fds, int nfds, const char **why);
 const char *vhu_msg_name(uint32_t request);
 /* True if the request, by itself, always produces a reply (GET_*) on 'dev'. */
 bool vhu_msg_has_reply(const struct vhu_vhost_dev *dev, uint32_t request);

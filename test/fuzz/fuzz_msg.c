@@ -120,49 +120,27 @@ make_fd(uint8_t op, int i)
 	return fd;
 }
 
-static void
-close_fds(int *fds, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-}
-
-/* As conn_dispatch() in vhost_socket.c: what would close the connection resets the device. */
+/* The library's dispatcher, as conn_dispatch() in vhost_socket.c calls it;
+ * what would close the connection resets the device. */
 static void
 dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
-	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
-	bool ack = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	bool has_reply = vhu_msg_has_reply(dev, msg->hdr.request);
 	uint32_t req = msg->hdr.request;
-	enum vhu_msg_result rc;
-	char why[160];
+	const char *why = NULL;
 
-	if (vhu_msg_validate(dev, msg, nfds, why, sizeof(why)) != 0) {
-		FZ_CHECK(why[0] != '\0', "request %u refused without a reason", req);
-		close_fds(fds, nfds);
-		vhu_dev_reset(dev);
-		return;
-	}
-	rc = vhu_msg_handle(dev, msg, fds, nfds);
-	ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	switch (rc) {
-	case VHU_MSG_REPLY:
+	switch (vhu_msg_dispatch(dev, msg, fds, nfds, &why)) {
+	case VHU_MSG_ACT_REPLY:
 		FZ_CHECK(msg->hdr.size <= VHOST_USER_PAYLOAD_MAX, "%s replied %u bytes",
 			 vhu_msg_name(req), msg->hdr.size);
 		dev->reply_fd = -1; /* lent to the reply; the device keeps its copy */
 		break;
-	case VHU_MSG_OK:
-		break;
-	case VHU_MSG_FAIL:
-		FZ_CHECK(dev->reply_fd < 0, "%s failed with a reply fd set", vhu_msg_name(req));
-		if (!(ask && !has_reply && ack) && !has_reply && vhu_msg_implemented(dev, req))
-			vhu_dev_reset(dev);
+	case VHU_MSG_ACT_CLOSE:
+		FZ_CHECK(why != NULL && why[0] != '\0', "request %u closed without a reason", req);
+		vhu_dev_reset(dev);
 		break;
 	default:
-		vhu_dev_reset(dev);
+		FZ_CHECK(dev->reply_fd < 0, "%s left a reply fd without a reply",
+			 vhu_msg_name(req));
 		break;
 	}
 }

@@ -1011,3 +1011,79 @@ TEST(msg_name_of_unknown_request_is_unknown)
 	ASSERT_FALSE(vhu_msg_has_reply(dev, 1000));
 	fake_dev_free(dev);
 }
+
+/* ---- the dispatcher: what the connection sends after each message ---- */
+
+TEST(dispatch_acks_a_set_with_need_reply_once_reply_ack_is_negotiated)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(REPLY_ACK);
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	m.hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.hdr.size, sizeof(uint64_t));
+	ASSERT_EQ(m.payload.u64, 0);
+	/* Without NEED_REPLY nothing is sent. */
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_NONE);
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_acks_a_refused_set_with_1_under_reply_ack)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(REPLY_ACK) | PF(MTU);
+	msg_u64(&m, VHOST_USER_NET_SET_MTU, 20);	/* below 68: refused by net */
+	m.hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.u64, 1);
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_closes_on_a_refused_set_the_front_end_cannot_learn_of)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(MTU);
+	msg_u64(&m, VHOST_USER_NET_SET_MTU, 20);
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_CLOSE);
+	ASSERT_STR_CONTAINS(why, "REPLY_ACK");
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_closes_on_a_malformed_message_and_closes_its_fds)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	int fds[1] = { make_eventfd() }, fd = fds[0];
+	const char *why = NULL;
+
+	msg_init(&m, VHOST_USER_SET_OWNER, 8);	/* SET_OWNER carries no payload */
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, fds, 1, &why), VHU_MSG_ACT_CLOSE);
+	ASSERT_STR_CONTAINS(why, "malformed");
+	ASSERT_FALSE(fd_is_open(fd));
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_sends_an_empty_reply_for_a_refused_get)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(INFLIGHT_SHMFD);
+	msg_init(&m, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight));
+	m.payload.inflight.num_queues = 99;	/* more rings than the device has: refused */
+	m.payload.inflight.queue_size = 64;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.hdr.size, 0);
+	fake_dev_free(dev);
+}

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * virtio-net bursts on packed rings. Same contract as the split bursts in
- * vhost_net.c, which call these when RING_PACKED was negotiated.
+ * vhost_net_split.c; the public bursts in vhost_net.c call one or the other.
  */
 #include "vhost_net.h"
 #include "virtq_packed.h"
-#include "vhost_net_packed.h"
+#include "vhost_net_burst.h"
 
 /*
  * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at the
