@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Copies between gathered guest buffers and mbufs, shared by the split
- * (vhost_net.c) and packed (vhost_net_packed.c) net bursts. Private.
+ * (vhost_net_split.c) and packed (vhost_net_packed.c) net bursts. Private.
  */
 #ifndef VHU_VHOST_NET_H
 #define VHU_VHOST_NET_H

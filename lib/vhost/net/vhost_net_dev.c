@@ -4,7 +4,7 @@
  * config space), its own requests (NET_SET_MTU, SEND_RARP), the per-ring
  * state it derives from the negotiated features, and vhu_vhost_create().
  * The core calls these from the control thread; the bursts are in
- * vhost_net.c and vhost_net_packed.c.
+ * vhost_net.c, vhost_net_split.c and vhost_net_packed.c.
  */
 #include <errno.h>
 #include <string.h>
