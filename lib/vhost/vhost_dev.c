@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Device objects and ring state transitions.
- *
- * A ring is handed to the data path by vq_start(): the control thread fills
- * the data-path fields, then sets vq->ready with a release store. A burst
- * reads vq->ready with acquire before it touches anything else (pairing
- * edge), so it sees complete ring pointers and indexes. vhu_vq_stop() clears
- * vq->ready and waits on the ring's burst mark (vhu_handoff.h); after that no
- * burst runs on the ring and its fields belong to the control thread again.
+ * Device objects: creation from a device type and its config, reset, the
+ * memory table swap, the process's device list, and the state snapshots of
+ * the public API. Ring state changes are in vhost_vq.c.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_mbuf.h>
 
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
@@ -61,274 +54,14 @@ vhu_fd_replace(int *slot, int fd)
 	*slot = fd;
 }
 
-void
-vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
-{
-	va_list ap;
-
-	vq->stats.errors++;
-	if (vq->broken)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(vq->broken_reason, sizeof(vq->broken_reason), fmt, ap);
-	va_end(ap);
-	/* Relaxed: only the owning lcore tests it on the data path; readers of
-	 * the info snapshot may see it late, which is harmless. */
-	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
-	VHU_LOG(ERR, "%s: ring %u broken by the guest: %s; the ring stays stopped until the "
-		"front-end restarts it, other rings carry on",
-		vq->dev != NULL ? vq->dev->path : "(no device)", vq->index, vq->broken_reason);
-}
-
 uint64_t
 vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 {
-	return dev->type->features(dev) & ~dev->disable_features;
-}
+	uint64_t f = VHU_CORE_FEATURES | dev->type->features(dev);
 
-/* The fields of a new or reset ring that are not zero. */
-static void
-vq_set_initial(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
-{
-	vq->index = index;
-	vq->dev = dev;
-	vq->kickfd = -1;
-	vq->callfd = -1;
-	vq->errfd = -1;
-	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
-	vq->used_wrap = true;
-}
-
-void
-vhu_vq_reset(struct vhu_vq *vq)
-{
-	struct vhu_vhost_dev *dev = vq->dev;
-	uint16_t index = vq->index;
-
-	vhu_fd_replace(&vq->kickfd, -1);
-	vhu_fd_replace(&vq->callfd, -1);
-	vhu_fd_replace(&vq->errfd, -1);
-	/* All but the mark: a burst that found the ring stopped may be writing
-	 * it right now, and one that sees it cleared under it would leave it
-	 * odd between bursts, so that the control thread waits out nothing. */
-	RTE_BUILD_BUG_ON(offsetof(struct vhu_vq, mark) != 0);
-	memset((char *)vq + sizeof(vq->mark), 0, sizeof(*vq) - sizeof(vq->mark));
-	vq_set_initial(vq, index, dev);
-}
-
-/* Translate the ring areas; false (and a log line) if any is not in guest memory. */
-static bool
-vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
-{
-	bool ev = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
-	const struct vhu_mem *mem = dev->mem;
-	uint32_t num = vq->size;
-
-	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		vq->desc_packed = vhu_dev_map_ring_area(dev, vq->desc_uaddr,
-						(uint64_t)num * sizeof(struct vring_packed_desc),
-						VHOST_ACCESS_RW);
-		vq->driver_event = vhu_dev_map_ring_area(dev, vq->avail_uaddr,
-						sizeof(struct vring_packed_event), VHOST_ACCESS_RO);
-		vq->device_event = vhu_dev_map_ring_area(dev, vq->used_uaddr,
-						sizeof(struct vring_packed_event), VHOST_ACCESS_WO);
-	} else {
-		vq->desc = vhu_dev_map_ring_area(dev, vq->desc_uaddr, vring_desc_size(num),
-						 VHOST_ACCESS_RO);
-		vq->avail = vhu_dev_map_ring_area(dev, vq->avail_uaddr, vring_avail_size(num, ev),
-						  VHOST_ACCESS_RO);
-		vq->used = vhu_dev_map_ring_area(dev, vq->used_uaddr, vring_used_size(num, ev),
-						 VHOST_ACCESS_RW);
-	}
-	if (vq->desc == NULL || vq->avail == NULL || vq->used == NULL) {
-		if (dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM)) {
-			/* A miss was sent; the UPDATE restarts the ring. */
-			VHU_LOG(DEBUG, "%s: ring %u waits for IOTLB entries of its areas", dev->path,
-				vq->index);
-			return false;
-		}
-		VHU_LOG(ERR, "%s: ring %u: descriptor, avail or used area (0x%" PRIx64 ", 0x%" PRIx64
-			", 0x%" PRIx64 ", %u entries) is not inside guest memory; ring not started",
-			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr, num);
-		return false;
-	}
-	/* SET_VRING_ADDR checked the front-end's addresses; what we access is our
-	 * mapping of them, which a region whose userspace_addr is not aligned like
-	 * its mmap_offset (or an IOTLB entry) can shift. The indexes are read and
-	 * written atomically: they must be naturally aligned here. */
-	if (((uintptr_t)vq->desc & 15) != 0 || ((uintptr_t)vq->avail & 1) != 0 ||
-	    ((uintptr_t)vq->used & 3) != 0) {
-		VHU_LOG(ERR, "%s: ring %u: areas at 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 " are "
-			"misaligned as mapped (a memory region's userspace_addr and mmap_offset, "
-			"or an IOTLB entry's iova and uaddr, differ in alignment); ring not started",
-			dev->path, vq->index, vq->desc_uaddr, vq->avail_uaddr, vq->used_uaddr);
-		return false;
-	}
-	vq->mem = mem;
-	return true;
-}
-
-void
-vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
-{
-	uint16_t used_idx;
-
-	if (vq->ready || !vq->started || !vq->enabled || !vq->num_set || !vq->addr_set ||
-	    dev->mem == NULL)
-		return;
-	/* SET_VRING_NUM checked the size against the features of its time; the
-	 * front-end may have renegotiated split rings since. */
-	if (!dev_has_feature(dev, VIRTIO_F_RING_PACKED) && (vq->size & (vq->size - 1)) != 0) {
-		VHU_LOG(ERR, "%s: ring %u: a split ring of %u entries (not a power of two); ring "
-			"not started, set its size again", dev->path, vq->index, vq->size);
-		return;
-	}
-	if (!vq_translate(dev, vq))
-		return;
-	vq->dev = dev;
-	vq->iommu = dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM);
-	vq->iotlb = NULL;
-	vq->logging = dev_has_feature(dev, VHOST_F_LOG_ALL);
-	vq->log = NULL;
-	vq->event_idx = dev_has_feature(dev, VIRTIO_RING_F_EVENT_IDX);
-	vq->indirect = dev_has_feature(dev, VIRTIO_RING_F_INDIRECT_DESC);
-	vq->mrg_rxbuf = dev_has_feature(dev, VIRTIO_NET_F_MRG_RXBUF);
-	vq->in_order = dev_has_feature(dev, VIRTIO_F_IN_ORDER);
-	vq->features = dev->features;
-	vq->offload = (dev->features & (VHU_BIT(VIRTIO_NET_F_CSUM) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
-					VHU_BIT(VIRTIO_NET_F_HOST_TSO4) |
-					VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) |
-					VHU_BIT(VIRTIO_NET_F_GUEST_TSO6))) != 0;
-	vq->vhdr_len = (vq->mrg_rxbuf || dev_has_feature(dev, VIRTIO_F_VERSION_1)) ?
-			       sizeof(struct virtio_net_hdr_mrg_rxbuf) :
-			       sizeof(struct virtio_net_hdr);
-	vq->packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
-	if (vq->packed) {
-		if (vq->last_avail_idx >= vq->size) {
-			VHU_LOG(ERR, "%s: ring %u: base slot %u is past the %u-entry ring; ring not "
-				"started", dev->path, vq->index, vq->last_avail_idx, vq->size);
-			return;
-		}
-		/* Chains between the used and avail positions were taken by a
-		 * previous backend and never returned: take them again. We complete
-		 * every chain in the order we take it, so used follows avail. */
-		if (vq->last_used_idx != vq->last_avail_idx || vq->used_wrap != vq->avail_wrap) {
-			if (vq->last_used_idx >= vq->size) {
-				VHU_LOG(ERR, "%s: ring %u: used slot %u is past the %u-entry ring; "
-					"ring not started", dev->path, vq->index, vq->last_used_idx,
-					vq->size);
-				return;
-			}
-			VHU_LOG(WARNING, "%s: ring %u: avail slot %u differs from used slot %u; "
-				"resuming at %u (in-flight chains are taken again)", dev->path,
-				vq->index, vq->last_avail_idx, vq->last_used_idx, vq->last_used_idx);
-			vq->last_avail_idx = vq->last_used_idx;
-			vq->avail_wrap = vq->used_wrap;
-		}
-		/* We poll: no kicks, please. */
-		__atomic_store_n(&vq->device_event->flags, VRING_PACKED_EVENT_FLAG_DISABLE,
-				 __ATOMIC_RELAXED);
-		goto publish;
-	}
-	/* The used index is ours; a front-end that restarted kept it in guest memory. */
-	used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
-	if (used_idx != vq->last_avail_idx) {
-		VHU_LOG(WARNING, "%s: ring %u: base %u differs from used index %u; resuming at %u "
-			"(in-flight packets are lost)", dev->path, vq->index, vq->last_avail_idx,
-			used_idx, used_idx);
-		vq->last_avail_idx = used_idx;
-	}
-	vq->last_used_idx = used_idx;
-	/* We poll: ask the driver not to kick (it may still, harmlessly). */
-	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
-	vhu_log_hva_stopped(dev, vq, &vq->used->flags, sizeof(vq->used->flags));
-publish:
-	vhu_inflight_ring_start(dev, vq);
-	vq->inflight_counter = 0;
-	vq->broken = false;
-	vq->broken_reason[0] = '\0';
-	/* Release: publishes every field above to the lcore whose acquire load
-	 * of vq->ready starts a burst. */
-	__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
-	VHU_LOG(INFO, "%s: ring %u started (%u entries, base %u)", dev->path, vq->index, vq->size,
-		vq->last_avail_idx);
-}
-
-/* Drop the packets a stopped ring held for an IOTLB miss (counted as errors). */
-static void
-vq_drop_stash(struct vhu_vq *vq)
-{
-	if (vq->stash_n == 0)
-		return;
-	vq->stats.errors += vq->stash_n;
-	rte_pktmbuf_free_bulk(vq->stash, vq->stash_n);
-	vq->stash_n = 0;
-}
-
-void
-vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
-{
-	/* Orders what the caller unpublished before the load of the mark
-	 * (vhu_handoff.h: the fence between [C] and [D]). */
-	vhu_handoff_barrier();
-	vhu_burst_wait(&vq->mark, dev->path, vq->index);
-}
-
-void
-vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
-{
-	uint16_t i;
-
-	/* One barrier covers every mark read below. */
-	vhu_handoff_barrier();
-	for (i = 0; i < VHU_MAX_VQS; i++)
-		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
-}
-
-void
-vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
-{
-	if (!vq->ready)
-		return;
-	/* Relaxed: vhu_vq_wait_burst() fences before it reads the mark. */
-	__atomic_store_n(&vq->ready, false, __ATOMIC_RELAXED);
-	/* Once it returns no burst that saw ready == true is still running, and
-	 * the burst's last stores (indexes, stats) are visible to us. */
-	vhu_vq_wait_burst(dev, vq);
-	vq->mem = NULL;
-	vq_drop_stash(vq);
-}
-
-void
-vhu_dev_stop_all(struct vhu_vhost_dev *dev)
-{
-	bool any = false;
-	uint16_t i;
-
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		if (dev->vq[i]->ready) {
-			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
-			any = true;
-		}
-	}
-	/* One barrier covers every ring cleared above. */
-	if (any)
-		vhu_dev_wait_bursts(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		dev->vq[i]->mem = NULL;
-		vq_drop_stash(dev->vq[i]);
-	}
-}
-
-void
-vhu_dev_restart_all(struct vhu_vhost_dev *dev)
-{
-	uint16_t i;
-
-	for (i = 0; i < VHU_MAX_VQS; i++)
-		vhu_vq_try_start(dev, dev->vq[i]);
+	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
+		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
+	return f & ~dev->disable_features;
 }
 
 void
@@ -355,7 +88,8 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
 	vhu_inflight_free(dev);
-	dev->rarp_pending = false;
+	if (dev->type->reset != NULL)
+		dev->type->reset(dev);
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
 	dev->features = 0;
@@ -363,7 +97,6 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	dev->protocol_features = 0;
 	dev->owner = false;
 	dev->status = 0;
-	dev->req_mtu = 0;
 	dev->nr_vqs = 0;
 	vhu_fd_replace(&dev->backend_req_fd, -1);
 }
@@ -373,60 +106,43 @@ vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
 {
 	uint64_t pf = VHU_PROTOCOL_FEATURES;
 
-	/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
-	if (dev->mtu == 0)
-		pf &= ~VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
+	if (dev->type->protocol_features != NULL)
+		pf |= dev->type->protocol_features(dev);
 	return pf;
 }
 
-void
-vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
+int
+vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
+	     const struct vhu_dev_config *cfg, const void *type_cfg)
 {
-	memset(vq, 0, sizeof(*vq));
-	vq_set_initial(vq, index, dev);
-}
+	uint16_t i, nq;
 
-void
-vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
-{
-	uint16_t i;
-
+	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
+	    strlen(cfg->path) >= sizeof(dev->path)) {
+		VHU_LOG(ERR, "cannot create a %s device on %s: the socket path must be 1..%zu "
+			"bytes", type->name, cfg != NULL && cfg->path != NULL ? cfg->path :
+			"(null)", sizeof(dev->path) - 1);
+		return -EINVAL;
+	}
+	nq = type->queue_count(type_cfg);
+	if (nq == 0 || nq > VHU_MAX_VQS) {
+		VHU_LOG(ERR, "cannot create a %s device on %s: %u rings (1..%u)", type->name,
+			cfg->path, nq, VHU_MAX_VQS);
+		return -EINVAL;
+	}
+	dev->type = type;
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		vhu_vq_init(dev->vq[i], i, dev);
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;
-	dev->queue_pairs = cfg->queue_pairs;
+	dev->num_queues = nq;
 	dev->disable_features = cfg->disable_features;
-	dev->mtu = cfg->mtu;
-	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
-	dev->type = &vhu_net_device_type;
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
 	dev->miss_efd = -1;
 	dev->reply_fd = -1;
-}
-
-static struct vhu_vhost_dev *
-dev_alloc(const struct vhu_vhost_config *cfg)
-{
-	struct vhu_vhost_dev *dev;
-	uint16_t i;
-
-	dev = rte_zmalloc("vhu_vhost_dev", sizeof(*dev), RTE_CACHE_LINE_SIZE);
-	if (dev == NULL)
-		return NULL;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		dev->vq[i] = rte_zmalloc("vhu_vq", sizeof(struct vhu_vq), RTE_CACHE_LINE_SIZE);
-		if (dev->vq[i] == NULL)
-			goto free_vqs;
-	}
-	vhu_dev_init(dev, cfg);
-	return dev;
-free_vqs:
-	while (i-- > 0)
-		rte_free(dev->vq[i]);
-	rte_free(dev);
-	return NULL;
+	type->init(dev, type_cfg);
+	return 0;
 }
 
 static void
@@ -439,21 +155,35 @@ dev_free(struct vhu_vhost_dev *dev)
 	rte_free(dev);
 }
 
+static struct vhu_vhost_dev *
+dev_alloc(const struct vhu_device_type *type)
+{
+	struct vhu_vhost_dev *dev;
+	uint16_t i;
+
+	dev = rte_zmalloc("vhu_vhost_dev", vhu_dev_bytes(type), RTE_CACHE_LINE_SIZE);
+	if (dev == NULL)
+		return NULL;
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = rte_zmalloc("vhu_vq", vhu_vq_bytes(type), RTE_CACHE_LINE_SIZE);
+		if (dev->vq[i] == NULL)
+			goto free_vqs;
+	}
+	return dev;
+free_vqs:
+	while (i-- > 0)
+		rte_free(dev->vq[i]);
+	rte_free(dev);
+	return NULL;
+}
+
 struct vhu_vhost_dev *
-vhu_vhost_create(const struct vhu_vhost_config *cfg)
+vhu_dev_create(const struct vhu_device_type *type, const struct vhu_dev_config *cfg,
+	       const void *type_cfg)
 {
 	struct vhu_vhost_dev *dev;
 	int rc;
 
-	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
-	    strlen(cfg->path) >= sizeof(dev->path) || cfg->queue_pairs == 0 ||
-	    cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
-		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
-			"queues 1..%u", cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
-			VHU_VHOST_MAX_QUEUE_PAIRS);
-		rte_errno = EINVAL;
-		return NULL;
-	}
 	rc = vhu_handoff_init();
 	if (rc == 0)
 		rc = vhu_ctrl_start();
@@ -461,9 +191,15 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		rte_errno = -rc;
 		return NULL;
 	}
-	dev = dev_alloc(cfg);
+	dev = dev_alloc(type);
 	if (dev == NULL) {
 		rte_errno = ENOMEM;
+		return NULL;
+	}
+	rc = vhu_dev_init(dev, type, cfg, type_cfg);
+	if (rc != 0) {
+		dev_free(dev);
+		rte_errno = -rc;
 		return NULL;
 	}
 	pthread_mutex_lock(&vhu_ctrl_lock);

@@ -54,11 +54,11 @@ vhu_inflight_free(struct vhu_vhost_dev *dev)
 static int
 check_geometry(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *in)
 {
-	if (in->num_queues == 0 || in->num_queues > 2u * dev->queue_pairs ||
+	if (in->num_queues == 0 || in->num_queues > dev->num_queues ||
 	    in->queue_size == 0 || in->queue_size > VIRTQ_MAX_SIZE) {
 		VHU_LOG(ERR, "%s: inflight buffer for %u queues of %u entries refused (1..%u queues "
 			"of 1..%u)", dev->path, in->num_queues, in->queue_size,
-			2u * dev->queue_pairs, VIRTQ_MAX_SIZE);
+			dev->num_queues, VIRTQ_MAX_SIZE);
 		return -EINVAL;
 	}
 	return 0;

@@ -26,43 +26,7 @@
 #include "vhost_log.h"
 #include "vhost_inflight.h"
 
-/* How a request's payload size is checked. */
-enum size_rule {
-	SZ_NONE,	/* no payload */
-	SZ_U64,		/* one u64 */
-	SZ_STATE,	/* struct vhost_user_vring_state */
-	SZ_ADDR,	/* struct vhost_user_vring_addr */
-	SZ_MEM,		/* memory table: 8 + nregions * 32 .. full struct */
-	SZ_LOG,		/* struct vhost_user_log */
-	SZ_IOTLB,	/* struct vhost_user_iotlb_msg */
-	SZ_CONFIG,	/* 12-byte config header + its size */
-	SZ_MEM_REG,	/* struct vhost_user_mem_reg_single */
-	SZ_INFLIGHT,	/* struct vhost_user_inflight */
-};
-
-/* How many fds a request carries. */
-enum fd_rule {
-	FD_NONE,	/* none */
-	FD_ONE,		/* exactly one */
-	FD_VRING,	/* one, or none when the NOFD bit is set */
-	FD_REGIONS,	/* one per memory region */
-	FD_ANY_ONE,	/* none or one, to be closed (REM_MEM_REG, spec compatibility) */
-};
-
-typedef enum vhu_msg_result (*msg_handler_t)(struct vhu_vhost_dev *dev,
-					     struct vhost_user_msg *msg, int *fds, int nfds);
-
-struct msg_type {
-	const char *name;
-	msg_handler_t handler;	/* NULL: a known request vhu refuses as unsupported */
-	enum size_rule size;
-	enum fd_rule fds;
-	bool has_reply;		/* always replies (GET_* requests) */
-	bool vring_index;	/* payload starts with a ring index to check */
-	int protocol_feature;	/* needs this protocol feature negotiated, or -1 */
-};
-
-static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX];
+static const struct vhu_msg_type msg_types[VHOST_USER_REQUEST_MAX];
 
 const char *
 vhu_msg_name(uint32_t request)
@@ -72,42 +36,61 @@ vhu_msg_name(uint32_t request)
 	return "UNKNOWN";
 }
 
-bool
-vhu_msg_has_reply(uint32_t request)
+/*
+ * The table entry that serves 'request' on 'dev': the device type's if it
+ * handles it, else the core's; NULL for a request number out of range.
+ */
+static const struct vhu_msg_type *
+msg_type(const struct vhu_vhost_dev *dev, uint32_t request)
 {
-	return request < VHOST_USER_REQUEST_MAX && msg_types[request].has_reply;
+	const struct vhu_msg_type *own;
+
+	if (request == VHOST_USER_NONE || request >= VHOST_USER_REQUEST_MAX)
+		return NULL;
+	own = dev->type->msgs != NULL ? &dev->type->msgs[request] : NULL;
+	return own != NULL && own->handler != NULL ? own : &msg_types[request];
 }
 
 bool
-vhu_msg_implemented(uint32_t request)
+vhu_msg_has_reply(const struct vhu_vhost_dev *dev, uint32_t request)
 {
-	return request < VHOST_USER_REQUEST_MAX && msg_types[request].handler != NULL;
+	const struct vhu_msg_type *t = msg_type(dev, request);
+
+	return t != NULL && t->has_reply;
+}
+
+bool
+vhu_msg_implemented(const struct vhu_vhost_dev *dev, uint32_t request)
+{
+	const struct vhu_msg_type *t = msg_type(dev, request);
+
+	return t != NULL && t->handler != NULL;
 }
 
 static uint32_t
-expected_size(enum size_rule rule)
+expected_size(enum vhu_msg_size rule)
 {
 	switch (rule) {
-	case SZ_NONE: return 0;
-	case SZ_U64: return sizeof(uint64_t);
-	case SZ_STATE: return sizeof(struct vhost_user_vring_state);
-	case SZ_ADDR: return sizeof(struct vhost_user_vring_addr);
-	case SZ_LOG: return sizeof(struct vhost_user_log);
-	case SZ_IOTLB: return sizeof(struct vhost_user_iotlb_msg);
-	case SZ_MEM_REG: return sizeof(struct vhost_user_mem_reg_single);
-	case SZ_INFLIGHT: return sizeof(struct vhost_user_inflight);
+	case VHU_SZ_NONE: return 0;
+	case VHU_SZ_U64: return sizeof(uint64_t);
+	case VHU_SZ_STATE: return sizeof(struct vhost_user_vring_state);
+	case VHU_SZ_ADDR: return sizeof(struct vhost_user_vring_addr);
+	case VHU_SZ_LOG: return sizeof(struct vhost_user_log);
+	case VHU_SZ_IOTLB: return sizeof(struct vhost_user_iotlb_msg);
+	case VHU_SZ_MEM_REG: return sizeof(struct vhost_user_mem_reg_single);
+	case VHU_SZ_INFLIGHT: return sizeof(struct vhost_user_inflight);
 	default: return UINT32_MAX;
 	}
 }
 
 static int
-check_size(const struct msg_type *t, const struct vhost_user_msg *msg, char *why, size_t len)
+check_size(const struct vhu_msg_type *t, const struct vhost_user_msg *msg, char *why, size_t len)
 {
 	uint32_t size = msg->hdr.size;
 	uint32_t want, n;
 
 	switch (t->size) {
-	case SZ_MEM:
+	case VHU_SZ_MEM:
 		if (size < 8) {
 			snprintf(why, len, "payload of %u bytes is shorter than a memory table", size);
 			return -EINVAL;
@@ -124,7 +107,7 @@ check_size(const struct msg_type *t, const struct vhost_user_msg *msg, char *why
 			return -EINVAL;
 		}
 		return 0;
-	case SZ_CONFIG:
+	case VHU_SZ_CONFIG:
 		want = offsetof(struct vhost_user_config, payload);
 		if (size < want || msg->payload.config.size > VHOST_USER_MAX_CONFIG_SIZE ||
 		    size != want + msg->payload.config.size) {
@@ -152,19 +135,19 @@ check_size(const struct msg_type *t, const struct vhost_user_msg *msg, char *why
 }
 
 static int
-check_fds(const struct msg_type *t, const struct vhost_user_msg *msg, int nfds, char *why,
+check_fds(const struct vhu_msg_type *t, const struct vhost_user_msg *msg, int nfds, char *why,
 	  size_t len)
 {
 	int want;
 
 	switch (t->fds) {
-	case FD_NONE: want = 0; break;
-	case FD_ONE: want = 1; break;
-	case FD_VRING:
+	case VHU_FD_NONE: want = 0; break;
+	case VHU_FD_ONE: want = 1; break;
+	case VHU_FD_VRING:
 		want = (msg->payload.u64 & VHOST_USER_VRING_NOFD_MASK) ? 0 : 1;
 		break;
-	case FD_REGIONS: want = (int)msg->payload.memory.nregions; break;
-	case FD_ANY_ONE:
+	case VHU_FD_REGIONS: want = (int)msg->payload.memory.nregions; break;
+	case VHU_FD_ANY_ONE:
 		if (nfds <= 1)
 			return 0;
 		want = 1;
@@ -183,7 +166,7 @@ vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *m
 		 char *why, size_t len)
 {
 	uint32_t req = msg->hdr.request;
-	const struct msg_type *t;
+	const struct vhu_msg_type *t;
 	uint32_t index;
 
 	if ((msg->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
@@ -198,10 +181,9 @@ vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *m
 			 VHOST_USER_PAYLOAD_MAX);
 		return -EINVAL;
 	}
-	if (req == VHOST_USER_NONE || req >= VHOST_USER_REQUEST_MAX ||
-	    msg_types[req].handler == NULL)
+	t = msg_type(dev, req);
+	if (t == NULL || t->handler == NULL)
 		return 0; /* refused later, with the connection kept */
-	t = &msg_types[req];
 	if (check_size(t, msg, why, len) != 0 || check_fds(t, msg, nfds, why, len) != 0)
 		return -EINVAL;
 	if (t->protocol_feature >= 0 && !dev_has_protocol_feature(dev, t->protocol_feature)) {
@@ -209,18 +191,18 @@ vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_msg *m
 			 vhu_protocol_feature_name(t->protocol_feature));
 		return -EINVAL;
 	}
-	if (t->fds == FD_VRING &&
+	if (t->fds == VHU_FD_VRING &&
 	    (msg->payload.u64 & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK))) {
 		snprintf(why, len, "unknown bits in ring index word 0x%" PRIx64, msg->payload.u64);
 		return -EINVAL;
 	}
 	if (t->vring_index) {
 		index = msg->payload.state.index;
-		if (t->fds == FD_VRING)
+		if (t->fds == VHU_FD_VRING)
 			index = msg->payload.u64 & VHOST_USER_VRING_IDX_MASK;
-		if (index >= 2u * dev->queue_pairs) {
+		if (index >= dev->num_queues) {
 			snprintf(why, len, "ring index %u out of range (device has %u rings)", index,
-				 2u * dev->queue_pairs);
+				 dev->num_queues);
 			return -EINVAL;
 		}
 	}
@@ -673,7 +655,9 @@ handle_set_protocol_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *m
 static enum vhu_msg_result
 handle_get_queue_num(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
-	return reply_u64(msg, dev->queue_pairs);
+	if (dev->type->queue_num != NULL)
+		return reply_u64(msg, dev->type->queue_num(dev));
+	return reply_u64(msg, dev->num_queues);
 }
 
 static enum vhu_msg_result
@@ -706,19 +690,6 @@ handle_set_vring_enable(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, i
 }
 
 static enum vhu_msg_result
-handle_net_set_mtu(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
-{
-	uint64_t mtu = msg->payload.u64;
-
-	if (mtu < 68 || mtu > 65535) {
-		VHU_LOG(ERR, "%s: MTU %" PRIu64 " refused (must be 68..65535)", dev->path, mtu);
-		return VHU_MSG_FAIL;
-	}
-	dev->req_mtu = (uint16_t)mtu;
-	return VHU_MSG_OK;
-}
-
-static enum vhu_msg_result
 handle_set_backend_req_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
 			  int nfds)
 {
@@ -736,18 +707,6 @@ handle_set_log_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 		return rc;
 	/* The front-end waits for this reply before it relies on the log. */
 	return reply_u64(msg, 0);
-}
-
-static enum vhu_msg_result
-handle_send_rarp(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
-{
-	memcpy(dev->rarp_mac, &msg->payload.u64, sizeof(dev->rarp_mac));
-	/* Release: the MAC is in place before the dequeue that takes the flag. */
-	__atomic_store_n(&dev->rarp_pending, true, __ATOMIC_RELEASE);
-	VHU_LOG(INFO, "%s: announcing %02x:%02x:%02x:%02x:%02x:%02x with a RARP", dev->path,
-		dev->rarp_mac[0], dev->rarp_mac[1], dev->rarp_mac[2], dev->rarp_mac[3],
-		dev->rarp_mac[4], dev->rarp_mac[5]);
-	return VHU_MSG_OK;
 }
 
 static enum vhu_msg_result
@@ -831,101 +790,296 @@ handle_get_status(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fd
 	return reply_u64(msg, dev->status);
 }
 
-#define PF(x) VHOST_USER_PROTOCOL_F_##x
-static const struct msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
-	[VHOST_USER_GET_FEATURES] = { "GET_FEATURES", handle_get_features, SZ_NONE, FD_NONE,
-				      true, false, -1 },
-	[VHOST_USER_SET_FEATURES] = { "SET_FEATURES", handle_set_features, SZ_U64, FD_NONE,
-				      false, false, -1 },
-	[VHOST_USER_SET_OWNER] = { "SET_OWNER", handle_set_owner, SZ_NONE, FD_NONE, false, false,
-				   -1 },
-	[VHOST_USER_RESET_OWNER] = { "RESET_OWNER", handle_reset, SZ_NONE, FD_NONE, false, false,
-				     -1 },
-	[VHOST_USER_SET_MEM_TABLE] = { "SET_MEM_TABLE", handle_set_mem_table, SZ_MEM, FD_REGIONS,
-				       false, false, -1 },
-	[VHOST_USER_SET_LOG_BASE] = { "SET_LOG_BASE", handle_set_log_base, SZ_LOG, FD_ONE, true,
-				      false, PF(LOG_SHMFD) },
-	[VHOST_USER_SET_LOG_FD] = { "SET_LOG_FD", NULL, SZ_NONE, FD_ONE, false, false, -1 },
-	[VHOST_USER_SET_VRING_NUM] = { "SET_VRING_NUM", handle_set_vring_num, SZ_STATE, FD_NONE,
-				       false, true, -1 },
-	[VHOST_USER_SET_VRING_ADDR] = { "SET_VRING_ADDR", handle_set_vring_addr, SZ_ADDR, FD_NONE,
-					false, true, -1 },
-	[VHOST_USER_SET_VRING_BASE] = { "SET_VRING_BASE", handle_set_vring_base, SZ_STATE,
-					FD_NONE, false, true, -1 },
-	[VHOST_USER_GET_VRING_BASE] = { "GET_VRING_BASE", handle_get_vring_base, SZ_STATE,
-					FD_NONE, true, true, -1 },
-	[VHOST_USER_SET_VRING_KICK] = { "SET_VRING_KICK", handle_set_vring_kick, SZ_U64,
-					FD_VRING, false, true, -1 },
-	[VHOST_USER_SET_VRING_CALL] = { "SET_VRING_CALL", handle_set_vring_call, SZ_U64,
-					FD_VRING, false, true, -1 },
-	[VHOST_USER_SET_VRING_ERR] = { "SET_VRING_ERR", handle_set_vring_err, SZ_U64, FD_VRING,
-				       false, true, -1 },
-	[VHOST_USER_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
-					       handle_get_protocol_features, SZ_NONE, FD_NONE,
-					       true, false, -1 },
-	[VHOST_USER_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
-					       handle_set_protocol_features, SZ_U64, FD_NONE,
-					       false, false, -1 },
-	[VHOST_USER_GET_QUEUE_NUM] = { "GET_QUEUE_NUM", handle_get_queue_num, SZ_NONE, FD_NONE,
-				       true, false, PF(MQ) },
-	[VHOST_USER_SET_VRING_ENABLE] = { "SET_VRING_ENABLE", handle_set_vring_enable, SZ_STATE,
-					  FD_NONE, false, true, -1 },
-	[VHOST_USER_SEND_RARP] = { "SEND_RARP", handle_send_rarp, SZ_U64, FD_NONE, false, false,
-				   PF(RARP) },
-	[VHOST_USER_NET_SET_MTU] = { "NET_SET_MTU", handle_net_set_mtu, SZ_U64, FD_NONE, false,
-				     false, PF(MTU) },
-	[VHOST_USER_SET_BACKEND_REQ_FD] = { "SET_BACKEND_REQ_FD", handle_set_backend_req_fd,
-					    SZ_NONE, FD_ONE, false, false, PF(BACKEND_REQ) },
-	[VHOST_USER_IOTLB_MSG] = { "IOTLB_MSG", handle_iotlb_msg, SZ_IOTLB, FD_NONE, true, false,
-				   -1 },
-	[VHOST_USER_SET_VRING_ENDIAN] = { "SET_VRING_ENDIAN", NULL, SZ_STATE, FD_NONE, false,
-					  true, PF(CROSS_ENDIAN) },
-	[VHOST_USER_GET_CONFIG] = { "GET_CONFIG", handle_get_config, SZ_CONFIG, FD_NONE, true,
-				    false, PF(CONFIG) },
-	[VHOST_USER_SET_CONFIG] = { "SET_CONFIG", handle_set_config, SZ_CONFIG, FD_NONE, false,
-				    false, PF(CONFIG) },
-	[VHOST_USER_CREATE_CRYPTO_SESSION] = { "CREATE_CRYPTO_SESSION", NULL, SZ_NONE, FD_NONE,
-					       true, false, -1 },
-	[VHOST_USER_CLOSE_CRYPTO_SESSION] = { "CLOSE_CRYPTO_SESSION", NULL, SZ_NONE, FD_NONE,
-					      false, false, -1 },
-	[VHOST_USER_POSTCOPY_ADVISE] = { "POSTCOPY_ADVISE", NULL, SZ_NONE, FD_NONE, true, false,
-					 -1 },
-	[VHOST_USER_POSTCOPY_LISTEN] = { "POSTCOPY_LISTEN", NULL, SZ_NONE, FD_NONE, false, false,
-					 -1 },
-	[VHOST_USER_POSTCOPY_END] = { "POSTCOPY_END", NULL, SZ_NONE, FD_NONE, true, false, -1 },
-	[VHOST_USER_GET_INFLIGHT_FD] = { "GET_INFLIGHT_FD", handle_get_inflight_fd, SZ_INFLIGHT,
-					 FD_NONE, true, false, PF(INFLIGHT_SHMFD) },
-	[VHOST_USER_SET_INFLIGHT_FD] = { "SET_INFLIGHT_FD", handle_set_inflight_fd, SZ_INFLIGHT,
-					 FD_ONE, false, false, PF(INFLIGHT_SHMFD) },
-	[VHOST_USER_GPU_SET_SOCKET] = { "GPU_SET_SOCKET", NULL, SZ_NONE, FD_NONE, false, false,
-					-1 },
-	[VHOST_USER_RESET_DEVICE] = { "RESET_DEVICE", handle_reset, SZ_NONE, FD_NONE, false,
-				      false, PF(RESET_DEVICE) },
-	[VHOST_USER_VRING_KICK] = { "VRING_KICK", NULL, SZ_STATE, FD_NONE, false, true, -1 },
-	[VHOST_USER_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS", handle_get_max_mem_slots, SZ_NONE,
-					   FD_NONE, true, false, PF(CONFIGURE_MEM_SLOTS) },
-	[VHOST_USER_ADD_MEM_REG] = { "ADD_MEM_REG", handle_add_mem_reg, SZ_MEM_REG, FD_ONE, false,
-				     false, PF(CONFIGURE_MEM_SLOTS) },
-	[VHOST_USER_REM_MEM_REG] = { "REM_MEM_REG", handle_rem_mem_reg, SZ_MEM_REG, FD_ANY_ONE,
-				     false, false, PF(CONFIGURE_MEM_SLOTS) },
-	[VHOST_USER_SET_STATUS] = { "SET_STATUS", handle_set_status, SZ_U64, FD_NONE, false,
-				    false, PF(STATUS) },
-	[VHOST_USER_GET_STATUS] = { "GET_STATUS", handle_get_status, SZ_NONE, FD_NONE, true,
-				    false, PF(STATUS) },
+/*
+ * The core's requests, by request number. SEND_RARP and NET_SET_MTU are named
+ * here for log lines; they are net's (struct vhu_device_type.msgs).
+ */
+static const struct vhu_msg_type msg_types[VHOST_USER_REQUEST_MAX] = {
+	[VHOST_USER_GET_FEATURES] = {
+		.name = "GET_FEATURES",
+		.handler = handle_get_features,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_FEATURES] = {
+		.name = "SET_FEATURES",
+		.handler = handle_set_features,
+		.size = VHU_SZ_U64, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_SET_OWNER] = {
+		.name = "SET_OWNER",
+		.handler = handle_set_owner,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_RESET_OWNER] = {
+		.name = "RESET_OWNER",
+		.handler = handle_reset,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_SET_MEM_TABLE] = {
+		.name = "SET_MEM_TABLE",
+		.handler = handle_set_mem_table,
+		.size = VHU_SZ_MEM, .fds = VHU_FD_REGIONS,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_SET_LOG_BASE] = {
+		.name = "SET_LOG_BASE",
+		.handler = handle_set_log_base,
+		.size = VHU_SZ_LOG, .fds = VHU_FD_ONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_LOG_SHMFD,
+	},
+	[VHOST_USER_SET_LOG_FD] = {
+		.name = "SET_LOG_FD",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_ONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_NUM] = {
+		.name = "SET_VRING_NUM",
+		.handler = handle_set_vring_num,
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_ADDR] = {
+		.name = "SET_VRING_ADDR",
+		.handler = handle_set_vring_addr,
+		.size = VHU_SZ_ADDR, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_BASE] = {
+		.name = "SET_VRING_BASE",
+		.handler = handle_set_vring_base,
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_GET_VRING_BASE] = {
+		.name = "GET_VRING_BASE",
+		.handler = handle_get_vring_base,
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.has_reply = true, .vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_KICK] = {
+		.name = "SET_VRING_KICK",
+		.handler = handle_set_vring_kick,
+		.size = VHU_SZ_U64, .fds = VHU_FD_VRING,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_CALL] = {
+		.name = "SET_VRING_CALL",
+		.handler = handle_set_vring_call,
+		.size = VHU_SZ_U64, .fds = VHU_FD_VRING,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_ERR] = {
+		.name = "SET_VRING_ERR",
+		.handler = handle_set_vring_err,
+		.size = VHU_SZ_U64, .fds = VHU_FD_VRING,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = {
+		.name = "GET_PROTOCOL_FEATURES",
+		.handler = handle_get_protocol_features,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = {
+		.name = "SET_PROTOCOL_FEATURES",
+		.handler = handle_set_protocol_features,
+		.size = VHU_SZ_U64, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_GET_QUEUE_NUM] = {
+		.name = "GET_QUEUE_NUM",
+		.handler = handle_get_queue_num,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_MQ,
+	},
+	[VHOST_USER_SET_VRING_ENABLE] = {
+		.name = "SET_VRING_ENABLE",
+		.handler = handle_set_vring_enable,
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SEND_RARP] = { .name = "SEND_RARP" },
+	[VHOST_USER_NET_SET_MTU] = { .name = "NET_SET_MTU" },
+	[VHOST_USER_SET_BACKEND_REQ_FD] = {
+		.name = "SET_BACKEND_REQ_FD",
+		.handler = handle_set_backend_req_fd,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_ONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+	},
+	[VHOST_USER_IOTLB_MSG] = {
+		.name = "IOTLB_MSG",
+		.handler = handle_iotlb_msg,
+		.size = VHU_SZ_IOTLB, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_SET_VRING_ENDIAN] = {
+		.name = "SET_VRING_ENDIAN",
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = VHOST_USER_PROTOCOL_F_CROSS_ENDIAN,
+	},
+	[VHOST_USER_GET_CONFIG] = {
+		.name = "GET_CONFIG",
+		.handler = handle_get_config,
+		.size = VHU_SZ_CONFIG, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_CONFIG,
+	},
+	[VHOST_USER_SET_CONFIG] = {
+		.name = "SET_CONFIG",
+		.handler = handle_set_config,
+		.size = VHU_SZ_CONFIG, .fds = VHU_FD_NONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_CONFIG,
+	},
+	[VHOST_USER_CREATE_CRYPTO_SESSION] = {
+		.name = "CREATE_CRYPTO_SESSION",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_CLOSE_CRYPTO_SESSION] = {
+		.name = "CLOSE_CRYPTO_SESSION",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_POSTCOPY_ADVISE] = {
+		.name = "POSTCOPY_ADVISE",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_POSTCOPY_LISTEN] = {
+		.name = "POSTCOPY_LISTEN",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_POSTCOPY_END] = {
+		.name = "POSTCOPY_END",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_GET_INFLIGHT_FD] = {
+		.name = "GET_INFLIGHT_FD",
+		.handler = handle_get_inflight_fd,
+		.size = VHU_SZ_INFLIGHT, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+	},
+	[VHOST_USER_SET_INFLIGHT_FD] = {
+		.name = "SET_INFLIGHT_FD",
+		.handler = handle_set_inflight_fd,
+		.size = VHU_SZ_INFLIGHT, .fds = VHU_FD_ONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD,
+	},
+	[VHOST_USER_GPU_SET_SOCKET] = {
+		.name = "GPU_SET_SOCKET",
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = -1,
+	},
+	[VHOST_USER_RESET_DEVICE] = {
+		.name = "RESET_DEVICE",
+		.handler = handle_reset,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_RESET_DEVICE,
+	},
+	[VHOST_USER_VRING_KICK] = {
+		.name = "VRING_KICK",
+		.size = VHU_SZ_STATE, .fds = VHU_FD_NONE,
+		.vring_index = true, .protocol_feature = -1,
+	},
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = {
+		.name = "GET_MAX_MEM_SLOTS",
+		.handler = handle_get_max_mem_slots,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+	},
+	[VHOST_USER_ADD_MEM_REG] = {
+		.name = "ADD_MEM_REG",
+		.handler = handle_add_mem_reg,
+		.size = VHU_SZ_MEM_REG, .fds = VHU_FD_ONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+	},
+	[VHOST_USER_REM_MEM_REG] = {
+		.name = "REM_MEM_REG",
+		.handler = handle_rem_mem_reg,
+		.size = VHU_SZ_MEM_REG, .fds = VHU_FD_ANY_ONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+	},
+	[VHOST_USER_SET_STATUS] = {
+		.name = "SET_STATUS",
+		.handler = handle_set_status,
+		.size = VHU_SZ_U64, .fds = VHU_FD_NONE,
+		.protocol_feature = VHOST_USER_PROTOCOL_F_STATUS,
+	},
+	[VHOST_USER_GET_STATUS] = {
+		.name = "GET_STATUS",
+		.handler = handle_get_status,
+		.size = VHU_SZ_NONE, .fds = VHU_FD_NONE,
+		.has_reply = true, .protocol_feature = VHOST_USER_PROTOCOL_F_STATUS,
+	},
 };
-#undef PF
 
 enum vhu_msg_result
 vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
 	uint32_t req = msg->hdr.request;
+	const struct vhu_msg_type *t = msg_type(dev, req);
 
-	if (req == VHOST_USER_NONE || req >= VHOST_USER_REQUEST_MAX ||
-	    msg_types[req].handler == NULL) {
-		VHU_LOG(ERR, "%s: request %u (%s) is not supported by vhu; refused", dev->path, req,
-			vhu_msg_name(req));
+	if (t == NULL || t->handler == NULL) {
+		VHU_LOG(ERR, "%s: request %u (%s) is not supported by vhu; refused (%s device)",
+			dev->path, req, vhu_msg_name(req), dev->type->name);
 		close_fds(fds, nfds);
 		return VHU_MSG_FAIL;
 	}
-	return msg_types[req].handler(dev, msg, fds, nfds);
+	return t->handler(dev, msg, fds, nfds);
+}
+
+enum vhu_msg_action
+vhu_msg_dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds,
+		 const char **why)
+{
+	uint32_t req = msg->hdr.request;
+	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
+	bool ack = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	bool has_reply = vhu_msg_has_reply(dev, req);
+	char reason[160];
+
+	if (vhu_msg_validate(dev, msg, nfds, reason, sizeof(reason)) != 0) {
+		VHU_LOG(ERR, "%s: %s (request %u) refused: %s; closing the connection", dev->path,
+			vhu_msg_name(req), req, reason);
+		close_fds(fds, nfds);
+		*why = "malformed message";
+		return VHU_MSG_ACT_CLOSE;
+	}
+	switch (vhu_msg_handle(dev, msg, fds, nfds)) {
+	case VHU_MSG_REPLY:
+		return VHU_MSG_ACT_REPLY;
+	case VHU_MSG_OK:
+		/* REPLY_ACK negotiated by this very message counts. */
+		ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		if (!ask || has_reply || !ack)
+			return VHU_MSG_ACT_NONE;
+		reply_u64(msg, 0);
+		return VHU_MSG_ACT_REPLY;
+	case VHU_MSG_FAIL:
+		ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		if (ask && !has_reply && ack) {
+			reply_u64(msg, 1);
+			return VHU_MSG_ACT_REPLY;
+		}
+		if (has_reply) {
+			msg->hdr.size = 0; /* an empty reply tells the front-end it failed */
+			return VHU_MSG_ACT_REPLY;
+		}
+		if (vhu_msg_implemented(dev, req)) {
+			/* A refused request the front-end believes succeeded: it would go
+			 * on with a device in a state it does not know. */
+			*why = "request refused without REPLY_ACK";
+			return VHU_MSG_ACT_CLOSE;
+		}
+		return VHU_MSG_ACT_NONE;
+	case VHU_MSG_CLOSE:
+	default:
+		*why = "invalid request";
+		return VHU_MSG_ACT_CLOSE;
+	}
 }

@@ -34,12 +34,8 @@ extern int vhu_vhost_logtype;
 #define VHU_MAX_VQS (2 * VHU_VHOST_MAX_QUEUE_PAIRS)
 /* Largest burst a caller may ask for; larger requests are clamped. */
 #define VHU_MAX_BURST 256
-/* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
-#define VHU_RX_STASH 64
 /* Split used entries a burst collects before it writes them to the ring. */
 #define VHU_SHADOW_USED 64
-/* Largest packet the backend assembles from a guest TX chain. */
-#define VHU_MAX_PKT_LEN (64 * 1024 + 128)
 
 /* ---- guest memory (vhost_mem.c) ---- */
 
@@ -165,15 +161,11 @@ struct vhu_vq {
 	bool packed;			/* RING_PACKED negotiated */
 	bool avail_wrap;		/* packed: wrap counter of last_avail_idx */
 	bool used_wrap;			/* packed: wrap counter of last_used_idx */
-	uint16_t vhdr_len;		/* virtio-net header bytes: 10 or 12 */
 	bool ready;			/* data path may run: acquire/release, see vq_start() */
 	bool broken;			/* latched on a guest violation, until the ring restarts */
 	bool event_idx;			/* EVENT_IDX negotiated */
 	bool indirect;			/* INDIRECT_DESC negotiated */
-	bool mrg_rxbuf;			/* MRG_RXBUF negotiated */
 	bool in_order;			/* IN_ORDER negotiated */
-	bool offload;			/* a checksum or TSO feature negotiated */
-	uint64_t features;		/* negotiated features, for the header */
 	uint32_t mem_cache;		/* last region hit, for translation */
 	bool logging;			/* LOG_ALL negotiated: mark pages we write */
 	const struct vhu_log *log;	/* the device's dirty log, loaded at burst start */
@@ -189,14 +181,9 @@ struct vhu_vq {
 	struct vhu_vq_stats stats;	/* written by the polling lcore only */
 	uint16_t shadow_n;		/* split: used entries waiting in 'shadow' */
 	struct vring_used_elem shadow[VHU_SHADOW_USED]; /* split: see vhu_split_push() */
-	bool rx_miss;			/* the last enqueue stopped on an IOTLB miss */
-	uint16_t stash_n;		/* packets held in 'stash' */
-	struct rte_mbuf *stash[VHU_RX_STASH]; /* held on a miss, in order (a reference each) */
 	char broken_reason[64];		/* first violation, written once when latching */
 	uint64_t miss_epoch;		/* dev->iotlb_epoch when miss_iova was posted (kept
 					 * here, off the lines the bursts use) */
-	uint64_t rx_long_tsc;		/* last log line about a long receive chain given back
-					 * (see vhost_net.h), to write one a second at most */
 
 	/* Control: owned by the control thread. */
 	uint16_t index;			/* virtqueue index in the device */
@@ -211,7 +198,15 @@ struct vhu_vq {
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	uint64_t log_gaddr;		/* guest-physical address of the used ring */
+	/* The device type's per-ring state (vhu_vq_priv()) follows, cache aligned. */
 } __rte_cache_aligned;
+
+/* The device type's state of ring 'vq' (struct vhu_device_type.vq_priv_size bytes). */
+static inline void *
+vhu_vq_priv(struct vhu_vq *vq)
+{
+	return vq + 1;
+}
 
 /* Latch a ring broken; first reason wins. Data path (the owning lcore). */
 void vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
@@ -219,22 +214,63 @@ void vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
 
 /* ---- devices ---- */
 
-/* What a device type plugs into the core (DESIGN.md "Device types"). */
+struct vhu_msg_type;
+
+/*
+ * What a device type plugs into the core (DESIGN.md "Device types"). The core
+ * knows no device: it calls these from the control thread (never from a
+ * burst), and a device type moves descriptors only through the core verbs
+ * (virtq_verbs.h). Hooks that may be NULL say so.
+ */
 struct vhu_device_type {
-	const char *name;
-	/* Virtio features the device offers, before the user's mask. */
+	const char *name;		/* "net", "test": for log lines */
+	size_t dev_priv_size;		/* device state after struct vhu_vhost_dev
+					 * (vhu_dev_priv()) */
+	size_t vq_priv_size;		/* per-ring state after struct vhu_vq (vhu_vq_priv()) */
+	/* Rings of a device made from the type's config 'cfg'; 0 (with a log line
+	 * naming what is wrong) if 'cfg' is not valid. */
+	uint16_t (*queue_count)(const void *cfg);
+	/* Fill the device state from 'cfg' (already checked by queue_count). */
+	void (*init)(struct vhu_vhost_dev *dev, const void *cfg);
+	/* Device feature bits offered, besides the core's (VHU_CORE_FEATURES). */
 	uint64_t (*features)(const struct vhu_vhost_dev *dev);
+	/* Protocol features offered, besides the core's (VHU_PROTOCOL_FEATURES). */
+	uint64_t (*protocol_features)(const struct vhu_vhost_dev *dev);
+	/* The GET_QUEUE_NUM reply (net: queue pairs). NULL: the ring count. */
+	uint64_t (*queue_num)(const struct vhu_vhost_dev *dev);
 	/* Copy config space [offset, offset + len) into 'buf'; 0 or -errno. */
 	int (*get_config)(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf,
 			  uint32_t len);
-	/* Front-end writes config space; 0 or -errno. */
+	/* Front-end writes config space; 0 or -errno. NULL: read-only. */
 	int (*set_config)(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf,
 			  uint32_t len);
-	/* Features are now negotiated: derive per-queue settings. */
+	/* Features are now negotiated (SET_FEATURES). May be NULL. */
 	void (*features_set)(struct vhu_vhost_dev *dev);
+	/* Ring 'vq' is about to be handed to the data path: fill its state from the
+	 * negotiated features. May be NULL. */
+	void (*queue_start)(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+	/* Ring 'vq' was taken back: no burst runs on it any more. May be NULL. */
+	void (*queue_stop)(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+	/* The front-end went away or reset the device: forget what it negotiated. */
+	void (*reset)(struct vhu_vhost_dev *dev);
+	/* Device-specific requests, VHOST_USER_REQUEST_MAX entries indexed by
+	 * request number (an entry without a handler is not the device's), or NULL. */
+	const struct vhu_msg_type *msgs;
 };
 
-extern const struct vhu_device_type vhu_net_device_type;
+/* Transport features the core offers for any device type. */
+#define VHU_CORE_FEATURES ( \
+	VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
+	VHU_BIT(VIRTIO_RING_F_EVENT_IDX) | VHU_BIT(VIRTIO_F_IN_ORDER) | \
+	VHU_BIT(VIRTIO_F_RING_PACKED) | VHU_BIT(VHOST_F_LOG_ALL) | \
+	VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
+
+/* What the core needs to serve a device of any type. */
+struct vhu_dev_config {
+	const char *path;		/* UNIX socket path; copied */
+	uint32_t flags;			/* VHU_VHOST_CLIENT, _NO_RECONNECT, _IOMMU_SUPPORT */
+	uint64_t disable_features;	/* virtio feature bits never to offer */
+};
 
 struct vhu_conn;
 struct vhu_iotlb;
@@ -248,10 +284,8 @@ struct rte_mbuf;
 struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */
 	uint32_t flags;			/* VHU_VHOST_* */
-	uint16_t queue_pairs;		/* offered */
+	uint16_t num_queues;		/* rings the device has (type->queue_count) */
 	uint64_t disable_features;	/* user mask */
-	uint16_t mtu;			/* offered MTU, 0 for none */
-	uint8_t mac[6];			/* config-space MAC */
 	const struct vhu_device_type *type;
 
 	enum vhu_vhost_conn_state conn_state;
@@ -268,15 +302,12 @@ struct vhu_vhost_dev {
 	uint64_t protocol_features;	/* SET_PROTOCOL_FEATURES */
 	bool owner;			/* SET_OWNER received */
 	uint8_t status;			/* SET_STATUS */
-	uint16_t req_mtu;		/* NET_SET_MTU */
 	int backend_req_fd;		/* SET_BACKEND_REQ_FD, or -1 */
 	struct vhu_mem *mem;		/* current memory table, or NULL */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
 	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
 	int reply_fd;			/* fd to send with the reply being built, or -1 */
-	uint8_t rarp_mac[6];		/* SEND_RARP: the guest's MAC to announce */
-	bool rarp_pending;		/* a RARP waits for the next dequeue on pair 0 */
 	struct rte_ring *miss_ring;	/* IOTLB misses from data lcores (MP/SC) */
 	int miss_efd;			/* wakes the control thread for misses */
 	uint64_t miss_handle;		/* control-thread watch of miss_efd */
@@ -287,8 +318,28 @@ struct vhu_vhost_dev {
 					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
 	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
+	/* The device type's state (vhu_dev_priv()) follows. */
+} __rte_aligned(16);
 
-};
+/* The device type's state of 'dev' (struct vhu_device_type.dev_priv_size bytes). */
+static inline void *
+vhu_dev_priv(const struct vhu_vhost_dev *dev)
+{
+	return (void *)(uintptr_t)(dev + 1);
+}
+
+/* Bytes to allocate for a device of type 't' and for each of its rings. */
+static inline size_t
+vhu_dev_bytes(const struct vhu_device_type *t)
+{
+	return sizeof(struct vhu_vhost_dev) + RTE_ALIGN_CEIL(t->dev_priv_size, 16);
+}
+
+static inline size_t
+vhu_vq_bytes(const struct vhu_device_type *t)
+{
+	return sizeof(struct vhu_vq) + RTE_ALIGN_CEIL(t->vq_priv_size, RTE_CACHE_LINE_SIZE);
+}
 
 static inline bool
 dev_has_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
@@ -302,28 +353,46 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	return (dev->protocol_features & VHU_BIT(bit)) != 0;
 }
 
-/* Protocol features vhu offers. */
+/* Protocol features the core offers for any device type. */
 #define VHU_PROTOCOL_FEATURES ( \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) | \
-	VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \
-	VHU_BIT(VHOST_USER_PROTOCOL_F_MTU) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
-/* vhost_dev.c: ring state transitions (control thread). */
+/* vhost_dev.c: devices (control thread). */
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
 uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
-/* Fill a device whose vq[] are allocated (any memory), as vhu_vhost_create() does. */
-void vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg);
+/*
+ * Make a device of type 'type' from the core's config and the type's 'type_cfg'
+ * and start serving its socket. Returns the device, or NULL with rte_errno set
+ * (EINVAL for a bad config, EEXIST for a path already served, ENOMEM, or the
+ * error from socket set-up). A control (non-data) thread.
+ */
+struct vhu_vhost_dev *vhu_dev_create(const struct vhu_device_type *type,
+				     const struct vhu_dev_config *cfg, const void *type_cfg);
+/*
+ * Fill a device of vhu_dev_bytes(type) zeroed bytes whose vq[] are allocated
+ * (vhu_vq_bytes(type) zeroed bytes each, any memory), as vhu_dev_create() does;
+ * 0, or -EINVAL if the configs are not valid.
+ */
+int vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
+		 const struct vhu_dev_config *cfg, const void *type_cfg);
+void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
+void vhu_dev_reset(struct vhu_vhost_dev *dev);
+void vhu_fd_replace(int *slot, int fd);
+
+/* vhost_vq.c: ring state transitions (control thread). */
 /* Put a ring in its initial state (no fds: callers close them first). */
 void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
+/* Close the ring's fds and put it in its initial state. */
 void vhu_vq_reset(struct vhu_vq *vq);
+/* Take the ring back from the data path (a grace period); a no-op if not ready. */
 /*
  * Control thread, after unpublishing something bursts on 'vq' (or on any ring
  * of 'dev') may hold: return once no such burst is still running, its stores
@@ -333,12 +402,11 @@ void vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 void vhu_dev_wait_bursts(struct vhu_vhost_dev *dev);
 /* Clear 'ready' and wait out the burst that may have seen it set. */
 void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+/* Hand the ring to the data path if it has all it needs; logs why not otherwise. */
 void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+/* vhu_vq_stop() every ring with one wait for their bursts, and restart them after. */
 void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
 void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
-void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
-void vhu_dev_reset(struct vhu_vhost_dev *dev);
-void vhu_fd_replace(int *slot, int fd);
 
 /* vhost_msg.c: validation and dispatch. */
 
@@ -348,6 +416,46 @@ enum vhu_msg_result {
 	VHU_MSG_REPLY,		/* done; 'msg' now holds the reply to send */
 	VHU_MSG_FAIL,		/* refused; ack non-zero if asked, else close */
 	VHU_MSG_CLOSE,		/* malformed: close the connection */
+};
+
+/* How a request's payload size is checked. */
+enum vhu_msg_size {
+	VHU_SZ_NONE,		/* no payload */
+	VHU_SZ_U64,		/* one u64 */
+	VHU_SZ_STATE,		/* struct vhost_user_vring_state */
+	VHU_SZ_ADDR,		/* struct vhost_user_vring_addr */
+	VHU_SZ_MEM,		/* memory table: 8 + nregions * 32 .. full struct */
+	VHU_SZ_LOG,		/* struct vhost_user_log */
+	VHU_SZ_IOTLB,		/* struct vhost_user_iotlb_msg */
+	VHU_SZ_CONFIG,		/* 12-byte config header + its size */
+	VHU_SZ_MEM_REG,		/* struct vhost_user_mem_reg_single */
+	VHU_SZ_INFLIGHT,	/* struct vhost_user_inflight */
+};
+
+/* How many fds a request carries. */
+enum vhu_msg_fds {
+	VHU_FD_NONE,		/* none */
+	VHU_FD_ONE,		/* exactly one */
+	VHU_FD_VRING,		/* one, or none when the NOFD bit is set */
+	VHU_FD_REGIONS,		/* one per memory region */
+	VHU_FD_ANY_ONE,		/* none or one, to be closed (REM_MEM_REG, spec compatibility) */
+};
+
+/*
+ * One request of the message table, the core's (vhost_msg.c) or a device
+ * type's (struct vhu_device_type.msgs): the dispatcher checks size, fds, ring
+ * index and protocol feature before the handler runs. The handler owns the
+ * fds (closes what it does not keep).
+ */
+struct vhu_msg_type {
+	const char *name;
+	enum vhu_msg_result (*handler)(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
+				       int *fds, int nfds); /* NULL: refused as unsupported */
+	enum vhu_msg_size size;
+	enum vhu_msg_fds fds;
+	bool has_reply;		/* always replies (GET_* requests) */
+	bool vring_index;	/* payload starts with a ring index to check */
+	int protocol_feature;	/* needs this protocol feature negotiated, or -1 */
 };
 
 /*
@@ -363,11 +471,27 @@ int vhu_msg_validate(const struct vhu_vhost_dev *dev, const struct vhost_user_ms
  */
 enum vhu_msg_result vhu_msg_handle(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
 				   int *fds, int nfds);
+/* What the connection does after a message (vhu_msg_dispatch()). */
+enum vhu_msg_action {
+	VHU_MSG_ACT_NONE,	/* nothing to send */
+	VHU_MSG_ACT_REPLY,	/* send 'msg' as the reply (with dev->reply_fd, if set) */
+	VHU_MSG_ACT_CLOSE,	/* close the connection, for the reason in *why */
+};
+
+/*
+ * The dispatcher: validate one complete message, run its handler (the
+ * device type's or the core's), and decide the answer: a reply, a REPLY_ACK
+ * (0 or 1), an empty reply for a refused GET, or closing the connection.
+ * Takes ownership of 'fds' in every case. On VHU_MSG_ACT_REPLY 'msg' holds
+ * the reply payload and size; the caller sets the header flags and sends.
+ */
+enum vhu_msg_action vhu_msg_dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg,
+				     int *fds, int nfds, const char **why);
 const char *vhu_msg_name(uint32_t request);
-/* True if the request, by itself, always produces a reply (GET_*). */
-bool vhu_msg_has_reply(uint32_t request);
-/* True if vhu has a handler for the request (false: refused as unsupported). */
-bool vhu_msg_implemented(uint32_t request);
+/* True if the request, by itself, always produces a reply (GET_*) on 'dev'. */
+bool vhu_msg_has_reply(const struct vhu_vhost_dev *dev, uint32_t request);
+/* True if 'dev' has a handler for the request (false: refused as unsupported). */
+bool vhu_msg_implemented(const struct vhu_vhost_dev *dev, uint32_t request);
 
 
 /* vhost_socket.c: sockets and connections. */

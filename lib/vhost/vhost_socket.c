@@ -131,70 +131,28 @@ send_reply(struct vhu_conn *c, struct vhost_user_msg *msg)
 	return conn_send(c, msg, fd);
 }
 
-static int
-send_ack(struct vhu_conn *c, struct vhost_user_msg *msg, uint64_t result)
-{
-	msg->hdr.size = sizeof(uint64_t);
-	msg->payload.u64 = result;
-	return send_reply(c, msg);
-}
-
 /* Handle the assembled message. Returns false if the connection was closed. */
 static bool
 conn_dispatch(struct vhu_conn *c)
 {
 	struct vhu_vhost_dev *dev = c->dev;
-	struct vhost_user_msg *msg = &c->msg;
-	uint32_t req = msg->hdr.request;
-	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
-	bool ack_before = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	bool has_reply = vhu_msg_has_reply(req), need_ack;
-	enum vhu_msg_result rc;
-	int nfds = c->nfds, rv = 0;
-	char why[160];
+	const char *why = NULL;
+	int nfds = c->nfds;
 
-	if (vhu_msg_validate(dev, msg, nfds, why, sizeof(why)) != 0) {
-		VHU_LOG(ERR, "%s: %s (request %u) refused: %s; closing the connection", dev->path,
-			vhu_msg_name(req), req, why);
-		vhu_conn_close(dev, "malformed message");
-		return false;
-	}
-	/* The handler owns the fds from here on. */
-	c->nfds = 0;
-	rc = vhu_msg_handle(dev, msg, c->fds, nfds);
-	need_ack = ask && !has_reply &&
-		   (ack_before || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK));
-	switch (rc) {
-	case VHU_MSG_REPLY:
-		rv = send_reply(c, msg);
-		break;
-	case VHU_MSG_OK:
-		if (need_ack)
-			rv = send_ack(c, msg, 0);
-		break;
-	case VHU_MSG_FAIL:
-		if (need_ack) {
-			rv = send_ack(c, msg, 1);
-		} else if (has_reply) {
-			msg->hdr.size = 0; /* an empty reply tells the front-end it failed */
-			rv = send_reply(c, msg);
-		} else if (vhu_msg_implemented(req)) {
-			/* A refused request the front-end believes succeeded: it would go
-			 * on with a device in a state it does not know. */
-			vhu_conn_close(dev, "request refused without REPLY_ACK");
+	c->nfds = 0; /* the dispatcher owns the fds from here on */
+	switch (vhu_msg_dispatch(dev, &c->msg, c->fds, nfds, &why)) {
+	case VHU_MSG_ACT_REPLY:
+		if (send_reply(c, &c->msg) != 0) {
+			vhu_conn_close(dev, "cannot send the reply; the front-end is not reading");
 			return false;
 		}
-		break;
-	case VHU_MSG_CLOSE:
+		return true;
+	case VHU_MSG_ACT_CLOSE:
+		vhu_conn_close(dev, why);
+		return false;
 	default:
-		vhu_conn_close(dev, "invalid request");
-		return false;
+		return true;
 	}
-	if (rv != 0) {
-		vhu_conn_close(dev, "cannot send the reply; the front-end is not reading");
-		return false;
-	}
-	return true;
 }
 
 static void

@@ -33,6 +33,21 @@ enum vhu_chain_rc {
 	VHU_CHAIN_RETRY = -2,	/* an IOTLB miss: leave the chain in the ring, try later */
 };
 
+/* Where the next chain is looked for; advanced by pop, not by take (virtq_verbs.h). */
+struct vhu_cursor {
+	uint16_t idx;		/* split: avail index (free running); packed: slot */
+	bool wrap;		/* packed: wrap counter of idx */
+	uint16_t left;		/* split: entries made available and not yet popped */
+};
+
+/* A chain popped from the ring: what take and return need of it. */
+struct vhu_chain {
+	uint16_t id;		/* split: head index; packed: buffer id */
+	uint16_t slot;		/* split: avail index it was read at; packed: first slot */
+	uint16_t ndesc;		/* packed: slots it occupies (split: not set) */
+	uint64_t len;		/* bytes in its buffers (all of them, as gathered) */
+};
+
 /*
  * Translate [addr, addr + *len) for access 'perm' (VHOST_ACCESS_*): a guest-
  * physical address, or an IOVA when the ring runs behind a vIOMMU. Returns

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packed virtqueue walking for the data path (virtio 1.2, 2.8), with the
- * same verbs as the split walker: pop (check a slot is available and gather
- * its chain), push (write a used descriptor), flush (publish the burst) and
- * notify.
+ * Packed virtqueue walking for the data path (virtio 1.2, 2.8), parallel to
+ * the split walker: gather (a chain whose head slot is available), push
+ * (collect a used descriptor), publish (the burst) and notify; and, at the
+ * end, the core verbs on a packed ring (begin, pop, pop_batch, take,
+ * return, flush: see virtq_verbs.h).
  *
  * Positions are (index, wrap counter) pairs. A slot is available when its
  * AVAIL bit equals our avail wrap counter and its USED bit does not. The
@@ -172,15 +173,15 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 #define VHU_PACKED_BATCH 4
 
 /*
- * Are the four slots from last_avail_idx a batch of single descriptors for
+ * Are the four slots from (idx, wrap) a batch of single descriptors for
  * direction 'writable'? If so, copy them to 'd' (read once: the guest may
  * change the ring under us) and return true.
  */
 static inline bool
-vhu_packed_batch_peek(const struct vhu_vq *vq, bool writable, struct vring_packed_desc *d)
+vhu_packed_batch_peek(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writable,
+		      struct vring_packed_desc *d)
 {
-	const uint16_t idx = vq->last_avail_idx;
-	const uint16_t want = (vq->avail_wrap ? VRING_PACKED_DESC_F_AVAIL :
+	const uint16_t want = (wrap ? VRING_PACKED_DESC_F_AVAIL :
 						VRING_PACKED_DESC_F_USED) |
 			      (writable ? VRING_DESC_F_WRITE : 0);
 	const uint16_t mask = VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED |
@@ -208,8 +209,8 @@ vhu_packed_batch_peek(const struct vhu_vq *vq, bool writable, struct vring_packe
  * those of vhu_vq_map().
  */
 static inline uint8_t *
-vhu_packed_batch_map(struct vhu_vq *vq, const struct vring_packed_desc *d, uint32_t len,
-		     uint8_t perm)
+vhu_packed_batch_map(struct vhu_vq *vq, uint16_t slot, const struct vring_packed_desc *d,
+		     uint32_t len, uint8_t perm)
 {
 	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 	uint64_t got = len;
@@ -217,7 +218,7 @@ vhu_packed_batch_map(struct vhu_vq *vq, const struct vring_packed_desc *d, uint3
 
 	if (unlikely(d->addr + len < d->addr))
 		return NULL;
-	p = vhu_vq_map(vq, vq->last_avail_idx, d->addr, &got, perm, &rc);
+	p = vhu_vq_map(vq, slot, d->addr, &got, perm, &rc);
 	return p != NULL && got >= len ? p : NULL;
 }
 
@@ -358,7 +359,7 @@ vhu_packed_notify(struct vhu_vq *vq, const struct vhu_packed_batch *b)
 
 /* Publish the burst: the first used descriptor's flags last, then notify. */
 static inline void
-vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
+vhu_packed_publish(struct vhu_vq *vq, struct vhu_packed_batch *b)
 {
 	vhu_packed_batch_out(vq, b);
 	if (!b->pending)
@@ -377,6 +378,110 @@ vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
 	if (unlikely(vq->inflight_packed != NULL))
 		vhu_inflight_packed_done(vq, b->old_used, b->nchains);
 	vhu_packed_notify(vq, b);
+}
+
+/* ---- the core verbs on a packed ring (see virtq_verbs.h) ---- */
+
+static inline bool
+vhu_packed_begin(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *b,
+		 bool no_len)
+{
+	cur->idx = vq->last_avail_idx;
+	cur->wrap = vq->avail_wrap;
+	cur->left = 0;
+	if (!vhu_packed_avail(vq, cur->idx, cur->wrap))
+		return false;
+	vhu_packed_batch_init(vq, b, no_len);
+	return true;
+}
+
+static inline bool
+vhu_packed_more(const struct vhu_vq *vq, const struct vhu_cursor *cur)
+{
+	return vhu_packed_avail(vq, cur->idx, cur->wrap);
+}
+
+static inline enum vhu_chain_rc
+vhu_packed_pop(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, struct vhu_buf_vec *vec,
+	       uint32_t *nvec, struct vhu_chain *c)
+{
+	enum vhu_chain_rc rc;
+
+	c->slot = cur->idx;
+	c->len = 0;
+	rc = vhu_packed_gather(vq, cur->idx, writable, vec, nvec, &c->len, &c->ndesc, &c->id);
+	if (rc >= 0)
+		vhu_packed_advance(vq, &cur->idx, &cur->wrap, c->ndesc);
+	return rc;
+}
+
+static inline bool
+vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
+		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
+{
+	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	uint16_t k;
+
+	if (!vhu_packed_batch_peek(vq, cur->idx, cur->wrap, writable, d))
+		return false;
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		vec[k].len = want != NULL ? want[k] : d[k].len;
+		if (d[k].len < vec[k].len)
+			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
+		vec[k].addr = vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
+						   writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO);
+		if (vec[k].addr == NULL)
+			return false;
+		c[k].id = d[k].id;	/* slot is implied (take_batch) */
+		c[k].ndesc = 1;
+		c[k].len = d[k].len;
+	}
+	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
+	return true;
+}
+
+static inline void
+vhu_packed_take(struct vhu_vq *vq, const struct vhu_chain *c)
+{
+	if (unlikely(vq->inflight_packed != NULL))
+		vhu_inflight_packed_take(vq, c->slot, c->id, c->ndesc);
+	vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, c->ndesc);
+}
+
+static inline void
+vhu_packed_return(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
+		  uint32_t len)
+{
+	vhu_packed_push(vq, b, c->id, len, c->ndesc);
+}
+
+/* Take the VHU_PACKED_BATCH chains of one vhu_packed_pop_batch() (one slot each). */
+static inline void
+vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
+{
+	uint16_t k;
+
+	if (unlikely(vq->inflight_packed != NULL))
+		for (k = 0; k < VHU_PACKED_BATCH; k++) /* the batch does not wrap */
+			vhu_inflight_packed_take(vq, vq->last_avail_idx + k, c[k].id, 1);
+	vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, VHU_PACKED_BATCH);
+}
+
+/* Return them, with len[k] bytes written into chain k (len NULL: none). */
+static inline void
+vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
+			const uint32_t *len)
+{
+	uint16_t k;
+
+	for (k = 0; k < VHU_PACKED_BATCH; k++)
+		vhu_packed_push(vq, b, c[k].id, len != NULL ? len[k] : 0, 1);
+}
+
+static inline void
+vhu_packed_flush(struct vhu_vq *vq, struct vhu_packed_batch *b)
+{
+	vhu_packed_publish(vq, b);
 }
 
 #endif /* VHU_VIRTQ_PACKED_H */

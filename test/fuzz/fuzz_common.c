@@ -69,10 +69,9 @@ fz_eal_init(void)
 }
 
 struct vhu_vhost_dev *
-fz_dev_fresh(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
+fz_dev_new(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
 {
-	static struct vhu_vhost_dev *dev;
-	struct vhu_vq *vq[VHU_MAX_VQS];
+	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(&vhu_net_device_type));
 	struct vhu_vhost_config cfg = {
 		.path = "fuzz-dev",
 		.flags = flags,
@@ -80,36 +79,34 @@ fz_dev_fresh(uint16_t queue_pairs, uint32_t flags, uint16_t mtu)
 		.mtu = mtu,
 		.mac = { 0x02, 0, 0, 0, 0, 1 },
 	};
+	struct vhu_dev_config core = { .path = cfg.path, .flags = flags };
+	size_t vq_bytes = vhu_vq_bytes(&vhu_net_device_type);
 	uint16_t i;
 
-	if (dev == NULL) {
-		dev = calloc(1, sizeof(*dev));
-		if (dev == NULL)
+	if (dev == NULL)
+		abort();
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, vq_bytes);
+		if (dev->vq[i] == NULL)
 			abort();
-		for (i = 0; i < VHU_MAX_VQS; i++) {
-			dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(struct vhu_vq));
-			if (dev->vq[i] == NULL)
-				abort();
-		}
+		memset(dev->vq[i], 0, vq_bytes);
 	}
-	memcpy(vq, dev->vq, sizeof(vq));
-	memset(dev, 0, sizeof(*dev));
-	memcpy(dev->vq, vq, sizeof(vq));
 	/* The library's own initialisation; without the miss queue (no control
 	 * thread here) IOTLB misses from the data path are not posted. */
-	vhu_dev_init(dev, &cfg);
+	if (vhu_dev_init(dev, &vhu_net_device_type, &core, &cfg) != 0)
+		abort();
 	return dev;
 }
 
-int
-fz_lowest_free_fd(void)
+void
+fz_dev_free(struct vhu_vhost_dev *dev)
 {
-	int fd = dup(0);
+	uint16_t i;
 
-	if (fd < 0)
-		abort();
-	close(fd);
-	return fd;
+	vhu_dev_reset(dev);
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		free(dev->vq[i]);
+	free(dev);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "vhost_private.h"
+#include "vhost_net.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,18 +35,10 @@ void fz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 void fz_eal_init(void);
 extern struct rte_mempool *fz_pool;
 
-/*
- * The process's one device, made fresh: a net device of 'queue_pairs' pairs
- * and VHU_VHOST_* 'flags', as vhu_vhost_create() makes it. Allocated on the
- * first call only; later calls zero it and initialise it again, which is
- * what a new one would be, without the allocator (under ASan every fresh
- * allocation is fresh pages, whose faults cost more than the input). The
- * caller must have let go of what the last input left (vhu_dev_reset()).
- */
-struct vhu_vhost_dev *fz_dev_fresh(uint16_t queue_pairs, uint32_t flags, uint16_t mtu);
-
-/* The lowest fd number not open: every fd an input opens is this or above. */
-int fz_lowest_free_fd(void);
+/* A net device of 'queue_pairs' pairs and VHU_VHOST_* 'flags', as vhu_vhost_create() makes it. */
+struct vhu_vhost_dev *fz_dev_new(uint16_t queue_pairs, uint32_t flags, uint16_t mtu);
+/* Reset (closing its fds, unmapping its memory) and free. */
+void fz_dev_free(struct vhu_vhost_dev *dev);
 
 /* Open fds of the process. */
 int fz_count_fds(void);

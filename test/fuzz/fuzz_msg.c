@@ -24,16 +24,8 @@
  * Guest memory is one 256 KiB memfd that the inputs map with SET_MEM_TABLE
  * or ADD_MEM_REG (fd kind 0) and write through the fuzzer's own mapping.
  * After every message the rings are checked (fz_check_rings()); after every
- * input the device is reset and the process must hold exactly the fds,
- * mbufs and memfd mappings it held before.
- *
- * Speed: most inputs the fuzzer makes are refused at their first message,
- * so nothing is done per input that the input did not make necessary. The
- * device is made once and made fresh again only after an input whose
- * messages it handled; a refusal resets it (as a closed connection does)
- * only if a message was handled since the last reset; fds are counted
- * (from /proc) only for an input that opens some, just before the first;
- * guest memory is zeroed only after an input that could have written it.
+ * input the device is reset and freed and the process must hold exactly the
+ * fds, mbufs and memfd mappings it held before.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,15 +45,9 @@
 
 static int guest_fd = -1;	/* the guest's memory, shared with the device by fd */
 static uint8_t *guest;		/* the fuzzer's (the front-end's) view of it */
-static bool guest_dirty;	/* guest memory may hold non-zero bytes */
-static struct vhu_vhost_dev *dev; /* fresh at the start of every input */
-static bool dev_used;		  /* it handled a message since it was made fresh */
-static bool dev_clean;		  /* as a reset leaves it: another reset changes nothing */
-static int base_fds;		  /* fds open before the input opened its first, or -1 */
+static int base_fds;		/* fds open when the input started */
 static unsigned int base_mbufs;	/* free mbufs between inputs */
 static int base_maps;		/* memfd mappings between inputs (the guest view) */
-
-#define FZ_DEV_FLAGS (VHU_VHOST_CSUM | VHU_VHOST_TSO | VHU_VHOST_IOMMU_SUPPORT)
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -75,19 +61,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	base_mbufs = rte_mempool_avail_count(fz_pool);
 	base_maps = fz_count_memfd_maps();
-	dev = fz_dev_fresh(2, FZ_DEV_FLAGS, 1500);
-	dev_clean = true;
 	return 0;
-}
-
-/* What closing the connection does: reset, unless that would change nothing. */
-static void
-dev_reset(void)
-{
-	if (dev_clean)
-		return;
-	vhu_dev_reset(dev);
-	dev_clean = true;
 }
 
 struct input {
@@ -146,57 +120,33 @@ make_fd(uint8_t op, int i)
 	return fd;
 }
 
+/* The library's dispatcher, as conn_dispatch() in vhost_socket.c calls it;
+ * what would close the connection resets the device. */
 static void
-close_fds(int *fds, int n)
+dispatch(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
-	int i;
-
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-}
-
-/* As conn_dispatch() in vhost_socket.c: what would close the connection resets the device. */
-static void
-dispatch(struct vhost_user_msg *msg, int *fds, int nfds)
-{
-	bool ask = (msg->hdr.flags & VHOST_USER_NEED_REPLY_MASK) != 0;
-	bool ack = dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	bool has_reply = vhu_msg_has_reply(msg->hdr.request);
 	uint32_t req = msg->hdr.request;
-	enum vhu_msg_result rc;
-	char why[160];
+	const char *why = NULL;
 
-	if (vhu_msg_validate(dev, msg, nfds, why, sizeof(why)) != 0) {
-		FZ_CHECK(why[0] != '\0', "request %u refused without a reason", req);
-		close_fds(fds, nfds);
-		dev_reset();
-		return;
-	}
-	dev_used = true;
-	dev_clean = false;
-	rc = vhu_msg_handle(dev, msg, fds, nfds);
-	ack = ack || dev_has_protocol_feature(dev, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	switch (rc) {
-	case VHU_MSG_REPLY:
+	switch (vhu_msg_dispatch(dev, msg, fds, nfds, &why)) {
+	case VHU_MSG_ACT_REPLY:
 		FZ_CHECK(msg->hdr.size <= VHOST_USER_PAYLOAD_MAX, "%s replied %u bytes",
 			 vhu_msg_name(req), msg->hdr.size);
 		dev->reply_fd = -1; /* lent to the reply; the device keeps its copy */
 		break;
-	case VHU_MSG_OK:
-		break;
-	case VHU_MSG_FAIL:
-		FZ_CHECK(dev->reply_fd < 0, "%s failed with a reply fd set", vhu_msg_name(req));
-		if (!(ask && !has_reply && ack) && !has_reply && vhu_msg_implemented(req))
-			dev_reset();
+	case VHU_MSG_ACT_CLOSE:
+		FZ_CHECK(why != NULL && why[0] != '\0', "request %u closed without a reason", req);
+		vhu_dev_reset(dev);
 		break;
 	default:
-		dev_reset();
+		FZ_CHECK(dev->reply_fd < 0, "%s left a reply fd without a reply",
+			 vhu_msg_name(req));
 		break;
 	}
 }
 
 static void
-message(struct input *in, uint8_t op)
+message(struct vhu_vhost_dev *dev, struct input *in, uint8_t op)
 {
 	struct vhost_user_msg msg;
 	int fds[8], nfds = op & 7, i;
@@ -207,19 +157,16 @@ message(struct input *in, uint8_t op)
 		return;
 	/* The connection code refuses a header announcing more than any message holds. */
 	if (msg.hdr.size > VHOST_USER_PAYLOAD_MAX) {
-		dev_reset();
+		vhu_dev_reset(dev);
 		return;
 	}
 	len = RTE_MIN(msg.hdr.size, (uint32_t)in->left);
 	take(in, &msg.payload, len);
 	if (len < msg.hdr.size)
 		return; /* truncated: the connection would wait for the rest */
-	/* The first fd this input opens (here, or in a handler): count them before. */
-	if (base_fds < 0 && (nfds > 0 || vhu_msg_validate(dev, &msg, 0, NULL, 0) == 0))
-		base_fds = fz_count_fds();
 	for (i = 0; i < nfds; i++)
 		fds[i] = make_fd(op, i);
-	dispatch(&msg, fds, nfds);
+	dispatch(dev, &msg, fds, nfds);
 	fz_check_rings(dev);
 }
 
@@ -256,7 +203,7 @@ packet(uint16_t len, uint8_t seed)
 }
 
 static void
-poll_rings(struct input *in)
+poll_rings(struct vhu_vhost_dev *dev, struct input *in)
 {
 	struct rte_mbuf *pkts[MAX_BURST];
 	uint8_t qp, count;
@@ -288,47 +235,35 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
+	struct vhu_vhost_dev *dev;
 	int fds;
 
 	if (guest == NULL)
 		LLVMFuzzerInitialize(NULL, NULL);
-	if (guest_dirty) {
-		memset(guest, 0, GUEST_SIZE);
-		guest_dirty = false;
-	}
-	/* Counted per input, when it opens one: libFuzzer itself opens pipes
-	 * between inputs (its symbolizer). */
-	base_fds = -1;
+	/* Counted per input: libFuzzer itself opens pipes between inputs (its symbolizer). */
+	base_fds = fz_count_fds();
+	memset(guest, 0, GUEST_SIZE);
+	dev = fz_dev_new(2, VHU_VHOST_CSUM | VHU_VHOST_TSO | VHU_VHOST_IOMMU_SUPPORT, 1500);
 	while (in.left > 0) {
 		uint8_t op = *in.p;
 
 		in.p++;
 		in.left--;
-		if (op < 0x80) {
-			message(&in, op);
-		} else if (op == 0x80) {
+		if (op < 0x80)
+			message(dev, &in, op);
+		else if (op == 0x80)
 			write_bytes(&in, guest, GUEST_SIZE);
-			guest_dirty = true;
-		} else if (op == 0x81) {
-			poll_rings(&in);
-		} else if (op == 0x82) {
+		else if (op == 0x81)
+			poll_rings(dev, &in);
+		else if (op == 0x82)
 			write_bytes(&in, dev->inflight != NULL ? dev->inflight->addr : NULL,
 				    dev->inflight != NULL ? dev->inflight->size : 0);
-		}
 	}
-	dev_reset();
-	if (base_fds >= 0) {
-		fds = fz_count_fds();
-		if (fds != base_fds)
-			fz_dump_fds();
-		FZ_CHECK(fds == base_fds, "%d fds open after the input, %d before", fds, base_fds);
-	}
-	if (dev_used) {
-		/* Its rings may have written guest memory; its counters moved. */
-		guest_dirty = true;
-		dev = fz_dev_fresh(2, FZ_DEV_FLAGS, 1500);
-		dev_used = false;
-	}
+	fz_dev_free(dev);
+	fds = fz_count_fds();
+	if (fds != base_fds)
+		fz_dump_fds();
+	FZ_CHECK(fds == base_fds, "%d fds open after the input, %d before", fds, base_fds);
 	FZ_CHECK(rte_mempool_avail_count(fz_pool) == base_mbufs, "%u mbufs free, %u before",
 		 rte_mempool_avail_count(fz_pool), base_mbufs);
 #ifdef VHU_FUZZ_REPLAY

@@ -28,10 +28,6 @@
  * +0x1400; packed: descriptors, driver event at +0x1000, device event at
  * +0x1004. Two rounds of a dequeue burst and an enqueue burst run; every mbuf
  * must come back to the pool. An access outside the regions hits a guard page.
- *
- * Nothing is allocated per input: the device, the regions and the inflight
- * records are made once and refilled (under ASan fresh allocations are fresh
- * pages, whose faults would cost more than the input).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,9 +57,6 @@ static struct vhu_mem *mem;		/* the table both rings translate through */
 static int callfd = -1;			/* the guest's interrupt eventfd */
 static uint8_t log_bitmap[64];		/* a dirty log too small for guest memory, at times */
 static unsigned int base_mbufs;
-static void *inflight[2]; /* each ring's inflight record, for the largest ring */
-static size_t inflight_size;
-static bool log_rounds; /* VHU_FUZZ_LOG: say what each round did */
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -87,13 +80,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (callfd < 0)
 		abort();
-	log_rounds = getenv("VHU_FUZZ_LOG") != NULL;
-	inflight_size = vhu_inflight_queue_size(FZ_PACKED, 256);
-	for (i = 0; i < 2; i++) {
-		inflight[i] = aligned_alloc(64, RTE_ALIGN_CEIL(inflight_size, 64));
-		if (inflight[i] == NULL)
-			abort();
-	}
 	base_mbufs = rte_mempool_avail_count(fz_pool);
 	return 0;
 }
@@ -119,16 +105,16 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 	vq->mem = mem;
 	vq->dev = dev;
 	vq->indirect = (f & 1) != 0;
-	vq->mrg_rxbuf = (f & 2) != 0;
+	vhu_net_q(vq)->mrg_rxbuf = (f & 2) != 0;
 	vq->event_idx = (f & 4) != 0;
-	vq->features = VHU_BIT(VIRTIO_F_VERSION_1);
+	vhu_net_q(vq)->features = VHU_BIT(VIRTIO_F_VERSION_1);
 	if (f & 8) {
-		vq->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+		vhu_net_q(vq)->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 				VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
 				VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
-		vq->offload = true;
+		vhu_net_q(vq)->offload = true;
 	}
-	vq->vhdr_len = (f & 16) ? sizeof(struct virtio_net_hdr) :
+	vhu_net_q(vq)->hdr_len = (f & 16) ? sizeof(struct virtio_net_hdr) :
 				  sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->callfd = (f & 32) ? callfd : -1;
 	vq->logging = (f & 64) != 0;
@@ -146,10 +132,8 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 		vq->avail_wrap = (start >> 15) != 0;
 		vq->last_used_idx = vq->last_avail_idx;
 		vq->used_wrap = vq->avail_wrap;
-		if (f & 128) {
-			vq->inflight_packed = inflight[vq->index];
-			memset(inflight[vq->index], 0, vhu_inflight_queue_size(true, vq->size));
-		}
+		if (f & 128)
+			vq->inflight_packed = calloc(1, vhu_inflight_queue_size(true, vq->size));
 	}
 #else
 	vq->size = (uint16_t)(1u << (cfg[0] % 9));
@@ -159,10 +143,8 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 	/* The used index is the device's; it resumes where guest memory says. */
 	vq->last_used_idx = vq->used->idx;
 	vq->last_avail_idx = vq->last_used_idx;
-	if (f & 128) {
-		vq->inflight_split = inflight[vq->index];
-		memset(inflight[vq->index], 0, vhu_inflight_queue_size(false, vq->size));
-	}
+	if (f & 128)
+		vq->inflight_split = calloc(1, vhu_inflight_queue_size(false, vq->size));
 #endif
 	vq->ready = true;
 }
@@ -170,7 +152,9 @@ ring_setup(struct vhu_vhost_dev *dev, struct vhu_vq *vq, const uint8_t *cfg)
 static void
 ring_teardown(struct vhu_vq *vq)
 {
-	vq->callfd = -1; /* ours, not the device's to close */
+	vq->callfd = -1;	/* ours, not the device's to close */
+	free(vq->inflight_split);
+	free(vq->inflight_packed);
 	vq->inflight_split = NULL;
 	vq->inflight_packed = NULL;
 }
@@ -244,7 +228,7 @@ one_round(struct vhu_vhost_dev *dev, const uint8_t *cfg, uint8_t seed)
 	i = vhu_vhost_enqueue_burst(dev, 0, pkts, n);
 	FZ_CHECK(i <= n, "enqueued %u of %u", i, n);
 	rte_pktmbuf_free_bulk(pkts, n);
-	if (log_rounds)
+	if (getenv("VHU_FUZZ_LOG") != NULL)
 		fprintf(stderr, "round %u: %u of %u dequeued, %u of %u enqueued\n", seed, deq,
 			cfg[2] % (MAX_BURST + 1), i, n);
 }
@@ -269,7 +253,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(region_hva[i] + take, 0, REGION_SIZE - take);
 		off += take;
 	}
-	dev = fz_dev_fresh(1, 0, 0);
+	dev = fz_dev_new(1, 0, 0);
 	log.size = data[11] % sizeof(log_bitmap);
 	dev->log = &log;
 	ring_setup(dev, dev->vq[0], data);
@@ -279,8 +263,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ring_teardown(dev->vq[0]);
 	ring_teardown(dev->vq[1]);
 	dev->log = NULL;	/* ours, not mapped by the device */
-	/* Nothing of the device's to reset: the memory, call fd, log and inflight
-	 * records are ours, and fz_dev_fresh() makes it new for the next input. */
+	fz_dev_free(dev);
 	FZ_CHECK(rte_mempool_avail_count(fz_pool) == base_mbufs, "%u mbufs free, %u before",
 		 rte_mempool_avail_count(fz_pool), base_mbufs);
 	return 0;

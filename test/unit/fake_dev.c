@@ -9,15 +9,18 @@
 #include <rte_log.h>
 
 #include "fake_dev.h"
+#include "guest.h"
 #include "test_harness.h"
 
 struct vhu_vq *
 fake_vq_new(uint16_t index)
 {
-	struct vhu_vq *vq = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*vq));
+	size_t bytes = vhu_vq_bytes(&vhu_net_device_type);
+	struct vhu_vq *vq = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);
 
 	if (vq == NULL)
 		th_fail(__FILE__, __LINE__, "out of memory for a ring");
+	memset(vq, 0, bytes);
 	vhu_vq_init(vq, index, NULL);
 	return vq;
 }
@@ -25,12 +28,13 @@ fake_vq_new(uint16_t index)
 struct vhu_vhost_dev *
 fake_dev_new(uint16_t queue_pairs, uint16_t mtu)
 {
-	struct vhu_vhost_dev *dev = calloc(1, sizeof(*dev));
+	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(&vhu_net_device_type));
 	struct vhu_vhost_config cfg = {
 		.path = "unit-test-dev",
 		.queue_pairs = queue_pairs,
 		.mtu = mtu,
 	};
+	struct vhu_dev_config core = { .path = cfg.path };
 	uint16_t i;
 
 	if (dev == NULL)
@@ -38,7 +42,8 @@ fake_dev_new(uint16_t queue_pairs, uint16_t mtu)
 	for (i = 0; i < VHU_MAX_VQS; i++)
 		dev->vq[i] = fake_vq_new(i);
 	/* The library's own initialisation; no IOTLB miss queue, so misses are not posted. */
-	vhu_dev_init(dev, &cfg);
+	if (vhu_dev_init(dev, &vhu_net_device_type, &core, &cfg) != 0)
+		th_fail(__FILE__, __LINE__, "a net device of %u queue pairs", queue_pairs);
 	return dev;
 }
 
@@ -129,4 +134,21 @@ log_capture_stop(void)
 		return "";
 	fputs(capture_buf, stderr);
 	return capture_buf;
+}
+
+/* The net rings of guest.h: the core's fields, then net's defaults. */
+void
+guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size)
+{
+	guest_split_ring_core(g, vq, size);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->mrg_rxbuf = false;
+}
+
+void
+guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct packed_drv *d)
+{
+	guest_packed_ring_core(g, vq, size, d);
+	vhu_net_q(vq)->hdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	vhu_net_q(vq)->mrg_rxbuf = false;
 }

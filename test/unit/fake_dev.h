@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vhost_private.h"
+#include "vhost_net.h"
 
 /*
  * A net device offering 'queue_pairs' pairs and 'mtu' (0: none), without the

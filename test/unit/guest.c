@@ -134,7 +134,7 @@ guest_read(const struct guest *g, uint64_t gpa, void *dst, uint64_t len)
 }
 
 void
-guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size)
+guest_split_ring_core(struct guest *g, struct vhu_vq *vq, uint16_t size)
 {
 	uint64_t desc = guest_alloc(g, vring_desc_size(size), 16);
 	uint64_t avail = guest_alloc(g, vring_avail_size(size, true), 2);
@@ -150,12 +150,10 @@ guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size)
 	vq->size = size;
 	vq->last_avail_idx = 0;
 	vq->last_used_idx = 0;
-	vq->vhdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	vq->event_idx = false;
 	vq->indirect = true;
-	vq->mrg_rxbuf = false;
 	vq->mem_cache = 0;
 	vq->callfd = -1;
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
@@ -190,7 +188,7 @@ drv_avail(struct vhu_vq *vq, uint16_t head)
 }
 
 void
-guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct packed_drv *d)
+guest_packed_ring_core(struct guest *g, struct vhu_vq *vq, uint16_t size, struct packed_drv *d)
 {
 	uint64_t desc = guest_alloc(g, (uint64_t)size * sizeof(struct vring_packed_desc), 16);
 	uint64_t drv_ev = guest_alloc(g, sizeof(struct vring_packed_event), 4);
@@ -212,12 +210,10 @@ guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size, struct
 	vq->avail_wrap = true;
 	vq->last_used_idx = 0;
 	vq->used_wrap = true;
-	vq->vhdr_len = sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	vq->event_idx = false;
 	vq->indirect = true;
-	vq->mrg_rxbuf = false;
 	vq->mem_cache = 0;
 	vq->callfd = -1;
 	vq->device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;

@@ -59,6 +59,9 @@ void guest_read(const struct guest *g, uint64_t gpa, void *dst, uint64_t len);
  * 12-byte header, no call fd, ready.
  */
 void guest_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size);
+/* The same for a ring of any device type: the core's fields only. (The net
+ * forms, guest_ring_init() and guest_packed_ring_init(), are in fake_dev.c.) */
+void guest_split_ring_core(struct guest *g, struct vhu_vq *vq, uint16_t size);
 
 /* Driver side: write descriptor 'i' of the ring's table. */
 void drv_desc(struct vhu_vq *vq, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -92,6 +95,9 @@ struct packed_drv {
  * call fd, ready); 'd' is the driver's side, at slot 0 in wrap round 1.
  */
 void guest_packed_ring_init(struct guest *g, struct vhu_vq *vq, uint16_t size,
+			    struct packed_drv *d);
+/* The same for a ring of any device type: the core's fields only. */
+void guest_packed_ring_core(struct guest *g, struct vhu_vq *vq, uint16_t size,
 			    struct packed_drv *d);
 
 /*

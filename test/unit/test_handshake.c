@@ -114,8 +114,8 @@ TEST(handshake_starts_the_ring)
 	 * driver not to kick, and we see it through our own mapping. */
 	memcpy(&used_flags, fe.ram + USED_OFF, sizeof(used_flags));
 	ASSERT_EQ(used_flags, VRING_USED_F_NO_NOTIFY);
-	ASSERT_EQ(vq->vhdr_len, sizeof(struct virtio_net_hdr_mrg_rxbuf));
-	ASSERT_TRUE(vq->mrg_rxbuf);
+	ASSERT_EQ(vhu_net_q(vq)->hdr_len, sizeof(struct virtio_net_hdr_mrg_rxbuf));
+	ASSERT_TRUE(vhu_net_q(vq)->mrg_rxbuf);
 	ASSERT_TRUE(vq->indirect);
 	ASSERT_TRUE(vq->event_idx);
 	ASSERT_TRUE(vhu_vhost_link_up(dev));
@@ -134,7 +134,7 @@ TEST(handshake_without_mrg_rxbuf_and_version_1_uses_the_10_byte_header)
 			    VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC));
 	setup_ring(dev, &fe, 0, 0);
 	ASSERT_TRUE(dev->vq[0]->ready);
-	ASSERT_EQ(dev->vq[0]->vhdr_len, sizeof(struct virtio_net_hdr));
+	ASSERT_EQ(vhu_net_q(dev->vq[0])->hdr_len, sizeof(struct virtio_net_hdr));
 	ASSERT_FALSE(dev->vq[0]->indirect);
 	fake_dev_free(dev);
 	frontend_close(&fe);

@@ -353,12 +353,12 @@ bystander_check(struct race *r, bool packed, const struct vhu_vq *before, struct
 		want[k] = (uint8_t)(k * 7 + 1);
 
 	/* Guest TX on ring 3: a zero header, then the frame. */
-	guest_write(&r->g, buf[1] + tx->vhdr_len, want, sizeof(want));
+	guest_write(&r->g, buf[1] + vhu_net_q(tx)->hdr_len, want, sizeof(want));
 	if (packed) {
 		pdrv_post(&pd[1], &(struct vring_packed_desc){ .addr = buf[1],
-			  .len = tx->vhdr_len + sizeof(want), .id = 5 }, 1);
+			  .len = vhu_net_q(tx)->hdr_len + sizeof(want), .id = 5 }, 1);
 	} else {
-		drv_desc(tx, 0, buf[1], tx->vhdr_len + sizeof(want), 0, 0);
+		drv_desc(tx, 0, buf[1], vhu_net_q(tx)->hdr_len + sizeof(want), 0, 0);
 		drv_avail(tx, 0);
 	}
 	ASSERT_EQ(vhu_vhost_dequeue_burst(r->dev, 1, mp, pkts, 4), 1);
@@ -389,8 +389,8 @@ bystander_check(struct race *r, bool packed, const struct vhu_vq *before, struct
 		ASSERT_EQ(rx->used->idx, 1);
 		len = rx->used->ring[0].len;
 	}
-	ASSERT_EQ(len, rx->vhdr_len + sizeof(want));
-	guest_read(&r->g, buf[0] + rx->vhdr_len, got, sizeof(got));
+	ASSERT_EQ(len, vhu_net_q(rx)->hdr_len + sizeof(want));
+	guest_read(&r->g, buf[0] + vhu_net_q(rx)->hdr_len, got, sizeof(got));
 	ASSERT_MEM_EQ(got, want, sizeof(want));
 	ASSERT_FALSE(rx->broken);
 	ASSERT_FALSE(tx->broken);
@@ -430,7 +430,7 @@ race(bool packed)
 			guest_packed_ring_init(&r.g, r.dev->vq[q], RING_SIZE, &pd[q]);
 		else
 			guest_ring_init(&r.g, r.dev->vq[q], RING_SIZE);
-		r.dev->vq[q]->mrg_rxbuf = q == 0;
+		vhu_net_q(r.dev->vq[q])->mrg_rxbuf = q == 0;
 	}
 	/* The rings sit at the start of region 0; the buffers are in region 1. */
 	r.lo = r.g.hva[0];

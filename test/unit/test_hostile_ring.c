@@ -314,8 +314,8 @@ start_at(struct hx *h, uint16_t vqi, uint16_t pos)
 static void
 offload_on(struct vhu_vq *vq, uint64_t features)
 {
-	vq->features = features | VHU_BIT(VIRTIO_F_VERSION_1);
-	vq->offload = true;
+	vhu_net_q(vq)->features = features | VHU_BIT(VIRTIO_F_VERSION_1);
+	vhu_net_q(vq)->offload = true;
 }
 
 #define F_CSUM_TSO (VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) | \

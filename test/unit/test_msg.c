@@ -380,7 +380,7 @@ check_needs_protocol_feature(uint32_t request, uint32_t size, int nfds, unsigned
 	char part[64];
 
 	/* Everything vhu offers except the one the request needs. */
-	dev->protocol_features = VHU_PROTOCOL_FEATURES & ~VHU_BIT(bit);
+	dev->protocol_features = vhu_dev_offered_protocol_features(dev) & ~VHU_BIT(bit);
 	msg_init(&m, request, size);
 	if (request == VHOST_USER_GET_CONFIG)
 		m.payload.config.size = size - offsetof(struct vhost_user_config, payload);
@@ -390,7 +390,7 @@ check_needs_protocol_feature(uint32_t request, uint32_t size, int nfds, unsigned
 		 vhu_protocol_feature_name(bit));
 	EXPECT_INVALID(dev, &m, nfds, part);
 	/* And the same message passes once the feature is there. */
-	dev->protocol_features = VHU_PROTOCOL_FEATURES;
+	dev->protocol_features = vhu_dev_offered_protocol_features(dev);
 	EXPECT_VALID(dev, &m, nfds);
 	fake_dev_free(dev);
 }
@@ -824,7 +824,7 @@ check_mtu(uint64_t mtu, enum vhu_msg_result want)
 	dev->protocol_features = PF(MTU);
 	msg_u64(&m, VHOST_USER_NET_SET_MTU, mtu);
 	ASSERT_EQ(SEND(dev, &m, NULL, 0), want);
-	ASSERT_EQ(dev->req_mtu, want == VHU_MSG_OK ? mtu : 0);
+	ASSERT_EQ(vhu_net_dev(dev)->req_mtu, want == VHU_MSG_OK ? mtu : 0);
 	fake_dev_free(dev);
 }
 
@@ -892,7 +892,7 @@ TEST(get_config_returns_mac_link_and_queue_pairs)
 	struct virtio_net_config cfg;
 	struct vhost_user_msg m;
 
-	memcpy(dev->mac, mac, sizeof(mac));
+	memcpy(vhu_net_dev(dev)->mac, mac, sizeof(mac));
 	dev->protocol_features = PF(CONFIG);
 	msg_config(&m, VHOST_USER_GET_CONFIG, 0, sizeof(cfg));
 	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
@@ -931,7 +931,7 @@ TEST(set_config_writes_the_mac)
 	msg_config(&m, VHOST_USER_SET_CONFIG, 0, 6);
 	memcpy(m.payload.config.payload, mac, 6);
 	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
-	ASSERT_MEM_EQ(dev->mac, mac, 6);
+	ASSERT_MEM_EQ(vhu_net_dev(dev)->mac, mac, 6);
 	fake_dev_free(dev);
 }
 
@@ -945,7 +945,7 @@ TEST(set_config_refuses_read_only_fields)
 	msg_config(&m, VHOST_USER_SET_CONFIG, 4, 4);	/* last MAC bytes + status */
 	memset(m.payload.config.payload, 0xff, 4);
 	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_FAIL);
-	ASSERT_MEM_EQ(dev->mac, zero, 6);
+	ASSERT_MEM_EQ(vhu_net_dev(dev)->mac, zero, 6);
 	fake_dev_free(dev);
 }
 
@@ -960,7 +960,7 @@ check_unsupported(uint32_t request, uint32_t size)
 
 	msg_init(&m, request, size);
 	EXPECT_VALID(dev, &m, 1);	/* refused by the handler, the connection kept */
-	ASSERT_FALSE(vhu_msg_implemented(request));
+	ASSERT_FALSE(vhu_msg_implemented(dev, request));
 	ASSERT_EQ(vhu_msg_handle(dev, &m, fds, 1), VHU_MSG_FAIL);
 	ASSERT_EQ(fds[0], -1);
 	ASSERT_FALSE(fd_is_open(fd));
@@ -984,17 +984,19 @@ TEST(handle_refuses_request_1000_and_closes_its_fd)
 
 TEST(handle_refuses_every_known_request_it_does_not_implement)
 {
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
 	uint32_t req;
 	int n = 0;
 
 	for (req = 1; req < VHOST_USER_REQUEST_MAX; req++) {
-		if (vhu_msg_implemented(req))
+		if (vhu_msg_implemented(dev, req))
 			continue;
 		ASSERT_STR_CONTAINS(vhu_msg_name(req), "_");	/* known by name */
 		check_unsupported(req, 0);
 		n++;
 	}
 	th_diag("%d known requests are refused as unsupported", n);
+	fake_dev_free(dev);
 }
 
 TEST(msg_name_of_unknown_request_is_unknown)
@@ -1002,7 +1004,86 @@ TEST(msg_name_of_unknown_request_is_unknown)
 	ASSERT_STR_CONTAINS(vhu_msg_name(1000), "UNKNOWN");
 	ASSERT_STR_CONTAINS(vhu_msg_name(0), "UNKNOWN");
 	ASSERT_STR_CONTAINS(vhu_msg_name(VHOST_USER_SET_MEM_TABLE), "SET_MEM_TABLE");
-	ASSERT_TRUE(vhu_msg_has_reply(VHOST_USER_GET_VRING_BASE));
-	ASSERT_FALSE(vhu_msg_has_reply(VHOST_USER_SET_VRING_BASE));
-	ASSERT_FALSE(vhu_msg_has_reply(1000));
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+
+	ASSERT_TRUE(vhu_msg_has_reply(dev, VHOST_USER_GET_VRING_BASE));
+	ASSERT_FALSE(vhu_msg_has_reply(dev, VHOST_USER_SET_VRING_BASE));
+	ASSERT_FALSE(vhu_msg_has_reply(dev, 1000));
+	fake_dev_free(dev);
+}
+
+/* ---- the dispatcher: what the connection sends after each message ---- */
+
+TEST(dispatch_acks_a_set_with_need_reply_once_reply_ack_is_negotiated)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(REPLY_ACK);
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	m.hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.hdr.size, sizeof(uint64_t));
+	ASSERT_EQ(m.payload.u64, 0);
+	/* Without NEED_REPLY nothing is sent. */
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_NONE);
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_acks_a_refused_set_with_1_under_reply_ack)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(REPLY_ACK) | PF(MTU);
+	msg_u64(&m, VHOST_USER_NET_SET_MTU, 20);	/* below 68: refused by net */
+	m.hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.u64, 1);
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_closes_on_a_refused_set_the_front_end_cannot_learn_of)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(MTU);
+	msg_u64(&m, VHOST_USER_NET_SET_MTU, 20);
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_CLOSE);
+	ASSERT_STR_CONTAINS(why, "REPLY_ACK");
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_closes_on_a_malformed_message_and_closes_its_fds)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	int fds[1] = { make_eventfd() }, fd = fds[0];
+	const char *why = NULL;
+
+	msg_init(&m, VHOST_USER_SET_OWNER, 8);	/* SET_OWNER carries no payload */
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, fds, 1, &why), VHU_MSG_ACT_CLOSE);
+	ASSERT_STR_CONTAINS(why, "malformed");
+	ASSERT_FALSE(fd_is_open(fd));
+	fake_dev_free(dev);
+}
+
+TEST(dispatch_sends_an_empty_reply_for_a_refused_get)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	const char *why = NULL;
+
+	dev->protocol_features = PF(INFLIGHT_SHMFD);
+	msg_init(&m, VHOST_USER_GET_INFLIGHT_FD, sizeof(struct vhost_user_inflight));
+	m.payload.inflight.num_queues = 99;	/* more rings than the device has: refused */
+	m.payload.inflight.queue_size = 64;
+	ASSERT_EQ(vhu_msg_dispatch(dev, &m, NULL, 0, &why), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.hdr.size, 0);
+	fake_dev_free(dev);
 }

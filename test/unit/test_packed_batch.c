@@ -53,7 +53,7 @@ pb_init(struct pb *x, bool tx, uint16_t size)
 	x->dev->mem = guest_mem_copy(&x->g);
 	x->vq = x->dev->vq[tx ? 1 : 0];
 	guest_packed_ring_init(&x->g, x->vq, size, &x->d);
-	x->vq->features = x->dev->features;
+	vhu_net_q(x->vq)->features = x->dev->features;
 	x->vq->dev = x->dev;
 	for (i = 0; i < NBUF; i++) {
 		x->gpa[i] = guest_alloc(&x->g, BUF_LEN, 64);
@@ -419,7 +419,7 @@ static void
 pb_in_order(struct pb *x)
 {
 	x->dev->features |= VHU_BIT(VIRTIO_F_IN_ORDER);
-	x->vq->features = x->dev->features;
+	vhu_net_q(x->vq)->features = x->dev->features;
 	x->vq->in_order = true;
 }
 

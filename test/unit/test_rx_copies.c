@@ -57,8 +57,8 @@ rc_init(struct rc *x, bool packed)
 		guest_packed_ring_init(&x->g, x->vq, RING, &x->d);
 	else
 		guest_ring_init(&x->g, x->vq, RING);
-	x->vq->mrg_rxbuf = true;
-	x->vq->features = x->dev->features;
+	vhu_net_q(x->vq)->mrg_rxbuf = true;
+	vhu_net_q(x->vq)->features = x->dev->features;
 	x->vq->dev = x->dev;
 	for (i = 0; i < RING; i++) {
 		x->gpa[i] = guest_alloc(&x->g, BUF_LEN, 64);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Receive chains of more pieces than one packet may span (VHU_VEC_MAX), on
- * split and packed rings (the enqueues of vhost_net.c and
+ * split and packed rings (the enqueues of vhost_net_split.c and
  * vhost_net_packed.c). Such a chain is legal (a chain may be as long as the
  * ring) but more than the device gathers. The device uses its first
  * VHU_VEC_MAX pieces when the packet fits in them; when it does not, the
@@ -80,8 +80,8 @@ lx_init(struct lx *x, bool packed, bool mrg_rxbuf)
 			guest_packed_ring_init(&x->g, vq, RING_SIZE, &x->pd[i]);
 		else
 			guest_ring_init(&x->g, vq, RING_SIZE);
-		vq->mrg_rxbuf = mrg_rxbuf;
-		vq->features = x->dev->features;
+		vhu_net_q(vq)->mrg_rxbuf = mrg_rxbuf;
+		vhu_net_q(vq)->features = x->dev->features;
 		vq->dev = x->dev;
 	}
 }

@@ -129,8 +129,8 @@ mx_setup(struct mx *x, bool packed, unsigned int nposted)
 		guest_packed_ring_init(&x->g, x->vq, RING_SIZE, &x->d);
 	else
 		guest_ring_init(&x->g, x->vq, RING_SIZE);
-	x->vq->mrg_rxbuf = true;
-	x->vq->features = x->dev->features;
+	vhu_net_q(x->vq)->mrg_rxbuf = true;
+	vhu_net_q(x->vq)->features = x->dev->features;
 	x->vq->iommu = true;
 	x->vq->dev = x->dev;
 	for (i = 0; i < NBUF; i++) {
@@ -360,10 +360,10 @@ held_packet_lands_in_the_buffers_it_reserved(bool packed)
 
 	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, pkts, 2), 2);
 	ASSERT_FALSE(x.vq->broken);
-	ASSERT_TRUE(x.vq->rx_miss);
+	ASSERT_TRUE(vhu_net_q(x.vq)->rx_miss);
 	ASSERT_EQ(x.vq->miss_iova, buf_iova(2));
-	ASSERT_EQ(x.vq->stash_n, 1);
-	ASSERT_PTR_EQ(x.vq->stash[0], pkts[1]);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 1);
+	ASSERT_PTR_EQ(vhu_net_q(x.vq)->stash[0], pkts[1]);
 	expect_used(&x, 0, HDR + sizeof(small_want));
 	expect_no_used(&x);		/* nothing of the big packet */
 	expect_avail_at(&x, 1);		/* buffer 1 reserved, then left in the ring */
@@ -374,20 +374,20 @@ held_packet_lands_in_the_buffers_it_reserved(bool packed)
 	rte_pktmbuf_free_bulk(pkts, 2);
 	/* The held packet keeps every one of its segments out of the pool. */
 	ASSERT_EQ(rte_mempool_avail_count(x.mp), x.pool_free - SEGS);
-	for (s = x.vq->stash[0]; s != NULL; s = s->next)
+	for (s = vhu_net_q(x.vq)->stash[0]; s != NULL; s = s->next)
 		ASSERT_EQ(rte_mbuf_refcnt_read(s), 1);
 	churn_pool(&x, junk, SEGS);
 
 	/* Still unmapped: a flush delivers nothing and keeps the packet. */
 	vhu_vhost_enqueue_flush(x.dev, 0);
-	ASSERT_EQ(x.vq->stash_n, 1);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 1);
 	expect_no_used(&x);
 	expect_avail_at(&x, 1);
 
 	map_buf(&x, 2);
 	vhu_vhost_enqueue_flush(x.dev, 0);
 	ASSERT_FALSE(x.vq->broken);
-	ASSERT_EQ(x.vq->stash_n, 0);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 0);
 	expect_used(&x, 1, BUF_LEN);
 	expect_used(&x, 2, big_need - BUF_LEN);
 	expect_no_used(&x);
@@ -427,7 +427,7 @@ later_packet_waits_behind_the_held_one(bool packed)
 	big = mk_pkt(&x, SEGS, SEG_LEN, 90, big_want);
 	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &big, 1), 1);
 	rte_pktmbuf_free(big);
-	ASSERT_EQ(x.vq->stash_n, 1);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 1);
 	expect_avail_at(&x, 0);
 	expect_untouched(&x, 0);
 
@@ -435,7 +435,7 @@ later_packet_waits_behind_the_held_one(bool packed)
 	small = mk_pkt(&x, 1, sizeof(small_want), 7, small_want);
 	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &small, 1), 1);
 	rte_pktmbuf_free(small);
-	ASSERT_EQ(x.vq->stash_n, 2);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 2);
 	expect_no_used(&x);
 	expect_avail_at(&x, 0);
 	expect_untouched(&x, 0);
@@ -445,7 +445,7 @@ later_packet_waits_behind_the_held_one(bool packed)
 	map_buf(&x, 1);
 	map_buf(&x, 2);
 	vhu_vhost_enqueue_flush(x.dev, 0);
-	ASSERT_EQ(x.vq->stash_n, 0);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 0);
 	expect_used(&x, 0, BUF_LEN);
 	expect_used(&x, 1, big_need - BUF_LEN);
 	expect_used(&x, 2, HDR + sizeof(small_want));
@@ -507,7 +507,7 @@ miss_after_an_invalidation_is_posted_at_once(bool packed)
 	vhu_vhost_enqueue_flush(x.dev, 0);
 	expect_used(&x, 1, HDR + sizeof(want));
 	expect_no_used(&x);
-	ASSERT_EQ(x.vq->stash_n, 0);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 0);
 	mx_fini(&x);
 }
 
@@ -542,6 +542,6 @@ TEST(pending_miss_is_not_repeated_for_an_unrelated_update)
 	vhu_vhost_enqueue_flush(x.dev, 0);
 	ASSERT_EQ(misses_posted(&x, buf_iova(0)), 0);
 	expect_no_used(&x);
-	ASSERT_EQ(x.vq->stash_n, 1);
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 1);
 	mx_fini(&x);
 }

@@ -715,7 +715,7 @@ TEST(push_is_invisible_until_flush_publishes_the_used_index)
 	vhu_split_push(f.vq, 7, 64);
 	ASSERT_EQ(f.vq->used->idx, 0);
 	ASSERT_EQ(f.vq->last_used_idx, 3);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(f.vq->used->idx, 3);
 	ASSERT_EQ(f.vq->used->ring[0].id, 4);
 	ASSERT_EQ(f.vq->used->ring[0].len, 100);
@@ -733,7 +733,7 @@ TEST(push_wraps_around_the_used_ring)
 	f.vq->last_used_idx = 65535;
 	vhu_split_push(f.vq, 2, 1);
 	vhu_split_push(f.vq, 3, 2);
-	vhu_split_flush(f.vq, 65535);
+	vhu_split_publish(f.vq, 65535);
 	ASSERT_EQ(f.vq->used->ring[7].id, 2);
 	ASSERT_EQ(f.vq->used->ring[0].id, 3);
 	ASSERT_EQ(f.vq->used->idx, 1);
@@ -747,7 +747,7 @@ TEST(flush_without_new_entries_does_not_notify)
 
 	fx_init(&f, 1, 8);
 	fd = make_callfd(&f);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(eventfd_count(fd), 0);
 	ASSERT_EQ(f.vq->stats.notify, 0);
 	fx_fini(&f);
@@ -762,7 +762,7 @@ TEST(flush_notifies_once_for_a_burst)
 	fd = make_callfd(&f);
 	vhu_split_push(f.vq, 0, 1);
 	vhu_split_push(f.vq, 1, 1);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(eventfd_count(fd), 1);
 	ASSERT_EQ(f.vq->stats.notify, 1);
 	fx_fini(&f);
@@ -777,7 +777,7 @@ TEST(flush_honours_no_interrupt)
 	fd = make_callfd(&f);
 	f.vq->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	vhu_split_push(f.vq, 0, 1);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(f.vq->used->idx, 1);
 	ASSERT_EQ(eventfd_count(fd), 0);
 	ASSERT_EQ(f.vq->stats.notify, 0);
@@ -797,7 +797,7 @@ TEST(flush_with_event_idx_notifies_when_used_event_is_crossed)
 	vhu_split_push(f.vq, 0, 1);
 	vhu_split_push(f.vq, 1, 1);
 	vhu_split_push(f.vq, 2, 1);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(eventfd_count(fd), 1);
 	fx_fini(&f);
 }
@@ -814,7 +814,7 @@ TEST(flush_with_event_idx_stays_quiet_before_used_event)
 	vhu_split_push(f.vq, 0, 1);
 	vhu_split_push(f.vq, 1, 1);
 	vhu_split_push(f.vq, 2, 1);
-	vhu_split_flush(f.vq, 0);
+	vhu_split_publish(f.vq, 0);
 	ASSERT_EQ(f.vq->used->idx, 3);
 	ASSERT_EQ(eventfd_count(fd), 0);
 	fx_fini(&f);

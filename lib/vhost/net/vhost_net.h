@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Copies between gathered guest buffers and mbufs, shared by the split
- * (vhost_net.c) and packed (vhost_net_packed.c) net bursts. Private.
+ * (vhost_net_split.c) and packed (vhost_net_packed.c) net bursts. Private.
  */
 #ifndef VHU_VHOST_NET_H
 #define VHU_VHOST_NET_H
@@ -11,8 +11,55 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
-#include "virtq_split.h"
+#include "virtq_verbs.h"
 #include "vhost_net_offload.h"
+
+/* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
+#define VHU_RX_STASH 64
+/* Largest packet the backend assembles from a guest TX chain. */
+#define VHU_MAX_PKT_LEN (64 * 1024 + 128)
+
+extern const struct vhu_device_type vhu_net_device_type;
+
+/* The net device's state (after struct vhu_vhost_dev). Control thread, but see rarp_*. */
+struct vhu_net_dev {
+	uint16_t queue_pairs;	/* offered; rings 2 * qp (rx) and 2 * qp + 1 (tx) */
+	uint16_t mtu;		/* offered MTU, 0 for none */
+	uint16_t req_mtu;	/* NET_SET_MTU, 0 until the front-end sends one */
+	uint32_t flags;		/* VHU_VHOST_CSUM, VHU_VHOST_TSO: offloads offered */
+	uint8_t mac[6];		/* config-space MAC */
+	uint8_t rarp_mac[6];	/* SEND_RARP: the guest's MAC to announce */
+	bool rarp_pending;	/* a RARP waits for the next dequeue on pair 0 (atomic: the
+				 * control thread sets it, that lcore takes it) */
+};
+
+/*
+ * A net ring's state (after struct vhu_vq). Filled by the control thread
+ * before the ring is ready (net_queue_start()); then the polling lcore's.
+ */
+struct vhu_net_vq {
+	uint16_t hdr_len;	/* virtio-net header bytes: 10 or 12 */
+	bool mrg_rxbuf;		/* MRG_RXBUF negotiated */
+	bool offload;		/* a checksum or TSO feature negotiated */
+	bool rx_miss;		/* the last enqueue stopped on an IOTLB miss */
+	uint16_t stash_n;	/* packets held in 'stash' */
+	uint64_t features;	/* negotiated features, for the header */
+	uint64_t rx_long_tsc;	/* last log line about a long receive chain given back
+				 * (see below), to write one a second at most */
+	struct rte_mbuf *stash[VHU_RX_STASH]; /* held on a miss, in order (a reference each) */
+};
+
+static inline struct vhu_net_dev *
+vhu_net_dev(const struct vhu_vhost_dev *dev)
+{
+	return vhu_dev_priv(dev);
+}
+
+static inline struct vhu_net_vq *
+vhu_net_q(const struct vhu_vq *vq)
+{
+	return vhu_vq_priv((struct vhu_vq *)(uintptr_t)vq);
+}
 
 /*
  * The copies of a burst's small packets into the guest's receive buffers,
@@ -57,12 +104,13 @@ vhu_copy_batch_flush(struct vhu_copy_batch *b)
 static __rte_always_inline bool
 vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m)
 {
-	uint32_t plen = vec->len - vq->vhdr_len;
+	const struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint32_t plen = vec->len - nq->hdr_len;
 
 	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
-	if (vq->offload || plen - 1 >= rte_pktmbuf_tailroom(m))
+	if (nq->offload || plen - 1 >= rte_pktmbuf_tailroom(m))
 		return false;
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), vec->addr + vq->vhdr_len, plen);
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), vec->addr + nq->hdr_len, plen);
 	m->data_len = (uint16_t)plen;
 	m->pkt_len = plen;
 	return true;
@@ -74,12 +122,17 @@ vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, str
  * (Not deferred like the receive copies: the dequeue gathers a chain ahead
  * and prefetches it, and deferring on top measured no better: g2h 64 B best
  * 19.2 against 19.9 Mpps.)
+ *
+ * Always inlined: out of line in the split burst's file it cost 9
+ * instructions a packet there and 19 in the packed one
+ * (scripts/bench-burst.sh, split_tx_64 and packed_tx_64).
  */
-static inline int
+static __rte_always_inline int
 vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
 	struct rte_mempool *mp, struct rte_mbuf *m)
 {
-	uint32_t skip = vq->vhdr_len, i, room, hoff = 0;
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint32_t skip = nq->hdr_len, i, room, hoff = 0;
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	struct rte_mbuf *cur = m;
 	uint64_t pkt_len;
@@ -98,7 +151,7 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 			uint32_t s = RTE_MIN(skip, len);
 
 			/* Keep a copy of the header: the guest may rewrite its memory. */
-			if (vq->offload)
+			if (nq->offload)
 				memcpy((uint8_t *)&hdr + hoff, src, s);
 			hoff += s;
 			src += s;
@@ -129,7 +182,7 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 		}
 	}
 	m->pkt_len = (uint32_t)pkt_len;
-	if (unlikely(vq->offload) && vhu_net_hdr_to_mbuf(&hdr.hdr, m, vq->features) != 0) {
+	if (unlikely(nq->offload) && vhu_net_hdr_to_mbuf(&hdr.hdr, m, nq->features) != 0) {
 		vq->stats.bad_hdr++;
 		goto fail;
 	}
@@ -192,44 +245,48 @@ rx_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *hdr, uint32_t le
  * copy may go into 'cb' (if not NULL), to be made by vhu_copy_batch_flush()
  * before the burst publishes its buffers; not while dirty logging, where a
  * page must be marked after it is written.
+ *
+ * Always inlined: 4 to 6 instructions a packet less on every receive burst
+ * (scripts/bench-burst.sh, split_rx and packed_rx).
  */
-static inline void
+static __rte_always_inline void
 vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m,
 	uint16_t num_buffers, struct vhu_copy_batch *cb)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct virtio_net_hdr_mrg_rxbuf hdr;
 	uint32_t vi = 0, voff = 0;
 	const struct rte_mbuf *seg;
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.num_buffers = num_buffers;
-	if (unlikely(vq->offload))
-		vhu_net_mbuf_to_hdr(m, &hdr.hdr, vq->features);
-	if (likely(m->nb_segs == 1 && vec[0].len >= vq->vhdr_len + m->data_len)) {
-		rx_put_hdr(vec[0].addr, &hdr, vq->vhdr_len);
+	if (unlikely(nq->offload))
+		vhu_net_mbuf_to_hdr(m, &hdr.hdr, nq->features);
+	if (likely(m->nb_segs == 1 && vec[0].len >= nq->hdr_len + m->data_len)) {
+		rx_put_hdr(vec[0].addr, &hdr, nq->hdr_len);
 		if (cb != NULL && m->data_len <= VHU_COPY_DEFER_MAX && likely(vq->log == NULL)) {
 			if (unlikely(cb->n == VHU_COPY_BATCH))
 				vhu_copy_batch_flush(cb);
-			cb->e[cb->n].dst = vec[0].addr + vq->vhdr_len;
+			cb->e[cb->n].dst = vec[0].addr + nq->hdr_len;
 			cb->e[cb->n].src = rte_pktmbuf_mtod(m, const uint8_t *);
 			cb->e[cb->n].len = m->data_len;
 			cb->n++;
 			return;
 		}
-		rte_memcpy(vec[0].addr + vq->vhdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
+		rte_memcpy(vec[0].addr + nq->hdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
 		if (unlikely(vq->log != NULL))
-			vhu_log_hva(vq, vec[0].addr, vq->vhdr_len + m->data_len);
+			vhu_log_hva(vq, vec[0].addr, nq->hdr_len + m->data_len);
 		return;
 	}
-	if (vec[0].len >= vq->vhdr_len) {
-		rx_put_hdr(vec[0].addr, &hdr, vq->vhdr_len);
-		voff = vq->vhdr_len;
+	if (vec[0].len >= nq->hdr_len) {
+		rx_put_hdr(vec[0].addr, &hdr, nq->hdr_len);
+		voff = nq->hdr_len;
 		if (voff == vec[0].len) {
 			vi = 1;
 			voff = 0;
 		}
 	} else {
-		rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, vq->vhdr_len);
+		rx_write(vec, &vi, &voff, (const uint8_t *)&hdr, nq->hdr_len);
 	}
 	for (seg = m; seg != NULL; seg = seg->next)
 		rx_write(vec, &vi, &voff, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len);
@@ -252,12 +309,13 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 static inline int
 vhu_net_rx_prepare(struct vhu_vq *vq, struct rte_mbuf *m)
 {
+	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct virtio_net_hdr h;
 
 	if (likely(!(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))))
 		return 0;
 	memset(&h, 0, sizeof(h));
-	return vhu_net_mbuf_to_hdr(m, &h, vq->offload ? vq->features : 0);
+	return vhu_net_mbuf_to_hdr(m, &h, nq->offload ? nq->features : 0);
 }
 
 /*
@@ -318,7 +376,7 @@ void vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, 
 static inline struct vhu_burst_mark *
 vhu_net_mark(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 {
-	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return NULL;
 	return &dev->vq[2 * qp + tx]->mark;
 }
@@ -328,25 +386,11 @@ vhu_net_mark(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
  * Only inside a burst (after vhu_burst_enter() on the ring's mark).
  */
 static inline struct vhu_vq *
-vhu_net_vq(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
+vhu_net_ring(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 {
-	struct vhu_vq *vq;
-
-	if (unlikely(dev == NULL || qp >= dev->queue_pairs))
+	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return NULL;
-	vq = dev->vq[2 * qp + tx];
-	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
-	 * pointers and indexes read below are the ones published with it. */
-	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
-		return NULL;
-	/* Acquire: pairs with the release in iotlb_publish(); the table stays
-	 * valid until this burst leaves (vhu_burst_exit()), for the control
-	 * thread waits on the ring's mark before it frees it. */
-	if (unlikely(vq->iommu))
-		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
-	if (unlikely(vq->logging))
-		vhu_log_begin(vq);
-	return vq;
+	return vhu_vq_enter(dev, 2 * qp + tx);
 }
 
 #endif /* VHU_VHOST_NET_H */

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio-net bursts: the public burst calls, which pick the split
+ * (vhost_net_split.c) or packed (vhost_net_packed.c) burst of the ring, the
+ * post-migration RARP and the receive stash.
+ *
+ * Direction is named from the guest's view: the rx ring (even index) carries
+ * packets to the guest, filled by vhu_vhost_enqueue_burst(); the tx ring (odd
+ * index) carries packets from the guest, drained by vhu_vhost_dequeue_burst().
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "vhost_net.h"
+#include "vhost_net_burst.h"
+
+/* ---- guest TX: ring -> mbufs ---- */
+
+/* Build the RARP that announces the guest's MAC after a migration. */
+static struct rte_mbuf *
+rarp_build(const struct vhu_net_dev *nd, struct rte_mempool *mp)
+{
+	static const uint8_t head[] = {
+		0x00, 0x01,		/* hardware type: Ethernet */
+		0x08, 0x00,		/* protocol type: IPv4 */
+		6, 4,			/* address lengths */
+		0x00, 0x03,		/* operation: reverse request */
+	};
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	p = (uint8_t *)rte_pktmbuf_append(m, 60); /* minimum frame, zero padded */
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(p, 0, 60);
+	memset(p, 0xff, 6);			/* broadcast */
+	memcpy(p + 6, nd->rarp_mac, 6);	/* from the guest */
+	p[12] = 0x80;
+	p[13] = 0x35;				/* EtherType RARP */
+	memcpy(p + 14, head, sizeof(head));
+	memcpy(p + 22, nd->rarp_mac, 6);	/* sender hardware address */
+	memcpy(p + 32, nd->rarp_mac, 6);	/* target hardware address */
+	return m;
+}
+
+static uint16_t
+net_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+		  struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_vq *vq = vhu_net_ring(dev, qp, true);
+	struct vhu_net_dev *nd;
+
+	if (vq == NULL || count == 0 || mp == NULL || pkts == NULL)
+		return 0;
+	count = RTE_MIN(count, VHU_MAX_BURST);
+	nd = vhu_net_dev(dev);
+	/* After a migration, the first packet the guest "sends" is a RARP. */
+	if (unlikely(qp == 0 && __atomic_load_n(&nd->rarp_pending, __ATOMIC_RELAXED)) &&
+	    __atomic_exchange_n(&nd->rarp_pending, false, __ATOMIC_ACQUIRE)) {
+		struct rte_mbuf *rarp = rarp_build(nd, mp);
+
+		if (rarp != NULL) {
+			pkts[0] = rarp;
+			return 1 + (count > 1 ? net_dequeue_burst(dev, qp, mp, pkts + 1, count - 1)
+					      : 0);
+		}
+	}
+	if (vq->packed)
+		return vhu_net_dequeue_packed(vq, mp, pkts, count);
+	return vhu_net_dequeue_split(vq, mp, pkts, count);
+}
+
+uint16_t
+vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, true);
+	uint16_t n;
+
+	if (mark == NULL)
+		return 0;
+	vhu_burst_enter(mark);
+	n = net_dequeue_burst(dev, qp, mp, pkts, count);
+	vhu_burst_exit(mark);
+	return n;
+}
+
+/* ---- guest RX: mbufs -> ring ---- */
+
+void
+vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, uint64_t need)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint64_t now = rte_get_tsc_cycles();
+
+	vq->stats.errors += nchains;
+	if (nq->rx_long_tsc != 0 && now - nq->rx_long_tsc < rte_get_tsc_hz())
+		return;
+	nq->rx_long_tsc = now;
+	VHU_LOG(WARNING, "%s: ring %u: receive chain at %s %u has more than %u pieces (descriptors "
+		"or memory regions) and a %" PRIu64 "-byte packet does not fit in the first %u: "
+		"returned unused (length 0) with %u chain(s) reserved before it, counted in the "
+		"ring's errors; the guest's driver should post receive buffers of at most %u "
+		"descriptors", vq->dev != NULL ? vq->dev->path : "(no device)", vq->index,
+		vq->packed ? "slot" : "head", where, VHU_VEC_MAX, need, VHU_VEC_MAX, nchains - 1,
+		VHU_VEC_MAX);
+}
+
+static inline uint16_t
+net_enqueue(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	vhu_net_q(vq)->rx_miss = false;
+	return vq->packed ? vhu_net_enqueue_packed(vq, pkts, count) :
+			    vhu_net_enqueue_split(vq, pkts, count);
+}
+
+/*
+ * Hold 'pkts' until their buffers are mapped, taking a reference on every
+ * segment: the caller frees its own reference at once, and a segment without
+ * ours would go back to the pool, be reused and be delivered with other bytes.
+ */
+static uint16_t
+net_stash(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint16_t n = RTE_MIN(count, (uint16_t)(VHU_RX_STASH - nq->stash_n)), i;
+
+	for (i = 0; i < n; i++) {
+		rte_pktmbuf_refcnt_update(pkts[i], 1);
+		nq->stash[nq->stash_n++] = pkts[i];
+	}
+	return n;
+}
+
+/* Deliver what the ring holds, oldest first; returns how many are still held. */
+static uint16_t
+net_stash_drain(struct vhu_vq *vq)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	uint16_t n = net_enqueue(vq, nq->stash, nq->stash_n);
+
+	rte_pktmbuf_free_bulk(nq->stash, n); /* our references; the guest has copies */
+	memmove(nq->stash, nq->stash + n, (nq->stash_n - n) * sizeof(nq->stash[0]));
+	nq->stash_n -= n;
+	return nq->stash_n;
+}
+
+/*
+ * Behind a vIOMMU, a guest maps each receive buffer just before it posts it,
+ * so the first packet for a fresh buffer often misses the IOTLB. Dropping it
+ * would lose a packet for every new mapping; instead the packets that met a
+ * miss are held (a reference each, at most VHU_RX_STASH per ring) and go
+ * first at the next burst, when the front-end has answered. The caller sees
+ * them accepted, as the backend copies: it frees its own reference.
+ */
+static uint16_t
+net_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_vq *vq = vhu_net_ring(dev, qp, false);
+	struct vhu_net_vq *nq;
+	uint16_t n;
+
+	if (vq == NULL || count == 0 || pkts == NULL)
+		return 0;
+	count = RTE_MIN(count, VHU_MAX_BURST);
+	nq = vhu_net_q(vq);
+	if (unlikely(nq->stash_n > 0) && net_stash_drain(vq) > 0)
+		/* Still waiting: keep the order, queue behind. */
+		return nq->rx_miss ? net_stash(vq, pkts, count) : 0;
+	n = net_enqueue(vq, pkts, count);
+	if (unlikely(nq->rx_miss) && n < count)
+		n += net_stash(vq, pkts + n, count - n);
+	return n;
+}
+
+uint16_t
+vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+			uint16_t count)
+{
+	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, false);
+	uint16_t n;
+
+	if (mark == NULL)
+		return 0;
+	vhu_burst_enter(mark);
+	n = net_enqueue_burst(dev, qp, pkts, count);
+	vhu_burst_exit(mark);
+	return n;
+}
+
+void
+vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
+{
+	struct vhu_vq *vq;
+
+	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
+		return;
+	/* Relaxed peek: only this lcore writes stash_n. */
+	if (likely(vhu_net_q(dev->vq[2 * qp])->stash_n == 0))
+		return;
+	vhu_burst_enter(&dev->vq[2 * qp]->mark);
+	vq = vhu_net_ring(dev, qp, false);
+	if (vq != NULL)
+		net_stash_drain(vq);
+	vhu_burst_exit(&dev->vq[2 * qp]->mark);
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * virtio-net bursts on packed rings. Same contract as the split bursts in
+ * vhost_net_split.c; the public bursts in vhost_net.c call one or the other.
+ */
+#include "vhost_net.h"
+#include "virtq_packed.h"
+#include "vhost_net_burst.h"
+
+/*
+ * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at the
+ * cursor into pkts[*out..], if they qualify. Returns false, having changed
+ * nothing, if they do not.
+ */
+static bool
+dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
+	      struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t *out)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	struct vhu_chain c[VHU_PACKED_BATCH];
+	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	struct vhu_cursor at = *cur;
+	uint16_t k;
+
+	if (!vhu_packed_pop_batch(vq, &at, false, NULL, c, vec))
+		return false;
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		if (c[k].len <= nq->hdr_len || c[k].len - nq->hdr_len > VHU_MAX_PKT_LEN)
+			return false; /* the single path drops and counts it */
+		rte_prefetch0(vec[k].addr);
+	}
+	vhu_packed_take_batch(vq, c);
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[*out]) == 0)) {
+			(*out)++;
+		} else {
+			vq->stats.errors++;
+			rte_pktmbuf_reset(pkts[*out]);
+		}
+	}
+	vhu_packed_return_batch(vq, batch, c, NULL);
+	*cur = at;
+	vq->stats.batched += VHU_PACKED_BATCH;
+	return true;
+}
+
+uint16_t
+vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbuf **pkts,
+		       uint16_t count)
+{
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_packed_batch batch;
+	struct vhu_cursor cur;
+	uint16_t i, out = 0;
+
+	if (!vhu_packed_begin(vq, &cur, &batch, true))
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, count) != 0)) {
+		vq->stats.nombuf++;
+		return 0;
+	}
+	for (i = 0; i < count; i++) {
+		struct vhu_chain c;
+		uint32_t nvec = 0;
+		enum vhu_chain_rc rc;
+
+		if (count - i >= VHU_PACKED_BATCH &&
+		    dequeue_batch(vq, &cur, &batch, mp, pkts, &out)) {
+			i += VHU_PACKED_BATCH - 1;
+			continue;
+		}
+		if (i > 0 && !vhu_packed_more(vq, &cur))
+			break;
+		rc = vhu_packed_pop(vq, &cur, false, vec, &nvec, &c);
+		if (unlikely(rc < 0))
+			break; /* broken, or an IOTLB miss: the chain stays in the ring */
+		vhu_packed_take(vq, &c);
+		if (likely(rc == VHU_CHAIN_OK) &&
+		    likely(vhu_net_tx_copy(vq, vec, nvec, c.len, mp, pkts[out]) == 0)) {
+			out++;
+		} else {
+			vq->stats.errors++;
+			rte_pktmbuf_reset(pkts[out]);
+		}
+		vhu_packed_return(vq, &batch, &c, 0);
+	}
+	vhu_packed_flush(vq, &batch);
+	if (out < count)
+		rte_pktmbuf_free_bulk(&pkts[out], count - out);
+	return out;
+}
+
+/*
+ * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
+ * segment and fitting one buffer, to the four slots at the cursor. Returns
+ * false, having changed nothing, if they do not qualify.
+ */
+static bool
+enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
+	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	struct vhu_chain c[VHU_PACKED_BATCH];
+	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	uint32_t want[VHU_PACKED_BATCH];
+	struct vhu_cursor at = *cur;
+	uint16_t k;
+
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
+			return false;
+		want[k] = nq->hdr_len + pkts[k]->data_len;
+	}
+	if (!vhu_packed_pop_batch(vq, &at, true, want, c, vec))
+		return false;
+	vhu_packed_take_batch(vq, c);
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
+		vhu_packed_return(vq, batch, &c[k], want[k]);
+	}
+	*cur = at;
+	vq->stats.batched += VHU_PACKED_BATCH;
+	return true;
+}
+
+/*
+ * The packet does not fit in the pieces gathered from bufs[0..nbufs], the
+ * last of which has more pieces than were kept (see "Receive chains of more
+ * pieces" in vhost_net.h). If that chain alone has more pieces than a packet
+ * may span, give it back unused with the chains reserved before it and
+ * return true: the packet goes on with the chains after them. Otherwise
+ * return false with *rc: VHU_CHAIN_DROP (the packet would need too many
+ * pieces of good chains: refused) or what gathering the chain again gave,
+ * if the guest has changed it meanwhile.
+ */
+static __rte_noinline bool
+rx_packed_give_back(struct vhu_vq *vq, struct vhu_packed_batch *batch,
+		    const struct vhu_chain *bufs, uint16_t nbufs, uint64_t need,
+		    enum vhu_chain_rc *rc)
+{
+	uint16_t b;
+
+	if (nbufs > 0) {
+		/* Its pieces were counted after the other chains': count them alone. */
+		struct vhu_buf_vec vec[VHU_VEC_MAX];
+		uint16_t ndesc = 0, id = 0;
+		uint64_t total = 0;
+		uint32_t nvec = 0;
+
+		*rc = vhu_packed_gather(vq, bufs[nbufs].slot, true, vec, &nvec, &total, &ndesc,
+					&id);
+		if (*rc != VHU_CHAIN_DROP) {
+			if (*rc == VHU_CHAIN_OK)
+				*rc = VHU_CHAIN_DROP;
+			return false;
+		}
+	}
+	for (b = 0; b <= nbufs; b++) {
+		vhu_packed_take(vq, &bufs[b]);
+		vhu_packed_return(vq, batch, &bufs[b], 0);
+	}
+	vhu_net_rx_given_back(vq, bufs[nbufs].slot, nbufs + 1, need);
+	*rc = VHU_CHAIN_OK;
+	return true;
+}
+
+uint16_t
+vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
+{
+	struct vhu_net_vq *nq = vhu_net_q(vq);
+	struct vhu_copy_batch cb = { .n = 0 };
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_chain bufs[VHU_VEC_MAX];
+	struct vhu_packed_batch batch;
+	struct vhu_cursor cur, start;
+	uint16_t i;
+
+	if (!vhu_packed_begin(vq, &cur, &batch, false))
+		return 0;
+	start = cur;
+	for (i = 0; i < count; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
+		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+		struct vhu_cursor at;
+		uint16_t nbufs = 0, b;
+		uint32_t nvec = 0;
+
+		if (count - i >= VHU_PACKED_BATCH &&
+		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb)) {
+			i += VHU_PACKED_BATCH - 1;
+			continue;
+		}
+		at = cur;	/* where this packet's chains are popped */
+		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
+			vq->stats.bad_hdr++;
+			break; /* the caller keeps (and drops) pkts[i..] */
+		}
+
+		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
+		while (have < need) {
+			const struct vhu_cursor here = at;
+			uint32_t first = nvec;
+			uint64_t got;
+
+			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !nq->mrg_rxbuf) ||
+			    !vhu_packed_more(vq, &at)) {
+				rc = VHU_CHAIN_DROP;
+				break;
+			}
+			rc = vhu_packed_pop(vq, &at, true, vec, &nvec, &bufs[nbufs]);
+			got = bufs[nbufs].len;
+			if (unlikely(rc == VHU_CHAIN_DROP)) {
+				/* More pieces than vec holds: use those kept if the packet
+				 * fits, else give the chain back (see vhost_net.h). */
+				got = vhu_vec_bytes(vec, first, nvec);
+				if (have + got < need) {
+					/* Give back within one lap of the ring per burst:
+					 * no driver makes more available, but a hostile
+					 * one re-posting behind us would keep this going
+					 * for ever. */
+					if (vhu_packed_dist(vq, start.idx, start.wrap, here.idx,
+							    here.wrap) >= vq->size ||
+					    !rx_packed_give_back(vq, &batch, bufs, nbufs, need, &rc))
+						break;
+					cur = at;
+					nbufs = 0;
+					nvec = 0;
+					have = 0;
+					continue;
+				}
+				rc = VHU_CHAIN_OK;
+			}
+			if (rc != VHU_CHAIN_OK)
+				break;
+			bufs[nbufs].len = got;
+			nbufs++;
+			have += got;
+		}
+		if (unlikely(rc != VHU_CHAIN_OK)) {
+			nq->rx_miss = rc == VHU_CHAIN_RETRY;
+			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
+		}
+		vhu_net_rx_fill(vq, vec, m, nbufs, &cb);
+		left = need;
+		for (b = 0; b < nbufs; b++) {
+			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
+
+			vhu_packed_take(vq, &bufs[b]);
+			vhu_packed_return(vq, &batch, &bufs[b], used);
+			left -= used;
+		}
+		cur = at;
+	}
+	vhu_copy_batch_flush(&cb);
+	vhu_packed_flush(vq, &batch);
+	return i;
+}

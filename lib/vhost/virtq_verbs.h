@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The core verbs: how a device type moves descriptors, split and packed
+ * behind each (the shape of libvhost-user's pop/push/flush/notify and of
+ * Linux's vhost_get_vq_desc / vhost_add_used_and_signal).
+ *
+ *   vhu_vq_begin()   start a burst on a ready ring: how many chains may be
+ *                    looked at, and the burst's pending returns;
+ *   vhu_vq_pop()     gather the chain at the cursor into a buffer vector and
+ *                    move the cursor past it; nothing in the ring changes,
+ *                    so a chain popped and not taken is found again next time;
+ *   vhu_vq_take()    the device now owns the chain: recorded in the inflight
+ *                    region (INFLIGHT_SHMFD) and the avail position moved past
+ *                    it; chains are taken in the order they were popped;
+ *   vhu_vq_return()  give a taken chain back with the bytes written into it
+ *                    (collected; the driver sees nothing yet);
+ *   vhu_vq_flush()   publish every return of the burst with one release
+ *                    store, mark the used ring dirty while logging, close the
+ *                    inflight records and notify the guest if it asked to be.
+ *
+ * The batched forms for the hot path: vhu_vq_pop_batch() pops
+ * VHU_VQ_BATCH single-descriptor chains that share a cache line of a packed
+ * ring with one look at the line (false on a split ring or when they do not
+ * qualify, and the caller goes one by one); vhu_vq_take_batch() and
+ * vhu_vq_return_batch() take and return them together.
+ *
+ * Each verb is a one-line dispatch to its split (virtq_split.h) or packed
+ * (virtq_packed.h) form, which have the same names with vhu_split_ and
+ * vhu_packed_; a burst written for one layout calls those directly.
+ *
+ * Everything here runs on the lcore polling the ring, between the acquire
+ * load of vq->ready that starts its burst and the end of that burst. A guest
+ * violation met on the way latches the ring broken (vhu_vq_set_broken()).
+ */
+#ifndef VHU_VIRTQ_VERBS_H
+#define VHU_VIRTQ_VERBS_H
+
+#include "virtq_split.h"
+#include "virtq_packed.h"
+
+/*
+ * The ring 'index' of 'dev' (below dev->num_queues) at the start of a burst,
+ * or NULL if it is not ready or latched broken. Loads what the burst reads
+ * of the device: the IOTLB behind a vIOMMU, the dirty log while logging.
+ */
+static inline struct vhu_vq *
+vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+{
+	struct vhu_vq *vq = dev->vq[index];
+
+	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
+	 * pointers and indexes read below are the ones published with it. */
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return NULL;
+	/* Acquire: pairs with the release in iotlb_publish(); the table stays
+	 * valid until this burst leaves (vhu_burst_exit()), for the control
+	 * thread waits on the ring's mark before it frees it. */
+	if (unlikely(vq->iommu))
+		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
+	if (unlikely(vq->logging))
+		vhu_log_begin(vq);
+	return vq;
+}
+
+/* Chains vhu_vq_pop_batch() takes at once. */
+#define VHU_VQ_BATCH VHU_PACKED_BATCH
+
+/* One burst's returns, pending until vhu_vq_flush(). */
+struct vhu_burst {
+	union {
+		struct vhu_split_burst split;
+		struct vhu_packed_batch packed;
+	};
+};
+
+/*
+ * Start a burst on ready ring 'vq' at its avail position; 'no_len' if every
+ * chain of the burst is returned without data written (a transmit ring),
+ * which lets an IN_ORDER packed ring return the burst as one descriptor.
+ * Returns false if no chain is available (or the avail index is bogus: the
+ * ring is then latched broken); the burst then needs no flush.
+ */
+static inline bool
+vhu_vq_begin(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_burst *b, bool no_len)
+{
+	return vq->packed ? vhu_packed_begin(vq, cur, &b->packed, no_len)
+			  : vhu_split_begin(vq, cur, &b->split);
+}
+
+/* Is there a chain to pop at the cursor? */
+static inline bool
+vhu_vq_more(const struct vhu_vq *vq, const struct vhu_cursor *cur)
+{
+	return vq->packed ? vhu_packed_more(vq, cur) : vhu_split_more(vq, cur);
+}
+
+/*
+ * Gather the chain at the cursor (vhu_vq_more() said there is one) into
+ * vec[*nvec..], advancing *nvec, and describe it in 'c'; 'writable' says
+ * whether the device writes (a receive ring) or reads its buffers. On
+ * VHU_CHAIN_OK and VHU_CHAIN_DROP (more pieces than VHU_VEC_MAX: vec holds
+ * the first ones) the cursor moves past the chain; on VHU_CHAIN_BROKEN or
+ * VHU_CHAIN_RETRY (an IOTLB miss, posted) it stays.
+ */
+static inline enum vhu_chain_rc
+vhu_vq_pop(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, struct vhu_buf_vec *vec,
+	   uint32_t *nvec, struct vhu_chain *c)
+{
+	return vq->packed ? vhu_packed_pop(vq, cur, writable, vec, nvec, c)
+			  : vhu_split_pop(vq, cur, writable, vec, nvec, c);
+}
+
+/*
+ * The batched pop: the VHU_VQ_BATCH chains at the cursor, if they are single
+ * descriptors in one cache line of a packed ring, for direction 'writable',
+ * each contiguous here for want[k] bytes (a receive ring) or its whole
+ * length (a transmit ring, 'want' NULL). Fills c[] and vec[] (one piece per
+ * chain) and moves the cursor past them; false, having changed nothing but
+ * maybe posted an IOTLB miss, if they do not qualify or the ring is split.
+ */
+static inline bool
+vhu_vq_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, const uint32_t *want,
+		 struct vhu_chain *c, struct vhu_buf_vec *vec)
+{
+	return vq->packed && vhu_packed_pop_batch(vq, cur, writable, want, c, vec);
+}
+
+/*
+ * The device owns chain 'c' (popped, and every chain popped before it taken):
+ * record it in the inflight region and move the avail position past it.
+ */
+static inline void
+vhu_vq_take(struct vhu_vq *vq, const struct vhu_chain *c)
+{
+	if (vq->packed)
+		vhu_packed_take(vq, c);
+	else
+		vhu_split_take(vq, c);
+}
+
+/* Take the VHU_VQ_BATCH chains of one successful vhu_vq_pop_batch(). */
+static inline void
+vhu_vq_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
+{
+	vhu_packed_take_batch(vq, c); /* only a packed ring pops batches */
+}
+
+/* Return them, with len[k] bytes written into chain k (len NULL: none). */
+static inline void
+vhu_vq_return_batch(struct vhu_vq *vq, struct vhu_burst *b, const struct vhu_chain *c,
+		    const uint32_t *len)
+{
+	vhu_packed_return_batch(vq, &b->packed, c, len);
+}
+
+/* Give taken chain 'c' back with 'len' bytes written into it (0 for a transmit ring). */
+static inline void
+vhu_vq_return(struct vhu_vq *vq, struct vhu_burst *b, const struct vhu_chain *c, uint32_t len)
+{
+	if (vq->packed)
+		vhu_packed_return(vq, &b->packed, c, len);
+	else
+		vhu_split_return(vq, &b->split, c, len);
+}
+
+/* Publish the burst's returns (dirty-logged) and notify the guest if it wants to know. */
+static inline void
+vhu_vq_flush(struct vhu_vq *vq, struct vhu_burst *b)
+{
+	if (vq->packed)
+		vhu_packed_flush(vq, &b->packed);
+	else
+		vhu_split_flush(vq, &b->split);
+}
+
+#endif /* VHU_VIRTQ_VERBS_H */

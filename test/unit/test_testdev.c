@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The generic ring suite: every behaviour of the core verbs a device type
+ * relies on, run over split and packed rings against the test device
+ * (testdev.c), which links the core and no net object. Each test is
+ * registered twice, "<name>_split" and "<name>_packed".
+ *
+ * No EAL: the device and its rings are plain allocations over the unit
+ * tests' synthetic guest memory (guest.c), with guard pages around it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "test_harness.h"
+#include "testdev.h"
+#include "vhost_inflight.h"
+#include "vhost_log.h"
+#include "virtq_verbs.h"
+
+#define REGION_SIZE (256 * 1024)
+#define RING_SIZE   64
+#define SINK	    0
+#define SOURCE	    1
+
+struct tx {
+	struct guest g;
+	struct vhu_vhost_dev *dev;
+	bool packed;
+	struct packed_drv pd[2]; /* packed: the driver's side of each ring */
+	uint16_t next_desc[2];	 /* split: next unused descriptor per ring */
+	uint16_t used_seen[2];	 /* split: used entries the driver took */
+};
+
+static struct vhu_vhost_dev *
+testdev_new(uint16_t queues)
+{
+	struct testdev_config cfg = {.queues = queues};
+	struct vhu_dev_config core = {.path = "unit-testdev"};
+	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(&testdev_type));
+	size_t vq_bytes = vhu_vq_bytes(&testdev_type);
+	uint16_t i;
+
+	ASSERT_TRUE(dev != NULL);
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, vq_bytes);
+		ASSERT_TRUE(dev->vq[i] != NULL);
+		memset(dev->vq[i], 0, vq_bytes);
+	}
+	ASSERT_EQ(vhu_dev_init(dev, &testdev_type, &core, &cfg), 0);
+	return dev;
+}
+
+static void
+tx_init(struct tx *t, bool packed)
+{
+	uint16_t q;
+
+	memset(t, 0, sizeof(*t));
+	t->packed = packed;
+	guest_init(&t->g, 2, REGION_SIZE);
+	t->dev = testdev_new(2);
+	for (q = 0; q < 2; q++) {
+		if (packed)
+			guest_packed_ring_core(&t->g, t->dev->vq[q], RING_SIZE, &t->pd[q]);
+		else
+			guest_split_ring_core(&t->g, t->dev->vq[q], RING_SIZE);
+		t->dev->vq[q]->dev = t->dev;
+	}
+}
+
+static void
+tx_fini(struct tx *t)
+{
+	uint16_t i;
+
+	vhu_dev_reset(t->dev);
+	for (i = 0; i < VHU_MAX_VQS; i++)
+		free(t->dev->vq[i]);
+	free(t->dev);
+	guest_fini(&t->g);
+}
+
+/*
+ * Driver: post a chain of 'n' buffers of lens[i] bytes on ring 'q' (written
+ * by the device on the source ring), fresh guest memory each, filled with
+ * 'seed' + i on the sink ring. Returns the chain's id; *gpa gets the first
+ * buffer's address if not NULL.
+ */
+static uint16_t
+post(struct tx *t, uint16_t q, const uint32_t *lens, uint16_t n, uint64_t *gpa)
+{
+	struct vhu_vq *vq = t->dev->vq[q];
+	uint16_t flags = q == SOURCE ? VRING_DESC_F_WRITE : 0, i, head;
+	struct vring_packed_desc chain[8];
+
+	ASSERT_LE(n, 8);
+	head = t->packed ? t->pd[q].avail_idx : (uint16_t)(t->next_desc[q] % RING_SIZE);
+	for (i = 0; i < n; i++) {
+		uint64_t a = guest_alloc(&t->g, lens[i], 8);
+		uint8_t *p = guest_ptr(&t->g, a);
+		uint32_t j;
+
+		for (j = 0; j < lens[i]; j++)
+			p[j] = q == SINK ? (uint8_t)(j + i) : 0;
+		if (i == 0 && gpa != NULL)
+			*gpa = a;
+		if (t->packed) {
+			chain[i] = (struct vring_packed_desc){
+				.addr = a,
+				.len = lens[i],
+				.id = head,
+				.flags = flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			};
+		} else {
+			uint16_t d = (uint16_t)((t->next_desc[q] + i) % RING_SIZE);
+
+			drv_desc(vq, d, a, lens[i], flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+				 (uint16_t)((d + 1) % RING_SIZE));
+		}
+	}
+	if (t->packed) {
+		pdrv_post(&t->pd[q], chain, n);
+	} else {
+		t->next_desc[q] = (uint16_t)(t->next_desc[q] + n);
+		drv_avail(vq, head);
+	}
+	return head;
+}
+
+/* Driver: take the next used entry of ring 'q'; false if there is none. */
+static bool
+reap(struct tx *t, uint16_t q, uint16_t *id, uint32_t *len)
+{
+	struct vhu_vq *vq = t->dev->vq[q];
+	struct vring_used_elem *e;
+
+	if (t->packed)
+		return pdrv_take_used(&t->pd[q], id, len);
+	if (t->used_seen[q] == __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE))
+		return false;
+	e = &vq->used->ring[t->used_seen[q]++ % RING_SIZE];
+	*id = (uint16_t)e->id;
+	*len = e->len;
+	return true;
+}
+
+/* Sum of the bytes post() puts in a sink buffer of 'len' bytes at piece 'i'. */
+static uint64_t
+sink_sum(uint32_t len, uint16_t i)
+{
+	uint64_t s = 0;
+	uint32_t j;
+
+	for (j = 0; j < len; j++)
+		s += (uint8_t)(j + i);
+	return s;
+}
+
+static void
+pop_and_return_on_the_sink(const void *arg)
+{
+	const uint32_t one[] = {100}, two[] = {50, 70}, small[] = {5};
+	uint16_t ids[3], id;
+	struct tx t;
+	uint32_t len;
+
+	tx_init(&t, *(const bool *)arg);
+	ids[0] = post(&t, SINK, one, 1, NULL);
+	ids[1] = post(&t, SINK, two, 2, NULL);
+	ids[2] = post(&t, SINK, small, 1, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 3);
+	ASSERT_EQ(testdev_q(t.dev->vq[SINK])->bytes, 225);
+	ASSERT_EQ(testdev_q(t.dev->vq[SINK])->sum,
+		  sink_sum(100, 0) + sink_sum(50, 0) + sink_sum(70, 1) + sink_sum(5, 0));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, SINK, &id, &len));
+		ASSERT_EQ(id, ids[i]);
+		ASSERT_EQ(len, 0);
+	}
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0); /* nothing more posted */
+	tx_fini(&t);
+}
+
+static void
+push_fills_the_source_and_returns_lengths(const void *arg)
+{
+	const uint32_t lens[] = {30, 40};
+	uint64_t gpa;
+	uint8_t want[30];
+	uint16_t id, head;
+	struct tx t;
+	uint32_t len, i;
+
+	tx_init(&t, *(const bool *)arg);
+	head = post(&t, SOURCE, lens, 2, &gpa);
+	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 1);
+	ASSERT_TRUE(reap(&t, SOURCE, &id, &len));
+	ASSERT_EQ(id, head);
+	ASSERT_EQ(len, 70);
+	for (i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)i;
+	ASSERT_MEM_EQ(guest_ptr(&t.g, gpa), want, sizeof(want));
+	tx_fini(&t);
+}
+
+static void
+indirect_chain_is_read_through_its_table(const void *arg)
+{
+	struct vhu_vq *vq;
+	uint64_t table, buf[3];
+	uint16_t id, i;
+	struct tx t;
+	uint32_t len;
+	uint64_t sum = 0;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	table = guest_alloc(&t.g, 3 * 16, 16);
+	for (i = 0; i < 3; i++) {
+		uint8_t *p;
+
+		buf[i] = guest_alloc(&t.g, 64, 8);
+		p = guest_ptr(&t.g, buf[i]);
+		memset(p, i + 1, 64);
+		sum += 64u * (i + 1);
+	}
+	if (t.packed) {
+		struct vring_packed_desc *tab = guest_ptr(&t.g, table);
+		struct vring_packed_desc d = {
+			.addr = table,
+			.len = 3 * sizeof(*tab),
+			.id = 7,
+			.flags = VRING_DESC_F_INDIRECT,
+		};
+
+		for (i = 0; i < 3; i++)
+			tab[i] = (struct vring_packed_desc){.addr = buf[i], .len = 64};
+		pdrv_post(&t.pd[SINK], &d, 1);
+	} else {
+		struct vring_desc *tab = guest_ptr(&t.g, table);
+
+		for (i = 0; i < 3; i++)
+			drv_table(tab, i, buf[i], 64, i < 2 ? VRING_DESC_F_NEXT : 0, i + 1);
+		drv_desc(vq, 7, table, 3 * sizeof(*tab), VRING_DESC_F_INDIRECT, 0);
+		drv_avail(vq, 7);
+	}
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
+	ASSERT_EQ(testdev_q(vq)->sum, sum);
+	ASSERT_TRUE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(id, 7);
+	tx_fini(&t);
+}
+
+static void
+in_order_sink_burst_comes_back_in_order(const void *arg)
+{
+	const uint32_t two[] = {8, 8};
+	uint16_t ids[3], id, nbufs, i;
+	struct tx t;
+	uint32_t len;
+
+	tx_init(&t, *(const bool *)arg);
+	t.dev->vq[SINK]->in_order = true;
+	for (i = 0; i < 3; i++)
+		ids[i] = post(&t, SINK, two, 2, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 3);
+	if (t.packed) {
+		/* One used descriptor for the burst, with the id of its last buffer. */
+		ASSERT_TRUE(pdrv_take_used_in_order(&t.pd[SINK], &id, &len, &nbufs));
+		ASSERT_EQ(nbufs, 3);
+		ASSERT_EQ(id, ids[2]);
+	} else {
+		for (i = 0; i < 3; i++) {
+			ASSERT_TRUE(reap(&t, SINK, &id, &len));
+			ASSERT_EQ(id, ids[i]);
+		}
+	}
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	tx_fini(&t);
+}
+
+static void
+event_idx_interrupts_only_past_the_event(const void *arg)
+{
+	const uint32_t one[] = {16};
+	struct vhu_vq *vq;
+	eventfd_t v;
+	struct tx t;
+	int efd, i;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_TRUE(efd >= 0);
+	vq->callfd = efd;
+	vq->event_idx = true;
+	/* The driver wants an interrupt once the used index passes 4. */
+	if (t.packed) {
+		vq->driver_event->off_wrap = 4 | (1u << 15);
+		vq->driver_event->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	} else {
+		*vring_used_event(vq->avail, vq->size) = 4;
+	}
+	for (i = 0; i < 2; i++)
+		post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 1), 1); /* one chain at a time: no batch */
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 1), 1);
+	ASSERT_EQ(vq->stats.notify, 0);
+	ASSERT_TRUE(eventfd_read(efd, &v) != 0); /* nothing signalled */
+	for (i = 0; i < 4; i++)
+		post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 3), 3); /* used 2 -> 5 passes 4 */
+	ASSERT_EQ(vq->stats.notify, 1);
+	ASSERT_EQ(eventfd_read(efd, &v), 0);
+	ASSERT_EQ(v, 1);
+	tx_fini(&t); /* closes the call fd */
+}
+
+/* Chains the ring's inflight record holds as taken and not returned. */
+static int
+inflight_count(const struct vhu_vq *vq)
+{
+	int n = 0, i;
+
+	for (i = 0; i < RING_SIZE; i++)
+		n += vq->packed ? vq->inflight_packed->desc[i].inflight
+				: vq->inflight_split->desc[i].inflight;
+	return n;
+}
+
+static void
+inflight_record_holds_taken_chains_until_the_flush(const void *arg)
+{
+	const uint32_t one[] = {32};
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_cursor cur = { 0 };
+	struct vhu_chain c = { 0 };
+	struct vhu_burst b;
+	struct vhu_vq *vq;
+	uint32_t nvec = 0;
+	struct tx t;
+	void *rec;
+
+	memset(&b, 0, sizeof(b));
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	rec = calloc(1, vhu_inflight_queue_size(t.packed, RING_SIZE));
+	ASSERT_TRUE(rec != NULL);
+	if (t.packed) {
+		vq->inflight_packed = rec;
+		vq->inflight_packed->version = 1;
+		vq->inflight_packed->desc_num = RING_SIZE;
+	} else {
+		vq->inflight_split = rec;
+		vq->inflight_split->version = 1;
+		vq->inflight_split->desc_num = RING_SIZE;
+	}
+	post(&t, SINK, one, 1, NULL);
+	post(&t, SINK, one, 1, NULL);
+	/* A burst that stops after taking (a crash): the record holds the chain. */
+	ASSERT_TRUE(vhu_vq_begin(vq, &cur, &b, true));
+	ASSERT_EQ(vhu_vq_pop(vq, &cur, false, vec, &nvec, &c), VHU_CHAIN_OK);
+	ASSERT_EQ(inflight_count(vq), 0); /* popped is not taken */
+	vhu_vq_take(vq, &c);
+	ASSERT_EQ(inflight_count(vq), 1);
+	vhu_vq_return(vq, &b, &c, 0);
+	vhu_vq_flush(vq, &b);
+	ASSERT_EQ(inflight_count(vq), 0);
+	/* The device serves the rest as usual, and the record ends empty. */
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
+	ASSERT_EQ(inflight_count(vq), 0);
+	if (!t.packed)
+		ASSERT_EQ(vq->inflight_split->used_idx, 2);
+	vq->inflight_split = NULL;
+	vq->inflight_packed = NULL;
+	free(rec);
+	tx_fini(&t);
+}
+
+static void
+dirty_log_marks_the_buffers_written_and_the_used_ring(const void *arg)
+{
+	const uint32_t one[] = {64};
+	struct vhu_log log = {.size = 4096};
+	struct vhu_vq *vq;
+	uint64_t gpa, used;
+	struct tx t;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SOURCE];
+	log.bitmap = calloc(1, log.size);
+	ASSERT_TRUE(log.bitmap != NULL);
+	t.dev->log = &log;
+	vq->logging = true;
+	post(&t, SOURCE, one, 1, &gpa);
+	used = guest_gpa_of(&t.g, t.packed ? (const void *)&vq->desc_packed[0]
+					   : (const void *)&vq->used->ring[0]);
+	ASSERT_FALSE(log_page_dirty(log.bitmap, gpa));
+	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 1);
+	ASSERT_TRUE(log_page_dirty(log.bitmap, gpa));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, used));
+	ASSERT_FALSE(log_page_dirty(log.bitmap, guest_region_gpa(&t.g, 1) + REGION_SIZE - 1));
+	t.dev->log = NULL; /* not the library's to unmap */
+	vq->logging = false;
+	free(log.bitmap);
+	tx_fini(&t);
+}
+
+static void
+hostile_descriptor_latches_the_ring_broken(const void *arg)
+{
+	const uint32_t one[] = {16};
+	struct vhu_vq *vq;
+	struct tx t;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	if (t.packed) {
+		struct vring_packed_desc d = {.addr = 0x10, .len = 16, .id = 0};
+
+		pdrv_post(&t.pd[SINK], &d, 1);
+	} else {
+		drv_desc(vq, 0, 0x10, 16, 0, 0); /* below guest memory */
+		drv_avail(vq, 0);
+		t.next_desc[SINK] = 1;
+	}
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
+	ASSERT_TRUE(vq->broken);
+	ASSERT_STR_CONTAINS(vq->broken_reason, "not in guest memory");
+	/* Latched: a good chain after it is not served until the ring restarts. */
+	post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
+	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 0); /* the other ring is empty, not broken */
+	ASSERT_FALSE(t.dev->vq[SOURCE]->broken);
+	tx_fini(&t);
+}
+
+static void
+one_descriptor_chains_take_the_batched_verbs(const void *arg)
+{
+	const uint32_t one[] = {16};
+	struct vhu_vq *vq;
+	uint16_t id, i;
+	struct tx t;
+	uint32_t len;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SOURCE];
+	for (i = 0; i < 8; i++)
+		post(&t, SOURCE, one, 1, NULL);
+	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 8);
+	/* Packed rings take four slots of a cache line at once; split ones one by one. */
+	ASSERT_EQ(testdev_q(vq)->batched, t.packed ? 8 : 0);
+	for (i = 0; i < 8; i++) {
+		ASSERT_TRUE(reap(&t, SOURCE, &id, &len));
+		ASSERT_EQ(len, 16);
+	}
+	tx_fini(&t);
+}
+
+static void
+device_type_offers_its_features_beside_the_core_ones(void)
+{
+	struct vhu_vhost_dev *dev = testdev_new(3);
+	uint64_t f = vhu_dev_offered_features(dev);
+
+	ASSERT_EQ(dev->num_queues, 3);
+	ASSERT_TRUE((f & VHU_CORE_FEATURES) == VHU_CORE_FEATURES);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF), 0); /* no net in sight */
+	vhu_dev_reset(dev);
+	for (int i = 0; i < VHU_MAX_VQS; i++)
+		free(dev->vq[i]);
+	free(dev);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(const void *arg);
+} suite[] = {
+	{"pop_and_return_on_the_sink", pop_and_return_on_the_sink},
+	{"push_fills_the_source_and_returns_lengths", push_fills_the_source_and_returns_lengths},
+	{"indirect_chain_is_read_through_its_table", indirect_chain_is_read_through_its_table},
+	{"in_order_sink_burst_comes_back_in_order", in_order_sink_burst_comes_back_in_order},
+	{"event_idx_interrupts_only_past_the_event", event_idx_interrupts_only_past_the_event},
+	{"inflight_record_holds_taken_chains_until_the_flush",
+	 inflight_record_holds_taken_chains_until_the_flush},
+	{"dirty_log_marks_the_buffers_written_and_the_used_ring",
+	 dirty_log_marks_the_buffers_written_and_the_used_ring},
+	{"hostile_descriptor_latches_the_ring_broken", hostile_descriptor_latches_the_ring_broken},
+	{"one_descriptor_chains_take_the_batched_verbs",
+	 one_descriptor_chains_take_the_batched_verbs},
+};
+
+static const bool layouts[2] = {false, true};
+
+__attribute__((constructor)) static void
+suite_register(void)
+{
+	char name[128];
+	size_t i, l;
+
+	th_register(__FILE__, __LINE__, "device_type_offers_its_features_beside_the_core_ones",
+		    device_type_offers_its_features_beside_the_core_ones);
+	for (i = 0; i < RTE_DIM(suite); i++) {
+		for (l = 0; l < 2; l++) {
+			snprintf(name, sizeof(name), "%s_%s", suite[i].name,
+				 layouts[l] ? "packed" : "split");
+			th_register_arg(__FILE__, __LINE__, name, suite[i].fn, &layouts[l]);
+		}
+	}
+}
