@@ -396,6 +396,7 @@ cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv)
 {
 	struct vhu_port *port = vhu_port_get((uint16_t)strtoul(argv[0], NULL, 10));
 	struct vhu_vhost_dev *dev = vhu_vhost_user_port_dev(port);
+	struct vhu_vhost_vq_info vqi;
 	struct vhu_vhost_info info;
 	unsigned int i;
 	int rc;
@@ -425,8 +426,8 @@ cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv)
 	       info.iotlb_entries, info.iotlb_misses, info.iotlb_updates, info.iotlb_invalidations);
 	if (info.nr_vqs == 0)
 		printf("Virtqueues: none set up yet\n");
-	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
-		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+	for (i = 0; i < info.nr_vqs && vhu_vhost_get_vq_info(dev, i, &vqi) == 0; i++) {
+		const struct vhu_vhost_vq_info *vq = &vqi;
 
 		/* Even virtqueues are the guest's receive queues: what the port transmits. */
 		printf("vq %-2u (guest %s %u, port %s queue %u): %s, %s, %s, %s ring of %u\n", i,

@@ -72,9 +72,9 @@ vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(vq->broken_reason, sizeof(vq->broken_reason), fmt, ap);
 	va_end(ap);
-	/* Relaxed: only the owning lcore tests it on the data path; readers of
-	 * the info snapshot may see it late, which is harmless. */
-	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
+	/* Release: a reader of the info snapshot that sees the latch (acquire in
+	 * vhu_vhost_get_vq_info()) sees the reason written above. */
+	__atomic_store_n(&vq->broken, true, __ATOMIC_RELEASE);
 	VHU_LOG(ERR, "%s: ring %u broken by the guest: %s; the ring stays stopped until the "
 		"front-end restarts it, other rings carry on",
 		vq->dev != NULL ? vq->dev->path : "(no device)", vq->index, vq->broken_reason);
@@ -283,7 +283,7 @@ vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
 
 	/* One barrier covers every mark read below. */
 	vhu_handoff_barrier();
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
@@ -307,7 +307,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	bool any = false;
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < dev->max_vqs; i++) {
 		if (dev->vq[i]->ready) {
 			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
 			any = true;
@@ -316,7 +316,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	/* One barrier covers every ring cleared above. */
 	if (any)
 		vhu_dev_wait_bursts(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < dev->max_vqs; i++) {
 		dev->vq[i]->mem = NULL;
 		vq_drop_stash(dev->vq[i]);
 	}
@@ -327,8 +327,21 @@ vhu_dev_restart_all(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_vq_try_start(dev, dev->vq[i]);
+}
+
+/* Keep the copies vhu_vhost_get_info() reads from any thread in step with dev->mem. */
+static void
+dev_count_mem(struct vhu_vhost_dev *dev)
+{
+	uint64_t bytes = 0;
+	uint32_t i, n = dev->mem != NULL ? dev->mem->nregions : 0;
+
+	for (i = 0; i < n; i++)
+		bytes += dev->mem->regions[i].size;
+	__atomic_store_n(&dev->mem_regions, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->mem_bytes, bytes, __ATOMIC_RELAXED);
 }
 
 void
@@ -338,6 +351,7 @@ vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
 
 	vhu_dev_stop_all(dev);
 	dev->mem = mem;
+	dev_count_mem(dev);
 	/* IOTLB entries point into the old mappings: re-map them first. */
 	vhu_iotlb_remap(dev);
 	vhu_mem_free(old, mem);
@@ -350,7 +364,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	uint16_t i;
 
 	vhu_dev_stop_all(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_vq_reset(dev->vq[i]);
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
@@ -358,6 +372,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	dev->rarp_pending = false;
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
+	dev_count_mem(dev);
 	dev->features = 0;
 	dev->features_set = false;
 	dev->protocol_features = 0;
@@ -391,7 +406,8 @@ vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
 {
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	dev->max_vqs = 2 * cfg->queue_pairs;
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_vq_init(dev->vq[i], i, dev);
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;
@@ -415,7 +431,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 	dev = rte_zmalloc("vhu_vhost_dev", sizeof(*dev), RTE_CACHE_LINE_SIZE);
 	if (dev == NULL)
 		return NULL;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < 2u * cfg->queue_pairs; i++) {
 		dev->vq[i] = rte_zmalloc("vhu_vq", sizeof(struct vhu_vq), RTE_CACHE_LINE_SIZE);
 		if (dev->vq[i] == NULL)
 			goto free_vqs;
@@ -434,7 +450,7 @@ dev_free(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		rte_free(dev->vq[i]);
 	rte_free(dev);
 }
@@ -447,10 +463,10 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 
 	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
 	    strlen(cfg->path) >= sizeof(dev->path) || cfg->queue_pairs == 0 ||
-	    cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
+	    cfg->queue_pairs > VHU_MAX_QUEUE_PAIRS) {
 		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
-			"queues 1..%u", cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
-			VHU_VHOST_MAX_QUEUE_PAIRS);
+			"queue pairs 1..%u (this build's -Dmax_queue_pairs)",
+			cfg != NULL && cfg->path != NULL ? cfg->path : "(null)", VHU_MAX_QUEUE_PAIRS);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -519,7 +535,7 @@ vhu_vhost_link_up(const struct vhu_vhost_dev *dev)
 
 	if (dev == NULL)
 		return false;
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		if (__atomic_load_n(&dev->vq[i]->ready, __ATOMIC_RELAXED))
 			return true;
 	return false;
@@ -531,55 +547,87 @@ vhu_vhost_path(const struct vhu_vhost_dev *dev)
 	return dev != NULL ? dev->path : NULL;
 }
 
+uint16_t
+vhu_vhost_max_queue_pairs(void)
+{
+	return VHU_MAX_QUEUE_PAIRS;
+}
+
+/*
+ * Any thread, without the control lock (a data lcore that waited for it could
+ * hold up the grace period the lock holder waits for). Every field is a
+ * scalar the control thread or the ring's lcore stores whole; the snapshot is
+ * consistent field by field, not as a whole, which is enough for displays.
+ */
 int
 vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 {
-	uint16_t i;
+	uint16_t i, nr_vqs;
 
 	if (dev == NULL || info == NULL)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	pthread_mutex_lock(&vhu_ctrl_lock);
-	info->conn = dev->conn_state;
-	info->features = dev->features;
-	info->protocol_features = dev->protocol_features;
-	info->status = dev->status;
-	info->nr_vqs = dev->nr_vqs;
-	info->connections = dev->connections;
-	info->iotlb_misses = dev->iotlb_misses;
-	info->iotlb_updates = dev->iotlb_updates;
-	info->iotlb_invalidations = dev->iotlb_invalidations;
-	info->iotlb_entries = dev->iotlb != NULL ? dev->iotlb->n : 0;
-	if (dev->mem != NULL) {
-		info->nr_regions = dev->mem->nregions;
-		for (i = 0; i < dev->mem->nregions; i++)
-			info->mem_bytes += dev->mem->regions[i].size;
-	}
-	info->running = dev->nr_vqs > 0;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		struct vhu_vq *vq = dev->vq[i];
-		struct vhu_vhost_vq_info *vi = &info->vq[i];
+	info->conn = __atomic_load_n(&dev->conn_state, __ATOMIC_RELAXED);
+	info->features = __atomic_load_n(&dev->features, __ATOMIC_RELAXED);
+	info->protocol_features = __atomic_load_n(&dev->protocol_features, __ATOMIC_RELAXED);
+	info->status = __atomic_load_n(&dev->status, __ATOMIC_RELAXED);
+	info->queue_pairs = dev->queue_pairs;
+	nr_vqs = __atomic_load_n(&dev->nr_vqs, __ATOMIC_RELAXED);
+	info->nr_vqs = nr_vqs;
+	info->connections = __atomic_load_n(&dev->connections, __ATOMIC_RELAXED);
+	info->iotlb_misses = __atomic_load_n(&dev->iotlb_misses, __ATOMIC_RELAXED);
+	info->iotlb_updates = __atomic_load_n(&dev->iotlb_updates, __ATOMIC_RELAXED);
+	info->iotlb_invalidations = __atomic_load_n(&dev->iotlb_invalidations, __ATOMIC_RELAXED);
+	info->iotlb_entries = __atomic_load_n(&dev->iotlb_entries, __ATOMIC_RELAXED);
+	info->nr_regions = __atomic_load_n(&dev->mem_regions, __ATOMIC_RELAXED);
+	info->mem_bytes = __atomic_load_n(&dev->mem_bytes, __ATOMIC_RELAXED);
+	info->running = nr_vqs > 0;
+	for (i = 0; i < nr_vqs && i < dev->max_vqs; i++) {
+		const struct vhu_vq *vq = dev->vq[i];
 
-		vi->enabled = vq->enabled;
-		vi->started = vq->started;
-		vi->ready = __atomic_load_n(&vq->ready, __ATOMIC_RELAXED);
-		vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_RELAXED);
-		vi->size = vq->size;
-		vi->last_avail = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED);
-		vi->used_idx = __atomic_load_n(&vq->last_used_idx, __ATOMIC_RELAXED);
-		if (vi->ready && vq->avail != NULL)
-			vi->avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_RELAXED);
-		vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
-		vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
-		vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
-		vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
-		if (vi->broken)
-			snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s",
-				 vq->broken_reason);
-		if (i < dev->nr_vqs && vq->enabled && !vi->ready)
+		if (__atomic_load_n(&vq->enabled, __ATOMIC_RELAXED) &&
+		    !__atomic_load_n(&vq->ready, __ATOMIC_RELAXED))
 			info->running = false;
 	}
-	pthread_mutex_unlock(&vhu_ctrl_lock);
+	return 0;
+}
+
+int
+vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhost_vq_info *vi)
+{
+	const struct vhu_vq *vq;
+
+	if (dev == NULL || vi == NULL)
+		return -EINVAL;
+	if (index >= dev->max_vqs)
+		return -ERANGE;
+	vq = dev->vq[index];
+	memset(vi, 0, sizeof(*vi));
+	vi->enabled = __atomic_load_n(&vq->enabled, __ATOMIC_RELAXED);
+	vi->started = __atomic_load_n(&vq->started, __ATOMIC_RELAXED);
+	vi->ready = __atomic_load_n(&vq->ready, __ATOMIC_RELAXED);
+	vi->packed = __atomic_load_n(&vq->packed, __ATOMIC_RELAXED);
+	vi->size = __atomic_load_n(&vq->size, __ATOMIC_RELAXED);
+	vi->last_avail = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED);
+	vi->used_idx = __atomic_load_n(&vq->last_used_idx, __ATOMIC_RELAXED);
+	vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
+	vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
+	vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
+	vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
+	/* Acquire: pairs with the release store in vhu_vq_set_broken(), after the reason. */
+	vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_ACQUIRE);
+	if (vi->broken)
+		snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s", vq->broken_reason);
+	/* The avail index lives in guest memory, which the control thread unmaps
+	 * under its lock: read it only while holding the lock, and only if the
+	 * lock is free now, so that no caller ever waits for it. */
+	if (vi->ready && pthread_mutex_trylock(&vhu_ctrl_lock) == 0) {
+		if (vq->ready && !vq->packed && vq->avail != NULL) {
+			vi->avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_RELAXED);
+			vi->avail_idx_valid = true;
+		}
+		pthread_mutex_unlock(&vhu_ctrl_lock);
+	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "vhu_config.h"
 #include "vhu_ctrl.h"
 #include "vhu_handoff.h"
 #include "vhu_vhost.h"
@@ -31,7 +32,8 @@ extern int vhu_vhost_logtype;
 #define VHU_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vhu_vhost_logtype, "vhost: " fmt "\n", ##__VA_ARGS__)
 
-#define VHU_MAX_VQS (2 * VHU_VHOST_MAX_QUEUE_PAIRS)
+/* Rings a device may have: -Dmax_queue_pairs sets it at build time. */
+#define VHU_MAX_VQS (2 * VHU_MAX_QUEUE_PAIRS)
 /* Largest burst a caller may ask for; larger requests are clamped. */
 #define VHU_MAX_BURST 256
 /* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
@@ -249,6 +251,7 @@ struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */
 	uint32_t flags;			/* VHU_VHOST_* */
 	uint16_t queue_pairs;		/* offered */
+	uint16_t max_vqs;		/* rings allocated at creation: vq[0 .. max_vqs - 1] */
 	uint64_t disable_features;	/* user mask */
 	uint16_t mtu;			/* offered MTU, 0 for none */
 	uint8_t mac[6];			/* config-space MAC */
@@ -286,7 +289,12 @@ struct vhu_vhost_dev {
 	uint64_t iotlb_epoch;		/* bumped before publishing an IOTLB that lacks a
 					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
-	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
+	struct vhu_vq *vq[VHU_MAX_VQS];	/* the first max_vqs allocated at creation */
+	/* Copies for vhu_vhost_get_info() from any thread, which must not follow
+	 * 'mem' or 'iotlb' (the control thread may free them under it). */
+	uint32_t mem_regions;		/* regions of 'mem' (atomic) */
+	uint64_t mem_bytes;		/* bytes of 'mem' (atomic) */
+	uint32_t iotlb_entries;		/* entries of 'iotlb' (atomic) */
 
 };
 

@@ -29,9 +29,6 @@
 
 struct vhu_vhost_dev;
 
-/* Largest number of queue pairs a device offers (MQ). */
-#define VHU_VHOST_MAX_QUEUE_PAIRS 8
-
 /* Device creation flags. */
 #define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
 #define VHU_VHOST_NO_RECONNECT	(1u << 1)	/* client: give up instead of retrying */
@@ -42,7 +39,7 @@ struct vhu_vhost_dev;
 struct vhu_vhost_config {
 	const char *path;	/* UNIX socket path; copied */
 	uint32_t flags;		/* VHU_VHOST_* */
-	uint16_t queue_pairs;	/* queue pairs offered, 1..VHU_VHOST_MAX_QUEUE_PAIRS */
+	uint16_t queue_pairs;	/* queue pairs offered, 1..vhu_vhost_max_queue_pairs() */
 	uint64_t disable_features; /* virtio feature bits never to offer */
 	uint16_t mtu;		/* offered with VIRTIO_NET_F_MTU when non-zero */
 	uint8_t mac[6];		/* config-space MAC; all zero for none */
@@ -95,16 +92,23 @@ enum vhu_vhost_conn_state {
 	VHU_VHOST_CONNECTED,	/* a front-end is attached */
 };
 
-/* Per-virtqueue state snapshot. */
+/*
+ * Largest number of queue pairs a device may offer: fixed when the library is
+ * built (meson -Dmax_queue_pairs, 128 by default). Any thread.
+ */
+uint16_t vhu_vhost_max_queue_pairs(void);
+
+/* Per-virtqueue state snapshot (vhu_vhost_get_vq_info()). */
 struct vhu_vhost_vq_info {
 	bool enabled;		/* SET_VRING_ENABLE (or no PROTOCOL_FEATURES) */
 	bool started;		/* has a kick fd and has not been stopped */
 	bool ready;		/* the data path may use it now */
 	bool broken;		/* latched after a guest violated the spec */
 	bool packed;		/* packed layout */
+	bool avail_idx_valid;	/* avail_idx was read (split, ready, control lock free) */
 	uint16_t size;		/* entries */
 	uint16_t last_avail;	/* next avail entry the device will read */
-	uint16_t avail_idx;	/* avail->idx as last read from guest memory */
+	uint16_t avail_idx;	/* avail->idx read from guest memory, if avail_idx_valid */
 	uint16_t used_idx;	/* used->idx as last published */
 	char broken_reason[64];	/* why it broke; empty when not broken */
 	uint64_t errors;	/* guest violations and dropped chains on this ring */
@@ -113,14 +117,15 @@ struct vhu_vhost_vq_info {
 	uint64_t notify;	/* interrupts sent to the guest */
 };
 
-/* Device state snapshot. */
+/* Device state snapshot (vhu_vhost_get_info()); rings are read one by one. */
 struct vhu_vhost_info {
 	enum vhu_vhost_conn_state conn;
 	bool running;		/* every enabled ring the guest uses is ready */
 	uint64_t features;	/* negotiated virtio features */
 	uint64_t protocol_features; /* negotiated protocol features */
 	uint8_t status;		/* last SET_STATUS */
-	uint16_t nr_vqs;	/* virtqueues the front-end set up */
+	uint16_t queue_pairs;	/* offered (the config's queue_pairs) */
+	uint16_t nr_vqs;	/* virtqueues the front-end set up: ask for 0 .. nr_vqs - 1 */
 	uint32_t nr_regions;	/* guest memory regions mapped */
 	uint64_t mem_bytes;	/* guest memory mapped */
 	uint64_t connections;	/* front-ends served since creation */
@@ -128,11 +133,24 @@ struct vhu_vhost_info {
 	uint64_t iotlb_updates;	/* IOTLB UPDATE messages applied */
 	uint64_t iotlb_invalidations; /* IOTLB INVALIDATE messages applied */
 	uint32_t iotlb_entries;	/* entries in the IOTLB now */
-	struct vhu_vhost_vq_info vq[2 * VHU_VHOST_MAX_QUEUE_PAIRS];
 };
 
-/* Fill 'info' with a snapshot of the device. Returns 0 or -EINVAL. Any thread. */
+/*
+ * Fill 'info' with a snapshot of the device. Returns 0 or -EINVAL (NULL
+ * argument). Any thread, data lcores included: it takes no lock and never
+ * waits. Each field is current; they are not taken at one instant.
+ */
 int vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info);
+
+/*
+ * Fill 'info' with a snapshot of virtqueue 'vq' (pair q has the guest's
+ * receive queue 2q and transmit queue 2q + 1). Returns 0, -EINVAL (NULL
+ * argument) or -ERANGE ('vq' is not below 2 * queue_pairs). Any thread,
+ * without waiting: avail_idx, which lives in guest memory, is read only when
+ * the control thread is idle at that moment (see avail_idx_valid).
+ */
+int vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t vq,
+			  struct vhu_vhost_vq_info *info);
 
 /* True while the front-end has the device running (link up). Any thread. */
 bool vhu_vhost_link_up(const struct vhu_vhost_dev *dev);
