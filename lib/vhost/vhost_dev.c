@@ -415,6 +415,9 @@ vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_vhost_config *cfg)
 	dev->disable_features = cfg->disable_features;
 	dev->mtu = cfg->mtu;
 	memcpy(dev->mac, cfg->mac, sizeof(dev->mac));
+	if (cfg->callbacks != NULL)
+		dev->cb = *cfg->callbacks;
+	dev->cb_arg = cfg->callback_arg;
 	dev->type = &vhu_net_device_type;
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
@@ -471,6 +474,8 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 		return NULL;
 	}
 	rc = vhu_handoff_init();
+	/* Without vhu_init(), the first device starts the control thread. */
+	vhu_ctrl_set_after(vhu_events_deliver);
 	if (rc == 0)
 		rc = vhu_ctrl_start();
 	if (rc != 0) {
@@ -521,6 +526,8 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 	vhu_socket_close(dev);
 	vhu_dev_reset(dev);
 	vhu_iotlb_dev_fini(dev);
+	/* Last: closing the connection above queued events of its own. */
+	vhu_events_drop(dev);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	/* A burst that found its ring stopped may still be leaving: it writes
 	 * its mark on the way out. */
@@ -562,7 +569,7 @@ vhu_vhost_max_queue_pairs(void)
 int
 vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 {
-	uint16_t i, nr_vqs;
+	uint16_t nr_vqs;
 
 	if (dev == NULL || info == NULL)
 		return -EINVAL;
@@ -581,14 +588,7 @@ vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 	info->iotlb_entries = __atomic_load_n(&dev->iotlb_entries, __ATOMIC_RELAXED);
 	info->nr_regions = __atomic_load_n(&dev->mem_regions, __ATOMIC_RELAXED);
 	info->mem_bytes = __atomic_load_n(&dev->mem_bytes, __ATOMIC_RELAXED);
-	info->running = nr_vqs > 0;
-	for (i = 0; i < nr_vqs && i < dev->max_vqs; i++) {
-		const struct vhu_vq *vq = dev->vq[i];
-
-		if (__atomic_load_n(&vq->enabled, __ATOMIC_RELAXED) &&
-		    !__atomic_load_n(&vq->ready, __ATOMIC_RELAXED))
-			info->running = false;
-	}
+	info->running = vhu_dev_running(dev);
 	return 0;
 }
 

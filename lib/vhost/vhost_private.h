@@ -296,6 +296,14 @@ struct vhu_vhost_dev {
 	uint64_t mem_bytes;		/* bytes of 'mem' (atomic) */
 	uint32_t iotlb_entries;		/* entries of 'iotlb' (atomic) */
 
+	/* Lifecycle callbacks (vhost_events.c): the config's, and what the
+	 * application was last told (control thread). */
+	struct vhu_vhost_callbacks cb;	/* members may be NULL */
+	void *cb_arg;			/* their first argument */
+	bool ev_running;		/* device_ready told, device_stopping not since */
+	uint64_t ev_features;		/* features last told */
+	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
+
 };
 
 static inline bool
@@ -347,6 +355,18 @@ void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
 void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
 void vhu_dev_reset(struct vhu_vhost_dev *dev);
 void vhu_fd_replace(int *slot, int fd);
+
+/* vhost_events.c: lifecycle callbacks (vhu_ctrl_lock held, but for deliver). */
+/* The rings the front-end uses are all ready, one at least. Any thread. */
+bool vhu_dev_running(const struct vhu_vhost_dev *dev);
+/* Queue what changed since the application was last told. */
+void vhu_events_check(struct vhu_vhost_dev *dev);
+/* The connection closed (the device was reset): check, then connection_closed. */
+void vhu_events_closed(struct vhu_vhost_dev *dev);
+/* Forget the device's queued events; wait for its callback running elsewhere. */
+void vhu_events_drop(struct vhu_vhost_dev *dev);
+/* Call the queued callbacks, without the lock: the control loop's 'after' hook. */
+void vhu_events_deliver(void);
 
 /* vhost_msg.c: validation and dispatch. */
 

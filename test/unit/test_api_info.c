@@ -112,6 +112,7 @@ TEST(state_calls_do_not_wait_for_the_control_lock)
 	int memfd = make_memfd(GUEST_SIZE);
 
 	negotiate(dev, memfd);
+	start_ring(dev, 0);
 	start_ring(dev, 1);
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);

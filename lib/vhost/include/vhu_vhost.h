@@ -2,10 +2,12 @@
 /*
  * vhu's vhost-user backend: the device side of the protocol.
  *
- * A device is made with vhu_vhost_create() and served by one control thread
- * per process (started on first use), which speaks the protocol on the
- * device's UNIX socket. The application's data lcores move packets with
- * vhu_vhost_enqueue_burst() and vhu_vhost_dequeue_burst().
+ * A device is made with vhu_vhost_create() and served by the process's
+ * control loop (vhu.h: vhu_init() starts it, or the application runs it),
+ * which speaks the protocol on the device's UNIX socket and tells the
+ * application what happens through lifecycle callbacks. The application's
+ * data lcores move packets with vhu_vhost_enqueue_burst() and
+ * vhu_vhost_dequeue_burst().
  *
  * Return contract: control calls return 0 or a negative errno; constructors
  * return a pointer, or NULL with rte_errno set; burst calls return counts.
@@ -27,7 +29,39 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "vhu.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vhu_vhost_dev;
+
+/*
+ * Lifecycle callbacks: what happened to a device, so the application need not
+ * poll it. Each is called on the control thread (vhu.h), after the library
+ * released its own locks: a callback may call any vhu function, including
+ * vhu_vhost_destroy() of this very device (then no further callback comes
+ * for it), but not vhu_dispatch(). They run one at a time, in the order
+ * things happened; a state that changed and changed back within one message
+ * (rings stopped while the memory table is replaced) is not reported. The
+ * bursts need none of them for safety: a burst on a ring that is not ready
+ * returns 0. Any member may be NULL. 'arg' is the config's callback_arg.
+ */
+struct vhu_vhost_callbacks {
+	/* Every ring the front-end enabled is ready (at least one): start polling. */
+	void (*device_ready)(void *arg, struct vhu_vhost_dev *dev);
+	/* The device is no longer ready (a ring stopped, the front-end reset or
+	 * left); its rings are already stopped and bursts on them return 0. */
+	void (*device_stopping)(void *arg, struct vhu_vhost_dev *dev);
+	/* Virtqueue 'vq' became ready for the data path (enabled) or stopped. */
+	void (*vring_state)(void *arg, struct vhu_vhost_dev *dev, uint16_t vq, bool enabled);
+	/* The front-end negotiated 'features' (SET_FEATURES with a new value). */
+	void (*features_changed)(void *arg, struct vhu_vhost_dev *dev, uint64_t features);
+	/* The front-end's connection closed; the device is reset and waits for
+	 * the next (server: listening; client: reconnecting unless NO_RECONNECT). */
+	void (*connection_closed)(void *arg, struct vhu_vhost_dev *dev);
+};
 
 /* Device creation flags. */
 #define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
@@ -43,20 +77,25 @@ struct vhu_vhost_config {
 	uint64_t disable_features; /* virtio feature bits never to offer */
 	uint16_t mtu;		/* offered with VIRTIO_NET_F_MTU when non-zero */
 	uint8_t mac[6];		/* config-space MAC; all zero for none */
+	const struct vhu_vhost_callbacks *callbacks; /* copied; NULL for none */
+	void *callback_arg;	/* first argument of every callback */
 };
 
 /*
  * Make a net device and start serving its socket (listening, or connecting
  * with retries in client mode). Returns the device, or NULL with rte_errno set
  * (EINVAL for a bad config, EEXIST for a path already served, or the error
- * from socket set-up). Call from a control (non-data) thread.
+ * from socket set-up). Without vhu_init(), the first device starts the
+ * control thread. Call from a control (non-data) thread.
  */
 struct vhu_vhost_dev *vhu_vhost_create(const struct vhu_vhost_config *cfg);
 
 /*
  * Stop serving the device, drop the connection, unmap guest memory, close
  * every fd and free it; a listening socket file is removed. NULL is a no-op.
- * The caller must have stopped calling bursts on it. Call from a control thread.
+ * The caller must have stopped calling bursts on it. No callback for it runs
+ * once this returns (a callback running on another thread is waited for).
+ * Call from a control thread, or from one of the device's own callbacks.
  */
 void vhu_vhost_destroy(struct vhu_vhost_dev *dev);
 
@@ -120,7 +159,7 @@ struct vhu_vhost_vq_info {
 /* Device state snapshot (vhu_vhost_get_info()); rings are read one by one. */
 struct vhu_vhost_info {
 	enum vhu_vhost_conn_state conn;
-	bool running;		/* every enabled ring the guest uses is ready */
+	bool running;		/* every ring the guest uses is ready (device_ready) */
 	uint64_t features;	/* negotiated virtio features */
 	uint64_t protocol_features; /* negotiated protocol features */
 	uint8_t status;		/* last SET_STATUS */
@@ -162,5 +201,9 @@ const char *vhu_vhost_path(const struct vhu_vhost_dev *dev);
 const char *vhu_virtio_feature_name(unsigned int bit);
 /* Name of vhost-user protocol feature bit 'bit', or NULL. */
 const char *vhu_protocol_feature_name(unsigned int bit);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* VHU_VHOST_H */
