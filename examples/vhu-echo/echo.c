@@ -4,7 +4,12 @@
  * vhost-user net device and sends every packet the guest transmits back to
  * the guest, on the same queue pair, unchanged.
  *
- *     vhu-echo [EAL options] -- --socket PATH [--queues N] [--client]
+ *     vhu-echo [EAL options] -- --socket PATH [--queues N] [--client] [--app-loop]
+ *
+ * The library's control thread serves the socket; with --app-loop this
+ * program runs the control loop itself instead, polling the fds the library
+ * asks it to watch between bursts on its one lcore (vhu_init() with watch
+ * callbacks, vhu_dispatch()). Lifecycle callbacks say when to poll.
  *
  * It is built against the installed library only:
  *
@@ -12,24 +17,103 @@
  *
  * SIGINT or SIGTERM stops it; it destroys the device and exits 0.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
+#include <vhu.h>
 #include <vhu_vhost.h>
 
 #define BURST 32
+#define MAX_FDS 16
 
 static volatile sig_atomic_t quit;
+/* Set by the callbacks: the device is ready, poll its queues. */
+static volatile bool running;
+
+/* --app-loop: the fds the library asked us to watch. */
+static struct pollfd fds[MAX_FDS];
+static unsigned int nfds;
+
+static int
+watch_add(void *ctx, int fd)
+{
+	(void)ctx;
+	if (nfds == MAX_FDS)
+		return -ENOSPC;
+	fds[nfds++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	return 0;
+}
+
+static void
+watch_del(void *ctx, int fd)
+{
+	unsigned int i;
+
+	(void)ctx;
+	for (i = 0; i < nfds; i++)
+		if (fds[i].fd == fd)
+			fds[i] = fds[--nfds];
+}
+
+/* One round of the control loop, without waiting. */
+static void
+control_round(void)
+{
+	struct pollfd ready[MAX_FDS];
+	unsigned int i, n = nfds;
+
+	memcpy(ready, fds, sizeof(ready[0]) * n);
+	if (poll(ready, n, 0) > 0)
+		for (i = 0; i < n; i++)
+			if (ready[i].revents != 0)
+				vhu_dispatch(ready[i].fd);
+	vhu_dispatch(-1);
+}
+
+static void
+on_ready(void *arg, struct vhu_vhost_dev *dev)
+{
+	(void)arg;
+	printf("vhu-echo: %s: the front-end started the device\n", vhu_vhost_path(dev));
+	fflush(stdout);
+	running = true;
+}
+
+static void
+on_stopping(void *arg, struct vhu_vhost_dev *dev)
+{
+	(void)arg;
+	printf("vhu-echo: %s: the device stopped\n", vhu_vhost_path(dev));
+	fflush(stdout);
+	running = false;
+}
+
+static void
+on_closed(void *arg, struct vhu_vhost_dev *dev)
+{
+	(void)arg;
+	printf("vhu-echo: %s: the front-end disconnected\n", vhu_vhost_path(dev));
+	fflush(stdout);
+}
+
+static const struct vhu_vhost_callbacks callbacks = {
+	.device_ready = on_ready,
+	.device_stopping = on_stopping,
+	.connection_closed = on_closed,
+};
 
 static void
 on_signal(int sig)
@@ -41,7 +125,8 @@ on_signal(int sig)
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [EAL options] -- --socket PATH [--queues N] [--client]\n",
+	fprintf(stderr,
+		"usage: %s [EAL options] -- --socket PATH [--queues N] [--client] [--app-loop]\n",
 		prog);
 }
 
@@ -74,9 +159,13 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "client", no_argument, NULL, 'c' },
+		{ "app-loop", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vhu_vhost_config cfg = { .queue_pairs = 1 };
+	static const struct vhu_watch_ops watch = { .add = watch_add, .del = watch_del };
+	struct vhu_vhost_config cfg = { .queue_pairs = 1, .callbacks = &callbacks };
+	struct vhu_init_params params = { .watch = NULL };
+	unsigned long turns = 0;
 	struct rte_mempool *mp;
 	struct vhu_vhost_dev *dev;
 	unsigned long echoed = 0;
@@ -100,6 +189,9 @@ main(int argc, char **argv)
 		case 'c':
 			cfg.flags |= VHU_VHOST_CLIENT;
 			break;
+		case 'a':
+			params.watch = &watch;
+			break;
 		default:
 			usage(argv[0]);
 			return 2;
@@ -112,6 +204,11 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
+	n = vhu_init(&params);
+	if (n != 0) {
+		fprintf(stderr, "vhu-echo: cannot set libvhu up: %s\n", strerror(-n));
+		return 1;
+	}
 	mp = rte_pktmbuf_pool_create("echo", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
 	if (mp == NULL) {
@@ -125,12 +222,20 @@ main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	printf("vhu-echo: serving %s with %u queue pair(s)\n", cfg.path, cfg.queue_pairs);
+	printf("vhu-echo: serving %s with %u queue pair(s), %s\n", cfg.path, cfg.queue_pairs,
+	       params.watch != NULL ? "running the control loop itself" : "on libvhu's thread");
 	fflush(stdout);
 	while (!quit) {
 		unsigned int moved = 0;
 		uint16_t qp;
 
+		/* Own loop: a control round every 256 turns, and every turn while idle. */
+		if (params.watch != NULL && (!running || (++turns & 255) == 0))
+			control_round();
+		if (!running) {
+			rte_delay_us_sleep(1000);
+			continue;
+		}
 		for (qp = 0; qp < cfg.queue_pairs; qp++)
 			moved += echo_pair(dev, qp, mp);
 		echoed += moved;
@@ -139,6 +244,9 @@ main(int argc, char **argv)
 	}
 	vhu_vhost_destroy(dev);
 	printf("vhu-echo: echoed %lu packets\n", echoed);
+	n = vhu_fini();
+	if (n != 0)
+		fprintf(stderr, "vhu-echo: vhu_fini: %s\n", strerror(-n));
 	rte_mempool_free(mp);
 	rte_eal_cleanup();
 	return 0;

@@ -10,7 +10,10 @@
 # and have vhu's frontend (vu_traffic over a virtio-user port) pass traffic
 # through it: every frame must come back byte for byte.
 #
-#   install.sh RING QUEUES
+#   install.sh RING QUEUES [thread|app-loop]
+#
+# thread (the default): the library's control thread serves the socket;
+# app-loop: vhu-echo --app-loop runs the control loop itself between bursts.
 #
 # Exit status: 0 pass, 1 fail, 77 skip. Environment: VHU_BUILD_DIR,
 # VHU_SOURCE_DIR, VU_TRAFFIC, VHU_PUBLIC_HEADERS (space-separated names),
@@ -21,7 +24,8 @@ set -u
 
 ring=${1:-split}
 queues=${2:-1}
-VHU_PROG="install-$ring-$queues"
+mode=${3:-thread}
+VHU_PROG="install-$ring-$queues-$mode"
 
 fail() {
 	vhu_log "FAIL: $*"
@@ -83,8 +87,10 @@ ldd "$VHU_WORK/echo/vhu-echo" | grep -q "libvhu.so.0 => $libdir/" ||
 # --- traffic through it -------------------------------------------------------------
 sock=$VHU_WORK/vhost.sock
 vhu_eal backend 1
+args=(--socket "$sock" --queues "$queues")
+[ "$mode" = app-loop ] && args+=(--app-loop)
 vhu_spawn backend "$VHU_WORK/backend.log" "$VHU_WORK/echo/vhu-echo" "${VHU_EAL_ARGS[@]}" -- \
-	--socket "$sock" --queues "$queues"
+	"${args[@]}"
 vhu_wait_socket backend "$sock" || fail "vhu-echo did not come up"
 keys="queues=$queues"
 [ "$ring" = packed ] && keys="$keys,packed_vq=1"
@@ -100,4 +106,9 @@ grep -E '^(RESULT|SKIP)' "$VHU_WORK/frontend.log" >&2
 vhu_stop backend 10 || fail "vhu-echo did not exit cleanly on SIGINT"
 grep -E 'echoed [1-9][0-9]* packets' "$VHU_WORK/backend.log" >&2 ||
 	fail "vhu-echo reports no packets echoed"
+# It learnt of the front-end from the lifecycle callbacks, not by polling.
+for what in 'the front-end started the device' 'the front-end disconnected'; do
+	grep -q "vhu-echo: $sock: $what" "$VHU_WORK/backend.log" ||
+		fail "vhu-echo's callbacks did not say '$what'"
+done
 vhu_log "PASS"

@@ -201,6 +201,12 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.2
 done
 sh_expect '^State: listening \(waiting for a front-end\), not running; 1 front-end connection'
+# The port learnt both ends of the connection from the backend's callbacks.
+sh_ok "show port info 0" '^Link status: down'
+grep -q 'port 0 (vhost-user,iface=.*): the front-end started the device' "$log" ||
+	sh_fail "vhu-pmd did not log the device_ready callback"
+grep -q 'port 0 (vhost-user,iface=.*): the front-end disconnected' "$log" ||
+	sh_fail "vhu-pmd did not log the connection_closed callback"
 
 sh_quit
 vhu_log "PASS: show vhost, telemetry and capture of a vhost-user port fed by dpdk-testpmd"

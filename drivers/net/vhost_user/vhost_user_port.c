@@ -8,7 +8,8 @@
  *
  * Port rx queue q is the guest's transmit queue of pair q (what the guest
  * sends, we receive) and port tx queue q its receive queue. The backend
- * copies packets, so tx frees the mbufs it placed.
+ * copies packets, so tx frees the mbufs it placed. The link follows the
+ * backend's lifecycle callbacks (up on device_ready, down when it stops).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,9 +27,45 @@
 
 struct vhost_user_port {
 	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
+	bool link;		   /* device_ready called, device_stopping not since (atomic) */
 };
 
 static const struct vhu_port_ops vhost_user_ops;
+
+/* Lifecycle callbacks: on the control thread; destroy waits for one running. */
+static void
+vhost_user_set_link(struct vhu_port *port, bool up, const char *why)
+{
+	struct vhost_user_port *vp = port->priv;
+
+	/* Relaxed: link_up readers only display it; the bursts need no link. */
+	__atomic_store_n(&vp->link, up, __ATOMIC_RELAXED);
+	VHU_PORT_LOG(INFO, "port %u (%s): %s", port->id, port->devstr, why);
+}
+
+static void
+vhost_user_on_ready(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, true, "the front-end started the device");
+}
+
+static void
+vhost_user_on_stopping(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, false, "the front-end stopped the device");
+}
+
+static void
+vhost_user_on_closed(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, false, "the front-end disconnected");
+}
+
+static const struct vhu_vhost_callbacks vhost_user_callbacks = {
+	.device_ready = vhost_user_on_ready,
+	.device_stopping = vhost_user_on_stopping,
+	.connection_closed = vhost_user_on_closed,
+};
 
 static int
 vhost_user_parse_mac(struct vhu_port *port, const char *str, struct vhu_vhost_config *cfg)
@@ -89,6 +126,8 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |
 		    (tso != 0 ? VHU_VHOST_TSO : 0);
 	cfg.mtu = mtu;
+	cfg.callbacks = &vhost_user_callbacks;
+	cfg.callback_arg = port;
 	vp->dev = vhu_vhost_create(&cfg);
 	if (vp->dev == NULL) {
 		rc = -rte_errno;
@@ -161,7 +200,7 @@ vhost_user_link_up(const struct vhu_port *port)
 {
 	const struct vhost_user_port *vp = port->priv;
 
-	return vhu_vhost_link_up(vp->dev);
+	return __atomic_load_n(&vp->link, __ATOMIC_RELAXED);
 }
 
 static const char *
