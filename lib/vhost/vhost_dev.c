@@ -95,6 +95,7 @@ vq_set_initial(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
 	vq->kickfd = -1;
 	vq->callfd = -1;
 	vq->errfd = -1;
+	vq->numa_node = -1;
 	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
 	vq->used_wrap = true;
 }
@@ -350,6 +351,7 @@ vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
 	struct vhu_mem *old = dev->mem;
 
 	vhu_dev_stop_all(dev);
+	vhu_numa_learn_regions(mem);
 	dev->mem = mem;
 	dev_count_mem(dev);
 	/* IOTLB entries point into the old mappings: re-map them first. */
@@ -440,6 +442,7 @@ dev_alloc(const struct vhu_vhost_config *cfg)
 			goto free_vqs;
 	}
 	vhu_dev_init(dev, cfg);
+	dev->numa_place = true;
 	return dev;
 free_vqs:
 	while (i-- > 0)
@@ -453,6 +456,7 @@ dev_free(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
+	vhu_numa_free_retired(dev);
 	for (i = 0; i < dev->max_vqs; i++)
 		rte_free(dev->vq[i]);
 	rte_free(dev);
@@ -614,6 +618,7 @@ vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhos
 	vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
 	vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
 	vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
+	vi->numa_node = __atomic_load_n(&vq->numa_node, __ATOMIC_RELAXED);
 	/* Acquire: pairs with the release store in vhu_vq_set_broken(), after the reason. */
 	vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_ACQUIRE);
 	if (vi->broken)

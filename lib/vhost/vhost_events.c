@@ -124,8 +124,11 @@ check_rings(struct vhu_vhost_dev *dev, bool turning_on)
 void
 vhu_events_check(struct vhu_vhost_dev *dev)
 {
-	bool running = vhu_dev_running(dev);
+	bool running;
 
+	/* Before anything is told: a ring that moves is stopped and started again. */
+	vhu_numa_place_rings(dev);
+	running = vhu_dev_running(dev);
 	if (dev->features_set && dev->features != dev->ev_features) {
 		dev->ev_features = dev->features;
 		if (dev->cb.features_changed != NULL)

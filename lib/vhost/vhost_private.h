@@ -54,6 +54,7 @@ struct vhu_mem_region {
 	uint64_t mmap_size;	/* length of our mapping */
 	uint32_t refs;		/* ADD_MEM_REG of this same region, counted (QEMU 7.2 sends
 				 * one per queue pair); REM_MEM_REG removes at zero */
+	int numa_node;		/* NUMA node of its memory, or -1 (vhost_numa.c) */
 };
 
 /* An immutable memory table; replaced whole and published by pointer. */
@@ -213,6 +214,9 @@ struct vhu_vq {
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	uint64_t log_gaddr;		/* guest-physical address of the used ring */
+	int numa_node;			/* node of the descriptors' memory while ready, or -1
+					 * (vhost_numa.c; read by any thread) */
+	int numa_tried;			/* node + 1 the state could not be moved to, or 0 */
 } __rte_cache_aligned;
 
 /* Latch a ring broken; first reason wins. Data path (the owning lcore). */
@@ -304,6 +308,11 @@ struct vhu_vhost_dev {
 	uint64_t ev_features;		/* features last told */
 	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
 
+	/* NUMA placement (vhost_numa.c). */
+	bool numa_place;		/* move ring state beside guest memory (created by
+					 * vhu_vhost_create(); devices built by hand stay put) */
+	struct vhu_vq_retired *vq_retired; /* ring copies left behind by moves */
+
 };
 
 static inline bool
@@ -367,6 +376,21 @@ void vhu_events_closed(struct vhu_vhost_dev *dev);
 void vhu_events_drop(struct vhu_vhost_dev *dev);
 /* Call the queued callbacks, without the lock: the control loop's 'after' hook. */
 void vhu_events_deliver(void);
+
+/* vhost_numa.c: NUMA placement (control thread). */
+struct vhu_numa_ops {
+	int (*node_of)(const void *addr);	/* node of the page at addr, or -1 */
+	void *(*alloc)(size_t size, int node);	/* zeroed, cache-aligned, on node; or NULL */
+	void (*free)(void *p);			/* what alloc returned */
+};
+/* Replace the lookup and allocator (tests); NULL restores get_mempolicy and rte_malloc. */
+void vhu_numa_set_ops(const struct vhu_numa_ops *ops);
+/* Look up the node of each region of a table about to be installed. */
+void vhu_numa_learn_regions(struct vhu_mem *mem);
+/* Note each ready ring's node, and move its state there (once the handler returned). */
+void vhu_numa_place_rings(struct vhu_vhost_dev *dev);
+/* Free the copies moves left behind (the device is being freed). */
+void vhu_numa_free_retired(struct vhu_vhost_dev *dev);
 
 /* vhost_msg.c: validation and dispatch. */
 

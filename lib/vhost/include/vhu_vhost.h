@@ -154,6 +154,8 @@ struct vhu_vhost_vq_info {
 	uint64_t nombuf;	/* guest TX bursts cut short by an empty mempool */
 	uint64_t bad_hdr;	/* packets dropped for a virtio-net header that does not fit */
 	uint64_t notify;	/* interrupts sent to the guest */
+	int numa_node;		/* NUMA node of the ring's guest memory while ready (its
+				 * state is placed there too), or -1 if unknown */
 };
 
 /* Device state snapshot (vhu_vhost_get_info()); rings are read one by one. */
