@@ -15,7 +15,9 @@
  * kept, not freed, until the device is: a burst that loaded the old pointer
  * just before the swap only reads its 'ready' (false) and returns. A ring that
  * moves back to a node it had been on takes its old copy again, so a device
- * holds at most one copy per ring and node.
+ * holds at most one copy per ring and node. Placement is decided once per
+ * memory table and ring address; a node without memory for the state leaves
+ * it where it is, said once for that table.
  *
  * Tests replace the lookup and the allocator (vhu_numa_set_ops()): this
  * machine may have one node.
@@ -147,22 +149,27 @@ vhu_numa_place_rings(struct vhu_vhost_dev *dev)
 
 		if (!vq->ready) {
 			__atomic_store_n(&vq->numa_node, -1, __ATOMIC_RELAXED);
+			vq->numa_mem = NULL;
 			continue;
 		}
+		/* Decided already for this table and ring address: nothing to look up
+		 * (this runs after every message, IOTLB updates included). */
+		if (vq->numa_mem == vq->mem && vq->numa_desc == vq->desc)
+			continue;
+		vq->numa_mem = vq->mem;
+		vq->numa_desc = vq->desc;
 		node = numa_region_node(vq->mem, vq->desc);
 		__atomic_store_n(&vq->numa_node, node, __ATOMIC_RELAXED);
 		if (node < 0 || !dev->numa_place)
 			continue;
 		here = numa_ops->node_of(vq);
-		if (here == node || vq->numa_tried == node + 1)
+		if (here == node)
 			continue;
 		if (numa_move(dev, i, node)) {
 			VHU_LOG(INFO, "%s: ring %u: state moved to NUMA node %d, beside its guest "
 				"memory", dev->path, i, node);
 			continue;
 		}
-		/* Once per node: the allocation would fail again on the next message. */
-		vq->numa_tried = node + 1;
 		VHU_LOG(WARNING, "%s: ring %u: guest memory is on NUMA node %d but its state "
 			"cannot be allocated there (node %d); it stays, and costs remote accesses",
 			dev->path, i, node, here);

@@ -216,7 +216,8 @@ struct vhu_vq {
 	uint64_t log_gaddr;		/* guest-physical address of the used ring */
 	int numa_node;			/* node of the descriptors' memory while ready, or -1
 					 * (vhost_numa.c; read by any thread) */
-	int numa_tried;			/* node + 1 the state could not be moved to, or 0 */
+	const struct vhu_mem *numa_mem;	/* the table and descriptor area numa_node was found */
+	const void *numa_desc;		/* for: placement is decided once per pair */
 } __rte_cache_aligned;
 
 /* Latch a ring broken; first reason wins. Data path (the owning lcore). */
