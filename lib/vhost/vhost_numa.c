@@ -13,7 +13,8 @@
  * hold the vq pointer, the ring is stopped (grace period), copied into memory
  * on the node, published in dev->vq[] and started again. The old copy is
  * kept, not freed, until the device is: a burst that loaded the old pointer
- * just before the swap only reads its 'ready' (false) and returns. A ring that
+ * just before the swap only marks it and reads its 'ready' (false). The
+ * burst mark is not copied: each copy keeps its own. A ring that
  * moves back to a node it had been on takes its old copy again, so a device
  * holds at most one copy per ring and node. Placement is decided once per
  * memory table and ring address; a node without memory for the state leaves
@@ -125,7 +126,10 @@ numa_move(struct vhu_vhost_dev *dev, uint16_t i, int node)
 		return false;
 	}
 	vhu_vq_stop(dev, old);
-	memcpy(vq, old, sizeof(*vq));
+	/* All but the burst mark (first): the new copy keeps its own, idle; a
+	 * burst that loaded the old pointer may still be writing the old one. */
+	memcpy((char *)vq + sizeof(vq->mark), (const char *)old + sizeof(old->mark),
+	       sizeof(*vq) - sizeof(vq->mark));
 	/* Release: the copy is complete before the pointer; the burst that
 	 * loads it still starts with the acquire of vq->ready, set by start. */
 	__atomic_store_n(&dev->vq[i], vq, __ATOMIC_RELEASE);
