@@ -245,14 +245,14 @@ tel_bit_names(struct rte_tel_data *d, const char *name, uint64_t bits,
 }
 
 /* One field of every virtqueue, as an array. */
-#define TEL_VQ_ARRAY(d, vqs, n, field)                                                             \
-	do {                                                                                       \
-		struct rte_tel_data *a_ = tel_array(RTE_TEL_U64_VAL);                              \
-		unsigned int i_;                                                                   \
-                                                                                                   \
-		for (i_ = 0; a_ != NULL && i_ < (n); i_++)                                         \
-			rte_tel_data_add_array_u64(a_, (vqs)[i_].field);                           \
-		tel_add_array(d, "vq_" #field, a_);                                                \
+#define TEL_VQ_ARRAY(d, vqs, n, field) \
+	do { \
+		struct rte_tel_data *a_ = tel_array(RTE_TEL_U64_VAL); \
+		unsigned int i_; \
+\
+		for (i_ = 0; a_ != NULL && i_ < (n); i_++) \
+			rte_tel_data_add_array_u64(a_, (vqs)[i_].field); \
+		tel_add_array(d, "vq_" #field, a_); \
 	} while (0)
 
 static const char *

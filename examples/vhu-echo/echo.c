@@ -36,7 +36,7 @@
 #include <vhu.h>
 #include <vhu_vhost.h>
 
-#define BURST 32
+#define BURST	32
 #define MAX_FDS 16
 
 static volatile sig_atomic_t quit;

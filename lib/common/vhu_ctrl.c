@@ -42,20 +42,20 @@ struct ctrl_watch {
 
 /* How the loop runs (vhu_ctrl_lock). */
 enum ctrl_mode {
-	CTRL_NONE,		/* not set up */
-	CTRL_THREAD,		/* our thread, on ctrl_epfd */
-	CTRL_APP,		/* the application's loop, through ctrl_app */
+	CTRL_NONE,   /* not set up */
+	CTRL_THREAD, /* our thread, on ctrl_epfd */
+	CTRL_APP,    /* the application's loop, through ctrl_app */
 };
 
 pthread_mutex_t vhu_ctrl_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum ctrl_mode ctrl_mode;
-static struct vhu_ctrl_app_loop ctrl_app;	/* CTRL_APP */
-static int ctrl_epfd = -1;			/* CTRL_THREAD */
-static int ctrl_wake_fd = -1;			/* CTRL_THREAD: vhu_ctrl_fini() wakes the loop */
-static bool ctrl_stop;				/* CTRL_THREAD: the loop returns (atomic) */
+static struct vhu_ctrl_app_loop ctrl_app; /* CTRL_APP */
+static int ctrl_epfd = -1;		  /* CTRL_THREAD */
+static int ctrl_wake_fd = -1;		  /* CTRL_THREAD: vhu_ctrl_fini() wakes the loop */
+static bool ctrl_stop;			  /* CTRL_THREAD: the loop returns (atomic) */
 static pthread_t ctrl_thread;
-static uint64_t ctrl_last_tick;			/* ms of the last tick round */
-static void (*ctrl_after)(void);		/* vhu_ctrl_set_after() */
+static uint64_t ctrl_last_tick;	 /* ms of the last tick round */
+static void (*ctrl_after)(void); /* vhu_ctrl_set_after() */
 /* A handle no watch has (slot and generation are never all ones): the wake fd. */
 #define CTRL_WAKE_HANDLE UINT64_MAX
 static struct ctrl_watch ctrl_watches[CTRL_MAX_WATCH];
@@ -327,8 +327,10 @@ vhu_ctrl_fini(void)
 		busy += ctrl_watches[i].cb != NULL;
 	if (busy != 0) {
 		pthread_mutex_unlock(&vhu_ctrl_lock);
-		CTRL_LOG(ERR, "cannot stop the control loop: %u fds are still watched; destroy "
-			 "every device and port first", busy);
+		CTRL_LOG(ERR,
+			 "cannot stop the control loop: %u fds are still watched; destroy "
+			 "every device and port first",
+			 busy);
 		return -EBUSY;
 	}
 	mode = ctrl_mode;

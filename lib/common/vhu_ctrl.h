@@ -21,7 +21,7 @@ extern pthread_mutex_t vhu_ctrl_lock;
  * the lock held, to add and remove the fds of vhu_ctrl_watch().
  */
 struct vhu_ctrl_app_loop {
-	int (*add)(void *ctx, int fd);		/* 0 or -errno */
+	int (*add)(void *ctx, int fd); /* 0 or -errno */
 	void (*del)(void *ctx, int fd);
 	void *ctx;
 };

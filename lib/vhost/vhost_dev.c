@@ -471,9 +471,11 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
 	    strlen(cfg->path) >= sizeof(dev->path) || cfg->queue_pairs == 0 ||
 	    cfg->queue_pairs > VHU_MAX_QUEUE_PAIRS) {
-		VHU_LOG(ERR, "cannot create device %s: the socket path must be 1..107 bytes and "
+		VHU_LOG(ERR,
+			"cannot create device %s: the socket path must be 1..107 bytes and "
 			"queue pairs 1..%u (this build's -Dmax_queue_pairs)",
-			cfg != NULL && cfg->path != NULL ? cfg->path : "(null)", VHU_MAX_QUEUE_PAIRS);
+			cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
+			VHU_MAX_QUEUE_PAIRS);
 		rte_errno = EINVAL;
 		return NULL;
 	}

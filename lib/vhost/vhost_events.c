@@ -22,20 +22,20 @@
 #include "vhost_private.h"
 
 enum vhu_event_kind {
-	VHU_EV_FEATURES,	/* features_changed */
-	VHU_EV_VRING,		/* vring_state */
-	VHU_EV_READY,		/* device_ready */
-	VHU_EV_STOPPING,	/* device_stopping */
-	VHU_EV_CLOSED,		/* connection_closed */
+	VHU_EV_FEATURES, /* features_changed */
+	VHU_EV_VRING,	 /* vring_state */
+	VHU_EV_READY,	 /* device_ready */
+	VHU_EV_STOPPING, /* device_stopping */
+	VHU_EV_CLOSED,	 /* connection_closed */
 };
 
 struct vhu_event {
 	TAILQ_ENTRY(vhu_event) next;
 	struct vhu_vhost_dev *dev;
 	enum vhu_event_kind kind;
-	uint16_t vq;		/* VHU_EV_VRING */
-	bool enabled;		/* VHU_EV_VRING */
-	uint64_t features;	/* VHU_EV_FEATURES */
+	uint16_t vq;	   /* VHU_EV_VRING */
+	bool enabled;	   /* VHU_EV_VRING */
+	uint64_t features; /* VHU_EV_FEATURES */
 };
 
 /* Events not yet delivered, oldest first (vhu_ctrl_lock). */

@@ -29,7 +29,7 @@ vhu_init(const struct vhu_init_params *params)
 	rc = vhu_ctrl_init(&app);
 	if (rc == -EALREADY)
 		VHU_LOG(ERR, "vhu_init: the control loop runs already (vhu_init() was called, or "
-			"a device was created before it); call vhu_init() first");
+			     "a device was created before it); call vhu_init() first");
 	return rc;
 }
 

@@ -35,8 +35,8 @@
 struct vhu_vq_retired {
 	struct vhu_vq_retired *next;
 	struct vhu_vq *vq;
-	uint16_t index;		/* the ring it was */
-	int node;		/* where it lives */
+	uint16_t index; /* the ring it was */
+	int node;	/* where it lives */
 };
 
 static int
@@ -74,7 +74,8 @@ vhu_numa_learn_regions(struct vhu_mem *mem)
 	uint32_t i;
 
 	for (i = 0; mem != NULL && i < mem->nregions; i++)
-		mem->regions[i].numa_node = numa_ops->node_of((void *)(uintptr_t)mem->regions[i].hva);
+		mem->regions[i].numa_node =
+			numa_ops->node_of((void *)(uintptr_t)mem->regions[i].hva);
 }
 
 /* Node of the region our mapping of 'p' lies in, or -1. */
@@ -170,11 +171,14 @@ vhu_numa_place_rings(struct vhu_vhost_dev *dev)
 		if (here == node)
 			continue;
 		if (numa_move(dev, i, node)) {
-			VHU_LOG(INFO, "%s: ring %u: state moved to NUMA node %d, beside its guest "
-				"memory", dev->path, i, node);
+			VHU_LOG(INFO,
+				"%s: ring %u: state moved to NUMA node %d, beside its guest "
+				"memory",
+				dev->path, i, node);
 			continue;
 		}
-		VHU_LOG(WARNING, "%s: ring %u: guest memory is on NUMA node %d but its state "
+		VHU_LOG(WARNING,
+			"%s: ring %u: guest memory is on NUMA node %d but its state "
 			"cannot be allocated there (node %d); it stays, and costs remote accesses",
 			dev->path, i, node, here);
 	}
@@ -191,4 +195,3 @@ vhu_numa_free_retired(struct vhu_vhost_dev *dev)
 		free(r);
 	}
 }
-

@@ -216,7 +216,7 @@ struct vhu_vq {
 	uint64_t log_gaddr;		/* guest-physical address of the used ring */
 	int numa_node;			/* node of the descriptors' memory while ready, or -1
 					 * (vhost_numa.c; read by any thread) */
-	const struct vhu_mem *numa_mem;	/* the table and descriptor area numa_node was found */
+	const struct vhu_mem *numa_mem; /* the table and descriptor area numa_node was found */
 	const void *numa_desc;		/* for: placement is decided once per pair */
 } __rte_cache_aligned;
 
@@ -294,26 +294,25 @@ struct vhu_vhost_dev {
 	uint64_t iotlb_epoch;		/* bumped before publishing an IOTLB that lacks a
 					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
-	struct vhu_vq *vq[VHU_MAX_VQS];	/* the first max_vqs allocated at creation */
+	struct vhu_vq *vq[VHU_MAX_VQS]; /* the first max_vqs allocated at creation */
 	/* Copies for vhu_vhost_get_info() from any thread, which must not follow
 	 * 'mem' or 'iotlb' (the control thread may free them under it). */
-	uint32_t mem_regions;		/* regions of 'mem' (atomic) */
-	uint64_t mem_bytes;		/* bytes of 'mem' (atomic) */
-	uint32_t iotlb_entries;		/* entries of 'iotlb' (atomic) */
+	uint32_t mem_regions;	/* regions of 'mem' (atomic) */
+	uint64_t mem_bytes;	/* bytes of 'mem' (atomic) */
+	uint32_t iotlb_entries; /* entries of 'iotlb' (atomic) */
 
 	/* Lifecycle callbacks (vhost_events.c): the config's, and what the
 	 * application was last told (control thread). */
-	struct vhu_vhost_callbacks cb;	/* members may be NULL */
-	void *cb_arg;			/* their first argument */
-	bool ev_running;		/* device_ready told, device_stopping not since */
-	uint64_t ev_features;		/* features last told */
+	struct vhu_vhost_callbacks cb; /* members may be NULL */
+	void *cb_arg;		       /* their first argument */
+	bool ev_running;	       /* device_ready told, device_stopping not since */
+	uint64_t ev_features;	       /* features last told */
 	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
 
 	/* NUMA placement (vhost_numa.c). */
-	bool numa_place;		/* move ring state beside guest memory (created by
-					 * vhu_vhost_create(); devices built by hand stay put) */
+	bool numa_place;		   /* move ring state beside guest memory (created by
+					    * vhu_vhost_create(); devices built by hand stay put) */
 	struct vhu_vq_retired *vq_retired; /* ring copies left behind by moves */
-
 };
 
 static inline bool
@@ -380,9 +379,9 @@ void vhu_events_deliver(void);
 
 /* vhost_numa.c: NUMA placement (control thread). */
 struct vhu_numa_ops {
-	int (*node_of)(const void *addr);	/* node of the page at addr, or -1 */
-	void *(*alloc)(size_t size, int node);	/* zeroed, cache-aligned, on node; or NULL */
-	void (*free)(void *p);			/* what alloc returned */
+	int (*node_of)(const void *addr);      /* node of the page at addr, or -1 */
+	void *(*alloc)(size_t size, int node); /* zeroed, cache-aligned, on node; or NULL */
+	void (*free)(void *p);		       /* what alloc returned */
 };
 /* Replace the lookup and allocator (tests); NULL restores get_mempolicy and rte_malloc. */
 void vhu_numa_set_ops(const struct vhu_numa_ops *ops);

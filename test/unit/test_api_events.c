@@ -17,8 +17,8 @@
 #include "unit_eal.h"
 #include "vhu.h"
 
-#define RING_SIZE 64
-#define MAX_WATCH 16
+#define RING_SIZE  64
+#define MAX_WATCH  16
 #define MAX_EVENTS 32
 
 /* ---- the application's loop ---- */
@@ -79,13 +79,13 @@ struct seen {
 	uint16_t vq;
 	bool enabled;
 	uint64_t features;
-	bool lock_free;		/* vhu_ctrl_lock was not held during the callback */
+	bool lock_free; /* vhu_ctrl_lock was not held during the callback */
 	pthread_t thread;
 };
 
 static struct seen seen[MAX_EVENTS];
 static unsigned int n_seen;
-static bool destroy_on_close;	/* connection_closed destroys the device */
+static bool destroy_on_close; /* connection_closed destroys the device */
 
 static void
 record(enum ev ev, uint16_t vq, bool enabled, uint64_t features)

@@ -10,9 +10,9 @@
 #include "msg_helpers.h"
 
 #define RING_SIZE 64
-#define DESC_OFF 0x1000
+#define DESC_OFF  0x1000
 #define AVAIL_OFF 0x2000
-#define USED_OFF 0x3000
+#define USED_OFF  0x3000
 
 /* SET_OWNER, SET_FEATURES (VERSION_1), SET_MEM_TABLE over 'memfd'. */
 static void

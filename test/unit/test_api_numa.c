@@ -11,7 +11,7 @@
 
 #include "msg_helpers.h"
 
-#define RING_SIZE 64
+#define RING_SIZE  64
 #define MAX_ALLOCS 16
 
 /* ---- an injected machine: guest RAM on node 1, what we allocate where we ask ---- */

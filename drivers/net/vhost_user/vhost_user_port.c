@@ -102,7 +102,8 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		return -EINVAL;
 	}
 	rc = vhu_port_kvargs_uint(port, kvargs, "queues", 1,
-				  RTE_MIN(vhu_vhost_max_queue_pairs(), VHU_PORT_MAX_QUEUES), &queues);
+				  RTE_MIN(vhu_vhost_max_queue_pairs(), VHU_PORT_MAX_QUEUES),
+				  &queues);
 	if (rc == 0)
 		rc = vhu_port_kvargs_uint(port, kvargs, "client", 0, 1, &client);
 	if (rc == 0)

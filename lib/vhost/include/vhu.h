@@ -33,7 +33,7 @@ struct vhu_watch_ops {
 	int (*add)(void *ctx, int fd);
 	/* Stop watching 'fd'; it is closed right after. */
 	void (*del)(void *ctx, int fd);
-	void *ctx;		/* passed to both */
+	void *ctx; /* passed to both */
 };
 
 struct vhu_init_params {

@@ -64,21 +64,21 @@ struct vhu_vhost_callbacks {
 };
 
 /* Device creation flags. */
-#define VHU_VHOST_CLIENT	(1u << 0)	/* connect to the socket instead of listening */
-#define VHU_VHOST_NO_RECONNECT	(1u << 1)	/* client: give up instead of retrying */
-#define VHU_VHOST_IOMMU_SUPPORT	(1u << 2)	/* offer VIRTIO_F_IOMMU_PLATFORM (vIOMMU) */
-#define VHU_VHOST_CSUM		(1u << 3)	/* offer checksum offload (CSUM, GUEST_CSUM) */
-#define VHU_VHOST_TSO		(1u << 4)	/* offer TSO (HOST_TSO4/6, GUEST_TSO4/6); needs CSUM */
+#define VHU_VHOST_CLIENT	(1u << 0) /* connect to the socket instead of listening */
+#define VHU_VHOST_NO_RECONNECT	(1u << 1) /* client: give up instead of retrying */
+#define VHU_VHOST_IOMMU_SUPPORT (1u << 2) /* offer VIRTIO_F_IOMMU_PLATFORM (vIOMMU) */
+#define VHU_VHOST_CSUM		(1u << 3) /* offer checksum offload (CSUM, GUEST_CSUM) */
+#define VHU_VHOST_TSO		(1u << 4) /* offer TSO (HOST_TSO4/6, GUEST_TSO4/6); needs CSUM */
 
 struct vhu_vhost_config {
-	const char *path;	/* UNIX socket path; copied */
-	uint32_t flags;		/* VHU_VHOST_* */
-	uint16_t queue_pairs;	/* queue pairs offered, 1..vhu_vhost_max_queue_pairs() */
+	const char *path;	   /* UNIX socket path; copied */
+	uint32_t flags;		   /* VHU_VHOST_* */
+	uint16_t queue_pairs;	   /* queue pairs offered, 1..vhu_vhost_max_queue_pairs() */
 	uint64_t disable_features; /* virtio feature bits never to offer */
-	uint16_t mtu;		/* offered with VIRTIO_NET_F_MTU when non-zero */
-	uint8_t mac[6];		/* config-space MAC; all zero for none */
+	uint16_t mtu;		   /* offered with VIRTIO_NET_F_MTU when non-zero */
+	uint8_t mac[6];		   /* config-space MAC; all zero for none */
 	const struct vhu_vhost_callbacks *callbacks; /* copied; NULL for none */
-	void *callback_arg;	/* first argument of every callback */
+	void *callback_arg;			     /* first argument of every callback */
 };
 
 /*
@@ -104,8 +104,8 @@ void vhu_vhost_destroy(struct vhu_vhost_dev *dev);
  * 'qp'. Returns how many were placed; the caller still owns all mbufs and
  * frees them (the backend only copies). Data lcore only.
  */
-uint16_t vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp,
-				 struct rte_mbuf **pkts, uint16_t count);
+uint16_t vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
+				 uint16_t count);
 
 /*
  * Guest RX: deliver packets the queue pair holds for a guest behind a vIOMMU
@@ -120,15 +120,14 @@ void vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp);
  * 'qp' into new mbufs from 'mp'. Returns how many were stored in 'pkts'; the
  * caller owns them. Data lcore only.
  */
-uint16_t vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp,
-				 struct rte_mempool *mp, struct rte_mbuf **pkts,
-				 uint16_t count);
+uint16_t vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+				 struct rte_mbuf **pkts, uint16_t count);
 
 /* Connection state, for status displays. */
 enum vhu_vhost_conn_state {
-	VHU_VHOST_LISTENING,	/* server: waiting for a front-end */
-	VHU_VHOST_CONNECTING,	/* client: retrying the connection */
-	VHU_VHOST_CONNECTED,	/* a front-end is attached */
+	VHU_VHOST_LISTENING,  /* server: waiting for a front-end */
+	VHU_VHOST_CONNECTING, /* client: retrying the connection */
+	VHU_VHOST_CONNECTED,  /* a front-end is attached */
 };
 
 /*
@@ -149,7 +148,7 @@ struct vhu_vhost_vq_info {
 	uint16_t last_avail;	/* next avail entry the device will read */
 	uint16_t avail_idx;	/* avail->idx read from guest memory, if avail_idx_valid */
 	uint16_t used_idx;	/* used->idx as last published */
-	char broken_reason[64];	/* why it broke; empty when not broken */
+	char broken_reason[64]; /* why it broke; empty when not broken */
 	uint64_t errors;	/* guest violations and dropped chains on this ring */
 	uint64_t nombuf;	/* guest TX bursts cut short by an empty mempool */
 	uint64_t bad_hdr;	/* packets dropped for a virtio-net header that does not fit */
@@ -161,19 +160,19 @@ struct vhu_vhost_vq_info {
 /* Device state snapshot (vhu_vhost_get_info()); rings are read one by one. */
 struct vhu_vhost_info {
 	enum vhu_vhost_conn_state conn;
-	bool running;		/* every ring the guest uses is ready (device_ready) */
-	uint64_t features;	/* negotiated virtio features */
-	uint64_t protocol_features; /* negotiated protocol features */
-	uint8_t status;		/* last SET_STATUS */
-	uint16_t queue_pairs;	/* offered (the config's queue_pairs) */
-	uint16_t nr_vqs;	/* virtqueues the front-end set up: ask for 0 .. nr_vqs - 1 */
-	uint32_t nr_regions;	/* guest memory regions mapped */
-	uint64_t mem_bytes;	/* guest memory mapped */
-	uint64_t connections;	/* front-ends served since creation */
-	uint64_t iotlb_misses;	/* IOTLB MISS requests sent (vIOMMU) */
-	uint64_t iotlb_updates;	/* IOTLB UPDATE messages applied */
+	bool running;		      /* every ring the guest uses is ready (device_ready) */
+	uint64_t features;	      /* negotiated virtio features */
+	uint64_t protocol_features;   /* negotiated protocol features */
+	uint8_t status;		      /* last SET_STATUS */
+	uint16_t queue_pairs;	      /* offered (the config's queue_pairs) */
+	uint16_t nr_vqs;	      /* virtqueues the front-end set up: ask for 0 .. nr_vqs - 1 */
+	uint32_t nr_regions;	      /* guest memory regions mapped */
+	uint64_t mem_bytes;	      /* guest memory mapped */
+	uint64_t connections;	      /* front-ends served since creation */
+	uint64_t iotlb_misses;	      /* IOTLB MISS requests sent (vIOMMU) */
+	uint64_t iotlb_updates;	      /* IOTLB UPDATE messages applied */
 	uint64_t iotlb_invalidations; /* IOTLB INVALIDATE messages applied */
-	uint32_t iotlb_entries;	/* entries in the IOTLB now */
+	uint32_t iotlb_entries;	      /* entries in the IOTLB now */
 };
 
 /*
@@ -190,8 +189,7 @@ int vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info);
  * without waiting: avail_idx, which lives in guest memory, is read only when
  * the control thread is idle at that moment (see avail_idx_valid).
  */
-int vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t vq,
-			  struct vhu_vhost_vq_info *info);
+int vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t vq, struct vhu_vhost_vq_info *info);
 
 /* True while the front-end has the device running (link up). Any thread. */
 bool vhu_vhost_link_up(const struct vhu_vhost_dev *dev);
