@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "fwd.h"
+#include "vhu.h"
 #include "vhu_pmd.h"
 #include "vhu_rcu.h"
 
@@ -277,11 +278,19 @@ pmd_run(struct pmd *pmd)
 			strerror(-rc));
 		return PMD_EXIT_FAILURE;
 	}
+	/* libvhu's control thread; the vhost-user and virtio-user ports run on it. */
+	rc = vhu_init(NULL);
+	if (rc != 0) {
+		fprintf(stderr, PMD_NAME ": cannot start the vhu control thread: %s\n",
+			strerror(-rc));
+		return PMD_EXIT_FAILURE;
+	}
+	code = PMD_EXIT_USAGE;
 	if (pmd_find_lcores(pmd) != 0)
-		return PMD_EXIT_USAGE;
+		goto fini;
 	code = PMD_EXIT_FAILURE;
 	if (fwd_init(pmd) != 0)
-		return code;
+		goto fini;
 	if (pmd_create_pools(pmd) != 0)
 		goto free_pools;
 	code = pmd_attach_ports(pmd);
@@ -313,6 +322,11 @@ detach_ports:
 free_pools:
 	fwd_teardown(pmd);
 	pmd_free_pools(pmd);
+fini:
+	rc = vhu_fini();
+	if (rc != 0)
+		fprintf(stderr, PMD_NAME ": cannot stop the vhu control thread: %s\n",
+			strerror(-rc));
 	return code;
 }
 

@@ -182,6 +182,43 @@ ports_log_info(const struct vhu_port *port)
 	free(buf);
 }
 
+/*
+ * A vhost-user port whose front-end just started: take its mbufs from the NUMA
+ * node of the guest's memory (the backend reports it per queue), and say so
+ * for each forwarding lcore on another node, whose every packet would cross.
+ */
+static void
+ports_numa_check(struct pmd *pmd, struct vhu_port *port)
+{
+	struct vhu_vhost_dev *dev = vhu_vhost_user_port_dev(port);
+	struct rte_mempool *mp;
+	struct vhu_vhost_vq_info vi;
+	unsigned int i, n;
+	int node;
+
+	/* Virtqueue 1 is the guest's first transmit queue: what this port receives. */
+	if (dev == NULL || vhu_vhost_get_vq_info(dev, 1, &vi) != 0 || vi.numa_node < 0)
+		return;
+	node = vi.numa_node;
+	mp = pmd_pool_get(pmd, (unsigned int)node);
+	if (mp != NULL && mp != port->mempool) {
+		/* Relaxed: the receive burst loads it once per burst; both pools live on. */
+		__atomic_store_n(&port->mempool, mp, __ATOMIC_RELAXED);
+		printf("Port %u: the guest's memory is on NUMA node %d: mbufs now come from %s\n",
+		       port->id, node, mp->name);
+	}
+	n = pmd->fwd.nb_lcores != 0 ? pmd->fwd.nb_lcores : pmd->nb_workers;
+	for (i = 0; i < n && i < pmd->nb_workers; i++) {
+		unsigned int lcore = pmd->lcore_ids[i];
+
+		if ((int)rte_lcore_to_socket_id(lcore) != node)
+			printf("Port %u: WARNING: forwarding lcore %u is on NUMA node %u, the "
+			       "guest's memory on node %d: packets cross nodes; give lcores of "
+			       "node %d (-l)\n",
+			       port->id, lcore, rte_lcore_to_socket_id(lcore), node, node);
+	}
+}
+
 void
 ports_check_links(struct pmd *pmd)
 {
@@ -195,6 +232,8 @@ ports_check_links(struct pmd *pmd)
 			continue;
 		pmd->link_up[ports[i]->id] = up;
 		printf("Port %u: link %s\n", ports[i]->id, up ? "up" : "down");
+		if (up)
+			ports_numa_check(pmd, ports[i]);
 		fflush(stdout);
 		ports_log_info(ports[i]);
 	}
@@ -396,6 +435,7 @@ cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv)
 {
 	struct vhu_port *port = vhu_port_get((uint16_t)strtoul(argv[0], NULL, 10));
 	struct vhu_vhost_dev *dev = vhu_vhost_user_port_dev(port);
+	struct vhu_vhost_vq_info vqi;
 	struct vhu_vhost_info info;
 	unsigned int i;
 	int rc;
@@ -425,8 +465,8 @@ cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv)
 	       info.iotlb_entries, info.iotlb_misses, info.iotlb_updates, info.iotlb_invalidations);
 	if (info.nr_vqs == 0)
 		printf("Virtqueues: none set up yet\n");
-	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
-		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+	for (i = 0; i < info.nr_vqs && vhu_vhost_get_vq_info(dev, i, &vqi) == 0; i++) {
+		const struct vhu_vhost_vq_info *vq = &vqi;
 
 		/* Even virtqueues are the guest's receive queues: what the port transmits. */
 		printf("vq %-2u (guest %s %u, port %s queue %u): %s, %s, %s, %s ring of %u\n", i,
@@ -434,6 +474,8 @@ cmd_show_vhost(struct pmd *pmd, unsigned int argc, char **argv)
 		       vq->enabled ? "enabled" : "disabled", vq->started ? "started" : "stopped",
 		       vq->ready ? "ready" : "not ready", vq->packed ? "packed" : "split",
 		       vq->size);
+		if (vq->numa_node >= 0)
+			printf("      NUMA node %d (guest memory and ring state)\n", vq->numa_node);
 		printf("      last_avail %u, avail_idx %u, used_idx %u; errors %" PRIu64
 		       ", nombuf %" PRIu64 ", bad_hdr %" PRIu64 ", notifications %" PRIu64 "\n",
 		       vq->last_avail, vq->avail_idx, vq->used_idx, vq->errors, vq->nombuf,

@@ -245,14 +245,14 @@ tel_bit_names(struct rte_tel_data *d, const char *name, uint64_t bits,
 }
 
 /* One field of every virtqueue, as an array. */
-#define TEL_VQ_ARRAY(d, info, field)                                                               \
-	do {                                                                                       \
-		struct rte_tel_data *a_ = tel_array(RTE_TEL_U64_VAL);                              \
-		unsigned int i_;                                                                   \
-                                                                                                   \
-		for (i_ = 0; a_ != NULL && i_ < (info)->nr_vqs && i_ < RTE_DIM((info)->vq); i_++)  \
-			rte_tel_data_add_array_u64(a_, (info)->vq[i_].field);                      \
-		tel_add_array(d, "vq_" #field, a_);                                                \
+#define TEL_VQ_ARRAY(d, vqs, n, field) \
+	do { \
+		struct rte_tel_data *a_ = tel_array(RTE_TEL_U64_VAL); \
+		unsigned int i_; \
+\
+		for (i_ = 0; a_ != NULL && i_ < (n); i_++) \
+			rte_tel_data_add_array_u64(a_, (vqs)[i_].field); \
+		tel_add_array(d, "vq_" #field, a_); \
 	} while (0)
 
 static const char *
@@ -269,28 +269,34 @@ tel_conn_name(enum vhu_vhost_conn_state conn)
 	return "unknown";
 }
 
+/* One array per field, indexed by virtqueue, over the rings the front-end set up. */
 static void
-tel_vhost_vqs(struct rte_tel_data *d, const struct vhu_vhost_info *info)
+tel_vhost_vqs(struct rte_tel_data *d, struct vhu_vhost_dev *dev, const struct vhu_vhost_info *info)
 {
 	struct rte_tel_data *reasons = tel_array(RTE_TEL_STRING_VAL);
-	unsigned int i;
+	struct vhu_vhost_vq_info *vqs;
+	unsigned int i, n = 0;
 
-	TEL_VQ_ARRAY(d, info, enabled);
-	TEL_VQ_ARRAY(d, info, started);
-	TEL_VQ_ARRAY(d, info, ready);
-	TEL_VQ_ARRAY(d, info, packed);
-	TEL_VQ_ARRAY(d, info, size);
-	TEL_VQ_ARRAY(d, info, last_avail);
-	TEL_VQ_ARRAY(d, info, avail_idx);
-	TEL_VQ_ARRAY(d, info, used_idx);
-	TEL_VQ_ARRAY(d, info, broken);
-	TEL_VQ_ARRAY(d, info, errors);
-	TEL_VQ_ARRAY(d, info, nombuf);
-	TEL_VQ_ARRAY(d, info, bad_hdr);
-	TEL_VQ_ARRAY(d, info, notify);
-	for (i = 0; reasons != NULL && i < info->nr_vqs && i < RTE_DIM(info->vq); i++)
-		rte_tel_data_add_array_string(reasons, info->vq[i].broken_reason);
+	vqs = calloc(info->nr_vqs > 0 ? info->nr_vqs : 1, sizeof(*vqs));
+	while (vqs != NULL && n < info->nr_vqs && vhu_vhost_get_vq_info(dev, n, &vqs[n]) == 0)
+		n++;
+	TEL_VQ_ARRAY(d, vqs, n, enabled);
+	TEL_VQ_ARRAY(d, vqs, n, started);
+	TEL_VQ_ARRAY(d, vqs, n, ready);
+	TEL_VQ_ARRAY(d, vqs, n, packed);
+	TEL_VQ_ARRAY(d, vqs, n, size);
+	TEL_VQ_ARRAY(d, vqs, n, last_avail);
+	TEL_VQ_ARRAY(d, vqs, n, avail_idx);
+	TEL_VQ_ARRAY(d, vqs, n, used_idx);
+	TEL_VQ_ARRAY(d, vqs, n, broken);
+	TEL_VQ_ARRAY(d, vqs, n, errors);
+	TEL_VQ_ARRAY(d, vqs, n, nombuf);
+	TEL_VQ_ARRAY(d, vqs, n, bad_hdr);
+	TEL_VQ_ARRAY(d, vqs, n, notify);
+	for (i = 0; reasons != NULL && i < n; i++)
+		rte_tel_data_add_array_string(reasons, vqs[i].broken_reason);
 	tel_add_array(d, "vq_broken_reason", reasons);
+	free(vqs);
 }
 
 static int
@@ -328,7 +334,7 @@ tel_vhost_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "iotlb_invalidations", info.iotlb_invalidations);
 	rte_tel_data_add_dict_u64(d, "iotlb_entries", info.iotlb_entries);
 	rte_tel_data_add_dict_u64(d, "nr_vqs", info.nr_vqs);
-	tel_vhost_vqs(d, &info);
+	tel_vhost_vqs(d, dev, &info);
 	tel_leave(pmd);
 	return 0;
 }

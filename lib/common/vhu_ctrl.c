@@ -12,8 +12,10 @@
  * so a callback never runs on a freed object.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,9 +40,24 @@ struct ctrl_watch {
 	void *arg;
 };
 
+/* How the loop runs (vhu_ctrl_lock). */
+enum ctrl_mode {
+	CTRL_NONE,   /* not set up */
+	CTRL_THREAD, /* our thread, on ctrl_epfd */
+	CTRL_APP,    /* the application's loop, through ctrl_app */
+};
+
 pthread_mutex_t vhu_ctrl_lock = PTHREAD_MUTEX_INITIALIZER;
-static int ctrl_epfd = -1;
+static enum ctrl_mode ctrl_mode;
+static struct vhu_ctrl_app_loop ctrl_app; /* CTRL_APP */
+static int ctrl_epfd = -1;		  /* CTRL_THREAD */
+static int ctrl_wake_fd = -1;		  /* CTRL_THREAD: vhu_ctrl_fini() wakes the loop */
+static bool ctrl_stop;			  /* CTRL_THREAD: the loop returns (atomic) */
 static pthread_t ctrl_thread;
+static uint64_t ctrl_last_tick;	 /* ms of the last tick round */
+static void (*ctrl_after)(void); /* vhu_ctrl_set_after() */
+/* A handle no watch has (slot and generation are never all ones): the wake fd. */
+#define CTRL_WAKE_HANDLE UINT64_MAX
 static struct ctrl_watch ctrl_watches[CTRL_MAX_WATCH];
 static struct {
 	void (*cb)(void *arg);	/* NULL for a free slot */
@@ -65,6 +82,19 @@ vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64
 	ctrl_watches[i].cb = cb;
 	ctrl_watches[i].arg = arg;
 	*handle = ((uint64_t)ctrl_watches[i].gen << 32) | i;
+	if (ctrl_mode == CTRL_APP) {
+		int rc = ctrl_app.add(ctrl_app.ctx, fd);
+
+		if (rc != 0) {
+			CTRL_LOG(ERR, "the application's loop refused to watch fd %d: %s", fd,
+				 strerror(rc < 0 ? -rc : EINVAL));
+			ctrl_watches[i].cb = NULL;
+			ctrl_watches[i].fd = -1;
+			ctrl_watches[i].gen++;
+			return rc < 0 ? rc : -EINVAL;
+		}
+		return 0;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.u64 = *handle;
@@ -72,6 +102,7 @@ vhu_ctrl_watch(int fd, void (*cb)(void *arg, uint32_t events), void *arg, uint64
 		int rc = -errno;
 
 		ctrl_watches[i].cb = NULL;
+		ctrl_watches[i].fd = -1;
 		ctrl_watches[i].gen++;
 		return rc;
 	}
@@ -86,7 +117,10 @@ vhu_ctrl_unwatch(uint64_t handle)
 	if (i >= CTRL_MAX_WATCH || ctrl_watches[i].gen != (uint32_t)(handle >> 32) ||
 	    ctrl_watches[i].cb == NULL)
 		return;
-	epoll_ctl(ctrl_epfd, EPOLL_CTL_DEL, ctrl_watches[i].fd, NULL);
+	if (ctrl_mode == CTRL_APP)
+		ctrl_app.del(ctrl_app.ctx, ctrl_watches[i].fd);
+	else
+		epoll_ctl(ctrl_epfd, EPOLL_CTL_DEL, ctrl_watches[i].fd, NULL);
 	ctrl_watches[i].cb = NULL;
 	ctrl_watches[i].fd = -1;
 	ctrl_watches[i].gen++;
@@ -126,13 +160,42 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Run the tick callbacks if a second has passed since the last round. Lock held. */
+static void
+ctrl_run_ticks(uint64_t now)
+{
+	int i;
+
+	if (now - ctrl_last_tick < 1000)
+		return;
+	ctrl_last_tick = now;
+	for (i = 0; i < CTRL_MAX_TICK; i++)
+		if (ctrl_ticks[i].cb != NULL)
+			ctrl_ticks[i].cb(ctrl_ticks[i].arg);
+}
+
+static void
+ctrl_run_after(void)
+{
+	void (*after)(void) = __atomic_load_n(&ctrl_after, __ATOMIC_ACQUIRE);
+
+	if (after != NULL)
+		after();
+}
+
+void
+vhu_ctrl_set_after(void (*after)(void))
+{
+	/* Release: whatever 'after' uses was set up before (pairs with ctrl_run_after()). */
+	__atomic_store_n(&ctrl_after, after, __ATOMIC_RELEASE);
+}
+
 static void *
 ctrl_loop(void *unused)
 {
 	struct epoll_event evs[32];
-	uint64_t last_tick = 0;
 
-	for (;;) {
+	while (!__atomic_load_n(&ctrl_stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(ctrl_epfd, evs, RTE_DIM(evs), 250), i;
 		uint64_t now = now_ms();
 
@@ -142,49 +205,149 @@ ctrl_loop(void *unused)
 			uint32_t slot = (uint32_t)h;
 			struct ctrl_watch *w = &ctrl_watches[slot];
 
-			/* A stale handle: the slot was released after epoll_wait returned. */
-			if (slot >= CTRL_MAX_WATCH || w->cb == NULL || w->gen != (uint32_t)(h >> 32))
+			/* The wake fd, or a stale handle: the slot was released after
+			 * epoll_wait returned. */
+			if (h == CTRL_WAKE_HANDLE || slot >= CTRL_MAX_WATCH || w->cb == NULL ||
+			    w->gen != (uint32_t)(h >> 32))
 				continue;
 			w->cb(w->arg, evs[i].events);
 		}
-		if (now - last_tick >= 1000) {
-			last_tick = now;
-			for (i = 0; i < CTRL_MAX_TICK; i++)
-				if (ctrl_ticks[i].cb != NULL)
-					ctrl_ticks[i].cb(ctrl_ticks[i].arg);
-		}
+		ctrl_run_ticks(now);
 		pthread_mutex_unlock(&vhu_ctrl_lock);
+		ctrl_run_after();
 	}
 	return NULL;
 }
 
 int
-vhu_ctrl_start(void)
+vhu_ctrl_dispatch(int fd)
 {
-	static bool started;
-	int rc = 0, i;
+	int rc = fd >= 0 ? -ENOENT : 0;
+	uint32_t i;
 
 	pthread_mutex_lock(&vhu_ctrl_lock);
-	if (started)
-		goto out;
-	for (i = 0; i < CTRL_MAX_WATCH; i++)
-		ctrl_watches[i].fd = -1;
+	if (ctrl_mode != CTRL_APP) {
+		pthread_mutex_unlock(&vhu_ctrl_lock);
+		return -EPERM;
+	}
+	for (i = 0; fd >= 0 && i < CTRL_MAX_WATCH; i++) {
+		if (ctrl_watches[i].cb != NULL && ctrl_watches[i].fd == fd) {
+			ctrl_watches[i].cb(ctrl_watches[i].arg, EPOLLIN);
+			rc = 0;
+			break;
+		}
+	}
+	ctrl_run_ticks(now_ms());
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	ctrl_run_after();
+	return rc;
+}
+
+/* Start our thread on a new epoll fd. Lock held. */
+static int
+ctrl_thread_start(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = CTRL_WAKE_HANDLE };
+	int rc;
+
 	ctrl_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (ctrl_epfd < 0) {
 		rc = -errno;
 		CTRL_LOG(ERR, "cannot create the control thread's epoll fd: %s", strerror(errno));
-		goto out;
+		return rc;
 	}
+	ctrl_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctrl_wake_fd < 0 || epoll_ctl(ctrl_epfd, EPOLL_CTL_ADD, ctrl_wake_fd, &ev) != 0) {
+		rc = -errno;
+		CTRL_LOG(ERR, "cannot set up the control thread's wake-up fd: %s", strerror(errno));
+		goto close_fds;
+	}
+	ctrl_stop = false;
 	rc = rte_ctrl_thread_create(&ctrl_thread, "vhu-ctrl", NULL, ctrl_loop, NULL);
 	if (rc != 0) {
 		CTRL_LOG(ERR, "cannot start the vhu-ctrl thread: %s", strerror(rc));
-		close(ctrl_epfd);
-		ctrl_epfd = -1;
 		rc = -rc;
+		goto close_fds;
+	}
+	return 0;
+close_fds:
+	if (ctrl_wake_fd >= 0)
+		close(ctrl_wake_fd);
+	ctrl_wake_fd = -1;
+	close(ctrl_epfd);
+	ctrl_epfd = -1;
+	return rc;
+}
+
+int
+vhu_ctrl_init(const struct vhu_ctrl_app_loop *app)
+{
+	int rc = 0, i;
+
+	if (app != NULL && (app->add == NULL || app->del == NULL))
+		return -EINVAL;
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	if (ctrl_mode != CTRL_NONE) {
+		rc = -EALREADY;
 		goto out;
 	}
-	started = true;
+	for (i = 0; i < CTRL_MAX_WATCH; i++)
+		ctrl_watches[i].fd = -1;
+	ctrl_last_tick = 0;
+	if (app != NULL) {
+		ctrl_app = *app;
+		ctrl_mode = CTRL_APP;
+		goto out;
+	}
+	rc = ctrl_thread_start();
+	if (rc == 0)
+		ctrl_mode = CTRL_THREAD;
 out:
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	return rc;
+}
+
+int
+vhu_ctrl_start(void)
+{
+	int rc = vhu_ctrl_init(NULL);
+
+	return rc == -EALREADY ? 0 : rc;
+}
+
+int
+vhu_ctrl_fini(void)
+{
+	uint64_t one = 1;
+	uint32_t i, busy = 0;
+	enum ctrl_mode mode;
+
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	for (i = 0; i < CTRL_MAX_WATCH; i++)
+		busy += ctrl_watches[i].cb != NULL;
+	if (busy != 0) {
+		pthread_mutex_unlock(&vhu_ctrl_lock);
+		CTRL_LOG(ERR,
+			 "cannot stop the control loop: %u fds are still watched; destroy "
+			 "every device and port first",
+			 busy);
+		return -EBUSY;
+	}
+	mode = ctrl_mode;
+	ctrl_mode = CTRL_NONE;
+	for (i = 0; i < CTRL_MAX_TICK; i++)
+		ctrl_ticks[i].cb = NULL;
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	if (mode != CTRL_THREAD)
+		return 0;
+	/* Release: pairs with the acquire in ctrl_loop(); the write wakes it. */
+	__atomic_store_n(&ctrl_stop, true, __ATOMIC_RELEASE);
+	if (write(ctrl_wake_fd, &one, sizeof(one)) != sizeof(one))
+		CTRL_LOG(WARNING, "cannot wake the control thread; it stops within 250 ms");
+	pthread_join(ctrl_thread, NULL);
+	close(ctrl_wake_fd);
+	ctrl_wake_fd = -1;
+	close(ctrl_epfd);
+	ctrl_epfd = -1;
+	return 0;
 }

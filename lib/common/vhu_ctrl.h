@@ -16,8 +16,37 @@
 /* Held while any callback runs; take it to change what callbacks use. */
 extern pthread_mutex_t vhu_ctrl_lock;
 
-/* Start the control thread once per process (later calls return 0). 0 or -errno. */
+/*
+ * The application's loop, when it runs the control loop itself: called, with
+ * the lock held, to add and remove the fds of vhu_ctrl_watch().
+ */
+struct vhu_ctrl_app_loop {
+	int (*add)(void *ctx, int fd); /* 0 or -errno */
+	void (*del)(void *ctx, int fd);
+	void *ctx;
+};
+
+/*
+ * Set the loop up: on a control thread of our own ('app' NULL), or run by the
+ * application through 'app' and vhu_ctrl_dispatch(). 0, -EALREADY or -errno.
+ */
+int vhu_ctrl_init(const struct vhu_ctrl_app_loop *app);
+/* Stop the thread (if ours) and release the loop. 0 or -EBUSY (fds still watched). */
+int vhu_ctrl_fini(void);
+/* Make sure a loop runs: the control thread, unless vhu_ctrl_init() chose. 0 or -errno. */
 int vhu_ctrl_start(void);
+/*
+ * Application-run loop: run the callback of 'fd' (-1: none) and the ticks
+ * that are due, then the 'after' hook. 0, -ENOENT (fd not watched) or -EPERM
+ * (the loop is the control thread's).
+ */
+int vhu_ctrl_dispatch(int fd);
+/*
+ * Called on the loop's thread, without the lock, after each round of
+ * callbacks: the library delivers what the callbacks queued for the
+ * application (lifecycle events) there. One hook per process.
+ */
+void vhu_ctrl_set_after(void (*after)(void));
 
 /*
  * Call cb(arg, epoll events) on the control thread whenever 'fd' is readable

@@ -64,13 +64,28 @@ vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 	return f & ~dev->disable_features;
 }
 
+/* Keep the copies vhu_vhost_get_info() reads from any thread in step with dev->mem. */
+static void
+dev_count_mem(struct vhu_vhost_dev *dev)
+{
+	uint64_t bytes = 0;
+	uint32_t i, n = dev->mem != NULL ? dev->mem->nregions : 0;
+
+	for (i = 0; i < n; i++)
+		bytes += dev->mem->regions[i].size;
+	__atomic_store_n(&dev->mem_regions, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->mem_bytes, bytes, __ATOMIC_RELAXED);
+}
+
 void
 vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
 {
 	struct vhu_mem *old = dev->mem;
 
 	vhu_dev_stop_all(dev);
+	vhu_numa_learn_regions(mem);
 	dev->mem = mem;
+	dev_count_mem(dev);
 	/* IOTLB entries point into the old mappings: re-map them first. */
 	vhu_iotlb_remap(dev);
 	vhu_mem_free(old, mem);
@@ -83,7 +98,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	uint16_t i;
 
 	vhu_dev_stop_all(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_vq_reset(dev->vq[i]);
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
@@ -92,6 +107,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 		dev->type->reset(dev);
 	vhu_mem_free(dev->mem, NULL);
 	dev->mem = NULL;
+	dev_count_mem(dev);
 	dev->features = 0;
 	dev->features_set = false;
 	dev->protocol_features = 0;
@@ -131,12 +147,16 @@ vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
 		return -EINVAL;
 	}
 	dev->type = type;
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	dev->max_vqs = nq;
+	for (i = 0; i < nq; i++)
 		vhu_vq_init(dev->vq[i], i, dev);
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;
 	dev->num_queues = nq;
 	dev->disable_features = cfg->disable_features;
+	if (cfg->callbacks != NULL)
+		dev->cb = *cfg->callbacks;
+	dev->cb_arg = cfg->callback_arg;
 	dev->listen_fd = -1;
 	dev->backend_req_fd = -1;
 	dev->miss_efd = -1;
@@ -150,13 +170,15 @@ dev_free(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	vhu_numa_free_retired(dev);
+	for (i = 0; i < dev->max_vqs; i++)
 		rte_free(dev->vq[i]);
 	rte_free(dev);
 }
 
+/* A device with 'nq' rings of type 'type', zeroed; NULL if memory is short. */
 static struct vhu_vhost_dev *
-dev_alloc(const struct vhu_device_type *type)
+dev_alloc(const struct vhu_device_type *type, uint16_t nq)
 {
 	struct vhu_vhost_dev *dev;
 	uint16_t i;
@@ -164,11 +186,12 @@ dev_alloc(const struct vhu_device_type *type)
 	dev = rte_zmalloc("vhu_vhost_dev", vhu_dev_bytes(type), RTE_CACHE_LINE_SIZE);
 	if (dev == NULL)
 		return NULL;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < nq; i++) {
 		dev->vq[i] = rte_zmalloc("vhu_vq", vhu_vq_bytes(type), RTE_CACHE_LINE_SIZE);
 		if (dev->vq[i] == NULL)
 			goto free_vqs;
 	}
+	dev->max_vqs = nq;
 	return dev;
 free_vqs:
 	while (i-- > 0)
@@ -182,16 +205,27 @@ vhu_dev_create(const struct vhu_device_type *type, const struct vhu_dev_config *
 	       const void *type_cfg)
 {
 	struct vhu_vhost_dev *dev;
+	uint16_t nq;
 	int rc;
 
+	nq = type->queue_count(type_cfg);
+	if (nq == 0 || nq > VHU_MAX_VQS) {
+		VHU_LOG(ERR, "cannot create a %s device on %s: %u rings (1..%u, this build's "
+			"-Dmax_queue_pairs)", type->name, cfg != NULL && cfg->path != NULL ?
+			cfg->path : "(null)", nq, VHU_MAX_VQS);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	rc = vhu_handoff_init();
+	/* Without vhu_init(), the first device starts the control thread. */
+	vhu_ctrl_set_after(vhu_events_deliver);
 	if (rc == 0)
 		rc = vhu_ctrl_start();
 	if (rc != 0) {
 		rte_errno = -rc;
 		return NULL;
 	}
-	dev = dev_alloc(type);
+	dev = dev_alloc(type, nq);
 	if (dev == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
@@ -202,6 +236,7 @@ vhu_dev_create(const struct vhu_device_type *type, const struct vhu_dev_config *
 		rte_errno = -rc;
 		return NULL;
 	}
+	dev->numa_place = true;
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	if (dev_find(dev->path) != NULL) {
 		VHU_LOG(ERR, "%s is already served by a device of this process; choose another "
@@ -241,6 +276,8 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 	vhu_socket_close(dev);
 	vhu_dev_reset(dev);
 	vhu_iotlb_dev_fini(dev);
+	/* Last: closing the connection above queued events of its own. */
+	vhu_events_drop(dev);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	/* A burst that found its ring stopped may still be leaving: it writes
 	 * its mark on the way out. */
@@ -255,7 +292,7 @@ vhu_vhost_link_up(const struct vhu_vhost_dev *dev)
 
 	if (dev == NULL)
 		return false;
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		if (__atomic_load_n(&dev->vq[i]->ready, __ATOMIC_RELAXED))
 			return true;
 	return false;
@@ -267,55 +304,82 @@ vhu_vhost_path(const struct vhu_vhost_dev *dev)
 	return dev != NULL ? dev->path : NULL;
 }
 
+uint16_t
+vhu_vhost_max_queue_pairs(void)
+{
+	return VHU_MAX_QUEUE_PAIRS;
+}
+
+/*
+ * Any thread, without the control lock (a data lcore that waited for it could
+ * hold up the grace period the lock holder waits for). Every field is a
+ * scalar the control thread or the ring's lcore stores whole; the snapshot is
+ * consistent field by field, not as a whole, which is enough for displays.
+ */
 int
 vhu_vhost_get_info(struct vhu_vhost_dev *dev, struct vhu_vhost_info *info)
 {
-	uint16_t i;
+	uint16_t nr_vqs;
 
 	if (dev == NULL || info == NULL)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	pthread_mutex_lock(&vhu_ctrl_lock);
-	info->conn = dev->conn_state;
-	info->features = dev->features;
-	info->protocol_features = dev->protocol_features;
-	info->status = dev->status;
-	info->nr_vqs = dev->nr_vqs;
-	info->connections = dev->connections;
-	info->iotlb_misses = dev->iotlb_misses;
-	info->iotlb_updates = dev->iotlb_updates;
-	info->iotlb_invalidations = dev->iotlb_invalidations;
-	info->iotlb_entries = dev->iotlb != NULL ? dev->iotlb->n : 0;
-	if (dev->mem != NULL) {
-		info->nr_regions = dev->mem->nregions;
-		for (i = 0; i < dev->mem->nregions; i++)
-			info->mem_bytes += dev->mem->regions[i].size;
-	}
-	info->running = dev->nr_vqs > 0;
-	for (i = 0; i < VHU_MAX_VQS; i++) {
-		struct vhu_vq *vq = dev->vq[i];
-		struct vhu_vhost_vq_info *vi = &info->vq[i];
+	info->conn = __atomic_load_n(&dev->conn_state, __ATOMIC_RELAXED);
+	info->features = __atomic_load_n(&dev->features, __ATOMIC_RELAXED);
+	info->protocol_features = __atomic_load_n(&dev->protocol_features, __ATOMIC_RELAXED);
+	info->status = __atomic_load_n(&dev->status, __ATOMIC_RELAXED);
+	info->queue_pairs = dev->type->queue_num != NULL ? (uint16_t)dev->type->queue_num(dev) :
+							   dev->num_queues;
+	nr_vqs = __atomic_load_n(&dev->nr_vqs, __ATOMIC_RELAXED);
+	info->nr_vqs = nr_vqs;
+	info->connections = __atomic_load_n(&dev->connections, __ATOMIC_RELAXED);
+	info->iotlb_misses = __atomic_load_n(&dev->iotlb_misses, __ATOMIC_RELAXED);
+	info->iotlb_updates = __atomic_load_n(&dev->iotlb_updates, __ATOMIC_RELAXED);
+	info->iotlb_invalidations = __atomic_load_n(&dev->iotlb_invalidations, __ATOMIC_RELAXED);
+	info->iotlb_entries = __atomic_load_n(&dev->iotlb_entries, __ATOMIC_RELAXED);
+	info->nr_regions = __atomic_load_n(&dev->mem_regions, __ATOMIC_RELAXED);
+	info->mem_bytes = __atomic_load_n(&dev->mem_bytes, __ATOMIC_RELAXED);
+	info->running = vhu_dev_running(dev);
+	return 0;
+}
 
-		vi->enabled = vq->enabled;
-		vi->started = vq->started;
-		vi->ready = __atomic_load_n(&vq->ready, __ATOMIC_RELAXED);
-		vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_RELAXED);
-		vi->size = vq->size;
-		vi->last_avail = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED);
-		vi->used_idx = __atomic_load_n(&vq->last_used_idx, __ATOMIC_RELAXED);
-		if (vi->ready && vq->avail != NULL)
+int
+vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhost_vq_info *vi)
+{
+	const struct vhu_vq *vq;
+
+	if (dev == NULL || vi == NULL)
+		return -EINVAL;
+	if (index >= dev->max_vqs)
+		return -ERANGE;
+	vq = dev->vq[index];
+	memset(vi, 0, sizeof(*vi));
+	vi->enabled = __atomic_load_n(&vq->enabled, __ATOMIC_RELAXED);
+	vi->started = __atomic_load_n(&vq->started, __ATOMIC_RELAXED);
+	vi->ready = __atomic_load_n(&vq->ready, __ATOMIC_RELAXED);
+	vi->packed = __atomic_load_n(&vq->packed, __ATOMIC_RELAXED);
+	vi->size = __atomic_load_n(&vq->size, __ATOMIC_RELAXED);
+	vi->last_avail = __atomic_load_n(&vq->last_avail_idx, __ATOMIC_RELAXED);
+	vi->used_idx = __atomic_load_n(&vq->last_used_idx, __ATOMIC_RELAXED);
+	vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
+	vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
+	vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
+	vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
+	vi->numa_node = __atomic_load_n(&vq->numa_node, __ATOMIC_RELAXED);
+	/* Acquire: pairs with the release store in vhu_vq_set_broken(), after the reason. */
+	vi->broken = __atomic_load_n(&vq->broken, __ATOMIC_ACQUIRE);
+	if (vi->broken)
+		snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s", vq->broken_reason);
+	/* The avail index lives in guest memory, which the control thread unmaps
+	 * under its lock: read it only while holding the lock, and only if the
+	 * lock is free now, so that no caller ever waits for it. */
+	if (vi->ready && pthread_mutex_trylock(&vhu_ctrl_lock) == 0) {
+		if (vq->ready && !vq->packed && vq->avail != NULL) {
 			vi->avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_RELAXED);
-		vi->errors = __atomic_load_n(&vq->stats.errors, __ATOMIC_RELAXED);
-		vi->nombuf = __atomic_load_n(&vq->stats.nombuf, __ATOMIC_RELAXED);
-		vi->bad_hdr = __atomic_load_n(&vq->stats.bad_hdr, __ATOMIC_RELAXED);
-		vi->notify = __atomic_load_n(&vq->stats.notify, __ATOMIC_RELAXED);
-		if (vi->broken)
-			snprintf(vi->broken_reason, sizeof(vi->broken_reason), "%s",
-				 vq->broken_reason);
-		if (i < dev->nr_vqs && vq->enabled && !vi->ready)
-			info->running = false;
+			vi->avail_idx_valid = true;
+		}
+		pthread_mutex_unlock(&vhu_ctrl_lock);
 	}
-	pthread_mutex_unlock(&vhu_ctrl_lock);
 	return 0;
 }
 

@@ -59,6 +59,7 @@ iotlb_publish(struct vhu_vhost_dev *dev, struct vhu_iotlb *t, bool withdraws)
 	/* Release: the entries, and the epoch stored above, are visible to a
 	 * data lcore that loads the pointer (acquire in vhu_net_vq()). */
 	__atomic_store_n(&dev->iotlb, t, __ATOMIC_RELEASE);
+	__atomic_store_n(&dev->iotlb_entries, t != NULL ? t->n : 0, __ATOMIC_RELAXED);
 	if (old == NULL)
 		return;
 	/* Readers hold a table for one burst at most. An invalidation must not
@@ -215,7 +216,7 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 		if (t == NULL)
 			return VHU_MSG_FAIL;
 		/* Rings whose areas the withdrawn range covers stop until re-mapped. */
-		for (i = 0; i < VHU_MAX_VQS; i++)
+		for (i = 0; i < dev->max_vqs; i++)
 			if (dev->vq[i]->ready && ring_uses(dev, dev->vq[i], m->iova, m->size))
 				vhu_vq_stop(dev, dev->vq[i]);
 		iotlb_publish(dev, t, true);
@@ -289,6 +290,7 @@ vhu_iotlb_flush(struct vhu_vhost_dev *dev)
 	iotlb_new_epoch(dev);
 	/* Release: pairs with the acquire in vhu_net_vq(), as in iotlb_publish(). */
 	__atomic_store_n(&dev->iotlb, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&dev->iotlb_entries, 0, __ATOMIC_RELAXED);
 	vhu_dev_wait_bursts(dev);
 	free(old);
 }

@@ -20,6 +20,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 
+#include "vhu_config.h"
 #include "vhu_ctrl.h"
 #include "vhu_handoff.h"
 #include "vhu_vhost.h"
@@ -31,7 +32,8 @@ extern int vhu_vhost_logtype;
 #define VHU_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vhu_vhost_logtype, "vhost: " fmt "\n", ##__VA_ARGS__)
 
-#define VHU_MAX_VQS (2 * VHU_VHOST_MAX_QUEUE_PAIRS)
+/* Rings a device may have: -Dmax_queue_pairs sets it at build time. */
+#define VHU_MAX_VQS (2 * VHU_MAX_QUEUE_PAIRS)
 /* Largest burst a caller may ask for; larger requests are clamped. */
 #define VHU_MAX_BURST 256
 /* Split used entries a burst collects before it writes them to the ring. */
@@ -48,6 +50,7 @@ struct vhu_mem_region {
 	uint64_t mmap_size;	/* length of our mapping */
 	uint32_t refs;		/* ADD_MEM_REG of this same region, counted (QEMU 7.2 sends
 				 * one per queue pair); REM_MEM_REG removes at zero */
+	int numa_node;		/* NUMA node of its memory, or -1 (vhost_numa.c) */
 };
 
 /* An immutable memory table; replaced whole and published by pointer. */
@@ -198,6 +201,10 @@ struct vhu_vq {
 	uint64_t avail_uaddr;
 	uint64_t used_uaddr;
 	uint64_t log_gaddr;		/* guest-physical address of the used ring */
+	int numa_node;			/* node of the descriptors' memory while ready, or -1
+					 * (vhost_numa.c; read by any thread) */
+	const struct vhu_mem *numa_mem; /* the table and descriptor area numa_node was found */
+	const void *numa_desc;		/* for: placement is decided once per pair */
 	/* The device type's per-ring state (vhu_vq_priv()) follows, cache aligned. */
 } __rte_cache_aligned;
 
@@ -270,6 +277,8 @@ struct vhu_dev_config {
 	const char *path;		/* UNIX socket path; copied */
 	uint32_t flags;			/* VHU_VHOST_CLIENT, _NO_RECONNECT, _IOMMU_SUPPORT */
 	uint64_t disable_features;	/* virtio feature bits never to offer */
+	const struct vhu_vhost_callbacks *callbacks; /* lifecycle callbacks, or NULL; copied */
+	void *callback_arg;		/* their first argument */
 };
 
 struct vhu_conn;
@@ -285,6 +294,8 @@ struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */
 	uint32_t flags;			/* VHU_VHOST_* */
 	uint16_t num_queues;		/* rings the device has (type->queue_count) */
+	uint16_t max_vqs;		/* rings allocated at creation: vq[0 .. max_vqs - 1]
+					 * (= num_queues) */
 	uint64_t disable_features;	/* user mask */
 	const struct vhu_device_type *type;
 
@@ -317,7 +328,25 @@ struct vhu_vhost_dev {
 	uint64_t iotlb_epoch;		/* bumped before publishing an IOTLB that lacks a
 					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
-	struct vhu_vq *vq[VHU_MAX_VQS];	/* allocated at creation */
+	struct vhu_vq *vq[VHU_MAX_VQS]; /* the first max_vqs allocated at creation */
+	/* Copies for vhu_vhost_get_info() from any thread, which must not follow
+	 * 'mem' or 'iotlb' (the control thread may free them under it). */
+	uint32_t mem_regions;	/* regions of 'mem' (atomic) */
+	uint64_t mem_bytes;	/* bytes of 'mem' (atomic) */
+	uint32_t iotlb_entries; /* entries of 'iotlb' (atomic) */
+
+	/* Lifecycle callbacks (vhost_events.c): the config's, and what the
+	 * application was last told (control thread). */
+	struct vhu_vhost_callbacks cb; /* members may be NULL */
+	void *cb_arg;		       /* their first argument */
+	bool ev_running;	       /* device_ready told, device_stopping not since */
+	uint64_t ev_features;	       /* features last told */
+	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
+
+	/* NUMA placement (vhost_numa.c). */
+	bool numa_place;		   /* move ring state beside guest memory (created by
+					    * vhu_vhost_create(); devices built by hand stay put) */
+	struct vhu_vq_retired *vq_retired; /* ring copies left behind by moves */
 	/* The device type's state (vhu_dev_priv()) follows. */
 } __rte_aligned(16);
 
@@ -407,6 +436,33 @@ void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 /* vhu_vq_stop() every ring with one wait for their bursts, and restart them after. */
 void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
 void vhu_dev_restart_all(struct vhu_vhost_dev *dev);
+
+/* vhost_events.c: lifecycle callbacks (vhu_ctrl_lock held, but for deliver). */
+/* The rings the front-end uses are all ready, one at least. Any thread. */
+bool vhu_dev_running(const struct vhu_vhost_dev *dev);
+/* Queue what changed since the application was last told. */
+void vhu_events_check(struct vhu_vhost_dev *dev);
+/* The connection closed (the device was reset): check, then connection_closed. */
+void vhu_events_closed(struct vhu_vhost_dev *dev);
+/* Forget the device's queued events; wait for its callback running elsewhere. */
+void vhu_events_drop(struct vhu_vhost_dev *dev);
+/* Call the queued callbacks, without the lock: the control loop's 'after' hook. */
+void vhu_events_deliver(void);
+
+/* vhost_numa.c: NUMA placement (control thread). */
+struct vhu_numa_ops {
+	int (*node_of)(const void *addr);      /* node of the page at addr, or -1 */
+	void *(*alloc)(size_t size, int node); /* zeroed, cache-aligned, on node; or NULL */
+	void (*free)(void *p);		       /* what alloc returned */
+};
+/* Replace the lookup and allocator (tests); NULL restores get_mempolicy and rte_malloc. */
+void vhu_numa_set_ops(const struct vhu_numa_ops *ops);
+/* Look up the node of each region of a table about to be installed. */
+void vhu_numa_learn_regions(struct vhu_mem *mem);
+/* Note each ready ring's node, and move its state there (once the handler returned). */
+void vhu_numa_place_rings(struct vhu_vhost_dev *dev);
+/* Free the copies moves left behind (the device is being freed). */
+void vhu_numa_free_retired(struct vhu_vhost_dev *dev);
 
 /* vhost_msg.c: validation and dispatch. */
 

@@ -52,6 +52,7 @@ vhu_conn_close(struct vhu_vhost_dev *dev, const char *why)
 	free(c);
 	dev->conn = NULL;
 	vhu_dev_reset(dev);
+	vhu_events_closed(dev);
 	VHU_LOG(INFO, "%s: front-end disconnected (%s)", dev->path, why);
 	if (dev->destroying)
 		return;
@@ -238,6 +239,7 @@ conn_event(void *arg, uint32_t events)
 		c->got = 0;
 		if (!conn_dispatch(c))
 			return;
+		vhu_events_check(dev);
 		close_pending_fds(c);
 	}
 }

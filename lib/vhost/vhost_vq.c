@@ -33,9 +33,9 @@ vhu_vq_set_broken(struct vhu_vq *vq, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(vq->broken_reason, sizeof(vq->broken_reason), fmt, ap);
 	va_end(ap);
-	/* Relaxed: only the owning lcore tests it on the data path; readers of
-	 * the info snapshot may see it late, which is harmless. */
-	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
+	/* Release: a reader of the info snapshot that sees the latch (acquire in
+	 * vhu_vhost_get_vq_info()) sees the reason written above. */
+	__atomic_store_n(&vq->broken, true, __ATOMIC_RELEASE);
 	VHU_LOG(ERR, "%s: ring %u broken by the guest: %s; the ring stays stopped until the "
 		"front-end restarts it, other rings carry on",
 		vq->dev != NULL ? vq->dev->path : "(no device)", vq->index, vq->broken_reason);
@@ -50,6 +50,7 @@ vq_set_initial(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev)
 	vq->kickfd = -1;
 	vq->callfd = -1;
 	vq->errfd = -1;
+	vq->numa_node = -1;
 	vq->avail_wrap = true; /* packed rings start in wrap round 1 (2.8.1) */
 	vq->used_wrap = true;
 }
@@ -225,7 +226,7 @@ vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
 
 	/* One barrier covers every mark read below. */
 	vhu_handoff_barrier();
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
@@ -250,7 +251,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	bool any = false;
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < dev->max_vqs; i++) {
 		if (dev->vq[i]->ready) {
 			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
 			any = true;
@@ -259,7 +260,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	/* One barrier covers every ring cleared above. */
 	if (any)
 		vhu_dev_wait_bursts(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++) {
+	for (i = 0; i < dev->max_vqs; i++) {
 		dev->vq[i]->mem = NULL;
 		if (dev->type->queue_stop != NULL)
 			dev->type->queue_stop(dev, dev->vq[i]);
@@ -271,6 +272,6 @@ vhu_dev_restart_all(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		vhu_vq_try_start(dev, dev->vq[i]);
 }

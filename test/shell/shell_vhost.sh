@@ -101,6 +101,8 @@ vq_state='enabled, started, ready, (split|packed) ring of [0-9]+$'
 sh_expect "^vq 0  \\(guest rx 0, port tx queue 0\\): $vq_state"
 sh_expect "^vq 1  \\(guest tx 0, port rx queue 0\\): $vq_state"
 sh_expect '^      last_avail [0-9]+, avail_idx [0-9]+, used_idx [0-9]+; errors 0,'
+# The backend learnt where guest memory lives (get_mempolicy) and says it per ring.
+sh_expect '^      NUMA node [0-9]+ \(guest memory and ring state\)$'
 sh_expect_not 'BROKEN'
 # The feature names, over the wrapped lines that start with spaces.
 features=$(awk '/^Features 0x/ { sub(/^Features 0x[0-9a-f]+:/, ""); on = 1; print; next }
@@ -201,6 +203,12 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.2
 done
 sh_expect '^State: listening \(waiting for a front-end\), not running; 1 front-end connection'
+# The port learnt both ends of the connection from the backend's callbacks.
+sh_ok "show port info 0" '^Link status: down'
+grep -q 'port 0 (vhost-user,iface=.*): the front-end started the device' "$log" ||
+	sh_fail "vhu-pmd did not log the device_ready callback"
+grep -q 'port 0 (vhost-user,iface=.*): the front-end disconnected' "$log" ||
+	sh_fail "vhu-pmd did not log the connection_closed callback"
 
 sh_quit
 vhu_log "PASS: show vhost, telemetry and capture of a vhost-user port fed by dpdk-testpmd"

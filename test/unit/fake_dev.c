@@ -39,7 +39,7 @@ fake_dev_new(uint16_t queue_pairs, uint16_t mtu)
 
 	if (dev == NULL)
 		th_fail(__FILE__, __LINE__, "out of memory for a device");
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < 2u * queue_pairs; i++)
 		dev->vq[i] = fake_vq_new(i);
 	/* The library's own initialisation; no IOTLB miss queue, so misses are not posted. */
 	if (vhu_dev_init(dev, &vhu_net_device_type, &core, &cfg) != 0)
@@ -55,7 +55,7 @@ fake_dev_free(struct vhu_vhost_dev *dev)
 	if (dev == NULL)
 		return;
 	vhu_dev_reset(dev);
-	for (i = 0; i < VHU_MAX_VQS; i++)
+	for (i = 0; i < dev->max_vqs; i++)
 		free(dev->vq[i]);
 	free(dev);
 }

@@ -3,12 +3,13 @@
  * Port driver "vhost-user": a port over a vhu vhost-user backend device
  * (lib/vhost), with the keys of DPDK's net_vhost where they overlap:
  *
- *     vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=N][,mac=XX:XX:XX:XX:XX:XX]
+ *     vhost-user,iface=PATH[,queues=1..16][,client=0|1][,mtu=N][,mac=XX:XX:XX:XX:XX:XX]
  *                [,iommu-support=0|1][,csum=0|1][,tso=0|1]
  *
  * Port rx queue q is the guest's transmit queue of pair q (what the guest
  * sends, we receive) and port tx queue q its receive queue. The backend
- * copies packets, so tx frees the mbufs it placed.
+ * copies packets, so tx frees the mbufs it placed. The link follows the
+ * backend's lifecycle callbacks (up on device_ready, down when it stops).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,9 +27,45 @@
 
 struct vhost_user_port {
 	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
+	bool link;		   /* device_ready called, device_stopping not since (atomic) */
 };
 
 static const struct vhu_port_ops vhost_user_ops;
+
+/* Lifecycle callbacks: on the control thread; destroy waits for one running. */
+static void
+vhost_user_set_link(struct vhu_port *port, bool up, const char *why)
+{
+	struct vhost_user_port *vp = port->priv;
+
+	/* Relaxed: link_up readers only display it; the bursts need no link. */
+	__atomic_store_n(&vp->link, up, __ATOMIC_RELAXED);
+	VHU_PORT_LOG(INFO, "port %u (%s): %s", port->id, port->devstr, why);
+}
+
+static void
+vhost_user_on_ready(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, true, "the front-end started the device");
+}
+
+static void
+vhost_user_on_stopping(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, false, "the front-end stopped the device");
+}
+
+static void
+vhost_user_on_closed(void *arg, struct vhu_vhost_dev *dev)
+{
+	vhost_user_set_link(arg, false, "the front-end disconnected");
+}
+
+static const struct vhu_vhost_callbacks vhost_user_callbacks = {
+	.device_ready = vhost_user_on_ready,
+	.device_stopping = vhost_user_on_stopping,
+	.connection_closed = vhost_user_on_closed,
+};
 
 static int
 vhost_user_parse_mac(struct vhu_port *port, const char *str, struct vhu_vhost_config *cfg)
@@ -64,7 +101,9 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 			     port->id, port->devstr);
 		return -EINVAL;
 	}
-	rc = vhu_port_kvargs_uint(port, kvargs, "queues", 1, VHU_VHOST_MAX_QUEUE_PAIRS, &queues);
+	rc = vhu_port_kvargs_uint(port, kvargs, "queues", 1,
+				  RTE_MIN(vhu_vhost_max_queue_pairs(), VHU_PORT_MAX_QUEUES),
+				  &queues);
 	if (rc == 0)
 		rc = vhu_port_kvargs_uint(port, kvargs, "client", 0, 1, &client);
 	if (rc == 0)
@@ -88,6 +127,8 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |
 		    (tso != 0 ? VHU_VHOST_TSO : 0);
 	cfg.mtu = mtu;
+	cfg.callbacks = &vhost_user_callbacks;
+	cfg.callback_arg = port;
 	vp->dev = vhu_vhost_create(&cfg);
 	if (vp->dev == NULL) {
 		rc = -rte_errno;
@@ -160,7 +201,7 @@ vhost_user_link_up(const struct vhu_port *port)
 {
 	const struct vhost_user_port *vp = port->priv;
 
-	return vhu_vhost_link_up(vp->dev);
+	return __atomic_load_n(&vp->link, __ATOMIC_RELAXED);
 }
 
 static const char *
@@ -198,6 +239,7 @@ static int
 vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 {
 	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_vq_info vqi;
 	struct vhu_vhost_info info;
 	size_t off = 0;
 	unsigned int i;
@@ -219,8 +261,8 @@ vhost_user_info(const struct vhu_port *port, char *buf, size_t len)
 	vhu_port_info_append(buf, len, &off,
 			     "\n  status 0x%02x, %u memory region(s), %" PRIu64 " bytes\n",
 			     info.status, info.nr_regions, info.mem_bytes);
-	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
-		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+	for (i = 0; i < info.nr_vqs && vhu_vhost_get_vq_info(vp->dev, i, &vqi) == 0; i++) {
+		const struct vhu_vhost_vq_info *vq = &vqi;
 
 		/* Even virtqueues are the guest's receive queues, odd ones its transmit queues. */
 		vhu_port_info_append(
@@ -245,13 +287,14 @@ static void
 vhost_user_queue_stats(const struct vhu_port *port, struct vhu_port_stats *qs)
 {
 	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_vq_info vqi;
 	struct vhu_vhost_info info;
 	unsigned int i;
 
 	if (vhu_vhost_get_info(vp->dev, &info) != 0)
 		return;
-	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
-		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+	for (i = 0; i < info.nr_vqs && vhu_vhost_get_vq_info(vp->dev, i, &vqi) == 0; i++) {
+		const struct vhu_vhost_vq_info *vq = &vqi;
 		struct vhu_port_stats *q = &qs[i / 2];
 
 		if (i / 2 >= VHU_PORT_MAX_QUEUES)
@@ -286,6 +329,7 @@ static int
 vhost_user_xstats(const struct vhu_port *port, struct vhu_port_xstat *xs, unsigned int n)
 {
 	const struct vhost_user_port *vp = port->priv;
+	struct vhu_vhost_vq_info vqi;
 	struct vhu_vhost_info info;
 	unsigned int i, count = 0;
 	int rc;
@@ -293,8 +337,8 @@ vhost_user_xstats(const struct vhu_port *port, struct vhu_port_xstat *xs, unsign
 	rc = vhu_vhost_get_info(vp->dev, &info);
 	if (rc != 0)
 		return rc;
-	for (i = 0; i < info.nr_vqs && i < RTE_DIM(info.vq); i++) {
-		const struct vhu_vhost_vq_info *vq = &info.vq[i];
+	for (i = 0; i < info.nr_vqs && vhu_vhost_get_vq_info(vp->dev, i, &vqi) == 0; i++) {
+		const struct vhu_vhost_vq_info *vq = &vqi;
 		unsigned int q = i / 2;
 
 		if (i % 2 == 1) {
@@ -336,7 +380,7 @@ static const char *const vhost_user_keys[] = {
 static const struct vhu_port_ops vhost_user_ops = {
 	.name = "vhost-user",
 	.keys = vhost_user_keys,
-	.usage = "vhost-user,iface=PATH[,queues=1..8][,client=0|1][,mtu=68..65535][,mac=MAC]"
+	.usage = "vhost-user,iface=PATH[,queues=1..16][,client=0|1][,mtu=68..65535][,mac=MAC]"
 		 "[,iommu-support=0|1][,csum=0|1][,tso=0|1]",
 	.priv_size = sizeof(struct vhost_user_port),
 	.create = vhost_user_create,

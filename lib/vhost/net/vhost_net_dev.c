@@ -19,10 +19,10 @@ net_queue_count(const void *cfg)
 {
 	const struct vhu_vhost_config *c = cfg;
 
-	if (c->queue_pairs == 0 || c->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
+	if (c->queue_pairs == 0 || c->queue_pairs > VHU_MAX_QUEUE_PAIRS) {
 		VHU_LOG(ERR, "cannot create net device %s: %u queue pairs (1..%u)",
 			c->path != NULL ? c->path : "(null)", c->queue_pairs,
-			VHU_VHOST_MAX_QUEUE_PAIRS);
+			VHU_MAX_QUEUE_PAIRS);
 		return 0;
 	}
 	return 2 * c->queue_pairs;
@@ -226,21 +226,23 @@ const struct vhu_device_type vhu_net_device_type = {
 struct vhu_vhost_dev *
 vhu_vhost_create(const struct vhu_vhost_config *cfg)
 {
-	struct vhu_dev_config core;
+	struct vhu_dev_config core = { 0 };
 
 	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0' ||
 	    strlen(cfg->path) >= sizeof(((struct vhu_vhost_dev *)NULL)->path) ||
-	    cfg->queue_pairs == 0 || cfg->queue_pairs > VHU_VHOST_MAX_QUEUE_PAIRS) {
+	    cfg->queue_pairs == 0 || cfg->queue_pairs > VHU_MAX_QUEUE_PAIRS) {
 		VHU_LOG(ERR,
 			"cannot create device %s: the socket path must be 1..107 bytes and "
-			"queues 1..%u",
+			"queue pairs 1..%u (this build's -Dmax_queue_pairs)",
 			cfg != NULL && cfg->path != NULL ? cfg->path : "(null)",
-			VHU_VHOST_MAX_QUEUE_PAIRS);
+			VHU_MAX_QUEUE_PAIRS);
 		rte_errno = EINVAL;
 		return NULL;
 	}
 	core.path = cfg->path;
 	core.flags = cfg->flags;
 	core.disable_features = cfg->disable_features;
+	core.callbacks = cfg->callbacks;
+	core.callback_arg = cfg->callback_arg;
 	return vhu_dev_create(&vhu_net_device_type, &core, cfg);
 }

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The public state calls (vhu_vhost.h): a device of the largest size this
+ * build allows runs its last ring; vhu_vhost_get_info() and
+ * vhu_vhost_get_vq_info() answer from any thread without waiting for the
+ * control lock. No EAL, no socket.
+ */
+#include <stdio.h>
+
+#include "msg_helpers.h"
+
+#define RING_SIZE 64
+#define DESC_OFF  0x1000
+#define AVAIL_OFF 0x2000
+#define USED_OFF  0x3000
+
+/* SET_OWNER, SET_FEATURES (VERSION_1), SET_MEM_TABLE over 'memfd'. */
+static void
+negotiate(struct vhu_vhost_dev *dev, int memfd)
+{
+	struct vhost_user_msg m;
+	int fds[1];
+
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_u64(&m, VHOST_USER_SET_FEATURES, VHU_BIT(VIRTIO_F_VERSION_1));
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	fds[0] = dup(memfd);
+	msg_mem_table(&m, 1);
+	msg_region(&m, 0, 0, GUEST_SIZE, UVA_BASE, 0);
+	ASSERT_EQ(SEND(dev, &m, fds, 1), VHU_MSG_OK);
+}
+
+/* NUM, ADDR, BASE, KICK on ring 'index': it starts. */
+static void
+start_ring(struct vhu_vhost_dev *dev, uint32_t index)
+{
+	struct vhost_user_msg m;
+	int fds[1];
+
+	msg_state(&m, VHOST_USER_SET_VRING_NUM, index, RING_SIZE);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_addr(&m, index, UVA_BASE + DESC_OFF, UVA_BASE + AVAIL_OFF, UVA_BASE + USED_OFF);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_state(&m, VHOST_USER_SET_VRING_BASE, index, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	fds[0] = make_eventfd();
+	msg_u64(&m, VHOST_USER_SET_VRING_KICK, index);
+	ASSERT_EQ(SEND(dev, &m, fds, 1), VHU_MSG_OK);
+}
+
+TEST(max_queue_pairs_is_the_build_option)
+{
+	ASSERT_EQ(vhu_vhost_max_queue_pairs(), VHU_MAX_QUEUE_PAIRS);
+}
+
+TEST(the_last_ring_of_the_largest_device_runs_and_is_reported)
+{
+	uint16_t qps = vhu_vhost_max_queue_pairs(), last = 2 * qps - 1;
+	struct vhu_vhost_dev *dev = fake_dev_new(qps, 0);
+	struct vhu_vhost_vq_info vi;
+	struct vhu_vhost_info info;
+	struct vhost_user_msg m;
+	int memfd = make_memfd(GUEST_SIZE);
+
+	negotiate(dev, memfd);
+	start_ring(dev, last);
+	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);
+	ASSERT_EQ(info.queue_pairs, qps);
+	ASSERT_EQ(info.nr_vqs, 2 * qps);
+	ASSERT_EQ(info.nr_regions, 1);
+	ASSERT_EQ(info.mem_bytes, GUEST_SIZE);
+	ASSERT_EQ(vhu_vhost_get_vq_info(dev, last, &vi), 0);
+	ASSERT_TRUE(vi.ready);
+	ASSERT_TRUE(vi.started);
+	ASSERT_EQ(vi.size, RING_SIZE);
+	ASSERT_TRUE(vi.avail_idx_valid);
+	ASSERT_EQ(vhu_vhost_get_vq_info(dev, 0, &vi), 0);
+	ASSERT_FALSE(vi.ready);
+	ASSERT_EQ(vhu_vhost_get_vq_info(dev, last + 1, &vi), -ERANGE);
+	ASSERT_EQ(vhu_vhost_get_vq_info(NULL, 0, &vi), -EINVAL);
+	ASSERT_EQ(vhu_vhost_get_info(dev, NULL), -EINVAL);
+	/* A ring past the offer is refused. */
+	msg_state(&m, VHOST_USER_SET_VRING_NUM, last + 1, RING_SIZE);
+	EXPECT_INVALID(dev, &m, 0, "");
+	fake_dev_free(dev);
+	close(memfd);
+}
+
+TEST(a_device_larger_than_the_build_allows_is_refused)
+{
+	struct vhu_vhost_config cfg = {
+		.path = "unit-too-many-queues.sock",
+		.queue_pairs = vhu_vhost_max_queue_pairs() + 1,
+	};
+
+	log_capture_start();
+	ASSERT_NULL(vhu_vhost_create(&cfg));
+	ASSERT_STR_CONTAINS(log_capture_stop(), "queue pairs 1..");
+}
+
+/*
+ * A data lcore may ask while the control thread holds its lock (and, before
+ * the grace period it waits for ends, keeps holding it): the calls must not
+ * wait. Holding the lock here, a call that took it would hang.
+ */
+TEST(state_calls_do_not_wait_for_the_control_lock)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_vq_info vi;
+	struct vhu_vhost_info info;
+	int memfd = make_memfd(GUEST_SIZE);
+
+	negotiate(dev, memfd);
+	start_ring(dev, 0);
+	start_ring(dev, 1);
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);
+	ASSERT_TRUE(info.running);
+	ASSERT_EQ(vhu_vhost_get_vq_info(dev, 1, &vi), 0);
+	ASSERT_TRUE(vi.ready);
+	/* Guest memory is read only under the lock: not now. */
+	ASSERT_FALSE(vi.avail_idx_valid);
+	ASSERT_TRUE(vhu_vhost_link_up(dev));
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	ASSERT_EQ(vhu_vhost_get_vq_info(dev, 1, &vi), 0);
+	ASSERT_TRUE(vi.avail_idx_valid);
+	fake_dev_free(dev);
+	close(memfd);
+}
+
+TEST(memory_counts_follow_the_table_and_the_reset)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_info info;
+	int memfd = make_memfd(GUEST_SIZE);
+
+	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);
+	ASSERT_EQ(info.nr_regions, 0);
+	negotiate(dev, memfd);
+	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);
+	ASSERT_EQ(info.nr_regions, 1);
+	ASSERT_EQ(info.mem_bytes, GUEST_SIZE);
+	vhu_dev_reset(dev);
+	ASSERT_EQ(vhu_vhost_get_info(dev, &info), 0);
+	ASSERT_EQ(info.nr_regions, 0);
+	ASSERT_EQ(info.mem_bytes, 0);
+	fake_dev_free(dev);
+	close(memfd);
+}
