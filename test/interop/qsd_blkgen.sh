@@ -61,7 +61,7 @@ else
 fi
 vhu_spawn qsd "$qlog" "$QSD" "${blockdev[@]}" \
 	--export "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=$sock,writable=on,num-queues=$queues"
-vhu_wait_socket qsd "$sock" 20 || { vhu_show_log "$qlog"; exit 1; }
+vhu_wait_socket qsd "$sock" 20 || { vhu_show_log qemu-storage-daemon "$qlog"; exit 1; }
 
 runs=0
 # blkgen NAME ARGS...: one vhu-blkgen run; its JSON goes to $VHU_WORK/NAME.json.
@@ -76,8 +76,8 @@ blkgen() {
 	vhu_remove_eal_files "${VHU_PREFIX[blkgen-$name]}"
 	if [ "$rc" != 0 ]; then
 		vhu_log "FAIL: $name: vhu-blkgen exited $rc"
-		vhu_show_log "$log"
-		vhu_show_log "$qlog"
+		vhu_show_log vhu-blkgen "$log"
+		vhu_show_log qemu-storage-daemon "$qlog"
 		exit 1
 	fi
 	runs=$((runs + 1))
@@ -149,5 +149,5 @@ if [ "$layout" = packed ]; then
 		"split rings only); these runs asked for packed and ran on split rings"
 fi
 # The backend is still serving after every run stopped its device cleanly.
-vhu_alive "${VHU_PID[qsd]}" || { vhu_show_log "$qlog"; vhu_die "FAIL: qemu-storage-daemon died"; }
+vhu_alive "${VHU_PID[qsd]}" || { vhu_show_log qemu-storage-daemon "$qlog"; vhu_die "FAIL: qemu-storage-daemon died"; }
 vhu_log "PASS: $runs runs against qemu-storage-daemon ($kind, $queues queue(s), $layout)"

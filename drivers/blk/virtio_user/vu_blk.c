@@ -360,7 +360,7 @@ vblk_done(struct vhu_vblk *b, struct vu_vq *vq, uint16_t q, uint16_t id, uint32_
 
 	if (unlikely(why != NULL)) {
 		vu_vq_set_broken(
-			vq, "request id %u (type %u, sector %" PRIu64 "): status byte 0x%02x: %s",
+			vq, "request id %u (type %u, sector %" PRIu64 "): status byte 0x%02x %s",
 			id, b->types[q][id], area->hdr.sector, status, why);
 		return false;
 	}

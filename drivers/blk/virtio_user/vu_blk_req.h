@@ -108,16 +108,17 @@ vu_blk_pieces(const struct vu_blk_limits *lim, uint32_t type, uint64_t hdr_iova,
 }
 
 /*
- * Check a completion: NULL when it makes sense, else why not. 'used_len'
- * was already checked against 'writable' by the ring's take.
+ * Check a completion's status byte: NULL when it makes sense, else why not,
+ * to follow "status byte 0x..". The used length was already checked against
+ * the bytes the device may write by the ring's take.
  */
 static inline const char *
 vu_blk_done_check(uint8_t status)
 {
 	if (status == VU_BLK_STATUS_UNSET)
-		return "request returned without a status byte written";
+		return "was never written";
 	if (status > VIRTIO_BLK_S_UNSUPP)
-		return "status byte is not OK (0), IOERR (1) or UNSUPP (2)";
+		return "is not OK, IOERR or UNSUPP";
 	return NULL;
 }
 

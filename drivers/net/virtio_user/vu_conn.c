@@ -336,9 +336,9 @@ vu_connect(struct vu_dev *dev, bool quiet)
 		close(fd);
 		if (!quiet)
 			VU_LOG(ERR,
-			       "%s: cannot connect to the backend: %s; start the backend first "
-			       "or use server=1",
-			       dev->path, strerror(-rc));
+			       "%s: cannot connect to the backend: %s; start the backend first%s",
+			       dev->path, strerror(-rc),
+			       dev->port != NULL ? " or use server=1" : "");
 		return rc;
 	}
 	rc = vu_attach(dev, fd);
