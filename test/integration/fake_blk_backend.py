@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A vhost-user-blk backend that completes requests, then one badly.
 
-    fake_blk_backend.py SOCKET MODE
+    fake_blk_backend.py SOCKET MODE[-packed]
 
-It listens on SOCKET, serves one front-end with one split request queue
-(indirect descriptors, EVENT_IDX, a 1 MiB device of 512-byte blocks whose
-reads return zeroes), polls the ring, and answers the fifth request as MODE
-says:
+It listens on SOCKET, serves one front-end with one request queue (split,
+or packed with the -packed suffix; indirect descriptors, EVENT_IDX, a 1 MiB
+device of 512-byte blocks whose reads return zeroes), polls the ring, and
+answers the fifth request as MODE says:
 
   good      like the others: status OK, the right used length
   status    status byte 7, which no virtio-blk device sends
@@ -40,6 +40,12 @@ CAPACITY = 2048  # sectors
 SEG_MAX = 8
 SPOIL_AT = 5
 F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
+
+
+def store16(m, off, value):
+    """One 2-byte store, as a device publishes an index or flags. struct.pack_into
+    zeroes its bytes before it writes them, and the driver polls these."""
+    memoryview(m)[off:off + 2].cast('H')[0] = value
 
 
 class Memory:
@@ -92,6 +98,28 @@ class Ring:
             idx = nxt
         raise ValueError('descriptor loop')
 
+    def complete(self, head, descs, mode):
+        """Do the request; returns (used id, used length) as MODE spoils them."""
+        rtype = struct.unpack_from('<I', *self.mem.at(descs[0][0], 16))[0]
+        written = 1
+        for addr, length, flags in descs[1:-1]:
+            if flags & F_WRITE:
+                m, o = self.mem.at(addr, length)
+                m[o:o + length] = bytes(length)
+                written += length
+        self.requests += 1
+        spoil = mode if self.requests == SPOIL_AT else 'good'
+        status = {'status': 7, 'ioerr': 1}.get(spoil, 0)
+        if spoil != 'nostatus':
+            m, o = self.mem.at(descs[-1][0], 1)
+            m[o] = status
+        uid = self.size + 3 if spoil == 'id' else head
+        ulen = written + 4096 if spoil == 'len' else written
+        if spoil != 'good':
+            log(f'request {self.requests} (type {rtype}, id {head}) answered as '
+                f'{spoil}: status {status}, used id {uid}, used length {ulen}')
+        return uid, ulen
+
     def serve(self, mode):
         am, ao = self.avail
         um, uo = self.used
@@ -100,27 +128,55 @@ class Ring:
             head = struct.unpack_from('<H', am, ao + 4 + 2 * (self.last_avail % self.size))[0]
             self.last_avail = (self.last_avail + 1) & 0xffff
             descs = self.chain(head)
-            rtype = struct.unpack_from('<I', *self.mem.at(descs[0][0], 16))[0]
-            written = 1
-            for addr, length, flags in descs[1:-1]:
-                if flags & F_WRITE:
-                    m, o = self.mem.at(addr, length)
-                    m[o:o + length] = bytes(length)
-                    written += length
-            self.requests += 1
-            spoil = mode if self.requests == SPOIL_AT else 'good'
-            status = {'status': 7, 'ioerr': 1}.get(spoil, 0)
-            if spoil != 'nostatus':
-                m, o = self.mem.at(descs[-1][0], 1)
-                m[o] = status
-            uid = self.size + 3 if spoil == 'id' else head
-            ulen = written + 4096 if spoil == 'len' else written
+            uid, ulen = self.complete(head, descs, mode)
             used_idx = struct.unpack_from('<H', um, uo + 2)[0]
             struct.pack_into('<II', um, uo + 4 + 8 * (used_idx % self.size), uid, ulen)
-            struct.pack_into('<H', um, uo + 2, (used_idx + 1) & 0xffff)
-            if spoil != 'good':
-                log(f'request {self.requests} (type {rtype}, head {head}) answered as '
-                    f'{spoil}: status {status}, used id {uid}, used length {ulen}')
+            store16(um, uo + 2, (used_idx + 1) & 0xffff)
+
+
+class PackedRing(Ring):
+    """The same device on a packed ring: descriptors come back in place."""
+    AVAIL, USED = 1 << 7, 1 << 15
+
+    def __init__(self, mem, size, desc, used, avail):
+        super().__init__(mem, size, desc, used, avail)
+        self.pos, self.wrap = 0, True           # next available descriptor
+        self.upos, self.uwrap = 0, True         # next used descriptor
+
+    def desc_at(self, pos):
+        dm, do = self.desc
+        return struct.unpack_from('<QIHH', dm, do + 16 * pos)
+
+    def available(self, flags):
+        return bool(flags & self.AVAIL) == self.wrap and bool(flags & self.USED) != self.wrap
+
+    def serve(self, mode):
+        dm, do = self.desc
+        while self.available(self.desc_at(self.pos)[3]):
+            descs, n = [], 0
+            while True:
+                addr, length, bid, flags = self.desc_at(self.pos)
+                n += 1
+                self.pos += 1
+                if self.pos == self.size:
+                    self.pos, self.wrap = 0, not self.wrap
+                if flags & F_INDIRECT:
+                    tm, to = self.mem.at(addr, length)
+                    for i in range(length // 16):
+                        a, l, _, f = struct.unpack_from('<QIHH', tm, to + 16 * i)
+                        descs.append((a, l, f))
+                    break
+                descs.append((addr, length, flags))
+                if not flags & F_NEXT:
+                    break
+            uid, ulen = self.complete(bid, descs, mode)
+            uflags = (self.AVAIL | self.USED) if self.uwrap else 0
+            struct.pack_into('<QIH', dm, do + 16 * self.upos, 0, ulen, uid)
+            store16(dm, do + 16 * self.upos + 14, uflags)
+            self.upos += n
+            if self.upos >= self.size:
+                self.upos, self.uwrap = self.upos - self.size, not self.uwrap
+            self.last_avail = self.pos | (int(self.wrap) << 15)
 
 
 def config_space():
@@ -129,7 +185,7 @@ def config_space():
     return c + bytes(60 - len(c))
 
 
-def serve(conn, mode):
+def serve(conn, mode, packed):
     mem, ring, status = Memory(), None, 0
     sizes, addrs = {}, {}
     while True:
@@ -156,7 +212,7 @@ def serve(conn, mode):
             addrs[index] = (desc, used, avail)
         value, body = None, None
         if request == REQ['GET_FEATURES']:
-            value = FEATURES
+            value = FEATURES | (1 << 34 if packed else 0)  # RING_PACKED
         elif request == REQ['GET_PROTOCOL_FEATURES']:
             value = PROTOCOL_FEATURES
         elif request == REQ['GET_QUEUE_NUM']:
@@ -174,7 +230,7 @@ def serve(conn, mode):
         if request == REQ['SET_STATUS']:
             status = struct.unpack('<Q', payload)[0]
             if status & 0x4 and 0 in addrs:
-                ring = Ring(mem, sizes[0], *addrs[0])
+                ring = (PackedRing if packed else Ring)(mem, sizes[0], *addrs[0])
                 log(f'serving ring 0 of {sizes[0]} entries')
         if value is not None:
             send(conn, request, VERSION | REPLY, struct.pack('<Q', value))
@@ -187,7 +243,10 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     path, mode = sys.argv[1], sys.argv[2]
-    serve_one(path, f'mode {mode}', lambda conn: serve(conn, mode))
+    packed = mode.endswith('-packed')
+    mode = mode[:-len('-packed')] if packed else mode
+    serve_one(path, f'mode {mode}, {"packed" if packed else "split"} ring',
+              lambda conn: serve(conn, mode, packed))
     return 0
 
 
