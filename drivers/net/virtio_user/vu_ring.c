@@ -193,13 +193,13 @@ nomem:
 static void
 vq_drop_buffers(struct vu_vq *vq)
 {
-	void (*drop)(struct vu_vq * vq, struct vu_slot * s) = vq->dev->type->drop;
+	const struct vu_devtype *type = vq->dev->type;
 	uint16_t id;
 
 	for (id = 0; id < vq->size; id++) {
 		if (vq->slots[id].ndescs != 0) {
-			if (drop != NULL)
-				drop(vq, &vq->slots[id]);
+			if (type->drop != NULL)
+				type->drop(vq, &vq->slots[id]);
 			vq->slots[id].ndescs = 0;
 		}
 	}
