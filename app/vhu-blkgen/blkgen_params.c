@@ -85,25 +85,25 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"socket-path", required_argument, NULL, OPT_SOCKET},
-	{"rw", required_argument, NULL, OPT_RW},
-	{"rwmix-read", required_argument, NULL, OPT_RWMIX},
-	{"bs", required_argument, NULL, OPT_BS},
-	{"iodepth", required_argument, NULL, OPT_IODEPTH},
-	{"queues", required_argument, NULL, OPT_QUEUES},
-	{"queue-size", required_argument, NULL, OPT_QUEUE_SIZE},
-	{"runtime", required_argument, NULL, OPT_RUNTIME},
-	{"ios", required_argument, NULL, OPT_IOS},
-	{"size", required_argument, NULL, OPT_SIZE},
-	{"verify", no_argument, NULL, OPT_VERIFY},
-	{"expect-zeroes", no_argument, NULL, OPT_ZEROES},
-	{"packed", no_argument, NULL, OPT_PACKED},
-	{"indirect", required_argument, NULL, OPT_INDIRECT},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"quiet", no_argument, NULL, OPT_QUIET},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "socket-path", required_argument, NULL, OPT_SOCKET },
+	{ "rw", required_argument, NULL, OPT_RW },
+	{ "rwmix-read", required_argument, NULL, OPT_RWMIX },
+	{ "bs", required_argument, NULL, OPT_BS },
+	{ "iodepth", required_argument, NULL, OPT_IODEPTH },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "ios", required_argument, NULL, OPT_IOS },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "expect-zeroes", no_argument, NULL, OPT_ZEROES },
+	{ "packed", no_argument, NULL, OPT_PACKED },
+	{ "indirect", required_argument, NULL, OPT_INDIRECT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* A whole number in [lo, hi]; 0 or -EINVAL. */
@@ -123,10 +123,10 @@ parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
-#define FAIL(...)                                                                                  \
-	do {                                                                                       \
-		snprintf(err, err_len, __VA_ARGS__);                                               \
-		return BLKGEN_EXIT_USAGE;                                                          \
+#define FAIL(...) \
+	do { \
+		snprintf(err, err_len, __VA_ARGS__); \
+		return BLKGEN_EXIT_USAGE; \
 	} while (0)
 
 static int

@@ -24,7 +24,7 @@ pattern_seed(uint64_t offset, uint64_t gen)
 static void
 sector_fill(uint8_t *s, uint64_t offset, uint64_t gen)
 {
-	struct blkgen_sector_hdr h = {.magic = BLKGEN_MAGIC, .offset = offset, .gen = gen};
+	struct blkgen_sector_hdr h = { .magic = BLKGEN_MAGIC, .offset = offset, .gen = gen };
 	uint64_t x = pattern_seed(offset, gen), v;
 	size_t i;
 

@@ -26,7 +26,6 @@
 
 #include "blk_stats.h"
 #include "blkgen.h"
-#include "vhu_rcu.h"
 #include "vhu_virtio_blk.h"
 
 /* A queue with requests in flight and nothing completed for this long is stuck. */
@@ -36,7 +35,7 @@
 #define BLKGEN_POLL_BURST	 32
 
 enum phase { PH_PREFILL, PH_RUN, PH_READBACK };
-static const char *const phase_names[] = {"prefill", "run", "read-back"};
+static const char *const phase_names[] = { "prefill", "run", "read-back" };
 
 /* One request slot of a queue. */
 struct slot {
@@ -191,11 +190,11 @@ fill_queue(struct gen *g, uint16_t qi)
 		} else if (type == VIRTIO_BLK_T_IN && g->gens != NULL) {
 			s->gen = g->gens[block];
 		}
-		req = (struct vhu_vblk_req){.type = type,
-					    .sector = block * p->bs / VIRTIO_BLK_SECTOR_SIZE,
-					    .buf = s->buf,
-					    .len = p->bs,
-					    .cookie = i};
+		req = (struct vhu_vblk_req){ .type = type,
+					     .sector = block * p->bs / VIRTIO_BLK_SECTOR_SIZE,
+					     .buf = s->buf,
+					     .len = p->bs,
+					     .cookie = i };
 		s->tsc = rte_rdtsc();
 		rc = vhu_vblk_submit(g->b, qi, &req);
 		if (rc == -EAGAIN)
@@ -274,7 +273,6 @@ run_phase(struct gen *g, enum phase ph, double *seconds)
 {
 	const struct blkgen_params *p = &g->p;
 	uint64_t start = rte_rdtsc(), last_done = start, end_tsc = 0, now;
-	unsigned int lcore = rte_lcore_id();
 	struct vhu_vblk_done done[BLKGEN_POLL_BURST];
 	uint32_t inflight;
 	uint16_t qi;
@@ -287,7 +285,6 @@ run_phase(struct gen *g, enum phase ph, double *seconds)
 	if (ph == PH_RUN && p->runtime > 0)
 		end_tsc = start + (uint64_t)(p->runtime * (double)g->tsc_hz);
 	for (;;) {
-		vhu_lcore_quiescent(lcore);
 		inflight = 0;
 		now = rte_rdtsc();
 		for (qi = 0; qi < p->queues; qi++) {
@@ -547,7 +544,6 @@ main(int argc, char **argv)
 	struct vhu_vblk_conf conf;
 	char err[256];
 	int eal_argc, app_at, rc, status = BLKGEN_EXIT_FAILURE;
-	unsigned int lcore;
 	bool help;
 
 	/* Our options first: a typo costs no EAL set-up. */
@@ -605,25 +601,10 @@ main(int argc, char **argv)
 		goto out_dev;
 	}
 	vhu_vblk_info_get(g.b, &g.info);
-	lcore = rte_lcore_id();
-	rc = vhu_lcore_register(lcore);
-	if (rc != 0) {
-		fprintf(stderr, "vhu-blkgen: cannot register lcore %u with the QSBR variable: %s\n",
-			lcore, strerror(-rc));
-		goto out_stop;
-	}
-	if (setup_area(&g) == 0) {
-		vhu_lcore_online(lcore);
-		rc = run(&g);
-		/* Offline before stopping: the stop waits for a grace period. */
-		vhu_lcore_offline(lcore);
-		if (rc == 0)
-			status = BLKGEN_EXIT_OK;
-	}
+	if (setup_area(&g) == 0 && run(&g) == 0)
+		status = BLKGEN_EXIT_OK;
 	if (g.failure[0] != '\0')
 		fprintf(stderr, "vhu-blkgen: %s: %s\n", g.p.socket_path, g.failure);
-	vhu_lcore_unregister(lcore);
-out_stop:
 	vhu_vblk_stop(g.b);
 out_dev:
 	vhu_vblk_destroy(g.b);

@@ -20,7 +20,7 @@ vu_vq_set_broken(struct vu_vq *vq, const char *fmt, ...)
 	(void)fmt;
 }
 
-static const struct vu_blk_limits no_limits = {.max_pieces = VU_BLK_IND_MAX};
+static const struct vu_blk_limits no_limits = { .max_pieces = VU_BLK_IND_MAX };
 
 TEST(read_request_is_header_data_status_with_device_writing_data_and_status)
 {
@@ -71,7 +71,7 @@ TEST(flush_has_no_data_piece)
 
 TEST(data_is_cut_at_size_max)
 {
-	struct vu_blk_limits lim = {.size_max = 4096, .max_pieces = VU_BLK_IND_MAX};
+	struct vu_blk_limits lim = { .size_max = 4096, .max_pieces = VU_BLK_IND_MAX };
 	struct vu_piece pc[VU_BLK_IND_MAX];
 	uint32_t writable = 0;
 	const char *why = NULL;
@@ -88,7 +88,7 @@ TEST(data_is_cut_at_size_max)
 
 TEST(more_segments_than_seg_max_are_refused)
 {
-	struct vu_blk_limits lim = {.size_max = 4096, .seg_max = 2, .max_pieces = VU_BLK_IND_MAX};
+	struct vu_blk_limits lim = { .size_max = 4096, .seg_max = 2, .max_pieces = VU_BLK_IND_MAX };
 	struct vu_piece pc[VU_BLK_IND_MAX];
 	uint32_t writable = 0;
 	const char *why = NULL;
@@ -102,7 +102,7 @@ TEST(more_segments_than_seg_max_are_refused)
 
 TEST(more_pieces_than_a_table_holds_are_refused)
 {
-	struct vu_blk_limits lim = {.size_max = 512, .max_pieces = 4};
+	struct vu_blk_limits lim = { .size_max = 512, .max_pieces = 4 };
 	struct vu_piece pc[VU_BLK_IND_MAX];
 	uint32_t writable = 0;
 	const char *why = NULL;
@@ -194,8 +194,8 @@ parse(const char *const *args, struct blkgen_params *p, char *err, size_t len)
 
 TEST(blkgen_options_parse_and_default)
 {
-	const char *args[] = {"--socket-path=/x", "--rw=randrw", "--bs=64K", "--iodepth=32",
-			      "--queues=2",	  "--ios=1000",	 "--verify", NULL};
+	const char *args[] = { "--socket-path=/x", "--rw=randrw", "--bs=64K", "--iodepth=32",
+			       "--queues=2",	   "--ios=1000",  "--verify", NULL };
 	struct blkgen_params p;
 	char err[256];
 
@@ -214,35 +214,35 @@ TEST(blkgen_bad_options_name_themselves)
 	static const struct {
 		const char *arg, *needle;
 	} bad[] = {
-		{"--rw=randomread", "--rw=randomread"},
-		{"--bs=1000", "--bs=1000"},
-		{"--bs=2M", "--bs=2M"},
-		{"--iodepth=0", "--iodepth=0"},
-		{"--queues=17", "--queues=17"},
-		{"--runtime=-1", "--runtime=-1"},
-		{"--queue-size=100", "--queue-size"},
-		{"--bogus", "--bogus"},
-		{"--indirect=2", "--indirect=2"},
-		{"--size=100", "--size=100"},
+		{ "--rw=randomread", "--rw=randomread" },
+		{ "--bs=1000", "--bs=1000" },
+		{ "--bs=2M", "--bs=2M" },
+		{ "--iodepth=0", "--iodepth=0" },
+		{ "--queues=17", "--queues=17" },
+		{ "--runtime=-1", "--runtime=-1" },
+		{ "--queue-size=100", "--queue-size" },
+		{ "--bogus", "--bogus" },
+		{ "--indirect=2", "--indirect=2" },
+		{ "--size=100", "--size=100" },
 	};
 	struct blkgen_params p;
 	char err[256];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *args[] = {"--socket-path=/x", bad[i].arg, NULL};
+		const char *args[] = { "--socket-path=/x", bad[i].arg, NULL };
 
 		ASSERT_EQ(parse(args, &p, err, sizeof(err)), BLKGEN_EXIT_USAGE);
 		ASSERT_STR_CONTAINS(err, bad[i].needle);
 	}
 	{
-		const char *args[] = {"--rw=read", NULL};
+		const char *args[] = { "--rw=read", NULL };
 
 		ASSERT_EQ(parse(args, &p, err, sizeof(err)), BLKGEN_EXIT_USAGE);
 		ASSERT_STR_CONTAINS(err, "--socket-path is required");
 	}
 	{
-		const char *args[] = {"--socket-path=/x", "--rw=write", "--expect-zeroes", NULL};
+		const char *args[] = { "--socket-path=/x", "--rw=write", "--expect-zeroes", NULL };
 
 		ASSERT_EQ(parse(args, &p, err, sizeof(err)), BLKGEN_EXIT_USAGE);
 		ASSERT_STR_CONTAINS(err, "--expect-zeroes");

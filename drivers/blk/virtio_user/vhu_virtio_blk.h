@@ -8,9 +8,10 @@
  * Return contract: control calls return 0 or a negative errno, the
  * constructor a pointer or NULL with rte_errno set; every failure is also
  * logged with the socket path and the reason. Threads: create, start, stop,
- * destroy and info from a control thread (an lcore that is offline in the
- * QSBR variable of vhu_rcu.h); submit, kick and poll of one queue from one
- * lcore at a time, online in that variable while it polls.
+ * destroy and info from a control thread; submit, kick and poll of one queue
+ * from one lcore at a time. Each of those marks the queue busy while it runs
+ * (vhu_handoff.h), so the control thread can take the ring back whenever the
+ * backend goes away; the caller joins nothing.
  */
 #ifndef VHU_VIRTIO_BLK_DRIVER_H
 #define VHU_VIRTIO_BLK_DRIVER_H
@@ -99,7 +100,8 @@ void vhu_vblk_kick(struct vhu_vblk *b, uint16_t q);
  * the backend broke the ring: a used id it was not given, a used length
  * past the bytes it may write, or a status byte that is not OK, IOERR or
  * UNSUPP (vhu_vblk_error() says which). -ENOTCONN when the queue is not
- * running.
+ * running, or when the backend went away with requests in flight and
+ * nothing completed is left to take (a backend that reconnects resumes them).
  */
 int vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16_t n);
 /* Why queue 'q' is broken ("" when it is not). Any thread. */

@@ -271,24 +271,19 @@ vhu_vblk_alloc(struct vhu_vblk *b, uint32_t len, uint32_t align)
 
 /* ---- data path ---- */
 
-/* The running ring of queue 'q', or NULL with *rc saying why not. */
+/* The running ring of queue 'q' (checked by the caller), or NULL with *rc saying why not. */
 static inline struct vu_vq *
 vblk_vq(struct vhu_vblk *b, uint16_t q, int *rc)
 {
-	struct vu_vq *vq;
+	struct vu_vq *vq = vu_data_vq(&b->dev, q);
 
-	if (unlikely(q >= b->dev.queues)) {
-		*rc = -EINVAL;
-		return NULL;
-	}
-	vq = vu_data_vq(&b->dev, q);
 	if (unlikely(vq == NULL))
 		*rc = b->dev.vq[q]->broken ? -EIO : -ENOTCONN;
 	return vq;
 }
 
-int
-vhu_vblk_submit(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req)
+static int
+vblk_submit_marked(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req)
 {
 	struct vu_piece pc[VU_BLK_IND_MAX];
 	struct vu_blk_area *area;
@@ -338,8 +333,8 @@ vhu_vblk_submit(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req)
 	return 0;
 }
 
-void
-vhu_vblk_kick(struct vhu_vblk *b, uint16_t q)
+static void
+vblk_kick_marked(struct vhu_vblk *b, uint16_t q)
 {
 	struct vu_vq *vq;
 	int rc;
@@ -370,8 +365,27 @@ vblk_done(struct vhu_vblk *b, struct vu_vq *vq, uint16_t q, uint16_t id, uint32_
 	return true;
 }
 
-int
-vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16_t n)
+/* Take up to 'n' completions of a split ring; stops at the first violation (vq->broken). */
+static inline uint16_t
+vblk_poll_split(struct vhu_vblk *b, struct vu_vq *vq, uint16_t q, struct vhu_vblk_done *done,
+		uint16_t n)
+{
+	uint16_t k;
+	uint32_t id, len;
+
+	n = RTE_MIN(n, vu_split_used_count(vq)); /* latches a bogus used index */
+	for (k = 0; k < n; k++) {
+		vu_split_used_peek(vq, 0, &id, &len);
+		if (unlikely(!vu_split_take(vq, id, len) ||
+			     !vblk_done(b, vq, q, (uint16_t)id, len, &done[k])))
+			return k;
+	}
+	vu_split_quiet(vq);
+	return k;
+}
+
+static int
+vblk_poll_marked(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16_t n)
 {
 	struct vu_vq *vq;
 	uint16_t k = 0;
@@ -390,21 +404,61 @@ vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16
 				return -EIO;
 			k++;
 		}
-		return k;
-	}
-	n = RTE_MIN(n, vu_split_used_count(vq));
-	for (; k < n; k++) {
-		uint32_t id;
-
-		vu_split_used_peek(vq, 0, &id, &len);
-		if (unlikely(!vu_split_take(vq, id, len) ||
-			     !vblk_done(b, vq, q, (uint16_t)id, len, &done[k])))
+	} else {
+		k = vblk_poll_split(b, vq, q, done, n);
+		if (unlikely(vq->broken))
 			return -EIO;
 	}
-	if (unlikely(vq->broken))
-		return -EIO; /* the used index itself was bogus */
-	vu_split_quiet(vq);
+	/* The backend went away: what it completed has been taken; the rest waits
+	 * for a backend to resume the ring, which the caller may not want to wait for. */
+	if (k == 0 && unlikely(!vq->tx_open) && vq->inflight > 0)
+		return -ENOTCONN;
 	return k;
+}
+
+/* The data-path entry points mark their queue busy for their whole run, as
+ * net bursts do: vu_rings_unpublish() waits on the mark before it touches the ring. */
+int
+vhu_vblk_submit(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req)
+{
+	struct vhu_burst_mark *mark;
+	int rc;
+
+	if (unlikely(q >= b->dev.queues))
+		return -EINVAL;
+	mark = &b->dev.vq[q]->mark;
+	vhu_burst_enter(mark);
+	rc = vblk_submit_marked(b, q, req);
+	vhu_burst_exit(mark);
+	return rc;
+}
+
+void
+vhu_vblk_kick(struct vhu_vblk *b, uint16_t q)
+{
+	struct vhu_burst_mark *mark;
+
+	if (unlikely(q >= b->dev.queues))
+		return;
+	mark = &b->dev.vq[q]->mark;
+	vhu_burst_enter(mark);
+	vblk_kick_marked(b, q);
+	vhu_burst_exit(mark);
+}
+
+int
+vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16_t n)
+{
+	struct vhu_burst_mark *mark;
+	int rc;
+
+	if (unlikely(q >= b->dev.queues))
+		return -EINVAL;
+	mark = &b->dev.vq[q]->mark;
+	vhu_burst_enter(mark);
+	rc = vblk_poll_marked(b, q, done, n);
+	vhu_burst_exit(mark);
+	return rc;
 }
 
 const char *

@@ -88,7 +88,7 @@ vu_blk_pieces(const struct vu_blk_limits *lim, uint32_t type, uint64_t hdr_iova,
 		*why = "request type is not IN, OUT, FLUSH or GET_ID";
 		return -EINVAL;
 	}
-	pc[n++] = (struct vu_piece){.addr = hdr_iova, .len = sizeof(struct virtio_blk_outhdr)};
+	pc[n++] = (struct vu_piece){ .addr = hdr_iova, .len = sizeof(struct virtio_blk_outhdr) };
 	*writable = 1;
 	for (off = 0; off < len; off += seg) {
 		uint32_t l = len - off < seg ? len - off : seg;
@@ -99,11 +99,12 @@ vu_blk_pieces(const struct vu_blk_limits *lim, uint32_t type, uint64_t hdr_iova,
 			       "a descriptor table holds";
 			return -EINVAL;
 		}
-		pc[n++] = (struct vu_piece){.addr = data_iova + off, .len = l, .flags = data_flags};
+		pc[n++] =
+			(struct vu_piece){ .addr = data_iova + off, .len = l, .flags = data_flags };
 		if (data_flags != 0)
 			*writable += l;
 	}
-	pc[n++] = (struct vu_piece){.addr = status_iova, .len = 1, .flags = VRING_DESC_F_WRITE};
+	pc[n++] = (struct vu_piece){ .addr = status_iova, .len = 1, .flags = VRING_DESC_F_WRITE };
 	return n;
 }
 

@@ -353,7 +353,7 @@ vu_rings_unpublish(struct vu_dev *dev)
 	/* Once every wait returns no burst that saw ready == true still runs,
 	 * and its stores to ring state are visible here. */
 	vhu_handoff_barrier();
-	for (i = 0; i < 2 * dev->queues; i++)
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++)
 		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
