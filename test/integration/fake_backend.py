@@ -261,22 +261,28 @@ def main():
     target = sys.argv[3] if len(sys.argv) > 3 else DEFAULT_REQUEST.get(mode, 'GET_FEATURES')
     if mode.startswith('hostile-'):
         target = None  # every reply is right; the rings are what goes wrong
+    serve_one(path, f'mode {mode}, spoiling {target or "no reply"}',
+              lambda conn: serve(conn, mode, target))
+    return 0
+
+
+def serve_one(path, what, fn):
+    """Listen on 'path', serve the first front-end with fn(conn), then clean up."""
     if os.path.exists(path):
         os.unlink(path)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(1)
-    log(f'listening on {path}, mode {mode}, spoiling {target or "no reply"}')
+    log(f'listening on {path}, {what}')
     srv.settimeout(60)
     conn, _ = srv.accept()
     try:
-        serve(conn, mode, target)
+        fn(conn)
     except (BrokenPipeError, ConnectionResetError):
         log('front-end hung up')
     conn.close()
     srv.close()
     os.unlink(path)
-    return 0
 
 
 if __name__ == '__main__':

@@ -30,8 +30,6 @@
 #include "vhu_virtio_user.h"
 #include "vu_private.h"
 
-RTE_LOG_REGISTER(vu_logtype, vhu.virtio_user, INFO);
-
 /* Rx buffer bytes without MRG_RXBUF: a whole frame of 'mtu' (VLAN-tagged) fits. */
 #define VU_FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN)
 #define VU_DEFAULT_MTU	  1500
@@ -44,6 +42,84 @@ RTE_LOG_REGISTER(vu_logtype, vhu.virtio_user, INFO);
 #define VU_POOL_CACHE	   256
 
 static const struct vhu_port_ops virtio_user_ops;
+
+/* ---- the net device half of the front-end ---- */
+
+static uint64_t
+vu_net_features(const struct vu_dev *dev)
+{
+	return dev->want_mrg_rxbuf ? VHU_BIT(VIRTIO_NET_F_MRG_RXBUF) : 0;
+}
+
+static uint16_t
+vu_net_active_queues(const struct vu_dev *dev)
+{
+	return RTE_MAX(dev->port->nb_rxq, dev->port->nb_txq);
+}
+
+/* Virtqueue 2q is receiveq q, 2q + 1 transmitq q. */
+static bool
+vu_net_ring_tx(uint16_t index)
+{
+	return index % 2 == 1;
+}
+
+static const char *
+vu_net_ring_role(const struct vu_vq *vq)
+{
+	return vq->tx ? "tx" : "rx";
+}
+
+static void
+vu_net_drop(struct vu_vq *vq, struct vu_slot *s)
+{
+	rte_pktmbuf_free(s->m);
+}
+
+/* Receive rings go to the backend full of buffers. */
+static void
+vu_net_refill(struct vu_vq *vq)
+{
+	if (!vq->tx)
+		vu_rx_fill(vq);
+}
+
+static void
+vu_net_publish(struct vu_dev *dev, struct vu_vq *vq)
+{
+	struct vhu_port *port = dev->port;
+
+	vq->port_id = port->id;
+	vq->qstats = vq->tx ? &port->txq[vq->index / 2].stats : &port->rxq[vq->index / 2].stats;
+}
+
+static void
+vu_net_config(struct vu_dev *dev)
+{
+	const struct virtio_net_config *c = &dev->config.net;
+
+	VU_LOG(INFO,
+	       "%s: backend config: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue "
+	       "pair(s), mtu %u",
+	       dev->path, c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5],
+	       c->status & VIRTIO_NET_S_LINK_UP ? "up" : "down", c->max_virtqueue_pairs, c->mtu);
+}
+
+static const struct vu_devtype vu_net_type = {
+	.name = "net",
+	.queue_word = "queue pair(s)",
+	.rings_per_queue = 2,
+	.mq_feature = VIRTIO_NET_F_MQ,
+	.config_size = sizeof(struct virtio_net_config),
+	.features = vu_net_features,
+	.active_queues = vu_net_active_queues,
+	.ring_tx = vu_net_ring_tx,
+	.ring_role = vu_net_ring_role,
+	.drop = vu_net_drop,
+	.refill = vu_net_refill,
+	.publish = vu_net_publish,
+	.config = vu_net_config,
+};
 
 static int
 vu_parse_mac(struct vhu_port *port, const char *str)
@@ -163,6 +239,8 @@ vu_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 	int rc;
 
 	dev->port = port;
+	dev->type = &vu_net_type;
+	dev->socket_id = port->socket_id;
 	rc = vu_parse(port, dev, kvargs);
 	if (rc != 0)
 		return rc;
@@ -369,7 +447,7 @@ static int
 vu_info(const struct vhu_port *port, char *buf, size_t len)
 {
 	struct vu_dev *dev = port->priv;
-	const struct virtio_net_config *c = &dev->config;
+	const struct virtio_net_config *c = &dev->config.net;
 	size_t off = 0;
 	uint32_t u, mapped = 0;
 	uint16_t i;

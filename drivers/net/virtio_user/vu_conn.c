@@ -336,9 +336,9 @@ vu_connect(struct vu_dev *dev, bool quiet)
 		close(fd);
 		if (!quiet)
 			VU_LOG(ERR,
-			       "%s: cannot connect to the backend: %s; start the backend first "
-			       "or use server=1",
-			       dev->path, strerror(-rc));
+			       "%s: cannot connect to the backend: %s; start the backend first%s",
+			       dev->path, strerror(-rc),
+			       dev->port != NULL ? " or use server=1" : "");
 		return rc;
 	}
 	rc = vu_attach(dev, fd);
@@ -563,7 +563,7 @@ out:
 fail:
 	dev->want_run = false;
 	pthread_mutex_unlock(&vhu_ctrl_lock);
-	VU_LOG(ERR, "%s: port %u not started: %s", dev->path, dev->port->id,
+	VU_LOG(ERR, "%s: %s device not started: %s", dev->path, dev->type->name,
 	       dev->last_error[0] != '\0' ? dev->last_error : strerror(-rc));
 	return rc;
 }
@@ -585,8 +585,9 @@ vu_tx_drain(struct vu_dev *dev)
 		return;
 	do {
 		pending = 0;
-		for (q = 0; q < dev->active_qp; q++)
-			pending += vu_ring_tx_pending(dev->vq[2 * q + 1]);
+		for (q = 0; q < vu_rings_of(dev, dev->active_qp); q++)
+			if (dev->vq[q]->tx)
+				pending += vu_ring_tx_pending(dev->vq[q]);
 		if (pending == 0)
 			return;
 		usleep(1000);

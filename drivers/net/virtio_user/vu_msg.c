@@ -19,6 +19,9 @@
 
 #include "vu_private.h"
 
+/* The front-end's log type, for both halves. */
+RTE_LOG_REGISTER(vu_logtype, vhu.virtio_user, INFO);
+
 static const char *const request_names[VHOST_USER_REQUEST_MAX] = {
 	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
 	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",

@@ -29,19 +29,6 @@
 /* Post rx buffers only in batches of this many, unless the ring is empty. */
 #define VU_RX_REFILL_MIN 32
 
-/* The ring of 'index' if the data path may use it now, else NULL. */
-static inline struct vu_vq *
-vu_data_vq(struct vu_dev *dev, uint32_t index)
-{
-	struct vu_vq *vq = dev->vq[index];
-
-	/* Acquire: pairs with the release store in vu_rings_publish(); every ring
-	 * field read below is the one published with it. */
-	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
-		return NULL;
-	return vq;
-}
-
 /* ---- receive ---- */
 
 /* Post up to 'n' fresh mbufs; returns how many. */
@@ -83,14 +70,7 @@ vu_rx_refill(struct vu_vq *vq)
 	}
 	if (!vq->conf.packed)
 		vu_split_quiet(vq);
-	if (vq->added == 0)
-		return;
-	if (vq->conf.packed) {
-		vu_packed_kick(vq);
-	} else {
-		vu_split_flush(vq);
-		vu_split_kick(vq);
-	}
+	vu_flush_kick(vq);
 }
 
 void
@@ -353,16 +333,19 @@ vu_tx_pieces(struct vu_vq *vq, struct rte_mbuf *m, bool push, struct vu_tx_area 
 		memset(p, 0, hdr);
 		pc[n].addr = vu_mem_iova(vq->mem, p);
 		pc[n].len = hdr + m->data_len;
+		pc[n].flags = 0;
 		n++;
 		seg = m->next;
 	} else {
 		pc[n].addr = vu_mem_iova(vq->mem, &area->hdr);
 		pc[n].len = hdr;
+		pc[n].flags = 0;
 		n++;
 	}
 	for (; seg != NULL; seg = seg->next, n++) {
 		pc[n].addr = vu_mem_iova(vq->mem, rte_pktmbuf_mtod(seg, void *));
 		pc[n].len = seg->data_len;
+		pc[n].flags = 0;
 	}
 	return n;
 }
@@ -373,31 +356,9 @@ vu_tx_add_indirect(struct vu_vq *vq, struct rte_mbuf *m, bool push, uint16_t id)
 {
 	struct vu_tx_area *area = &vq->tx_area[id];
 	struct vu_piece pc[VU_IND_MAX];
-	uint16_t n = vu_tx_pieces(vq, m, push, area, pc), i;
-	uint64_t table = vu_mem_iova(vq->mem, area->table);
+	uint16_t n = vu_tx_pieces(vq, m, push, area, pc);
 
-	if (vq->conf.packed) {
-		struct vring_packed_desc *t = (struct vring_packed_desc *)area->table;
-
-		/* Packed indirect tables are sequential: no NEXT flags. */
-		for (i = 0; i < n; i++) {
-			t[i].addr = pc[i].addr;
-			t[i].len = pc[i].len;
-			t[i].id = 0;
-			t[i].flags = 0;
-		}
-		vu_packed_add(vq, table, n * sizeof(*t), VRING_DESC_F_INDIRECT, m);
-	} else {
-		struct vring_desc *t = area->table;
-
-		for (i = 0; i < n; i++) {
-			t[i].addr = pc[i].addr;
-			t[i].len = pc[i].len;
-			t[i].flags = i + 1 < n ? VRING_DESC_F_NEXT : 0;
-			t[i].next = i + 1;
-		}
-		vu_split_add(vq, table, n * sizeof(*t), VRING_DESC_F_INDIRECT, m);
-	}
+	vu_add_indirect(vq, area->table, pc, n, m);
 }
 
 /* Post packet 'm' (its bytes in shared memory; the descriptors it needs are free). */
@@ -425,10 +386,7 @@ vu_tx_add(struct vu_vq *vq, struct rte_mbuf *m, bool push)
 		return;
 	}
 	n = vu_tx_pieces(vq, m, push, &vq->tx_area[id], pc);
-	if (vq->conf.packed)
-		vu_packed_add_chain(vq, pc, n, m);
-	else
-		vu_split_add_chain(vq, pc, n, m);
+	vu_add_chain(vq, pc, n, m);
 }
 
 /* Reclaim used tx buffers; false if the ring broke. */
@@ -492,14 +450,7 @@ vu_tx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, u
 		}
 		vu_tx_add(vq, m, push);
 	}
-	if (vq->added != 0) {
-		if (vq->conf.packed) {
-			vu_packed_kick(vq);
-		} else {
-			vu_split_flush(vq);
-			vu_split_kick(vq);
-		}
-	}
+	vu_flush_kick(vq);
 	return i;
 }
 

@@ -83,7 +83,7 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
 	__atomic_store_n(&d->flags, f, __ATOMIC_RELEASE);
 }
 
-/* Post a chain of n descriptors (tx without INDIRECT); num_free >= n was checked. */
+/* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
 static inline void
 vu_packed_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
 {
@@ -91,7 +91,7 @@ vu_packed_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, str
 
 	for (i = 0; i < n; i++) {
 		struct vring_packed_desc *d = &vq->packed.desc[pos];
-		uint16_t f = vq->avail_flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		uint16_t f = vq->avail_flags | pc[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 
 		d->addr = pc[i].addr;
 		d->len = pc[i].len;
@@ -196,25 +196,29 @@ vu_packed_release(struct vu_vq *vq, uint16_t id)
 		vq->ids[vq->id_top++] = id;
 }
 
-/* Consume the next used buffer of a receive ring; NULL after latching the ring broken. */
-static inline struct rte_mbuf *
-vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
+/* Consume the next used buffer after the checks of vu_split_take(); false with the ring broken. */
+static inline bool
+vu_packed_take(struct vu_vq *vq, uint16_t id, uint32_t len)
 {
-	struct rte_mbuf *m;
-
 	if (unlikely(!vu_packed_id_ok(vq, id))) {
 		vu_vq_set_broken(vq, "used buffer id %u was not posted%s", id,
 				 vq->conf.in_order ? " or is out of order under IN_ORDER" : "");
-		return NULL;
+		return false;
 	}
 	if (unlikely(len > vq->slots[id].len)) {
 		vu_vq_set_broken(vq, "used length %u for id %u exceeds its %u-byte buffer", len, id,
 				 vq->slots[id].len);
-		return NULL;
+		return false;
 	}
-	m = vq->slots[id].m;
 	vu_packed_release(vq, id);
-	return m;
+	return true;
+}
+
+/* Consume the next used buffer of a receive ring; NULL after latching the ring broken. */
+static inline struct rte_mbuf *
+vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
+{
+	return vu_packed_take(vq, id, len) ? vq->slots[id].m : NULL;
 }
 
 /*
@@ -257,6 +261,67 @@ out:
 	if (nd > 0)
 		rte_pktmbuf_free_bulk(done, nd);
 	return ok;
+}
+
+/* ---- both layouts ---- */
+
+/* Hand every buffer added since the last call to the device, and notify it
+ * unless it suppressed that. */
+static inline void
+vu_flush_kick(struct vu_vq *vq)
+{
+	if (vq->added == 0)
+		return;
+	if (vq->conf.packed) {
+		vu_packed_kick(vq);
+	} else {
+		vu_split_flush(vq);
+		vu_split_kick(vq);
+	}
+}
+
+/* Post a chain of n pieces as ring descriptors; num_free >= n was checked. */
+static inline void
+vu_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
+{
+	if (vq->conf.packed)
+		vu_packed_add_chain(vq, pc, n, m);
+	else
+		vu_split_add_chain(vq, pc, n, m);
+}
+
+/*
+ * Post n pieces (n <= VU_IND_MAX) as one ring descriptor pointing at the
+ * indirect table 'table' in shared memory (INDIRECT_DESC negotiated,
+ * num_free >= 1 checked).
+ */
+static inline void
+vu_add_indirect(struct vu_vq *vq, struct vring_desc *table, const struct vu_piece *pc, uint16_t n,
+		struct rte_mbuf *m)
+{
+	uint64_t iova = vu_mem_iova(vq->mem, table);
+	uint16_t i;
+
+	if (vq->conf.packed) {
+		struct vring_packed_desc *t = (struct vring_packed_desc *)table;
+
+		/* Packed indirect tables are sequential: no NEXT flags. */
+		for (i = 0; i < n; i++) {
+			t[i].addr = pc[i].addr;
+			t[i].len = pc[i].len;
+			t[i].id = 0;
+			t[i].flags = pc[i].flags;
+		}
+		vu_packed_add(vq, iova, n * sizeof(*t), VRING_DESC_F_INDIRECT, m);
+	} else {
+		for (i = 0; i < n; i++) {
+			table[i].addr = pc[i].addr;
+			table[i].len = pc[i].len;
+			table[i].flags = pc[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+			table[i].next = i + 1;
+		}
+		vu_split_add(vq, iova, n * sizeof(*table), VRING_DESC_F_INDIRECT, m);
+	}
 }
 
 #endif /* VHU_VU_PACKED_H */

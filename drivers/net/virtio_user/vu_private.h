@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internals of the virtio-user port driver (the vhost-user front-end) shared
- * by its files. Never installed.
+ * Internals of vhu's vhost-user front-end shared by its files. Never installed.
+ *
+ * The front-end has two halves. The protocol half (vu_conn.c, vu_msg.c,
+ * vu_seq.c, vu_mem.c, vu_ring.c, vu_backend_req.c, and the ring verbs of
+ * vu_split.h and vu_packed.h) knows no device: it connects, runs the
+ * message sequences, owns the shared memory that plays guest RAM, and
+ * allocates, publishes and recovers rings. A device half (the net port in
+ * virtio_user_port.c and vu_net.c; the blk driver in drivers/blk/virtio_user)
+ * fills in a struct vu_devtype and moves buffers through the ring verbs.
  *
  * Ownership. Everything in struct vu_dev belongs to the control side: the
  * vhu-ctrl thread, or an API call (create, start, stop, info, destroy)
@@ -18,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
@@ -26,6 +34,7 @@
 #include "vhost_user_proto.h"
 #include "vhu_handoff.h"
 #include "vhu_port.h"
+#include "virtio_blk.h"
 #include "virtio_net.h"
 #include "virtio_ring.h"
 
@@ -131,7 +140,8 @@ vu_mem_holds(const struct vu_mem *mem, const void *va, uint32_t len)
 /* ---- virtqueues ---- */
 
 /* A tx descriptor slot's private area in shared memory: a header the device
- * reads when the packet's own headroom cannot take one, and an indirect table. */
+ * reads when the packet's own headroom cannot take one, and an indirect table.
+ * Other device halves lay their own struct over the same VU_TX_AREA_SIZE bytes. */
 #define VU_TX_AREA_SIZE 512
 #define VU_IND_MAX	((VU_TX_AREA_SIZE - 16) / 16)
 struct vu_tx_area {
@@ -142,10 +152,11 @@ struct vu_tx_area {
 
 /* What the driver keeps per buffer it posted, by head (split) or buffer id (packed). */
 struct vu_slot {
-	struct rte_mbuf *m; /* rx: the posted mbuf; tx: the chain to free when used */
-	uint32_t len;	    /* rx: bytes the device may write */
-	uint16_t ndescs;    /* ring descriptors the buffer takes; 0 when not posted */
-	uint16_t last;	    /* split: last descriptor of the chain (free list splice) */
+	struct rte_mbuf
+		*m;	 /* net rx: the posted mbuf; tx: the chain to free when used; blk: NULL */
+	uint32_t len;	 /* bytes the device may write (a used length past it is a violation) */
+	uint16_t ndescs; /* ring descriptors the buffer takes; 0 when not posted */
+	uint16_t last;	 /* split: last descriptor of the chain (free list splice) */
 };
 
 /* Ring configuration fixed at start by negotiation; a change resets the ring. */
@@ -223,6 +234,37 @@ struct vu_vq {
 	struct vu_dev *dev; /* owner, for messages */
 } __rte_cache_aligned;
 
+/*
+ * What a device half tells the protocol half. Queue numbers count the
+ * device's queue units: net queue pairs (a receiveq and a transmitq each),
+ * blk request queues (one ring each).
+ */
+struct vu_devtype {
+	const char *name;	  /* "net", "blk": for messages */
+	const char *queue_word;	  /* "queue pair(s)", "queue(s)": for messages */
+	uint16_t rings_per_queue; /* rings of one queue unit */
+	unsigned int mq_feature;  /* the device's multi-queue feature bit */
+	uint32_t config_size;	  /* bytes of config space GET_CONFIG asks for */
+	/* Device feature bits wanted on top of the ring and protocol ones. */
+	uint64_t (*features)(const struct vu_dev *dev);
+	/* Queue units the next start runs (the port's queues, or all). */
+	uint16_t (*active_queues)(const struct vu_dev *dev);
+	/* True for a ring the driver fills with data for the device (gets a
+	 * per-slot area in shared memory for headers and indirect tables). */
+	bool (*ring_tx)(uint16_t index);
+	/* "rx", "tx", "request": the ring's role in messages. */
+	const char *(*ring_role)(const struct vu_vq *vq);
+	/* A reset ring drops posted buffer 's' (optional). Control side. */
+	void (*drop)(struct vu_vq *vq, struct vu_slot *s);
+	/* A reset or resumed ring is about to go to the backend: post what the
+	 * device needs up front, as net rx buffers (optional). Control side. */
+	void (*refill)(struct vu_vq *vq);
+	/* A ring is about to be published (optional): stamp what the data path needs. */
+	void (*publish)(struct vu_dev *dev, struct vu_vq *vq);
+	/* GET_CONFIG answered 'config_size' bytes, kept in dev->config (optional: log them). */
+	void (*config)(struct vu_dev *dev);
+};
+
 /* Latch 'vq' broken; the first reason wins and is logged once. Data path. */
 void vu_vq_set_broken(struct vu_vq *vq, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) __rte_cold;
@@ -296,22 +338,24 @@ enum vu_phase {
 
 struct vu_dev {
 	/* Configuration: set by create, read-only afterwards. */
-	struct vhu_port *port;
-	char path[108];		      /* socket path (sun_path size) */
-	bool server;		      /* we listen, the backend connects */
-	uint16_t queues;	      /* queue pairs (queues=) */
-	uint16_t queue_size;	      /* entries per ring (queue_size=) */
-	bool want_mrg_rxbuf;	      /* mrg_rxbuf= */
-	bool want_in_order;	      /* in_order= */
-	bool want_packed;	      /* packed_vq= */
-	bool want_iommu;	      /* iommu= */
-	bool want_indirect;	      /* indirect= */
-	uint16_t mtu;		      /* mtu=; sizes rx buffers without MRG_RXBUF */
-	bool mtu_given;		      /* mtu= was given: tell the backend */
-	uint32_t buf_len;	      /* rx buffer bytes from the data offset */
-	struct vu_mem mem;	      /* the shared area */
-	struct rte_mempool *pool;     /* mbufs in the shared area */
-	struct vu_vq *vq[VU_MAX_VQS]; /* 2 * queues rings, allocated at create */
+	const struct vu_devtype *type; /* the device half */
+	int socket_id;		       /* NUMA socket for ring state */
+	struct vhu_port *port;	       /* net: the port; NULL for other devices */
+	char path[108];		       /* socket path (sun_path size) */
+	bool server;		       /* we listen, the backend connects */
+	uint16_t queues;	       /* queue units (net: pairs, queues=) */
+	uint16_t queue_size;	       /* entries per ring (queue_size=) */
+	bool want_mrg_rxbuf;	       /* mrg_rxbuf= */
+	bool want_in_order;	       /* in_order= */
+	bool want_packed;	       /* packed_vq= */
+	bool want_iommu;	       /* iommu= */
+	bool want_indirect;	       /* indirect= */
+	uint16_t mtu;		       /* mtu=; sizes rx buffers without MRG_RXBUF */
+	bool mtu_given;		       /* mtu= was given: tell the backend */
+	uint32_t buf_len;	       /* rx buffer bytes from the data offset */
+	struct vu_mem mem;	       /* the shared area */
+	struct rte_mempool *pool;      /* mbufs in the shared area */
+	struct vu_vq *vq[VU_MAX_VQS];  /* vu_rings_of(queues) rings, allocated at create */
 
 	/* Connection state. */
 	enum vu_state state;
@@ -330,18 +374,22 @@ struct vu_dev {
 	struct vu_pending pending[VU_PENDING_MAX]; /* FIFO of replies due, in send order */
 	uint32_t pend_head;
 	uint32_t pend_count;
-	uint32_t seq_pending;		 /* replies the current phase still waits for */
-	uint16_t active_qp;		 /* queue pairs of the current start */
-	uint64_t offered_features;	 /* GET_FEATURES */
-	uint64_t features;		 /* what we set */
-	uint64_t offered_pf;		 /* GET_PROTOCOL_FEATURES */
-	uint64_t pf;			 /* what we set */
-	uint64_t queue_num;		 /* GET_QUEUE_NUM (1 without MQ) */
-	uint64_t max_mem_slots;		 /* GET_MAX_MEM_SLOTS */
-	bool mem_added;			 /* ADD_MEM_REG done on this connection */
-	uint8_t status;			 /* last SET_STATUS */
-	uint8_t status_read;		 /* last GET_STATUS */
-	struct virtio_net_config config; /* last GET_CONFIG */
+	uint32_t seq_pending;	   /* replies the current phase still waits for */
+	uint16_t active_qp;	   /* queue units of the current start */
+	uint64_t offered_features; /* GET_FEATURES */
+	uint64_t features;	   /* what we set */
+	uint64_t offered_pf;	   /* GET_PROTOCOL_FEATURES */
+	uint64_t pf;		   /* what we set */
+	uint64_t queue_num;	   /* GET_QUEUE_NUM, in queue units (1 without MQ) */
+	uint64_t max_mem_slots;	   /* GET_MAX_MEM_SLOTS */
+	bool mem_added;		   /* ADD_MEM_REG done on this connection */
+	uint8_t status;		   /* last SET_STATUS */
+	uint8_t status_read;	   /* last GET_STATUS */
+	union {
+		struct virtio_net_config net;
+		struct virtio_blk_config blk;
+		uint8_t bytes[64];
+	} config; /* last GET_CONFIG, type->config_size bytes */
 	bool config_valid;
 	bool retry_logged;    /* "backend gone, retrying" said for this outage */
 	uint64_t connections; /* connection handshakes completed */
@@ -383,6 +431,26 @@ void vu_msgbuf_drop_fds(struct vu_msgbuf *b);
 int vu_reply_validate(const struct vu_pending *p, const struct vu_msgbuf *b, char *why, size_t len);
 /* Check a backend request's header, size and fds; 0 or -EPROTO with 'why'. */
 int vu_backend_request_validate(const struct vu_msgbuf *b, char *why, size_t len);
+
+/* The ring of 'index' if the data path may use it now, else NULL. Data path. */
+static inline struct vu_vq *
+vu_data_vq(struct vu_dev *dev, uint32_t index)
+{
+	struct vu_vq *vq = dev->vq[index];
+
+	/* Acquire: pairs with the release store in vu_rings_publish(); every ring
+	 * field read below is the one published with it. */
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return NULL;
+	return vq;
+}
+
+/* Rings of 'queues' queue units. */
+static inline uint32_t
+vu_rings_of(const struct vu_dev *dev, uint16_t queues)
+{
+	return (uint32_t)queues * dev->type->rings_per_queue;
+}
 
 static inline bool
 vu_has_pf(const struct vu_dev *dev, unsigned int bit)
@@ -447,7 +515,7 @@ void vu_ring_prepare(struct vu_dev *dev, struct vu_vq *vq, const struct vu_vq_co
 void vu_ring_addrs(const struct vu_dev *dev, const struct vu_vq *vq,
 		   struct vhost_user_vring_addr *addr);
 /*
- * Hand rings [0, 2 * nqp) to the data path (release). Without 'tx_open' the
+ * Hand the rings of queue units [0, nqp) to the data path (release). Without 'tx_open' the
  * data path only drains them: rx delivers what the backend completed before
  * it went away, tx reclaims and takes nothing new.
  */

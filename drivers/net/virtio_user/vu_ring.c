@@ -45,8 +45,9 @@ vu_vq_set_broken(struct vu_vq *vq, const char *fmt, ...)
 	__atomic_store_n(&vq->broken, true, __ATOMIC_RELAXED);
 	VU_LOG(ERR,
 	       "%s: %s queue %u (virtqueue %u) broken by the backend: %s; the queue stops "
-	       "until the backend reconnects or the port restarts, other queues carry on",
-	       vq->dev->path, vq->tx ? "tx" : "rx", vq->index / 2, vq->index, vq->broken_reason);
+	       "until the backend reconnects or the device restarts, other queues carry on",
+	       vq->dev->path, vq->dev->type->ring_role(vq),
+	       vq->index / vq->dev->type->rings_per_queue, vq->index, vq->broken_reason);
 }
 
 /* Byte sizes of a ring's three areas, large enough for either layout. */
@@ -78,16 +79,17 @@ rings_carve(struct vu_dev *dev, struct vu_mem *mem, bool commit)
 {
 	uint16_t size = dev->queue_size, i;
 
-	for (i = 0; i < 2 * dev->queues; i++) {
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++) {
+		bool tx = dev->type->ring_tx(i);
 		/* Each area must be IOVA-contiguous, so none straddles a unit. Driver-
 		 * and device-written areas get their own cache lines. */
 		uint64_t d = vu_mem_carve(mem, area_desc_size(size), 4096, true);
 		uint64_t a = vu_mem_carve(mem, area_driver_size(size), 64, true);
 		uint64_t u = vu_mem_carve(mem, area_device_size(size), 64, true);
 		/* Tx areas are used per slot; a slot never straddles a unit. */
-		uint64_t t = i % 2 == 1 ? vu_mem_carve(mem, (uint64_t)size * VU_TX_AREA_SIZE,
-						       VU_TX_AREA_SIZE, false)
-					: 0;
+		uint64_t t = tx ? vu_mem_carve(mem, (uint64_t)size * VU_TX_AREA_SIZE,
+					       VU_TX_AREA_SIZE, false)
+				: 0;
 
 		if (d == UINT64_MAX || a == UINT64_MAX || u == UINT64_MAX || t == UINT64_MAX)
 			return -ENOSPC;
@@ -97,7 +99,7 @@ rings_carve(struct vu_dev *dev, struct vu_mem *mem, bool commit)
 			vq->area_desc = mem->va + d;
 			vq->area_driver = mem->va + a;
 			vq->area_device = mem->va + u;
-			vq->tx_area = i % 2 == 1 ? (struct vu_tx_area *)(mem->va + t) : NULL;
+			vq->tx_area = tx ? (struct vu_tx_area *)(mem->va + t) : NULL;
 		}
 	}
 	mem->ring_used = RTE_ALIGN_CEIL(mem->ring_used, 64);
@@ -134,10 +136,10 @@ vq_free(struct vu_vq *vq)
 int
 vu_rings_alloc(struct vu_dev *dev)
 {
-	int socket = dev->port->socket_id;
+	int socket = dev->socket_id;
 	uint16_t size = dev->queue_size, i;
 
-	for (i = 0; i < 2 * dev->queues; i++) {
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++) {
 		struct vu_vq *vq =
 			rte_zmalloc_socket("vu_vq", sizeof(*vq), RTE_CACHE_LINE_SIZE, socket);
 
@@ -147,7 +149,7 @@ vu_rings_alloc(struct vu_dev *dev)
 		vq->kickfd = -1;
 		vq->callfd = -1;
 		vq->index = i;
-		vq->tx = i % 2 == 1;
+		vq->tx = dev->type->ring_tx(i);
 		vq->size = size;
 		vq->dev = dev;
 		vq->mem = &dev->mem;
@@ -181,20 +183,23 @@ vu_rings_alloc(struct vu_dev *dev)
 	return 0;
 nomem:
 	VU_LOG(ERR, "%s: out of memory for %u rings of %u entries; give EAL more (-m)", dev->path,
-	       2 * dev->queues, size);
+	       vu_rings_of(dev, dev->queues), size);
 	vu_rings_free(dev);
 	return -ENOMEM;
 }
 
-/* Free the mbufs of every posted buffer. Control side, ring unpublished. */
+/* Forget every posted buffer (the device half frees what it holds). Control side,
+ * ring unpublished. */
 static void
 vq_drop_buffers(struct vu_vq *vq)
 {
+	const struct vu_devtype *type = vq->dev->type;
 	uint16_t id;
 
 	for (id = 0; id < vq->size; id++) {
 		if (vq->slots[id].ndescs != 0) {
-			rte_pktmbuf_free(vq->slots[id].m);
+			if (type->drop != NULL)
+				type->drop(vq, &vq->slots[id]);
 			vq->slots[id].ndescs = 0;
 		}
 	}
@@ -268,8 +273,8 @@ vq_reset(struct vu_dev *dev, struct vu_vq *vq, const struct vu_vq_conf *conf)
 	vq->broken = false;
 	vq->broken_reason[0] = '\0';
 	vq->initialized = true;
-	if (!vq->tx)
-		vu_rx_fill(vq);
+	if (dev->type->refill != NULL)
+		dev->type->refill(vq);
 	VU_LOG(DEBUG, "%s: virtqueue %u reset (%s, %u entries)", dev->path, vq->index,
 	       conf->packed ? "packed" : "split", size);
 }
@@ -287,8 +292,8 @@ vu_ring_prepare(struct vu_dev *dev, struct vu_vq *vq, const struct vu_vq_conf *c
 		return;
 	}
 	/* Resume: the buffers still posted stay posted; the backend goes on from vq->base. */
-	if (!vq->tx)
-		vu_rx_fill(vq);
+	if (dev->type->refill != NULL)
+		dev->type->refill(vq);
 }
 
 void
@@ -316,14 +321,14 @@ vu_rings_publish(struct vu_dev *dev, uint16_t nqp, bool tx_open)
 {
 	uint16_t i;
 
-	for (i = 0; i < 2 * nqp; i++) {
+	for (i = 0; i < vu_rings_of(dev, nqp); i++) {
 		struct vu_vq *vq = dev->vq[i];
 
 		if (!vq->initialized)
 			continue;
 		vq->tx_open = tx_open;
-		vq->port_id = dev->port->id;
-		vq->qstats = vq->tx ? &dev->port->txq[i / 2].stats : &dev->port->rxq[i / 2].stats;
+		if (dev->type->publish != NULL)
+			dev->type->publish(dev, vq);
 		/* Release: every field set since the ring was taken back is visible
 		 * to the lcore whose acquire load of 'ready' starts a burst. */
 		__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
@@ -336,7 +341,7 @@ vu_rings_unpublish(struct vu_dev *dev)
 	bool any = false;
 	uint16_t i;
 
-	for (i = 0; i < 2 * dev->queues; i++) {
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++) {
 		if (dev->vq[i]->ready) {
 			/* Relaxed: vhu_handoff_barrier() below orders it before the marks. */
 			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
@@ -348,7 +353,7 @@ vu_rings_unpublish(struct vu_dev *dev)
 	/* Once every wait returns no burst that saw ready == true still runs,
 	 * and its stores to ring state are visible here. */
 	vhu_handoff_barrier();
-	for (i = 0; i < 2 * dev->queues; i++)
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++)
 		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
@@ -451,7 +456,7 @@ vu_rings_recover(struct vu_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < 2 * dev->queues; i++) {
+	for (i = 0; i < vu_rings_of(dev, dev->queues); i++) {
 		struct vu_vq *vq = dev->vq[i];
 
 		if (!vq->initialized || vq->broken)
@@ -470,7 +475,7 @@ vu_rings_kick(struct vu_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < 2 * dev->active_qp; i++)
+	for (i = 0; i < vu_rings_of(dev, dev->active_qp); i++)
 		if (eventfd_write(dev->vq[i]->kickfd, 1) == 0)
 			dev->vq[i]->stats.kicks++;
 }

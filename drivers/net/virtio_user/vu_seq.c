@@ -8,11 +8,14 @@
  *
  *   connect:  GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES,
  *             SET_OWNER, GET_QUEUE_NUM, GET_MAX_MEM_SLOTS, SET_BACKEND_REQ_FD
- *   start:    SET_FEATURES, SET_STATUS(FEATURES_OK), GET_STATUS, NET_SET_MTU,
+ *   start:    SET_FEATURES, SET_STATUS(FEATURES_OK), GET_STATUS, NET_SET_MTU (net),
  *             SET_MEM_TABLE or ADD_MEM_REG per region, per ring
  *             SET_VRING_NUM/BASE/ADDR/CALL/KICK, SET_VRING_ENABLE,
  *             GET_CONFIG, SET_STATUS(DRIVER_OK)
  *   stop:     GET_VRING_BASE per ring, SET_STATUS(0), IOTLB invalidations
+ *
+ * What differs by device (features, queue count, config space, what a ring
+ * holds before the backend gets it) comes from dev->type.
  *
  * Control thread (or an API call holding vhu_ctrl_lock).
  */
@@ -62,10 +65,11 @@ cb_queue_num(struct vu_dev *dev, const struct vu_pending *p, const struct vhost_
 {
 	dev->queue_num = r->payload.u64;
 	if (dev->queue_num < dev->queues)
-		return vu_fail(dev, -EINVAL,
-			       "the backend offers %" PRIu64 " queue pair(s) but the "
-			       "port has queues=%u; lower queues= or raise the backend's queues",
-			       dev->queue_num, dev->queues);
+		return vu_fail(
+			dev, -EINVAL,
+			"the backend offers %" PRIu64 " %s but the "
+			"%s device has queues=%u; lower queues= or raise the backend's queues",
+			dev->queue_num, dev->type->queue_word, dev->type->name, dev->queues);
 	return 0;
 }
 
@@ -105,21 +109,17 @@ cb_vring_base(struct vu_dev *dev, const struct vu_pending *p, const struct vhost
 static int
 cb_config(struct vu_dev *dev, const struct vu_pending *p, const struct vhost_user_msg *r)
 {
-	const struct virtio_net_config *c = (const void *)r->payload.config.payload;
-
 	if (r->payload.config.size == 0) {
 		VU_LOG(INFO, "%s: the backend has no config space to show (GET_CONFIG failed)",
 		       dev->path);
 		dev->config_valid = false;
 		return 0;
 	}
-	memcpy(&dev->config, c, sizeof(dev->config));
+	/* vu_reply_validate() checked the size is the one asked for. */
+	memcpy(dev->config.bytes, r->payload.config.payload, dev->type->config_size);
 	dev->config_valid = true;
-	VU_LOG(INFO,
-	       "%s: backend config: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u queue "
-	       "pair(s), mtu %u",
-	       dev->path, c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5],
-	       c->status & VIRTIO_NET_S_LINK_UP ? "up" : "down", c->max_virtqueue_pairs, c->mtu);
+	if (dev->type->config != NULL)
+		dev->type->config(dev);
 	return 0;
 }
 
@@ -129,10 +129,12 @@ vu_req_config(struct vu_dev *dev, bool seq)
 {
 	struct vhost_user_msg msg;
 
+	RTE_BUILD_BUG_ON(sizeof(struct virtio_net_config) > sizeof(dev->config) ||
+			 sizeof(struct virtio_blk_config) > sizeof(dev->config));
 	vu_msg_init(&msg, VHOST_USER_GET_CONFIG,
-		    offsetof(struct vhost_user_config, payload) + sizeof(struct virtio_net_config));
+		    offsetof(struct vhost_user_config, payload) + dev->type->config_size);
 	msg.payload.config.offset = 0;
-	msg.payload.config.size = sizeof(struct virtio_net_config);
+	msg.payload.config.size = dev->type->config_size;
 	return vu_request(dev, &msg, NULL, 0, VU_REPLY_CONFIG, seq, cb_config, 0);
 }
 
@@ -178,8 +180,8 @@ ph_owner(struct vu_dev *dev)
 	else if (rc == 0 && dev->queues > 1)
 		return vu_fail(dev, -EINVAL,
 			       "the backend does not offer the MQ protocol feature, "
-			       "so it serves one queue pair; the port has queues=%u",
-			       dev->queues);
+			       "so it serves one queue unit; the %s device has queues=%u",
+			       dev->type->name, dev->queues);
 	if (rc == 0 && vu_has_pf(dev, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
 		rc = vu_req_get(dev, VHOST_USER_GET_MAX_MEM_SLOTS, VU_REPLY_U64, cb_max_mem_slots);
 	if (rc == 0 && vu_has_pf(dev, VHOST_USER_PROTOCOL_F_BACKEND_REQ))
@@ -196,23 +198,23 @@ ph_conn_done(struct vu_dev *dev)
 	dev->last_error[0] = '\0';
 	VU_LOG(INFO,
 	       "%s: connected to the backend (features 0x%" PRIx64 ", protocol features 0x%" PRIx64
-	       ", %" PRIu64 " queue pair(s))",
-	       dev->path, dev->offered_features, dev->offered_pf, dev->queue_num);
+	       ", %" PRIu64 " %s)",
+	       dev->path, dev->offered_features, dev->offered_pf, dev->queue_num,
+	       dev->type->queue_word);
 	pthread_cond_broadcast(&dev->cond);
 	return 0;
 }
 
-/* The virtio features vhu's driver uses, given the port's keys. */
+/* The virtio features vhu's driver uses, given the device's keys. */
 static uint64_t
 wanted_features(const struct vu_dev *dev)
 {
 	uint64_t f = VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_ANY_LAYOUT) |
-		     VHU_BIT(VIRTIO_RING_F_EVENT_IDX) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+		     VHU_BIT(VIRTIO_RING_F_EVENT_IDX) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		     dev->type->features(dev);
 
 	if (dev->want_indirect)
 		f |= VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC);
-	if (dev->want_mrg_rxbuf)
-		f |= VHU_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (dev->want_in_order)
 		f |= VHU_BIT(VIRTIO_F_IN_ORDER);
 	if (dev->want_packed)
@@ -220,7 +222,7 @@ wanted_features(const struct vu_dev *dev)
 	if (dev->want_iommu)
 		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
 	if (dev->queues > 1)
-		f |= VHU_BIT(VIRTIO_NET_F_MQ);
+		f |= VHU_BIT(dev->type->mq_feature);
 	return f;
 }
 
@@ -231,7 +233,7 @@ ph_start_features(struct vu_dev *dev)
 	int rc;
 
 	dev->state = VU_STARTING;
-	dev->active_qp = RTE_MAX(dev->port->nb_rxq, dev->port->nb_txq);
+	dev->active_qp = dev->type->active_queues(dev);
 	if (dev->want_iommu && !(f & VHU_BIT(VIRTIO_F_IOMMU_PLATFORM)))
 		return vu_fail(dev, -ENOTSUP,
 			       "iommu=1 but the backend does not offer "
@@ -241,7 +243,7 @@ ph_start_features(struct vu_dev *dev)
 		return vu_fail(dev, -ENOTSUP,
 			       "iommu=1 but the backend has no BACKEND_REQ channel "
 			       "to send IOTLB misses on; use iommu=0");
-	if (dev->queues > 1 && !(f & VHU_BIT(VIRTIO_NET_F_MQ)))
+	if (dev->queues > 1 && !(f & VHU_BIT(dev->type->mq_feature)))
 		return vu_fail(dev, -ENOTSUP,
 			       "queues=%u but the backend does not offer MQ; use "
 			       "queues=1",
@@ -360,7 +362,7 @@ ph_start_rings(struct vu_dev *dev)
 	ring_conf(dev, &conf);
 	/* Rings left draining after a backend went away come back to us first. */
 	vu_rings_unpublish(dev);
-	for (i = 0; i < 2 * dev->active_qp; i++) {
+	for (i = 0; i < vu_rings_of(dev, dev->active_qp); i++) {
 		struct vu_vq *vq = dev->vq[i];
 
 		vu_ring_prepare(dev, vq, &conf);
@@ -390,7 +392,7 @@ ph_start_enable(struct vu_dev *dev)
 
 	dev->phase = VU_PH_START_DONE;
 	if (vu_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES))
-		for (i = 0; i < 2 * dev->active_qp && rc == 0; i++)
+		for (i = 0; i < vu_rings_of(dev, dev->active_qp) && rc == 0; i++)
 			rc = vu_req_state(dev, VHOST_USER_SET_VRING_ENABLE, i, 1);
 	if (rc == 0 && vu_has_pf(dev, VHOST_USER_PROTOCOL_F_CONFIG))
 		rc = vu_req_config(dev, true);
@@ -407,6 +409,7 @@ static int
 ph_start_done(struct vu_dev *dev)
 {
 	const struct vu_vq_conf *c = &dev->vq[0]->conf;
+	char hdr[32] = "";
 
 	dev->phase = VU_PH_NONE;
 	dev->state = VU_RUNNING;
@@ -417,13 +420,29 @@ ph_start_done(struct vu_dev *dev)
 	dev->seq_error = 0;
 	dev->seq_gen++;
 	pthread_cond_broadcast(&dev->cond);
-	VU_LOG(INFO,
-	       "%s: running %u queue pair(s): %s rings of %u, %u-byte header%s%s%s%s, "
-	       "link up",
-	       dev->path, dev->active_qp, c->packed ? "packed" : "split", dev->queue_size,
-	       c->hdr_len, c->mrg_rxbuf ? ", mergeable rx" : "", c->in_order ? ", in order" : "",
+	if (dev->port != NULL)
+		snprintf(hdr, sizeof(hdr), ", %u-byte header", c->hdr_len);
+	VU_LOG(INFO, "%s: %s device running %u %s: %s rings of %u%s%s%s%s%s, link up", dev->path,
+	       dev->type->name, dev->active_qp, dev->type->queue_word,
+	       c->packed ? "packed" : "split", dev->queue_size, hdr,
+	       c->mrg_rxbuf ? ", mergeable rx" : "", c->in_order ? ", in order" : "",
 	       c->indirect ? ", indirect" : "", dev->mem.iommu ? ", behind an IOMMU" : "");
 	return 0;
+}
+
+/* The ring to stop 'i'-th: every transmit ring, then the others, each in index order. */
+static uint32_t
+stop_order(const struct vu_dev *dev, uint32_t i)
+{
+	uint32_t n = vu_rings_of(dev, dev->active_qp), r, k = 0;
+
+	for (r = 0; r < n; r++)
+		if (dev->vq[r]->tx && k++ == i)
+			return r;
+	for (r = 0; r < n; r++)
+		if (!dev->vq[r]->tx && k++ == i)
+			return r;
+	return i; /* not reached: i < n */
 }
 
 static int
@@ -434,11 +453,11 @@ ph_stop_rings(struct vu_dev *dev)
 	int rc;
 
 	dev->phase = VU_PH_STOP_RESET;
-	/* Transmit rings first: a backend forwarding back what it takes from them
-	 * still finds the receive rings running for what it holds. */
-	for (i = 0; i < 2 * dev->active_qp; i++) {
+	/* Driver-filled (transmit) rings first: a backend forwarding back what it
+	 * takes from them still finds the receive rings running for what it holds. */
+	for (i = 0; i < vu_rings_of(dev, dev->active_qp); i++) {
 		vu_msg_init(&msg, VHOST_USER_GET_VRING_BASE, sizeof(struct vhost_user_vring_state));
-		msg.payload.state.index = i < dev->active_qp ? 2 * i + 1 : 2 * (i - dev->active_qp);
+		msg.payload.state.index = stop_order(dev, i);
 		rc = vu_request(dev, &msg, NULL, 0, VU_REPLY_STATE, true, cb_vring_base, 0);
 		if (rc != 0)
 			return rc;

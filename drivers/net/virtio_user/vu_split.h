@@ -22,8 +22,9 @@
 
 /* A piece of a descriptor chain. */
 struct vu_piece {
-	uint64_t addr; /* device address */
-	uint32_t len;  /* bytes */
+	uint64_t addr;	/* device address */
+	uint32_t len;	/* bytes */
+	uint16_t flags; /* VRING_DESC_F_WRITE for a piece the device writes, else 0 */
 };
 
 /* The head the next vu_split_add*() will use (to fill its tx area first). */
@@ -71,7 +72,7 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 	vu_split_avail_push(vq, head);
 }
 
-/* Post a chain of n descriptors (tx without INDIRECT); num_free >= n was checked. */
+/* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
 static inline void
 vu_split_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
 {
@@ -84,7 +85,7 @@ vu_split_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, stru
 
 		d->addr = pc[i].addr;
 		d->len = pc[i].len;
-		d->flags = i + 1 < n ? VRING_DESC_F_NEXT : 0;
+		d->flags = pc[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
 		d->next = nx;
 		last = idx;
 		idx = nx;
@@ -195,28 +196,33 @@ vu_split_release(struct vu_vq *vq, uint16_t id)
 }
 
 /*
- * Consume the next used entry (id, len) of a receive ring and return its
- * mbuf, or NULL after latching the ring broken.
+ * Consume the next used entry (id, len) after checking it: the id must be a
+ * buffer we posted (the expected one under IN_ORDER) and the length must fit
+ * the bytes the device may write. False after latching the ring broken.
  */
-static inline struct rte_mbuf *
-vu_split_rx_take(struct vu_vq *vq, uint32_t id, uint32_t len)
+static inline bool
+vu_split_take(struct vu_vq *vq, uint32_t id, uint32_t len)
 {
-	struct rte_mbuf *m;
-
 	if (unlikely(!vu_split_id_ok(vq, id))) {
 		vu_vq_set_broken(vq, "used id %u was not posted%s", id,
 				 vq->conf.in_order ? " or is out of order under IN_ORDER" : "");
-		return NULL;
+		return false;
 	}
 	if (unlikely(len > vq->slots[id].len)) {
 		vu_vq_set_broken(vq, "used length %u for id %u exceeds its %u-byte buffer", len, id,
 				 vq->slots[id].len);
-		return NULL;
+		return false;
 	}
-	m = vq->slots[id].m;
 	vu_split_release(vq, (uint16_t)id);
 	vq->last_used++;
-	return m;
+	return true;
+}
+
+/* Consume the next used entry of a receive ring: its mbuf, or NULL with the ring broken. */
+static inline struct rte_mbuf *
+vu_split_rx_take(struct vu_vq *vq, uint32_t id, uint32_t len)
+{
+	return vu_split_take(vq, id, len) ? vq->slots[id].m : NULL;
 }
 
 /* Keep used_event far ahead so the device never needs to interrupt us. */
