@@ -203,12 +203,15 @@ ctrl_loop(void *unused)
 		for (i = 0; i < n; i++) {
 			uint64_t h = evs[i].data.u64;
 			uint32_t slot = (uint32_t)h;
-			struct ctrl_watch *w = &ctrl_watches[slot];
+			struct ctrl_watch *w;
 
 			/* The wake fd, or a stale handle: the slot was released after
-			 * epoll_wait returned. */
-			if (h == CTRL_WAKE_HANDLE || slot >= CTRL_MAX_WATCH || w->cb == NULL ||
-			    w->gen != (uint32_t)(h >> 32))
+			 * epoll_wait returned. The slot is checked before it is used:
+			 * the wake handle's is out of range. */
+			if (h == CTRL_WAKE_HANDLE || slot >= CTRL_MAX_WATCH)
+				continue;
+			w = &ctrl_watches[slot];
+			if (w->cb == NULL || w->gen != (uint32_t)(h >> 32))
 				continue;
 			w->cb(w->arg, evs[i].events);
 		}

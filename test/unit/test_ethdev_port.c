@@ -72,8 +72,8 @@ frame_build(uint8_t *buf, bool v6)
 		ip->total_length = rte_cpu_to_be_16(l3_len + l4_len + PAYLOAD);
 		ip->time_to_live = 64;
 		ip->next_proto_id = IPPROTO_TCP;
-		ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1));
-		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 2));
+		ip->src_addr = rte_cpu_to_be_32(UINT32_C(0xc0000201)) /* 192.0.2.1: DPDK 22.11's RTE_IPV4() shifts an int */;
+		ip->dst_addr = rte_cpu_to_be_32(UINT32_C(0xc0000202)) /* 192.0.2.2 */;
 		tcp->src_port = rte_cpu_to_be_16(4000);
 		tcp->dst_port = rte_cpu_to_be_16(5000);
 		tcp->data_off = 5 << 4;
