@@ -71,16 +71,21 @@ resolve_module() {
 	resolved="$resolved $path"
 }
 
-# build_initramfs INIT: $VHU_WORK/initramfs.cpio with INIT as /init.
+# build_initramfs INIT [MODULE...]: $VHU_WORK/initramfs.cpio with INIT as /init
+# and the modules (default: virtio_pci virtio_net) with their dependencies. A
+# test that needs more files in the guest puts them under $VHU_WORK/initramfs
+# before the call.
 build_initramfs() {
-	local root=$VHU_WORK/initramfs mod src dst
+	local root=$VHU_WORK/initramfs init=$1 mod src dst
+	shift
+	[ $# -gt 0 ] || set -- virtio_pci virtio_net
 	mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" \
 		"$root/lib/modules" || return 1
 	cp "$busybox" "$root/bin/busybox" || return 1
-	cp "$1" "$root/init" && chmod 755 "$root/init" || return 1
+	cp "$init" "$root/init" && chmod 755 "$root/init" || return 1
 	cp "$(dirname "${BASH_SOURCE[0]}")/guest_lib.sh" "$root/lib/vhu-guest.sh" || return 1
 	resolved=
-	for mod in virtio_pci virtio_net; do
+	for mod in "$@"; do
 		resolve_module "$mod" || {
 			vhu_log "kernel $kver has no module $mod in $moddir and does not build it in"
 			return 1
