@@ -24,14 +24,16 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static int usage(const char *why)
+static int
+usage(const char *why)
 {
 	fprintf(stderr, "blkzeroout: %s\nusage: blkzeroout -o OFFSET -l LENGTH DEVICE\n", why);
 	return 2;
 }
 
 /* A byte count in decimal, or false if 's' is not one. */
-static bool parse_bytes(const char *s, uint64_t *out)
+static bool
+parse_bytes(const char *s, uint64_t *out)
 {
 	char *end;
 
@@ -42,7 +44,8 @@ static bool parse_bytes(const char *s, uint64_t *out)
 	return errno == 0 && *end == '\0';
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	uint64_t range[2]; /* offset, length: what BLKZEROOUT takes */
 	bool have_off = false, have_len = false;
@@ -67,8 +70,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (ioctl(fd, BLKZEROOUT, range) != 0) {
-		fprintf(stderr, "blkzeroout: BLKZEROOUT of %" PRIu64 " bytes at %" PRIu64
-				" on %s failed: %s\n",
+		fprintf(stderr,
+			"blkzeroout: BLKZEROOUT of %" PRIu64 " bytes at %" PRIu64
+			" on %s failed: %s\n",
 			range[1], range[0], argv[optind], strerror(errno));
 		close(fd);
 		return 1;
