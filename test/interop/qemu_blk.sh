@@ -282,6 +282,18 @@ if [ "$mode" = discard ]; then
 		fail "the sectors around the ranges changed (edges=$(field edges))"
 else
 	[ "$(field pattern)" = ok ] || fail "the guest did not read its pattern back"
+	# One writer per CPU, and blk-mq maps CPU i to queue i: every queue must
+	# have carried requests, and the backend completed them on that queue,
+	# whose interrupt vector then fired.
+	per_queue=$(field per_queue)
+	case "$per_queue" in
+	unknown) vhu_log "the device has no MSI-X vector per queue: interrupts per queue unknown" ;;
+	*[!0-9,]* | '') fail "the guest reported per_queue=$per_queue" ;;
+	*)
+		[ "$(echo "$per_queue" | tr ',' '\n' | grep -c '^[1-9]')" = "$queues" ] ||
+			fail "not every queue completed requests (interrupts per queue: $per_queue)"
+		;;
+	esac
 fi
 if ! cmp -s "$img" "$expected"; then
 	first=$(cmp "$img" "$expected" 2>&1 | head -n 1)
@@ -289,6 +301,7 @@ if ! cmp -s "$img" "$expected"; then
 		"$(cmp -l "$img" "$expected" 2>/dev/null | wc -l) bytes differ"
 fi
 note=", guest interrupts: $(field msix_vectors) MSI-X request vector(s)"
+[ -n "$(field per_queue)" ] && note+=", interrupts per queue: $(field per_queue)"
 if [ "$mode" = reconnect ]; then
 	note+=", backend killed after $killed_at and restarted after $restarted_at of $total chunks"
 fi
