@@ -267,6 +267,10 @@ field() {
 [ -z "$(field error)" ] || fail "the guest reported error=$(field error)"
 [ "$(field size)" = $((size_mb << 20)) ] || fail "the guest's disk has $(field size) bytes"
 [ "$(field queues)" = "$queues" ] || fail "the guest's disk has $(field queues) queues"
+[ "$(field cache)" = write-back ] ||
+	fail "the guest could not turn the disk's write cache on (it is $(field cache)):" \
+		"the backend must offer VIRTIO_BLK_F_FLUSH and VIRTIO_BLK_F_CONFIG_WCE and take" \
+		"the writeback field with SET_CONFIG"
 [ "$(field io_errors)" = 0 ] ||
 	fail "the guest's kernel logged $(field io_errors) I/O error(s): $(console |
 		grep -E 'I/O error|error' | head -n 3 | paste -sd ';')"
@@ -282,6 +286,10 @@ if [ "$mode" = discard ]; then
 		fail "the sectors around the ranges changed (edges=$(field edges))"
 else
 	[ "$(field pattern)" = ok ] || fail "the guest did not read its pattern back"
+	# Each writer's dd ends with fsync, a FLUSH request with the cache on.
+	[ "$(field flushes)" -ge "$queues" ] 2>/dev/null ||
+		fail "the guest's disk completed $(field flushes) flush requests, expected at" \
+			"least $queues"
 	# One writer per CPU, and blk-mq maps CPU i to queue i: every queue must
 	# have carried requests, and the backend completed them on that queue,
 	# whose interrupt vector then fired.
