@@ -34,7 +34,7 @@
 #
 # Environment: see scripts/lib.sh and qemu/guest.sh, and:
 #   VHU_BLK_BACKEND     vhu (default) or qsd
-#   VHU_BLK             vhu-blk binary (default: $VHU_BUILD_DIR/app/vhu-blk/vhu-blk)
+#   VHU_BLK             vhu-blk binary (default: $VHU_BUILD_DIR/app/vhu-blk)
 #   VHU_BLK_LCORES      vhu-blk's EAL lcore list (default: 0,1)
 #   VHU_BLK_ARGS        more options for vhu-blk, after "--"
 #   VHU_QSD             qemu-storage-daemon binary (default: from PATH)
@@ -80,11 +80,18 @@ qemu_guest_require taskset dd md5sum head tr cut blkdiscard dmesg
 "$qemu" -device help 2>/dev/null | grep -q '"vhost-user-blk-pci"' ||
 	skip "$qemu has no vhost-user-blk-pci device; use Debian's qemu-system-x86 (7.2 or later)"
 if [ "$backend" = vhu ]; then
-	VHU_BLK=${VHU_BLK:-$VHU_BUILD_DIR/app/vhu-blk/vhu-blk}
-	[ -x "$VHU_BLK" ] ||
+	# Like vhu-pmd, the daemon lands in the build's app/ directory.
+	if [ -z "${VHU_BLK:-}" ]; then
+		VHU_BLK=$VHU_BUILD_DIR/app/vhu-blk
+		[ -f "$VHU_BLK" ] || VHU_BLK=$VHU_BUILD_DIR/app/vhu-blk/vhu-blk
+	fi
+	# A skip only while the daemon is not in the tree: once it is, it is the
+	# thing under test, and its absence is a failure (vhu_die), as vhu-pmd's.
+	if [ ! -f "$VHU_BLK" ] || [ ! -x "$VHU_BLK" ]; then
 		skip "vhu-blk is not built ($VHU_BLK does not exist); build it with" \
 			"'ninja -C build', set VHU_BLK, or run against qemu-storage-daemon" \
 			"with VHU_BLK_BACKEND=qsd"
+	fi
 else
 	VHU_QSD=${VHU_QSD:-$(command -v qemu-storage-daemon 2>/dev/null)}
 	if [ -z "$VHU_QSD" ] || [ ! -x "$VHU_QSD" ]; then
