@@ -211,11 +211,12 @@ wait_guest() {
 	shift
 	until "$@"; do
 		[ -n "$(result_line)" ] && return 1
-		vhu_alive "$qemu_pid" || fail "QEMU exited before the guest $what"
-		vhu_alive "${VHU_PID[backend]}" || fail "the backend exited before the guest $what"
+		vhu_alive "$qemu_pid" || fail "QEMU exited before the guest could $what"
+		vhu_alive "${VHU_PID[backend]}" ||
+			fail "the backend exited before the guest could $what"
 		[ "$(date +%s)" -lt "$deadline" ] ||
-			fail "the guest did not $what within $timeout s; raise VHU_QEMU_TIMEOUT on a" \
-				"slow machine"
+			fail "the guest did not $what within $timeout s (the console's last line" \
+				"says what it was doing); raise VHU_QEMU_TIMEOUT on a slow machine"
 		sleep 0.05
 	done
 }
@@ -223,7 +224,7 @@ wait_guest() {
 if [ "$mode" = reconnect ]; then
 	total=$(((pattern_mb << 20) / chunk))
 	some_written() { [ "$(chunks_written)" -ge $((total / 8)) ]; }
-	wait_guest "wrote an eighth of its chunks" some_written ||
+	wait_guest "write an eighth of its chunks" some_written ||
 		fail "the guest finished before the backend could be killed: $(result_line)"
 	kill -KILL "${VHU_PID[backend]}"
 	wait "${VHU_PID[backend]}" 2>/dev/null
@@ -249,7 +250,7 @@ if [ "$mode" = reconnect ]; then
 fi
 
 has_result() { [ -n "$(result_line)" ]; }
-wait_guest "printed its result" has_result
+wait_guest "print its result" has_result
 # The guest powers off after its result line; QEMU then exits by itself.
 for ((i = 0; i < 100; i++)); do
 	vhu_alive "$qemu_pid" || break
@@ -264,11 +265,9 @@ vhu_stop backend 20 || fail "the backend did not exit cleanly when asked to (SIG
 result=$(result_line)
 result=${result#VHU-QEMU-RESULT }
 vhu_log "guest: $result"
+# The value of field $1 of the guest's result line.
 field() {
-	local f
-	for f in $result; do
-		case "$f" in "$1="*) echo "${f#*=}"; return ;; esac
-	done
+	guest_field "$result" "$1"
 }
 
 [ -z "$(field error)" ] || fail "the guest reported error=$(field error)"

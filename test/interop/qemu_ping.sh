@@ -294,10 +294,7 @@ vhu_log "guest: $result"
 
 # The value of field $1 of the guest's result line.
 field() {
-	local f
-	for f in $result; do
-		case "$f" in "$1="*) echo "${f#*=}"; return ;; esac
-	done
+	guest_field "$result" "$1"
 }
 
 [ -z "$(field error)" ] || fail "the guest reported error=$(field error)"

@@ -158,10 +158,7 @@ wait_guest() {
 
 # The value of field $2 in line $1.
 field() {
-	local f
-	for f in $1; do
-		case "$f" in "$2="*) echo "${f#*=}"; return ;; esac
-	done
+	guest_field "$@"
 }
 
 wait_guest VHU-QEMU-PING "pinged the host"

@@ -117,3 +117,12 @@ build_initramfs() {
 	done
 	(cd "$root" && find . | cpio_create) >"$VHU_WORK/initramfs.cpio"
 }
+
+# guest_field LINE NAME: the value of NAME in LINE, a guest's result line of
+# NAME=VALUE words; empty when LINE has no such word.
+guest_field() {
+	local f
+	for f in $1; do
+		case "$f" in "$2="*) echo "${f#*=}"; return ;; esac
+	done
+}
