@@ -40,7 +40,7 @@
 #   VHU_QSD             qemu-storage-daemon binary (default: from PATH)
 #   VHU_QEMU_BLKZEROOUT the guest's blkzeroout, linked statically (default:
 #                       built next to this test)
-#   VHU_QEMU_TIMEOUT    seconds the guest may take to print its result (default 180)
+#   VHU_QEMU_TIMEOUT    seconds the guest may take to print its result (default 240)
 
 set -u
 # shellcheck source=scripts/lib.sh
@@ -51,7 +51,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:-}
 backend=${VHU_BLK_BACKEND:-vhu}
-timeout=${VHU_QEMU_TIMEOUT:-180}
+timeout=${VHU_QEMU_TIMEOUT:-240}
 queues=2
 guest_mem=256M
 size_mb=64
