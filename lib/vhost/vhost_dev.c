@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -125,6 +126,25 @@ vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
 	if (dev->type->protocol_features != NULL)
 		pf |= dev->type->protocol_features(dev);
 	return pf;
+}
+
+int
+vhu_dev_config_changed(struct vhu_vhost_dev *dev)
+{
+	struct vhost_user_msg msg;
+	ssize_t n;
+
+	if (dev->backend_req_fd < 0)
+		return -ENOTCONN;
+	memset(&msg, 0, sizeof(msg));
+	msg.hdr.request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG;
+	msg.hdr.flags = VHOST_USER_VERSION;
+	msg.hdr.size = 0;
+	do {
+		n = send(dev->backend_req_fd, vhost_user_msg_wire(&msg), VHOST_USER_HDR_SIZE,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)VHOST_USER_HDR_SIZE ? 0 : -EIO;
 }
 
 int

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -394,8 +395,26 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
+/*
+ * GET_CONFIG for a device type: copy [offset, offset + len) of the config
+ * space 'space' ('size' bytes) into 'buf', zeros past its end.
+ */
+static inline void
+vhu_config_read(const void *space, size_t size, uint32_t offset, uint8_t *buf, uint32_t len)
+{
+	memset(buf, 0, len);
+	if (offset < size)
+		memcpy(buf, (const uint8_t *)space + offset, RTE_MIN((size_t)len, size - offset));
+}
+
 /* vhost_dev.c: devices (control thread). */
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
+/*
+ * Tell the front-end that the config space changed (CONFIG_CHANGE_MSG on the
+ * back-end channel, no reply asked). 0, or -ENOTCONN without a channel, or
+ * -EIO. Control thread, or with vhu_ctrl_lock held.
+ */
+int vhu_dev_config_changed(struct vhu_vhost_dev *dev);
 uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
 /*
  * Make a device of type 'type' from the core's config and the type's 'type_cfg'

@@ -25,6 +25,56 @@ struct vhu_buf_vec {
 /* Pieces one packet may span; a longer chain is dropped (counted), not broken. */
 #define VHU_VEC_MAX 128
 
+/*
+ * Which buffers a chain may hold, in the guest's view: only device-readable
+ * ones (a transmit ring), only device-writable ones (a receive ring), or
+ * device-readable ones followed by device-writable ones (a request ring:
+ * virtio-blk's header and data, then its data and status).
+ */
+enum vhu_dir {
+	VHU_DIR_READ = 0,
+	VHU_DIR_WRITE = 1,
+	VHU_DIR_RW = 2,
+};
+
+/*
+ * Check the direction of one descriptor ('write': its WRITE flag) against a
+ * chain of 'dir', 'n' pieces gathered so far. For VHU_DIR_RW, *seen_write
+ * says a writable descriptor came already, and the first one sets *n_out
+ * to 'n' (the readable pieces). False on a violation (the caller latches).
+ */
+static __rte_always_inline bool
+vhu_dir_ok(enum vhu_dir dir, bool write, bool *seen_write, uint32_t n, uint32_t *n_out)
+{
+	if (dir != VHU_DIR_RW)
+		return write == (dir == VHU_DIR_WRITE);
+	if (!write)
+		return !*seen_write;
+	if (!*seen_write) {
+		*seen_write = true;
+		*n_out = n;
+	}
+	return true;
+}
+
+/* What a descriptor of direction 'write' in a chain of 'dir' may be mapped for. */
+static __rte_always_inline uint8_t
+vhu_dir_perm(enum vhu_dir dir, bool write)
+{
+	if (dir == VHU_DIR_RW)
+		return write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO;
+	return dir == VHU_DIR_WRITE ? VHOST_ACCESS_WO : VHOST_ACCESS_RO;
+}
+
+/* The log line for a descriptor of the wrong direction. */
+static inline const char *
+vhu_dir_why(enum vhu_dir dir)
+{
+	return dir == VHU_DIR_RW      ? "device-readable descriptor after a device-writable one"
+	       : dir == VHU_DIR_WRITE ? "read-only descriptor in a receive chain"
+				      : "write-only descriptor in a transmit chain";
+}
+
 /* Result of gathering a chain. */
 enum vhu_chain_rc {
 	VHU_CHAIN_OK = 0,

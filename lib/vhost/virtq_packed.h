@@ -58,12 +58,13 @@ vhu_packed_avail(const struct vhu_vq *vq, uint16_t idx, bool wrap)
 /* Gather an indirect table of packed descriptors. */
 static inline enum vhu_chain_rc
 vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_packed_desc *d,
-			   bool writable, struct vhu_buf_vec *vec, uint32_t *nvec, uint64_t *total)
+			   enum vhu_dir dir, struct vhu_buf_vec *vec, uint32_t *nvec,
+			   uint64_t *total, uint32_t *n_out)
 {
 	const struct vring_packed_desc *table;
 	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 	uint32_t count, i;
-	bool drop = false;
+	bool drop = false, seen_write = false;
 
 	if (unlikely(!vq->indirect || (d->flags & VRING_DESC_F_NEXT))) {
 		vhu_vq_set_broken(vq, "slot %u: %s", slot,
@@ -91,32 +92,37 @@ vhu_packed_gather_indirect(struct vhu_vq *vq, uint16_t slot, const struct vring_
 			vhu_vq_set_broken(vq, "slot %u: nested indirect table", slot);
 			return VHU_CHAIN_BROKEN;
 		}
-		if (unlikely(((e.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
-			vhu_vq_set_broken(vq, "slot %u: %s descriptor in a %s chain", slot,
-					  writable ? "read-only" : "write-only",
-					  writable ? "receive" : "transmit");
+		if (unlikely(!vhu_dir_ok(dir, (e.flags & VRING_DESC_F_WRITE) != 0, &seen_write,
+					 *nvec, n_out))) {
+			vhu_vq_set_broken(vq, "slot %u: %s", slot, vhu_dir_why(dir));
 			return VHU_CHAIN_BROKEN;
 		}
 		rc = vhu_vec_add(vq, slot, e.addr, e.len,
-				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, nvec, &drop);
+				 vhu_dir_perm(dir, (e.flags & VRING_DESC_F_WRITE) != 0), vec, nvec,
+				 &drop);
 		if (unlikely(rc != VHU_CHAIN_OK))
 			return rc;
 		*total += e.len;
 	}
+	if (dir == VHU_DIR_RW && !seen_write)
+		*n_out = *nvec;
 	return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
 }
 
 /*
  * Gather the chain whose head is at slot 'idx' (already seen available).
- * On return *ndesc holds the slots it occupies and *id its buffer id.
+ * On return *ndesc holds the slots it occupies and *id its buffer id; for
+ * VHU_DIR_RW, *n_out the index in 'vec' of the first writable piece (as in
+ * vhu_split_gather_dir()).
  */
 static inline enum vhu_chain_rc
-vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf_vec *vec,
-		  uint32_t *nvec, uint64_t *total, uint16_t *ndesc, uint16_t *id)
+vhu_packed_gather_dir(struct vhu_vq *vq, uint16_t idx, enum vhu_dir dir, struct vhu_buf_vec *vec,
+		      uint32_t *nvec, uint64_t *total, uint16_t *ndesc, uint16_t *id,
+		      uint32_t *n_out)
 {
 	const uint16_t head = idx;
 	enum vhu_chain_rc rc;
-	bool drop = false;
+	bool drop = false, seen_write = false;
 	uint16_t n = 0;
 
 	for (;;) {
@@ -133,23 +139,25 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 						  idx);
 				return VHU_CHAIN_BROKEN;
 			}
-			rc = vhu_packed_gather_indirect(vq, idx, &d, writable, vec, nvec, total);
+			rc = vhu_packed_gather_indirect(vq, idx, &d, dir, vec, nvec, total, n_out);
 			*ndesc = 1;
 			*id = d.id;
 			return rc;
 		}
-		if (unlikely(((d.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
-			vhu_vq_set_broken(vq, "slot %u: %s descriptor in a %s chain", idx,
-					  writable ? "read-only" : "write-only",
-					  writable ? "receive" : "transmit");
+		if (unlikely(!vhu_dir_ok(dir, (d.flags & VRING_DESC_F_WRITE) != 0, &seen_write,
+					 *nvec, n_out))) {
+			vhu_vq_set_broken(vq, "slot %u: %s", idx, vhu_dir_why(dir));
 			return VHU_CHAIN_BROKEN;
 		}
 		rc = vhu_vec_add(vq, head, d.addr, d.len,
-				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, nvec, &drop);
+				 vhu_dir_perm(dir, (d.flags & VRING_DESC_F_WRITE) != 0), vec, nvec,
+				 &drop);
 		if (unlikely(rc != VHU_CHAIN_OK))
 			return rc;
 		*total += d.len;
 		if (!(d.flags & VRING_DESC_F_NEXT)) {
+			if (dir == VHU_DIR_RW && !seen_write)
+				*n_out = *nvec;
 			*ndesc = n;
 			*id = d.id; /* the buffer id is in the chain's last descriptor */
 			return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
@@ -157,6 +165,15 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 		if (++idx >= vq->size)
 			idx = 0;
 	}
+}
+
+/* As vhu_packed_gather_dir(), for a chain of one direction ('writable': RX). */
+static __rte_always_inline enum vhu_chain_rc
+vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf_vec *vec,
+		  uint32_t *nvec, uint64_t *total, uint16_t *ndesc, uint16_t *id)
+{
+	return vhu_packed_gather_dir(vq, idx, writable ? VHU_DIR_WRITE : VHU_DIR_READ, vec, nvec,
+				     total, ndesc, id, NULL);
 }
 
 /* A burst's pending publication: the first used descriptor's flags. */
@@ -415,6 +432,21 @@ vhu_packed_pop(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, struct 
 	return rc;
 }
 
+static inline enum vhu_chain_rc
+vhu_packed_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec *vec,
+		  uint32_t *nvec, uint32_t *n_out, struct vhu_chain *c)
+{
+	enum vhu_chain_rc rc;
+
+	c->slot = cur->idx;
+	c->len = 0;
+	rc = vhu_packed_gather_dir(vq, cur->idx, VHU_DIR_RW, vec, nvec, &c->len, &c->ndesc, &c->id,
+				   n_out);
+	if (rc >= 0)
+		vhu_packed_advance(vq, &cur->idx, &cur->wrap, c->ndesc);
+	return rc;
+}
+
 static inline bool
 vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
 		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
@@ -476,6 +508,12 @@ vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const str
 
 	for (k = 0; k < VHU_PACKED_BATCH; k++)
 		vhu_packed_push(vq, b, c[k].id, len != NULL ? len[k] : 0, 1);
+}
+
+static inline void
+vhu_packed_begin_return(struct vhu_vq *vq, struct vhu_packed_batch *b)
+{
+	vhu_packed_batch_init(vq, b, false);
 }
 
 static inline void

@@ -19,21 +19,23 @@
 
 /*
  * Gather the chain starting at 'head' into 'vec' (starting at *nvec, which is
- * advanced) and add its byte count to *total. 'writable' says whether the
- * device must write (RX) or read (TX) the buffers.
+ * advanced) and add its byte count to *total. 'dir' says whether the device
+ * must write (RX), read (TX), or read then write (a request) the buffers;
+ * for VHU_DIR_RW, *n_out gets the index in 'vec' of the first writable piece
+ * (*nvec at the end if there is none).
  *
- * Always inlined: each burst calls it with 'writable' constant, and the copy
- * the compiler specialises costs 5 to 13 instructions a packet less than a
+ * Always inlined: each burst calls it with 'dir' constant, and the copy the
+ * compiler specialises costs 5 to 13 instructions a packet less than a
  * shared one (scripts/bench-burst.sh, split_rx_64 and split_tx_64).
  */
 static __rte_always_inline enum vhu_chain_rc
-vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf_vec *vec,
-		 uint32_t *nvec, uint64_t *total)
+vhu_split_gather_dir(struct vhu_vq *vq, uint32_t head, enum vhu_dir dir, struct vhu_buf_vec *vec,
+		     uint32_t *nvec, uint64_t *total, uint32_t *n_out)
 {
 	const struct vring_desc *table = vq->desc;
 	uint32_t table_size = vq->size, idx = head, visited = 0, n = *nvec;
 	enum vhu_chain_rc rc = VHU_CHAIN_OK;
-	bool drop = false;
+	bool drop = false, seen_write = false;
 	uint64_t sum = 0;
 
 	if (unlikely(head >= vq->size)) {
@@ -75,14 +77,14 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 			visited = 0;
 			continue;
 		}
-		if (unlikely(((d.flags & VRING_DESC_F_WRITE) != 0) != writable)) {
-			vhu_vq_set_broken(vq, "head %u: %s descriptor in a %s chain", head,
-					  writable ? "read-only" : "write-only",
-					  writable ? "receive" : "transmit");
+		if (unlikely(!vhu_dir_ok(dir, (d.flags & VRING_DESC_F_WRITE) != 0, &seen_write, n,
+					 n_out))) {
+			vhu_vq_set_broken(vq, "head %u: %s", head, vhu_dir_why(dir));
 			return VHU_CHAIN_BROKEN;
 		}
 		rc = vhu_vec_add(vq, head, d.addr, d.len,
-				 writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, vec, &n, &drop);
+				 vhu_dir_perm(dir, (d.flags & VRING_DESC_F_WRITE) != 0), vec, &n,
+				 &drop);
 		if (unlikely(rc != VHU_CHAIN_OK))
 			return rc;
 		sum += d.len;
@@ -95,9 +97,20 @@ vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf
 			return VHU_CHAIN_BROKEN;
 		}
 	}
+	if (dir == VHU_DIR_RW && !seen_write)
+		*n_out = n;
 	*nvec = n;
 	*total += sum;
 	return drop ? VHU_CHAIN_DROP : VHU_CHAIN_OK;
+}
+
+/* As vhu_split_gather_dir(), for a chain of one direction ('writable': RX). */
+static __rte_always_inline enum vhu_chain_rc
+vhu_split_gather(struct vhu_vq *vq, uint32_t head, bool writable, struct vhu_buf_vec *vec,
+		 uint32_t *nvec, uint64_t *total)
+{
+	return vhu_split_gather_dir(vq, head, writable ? VHU_DIR_WRITE : VHU_DIR_READ, vec, nvec,
+				    total, NULL);
 }
 
 /* Entries the guest made available since we last looked; UINT32_MAX if bogus. */
@@ -271,6 +284,23 @@ vhu_split_pop(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, struct v
 	return rc;
 }
 
+static inline enum vhu_chain_rc
+vhu_split_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec *vec, uint32_t *nvec,
+		 uint32_t *n_out, struct vhu_chain *c)
+{
+	enum vhu_chain_rc rc;
+
+	c->slot = cur->idx;
+	c->id = vq->avail->ring[cur->idx & (vq->size - 1)];
+	c->len = 0;
+	rc = vhu_split_gather_dir(vq, c->id, VHU_DIR_RW, vec, nvec, &c->len, n_out);
+	if (rc >= 0) {
+		cur->idx++;
+		cur->left--;
+	}
+	return rc;
+}
+
 static inline void
 vhu_split_take(struct vhu_vq *vq, const struct vhu_chain *c)
 {
@@ -285,6 +315,12 @@ vhu_split_return(struct vhu_vq *vq, struct vhu_split_burst *b, const struct vhu_
 {
 	RTE_SET_USED(b);
 	vhu_split_push(vq, c->id, len);
+}
+
+static inline void
+vhu_split_begin_return(struct vhu_vq *vq, struct vhu_split_burst *b)
+{
+	b->old_used = vq->last_used_idx;
 }
 
 static inline void

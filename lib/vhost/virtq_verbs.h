@@ -18,6 +18,12 @@
  *                    store, mark the used ring dirty while logging, close the
  *                    inflight records and notify the guest if it asked to be.
  *
+ * A request ring (virtio-blk) pops with vhu_vq_pop_rw(): device-readable
+ * buffers then device-writable ones in one chain. Its completions come
+ * later, out of order, after the burst that took them: virtq_async.h keeps
+ * them in take order and returns them outside a taking burst, with
+ * vhu_vq_begin_return() in place of vhu_vq_begin().
+ *
  * The batched forms for the hot path: vhu_vq_pop_batch() pops
  * VHU_VQ_BATCH single-descriptor chains that share a cache line of a packed
  * ring with one look at the line (false on a split ring or when they do not
@@ -111,6 +117,20 @@ vhu_vq_pop(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, struct vhu_
 }
 
 /*
+ * As vhu_vq_pop(), for a chain of device-readable buffers followed by
+ * device-writable ones (a request: header and data, then data and status);
+ * *n_out gets the index in 'vec' of the first writable piece. A readable
+ * descriptor after a writable one breaks the ring.
+ */
+static inline enum vhu_chain_rc
+vhu_vq_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec *vec, uint32_t *nvec,
+	      uint32_t *n_out, struct vhu_chain *c)
+{
+	return vq->packed ? vhu_packed_pop_rw(vq, cur, vec, nvec, n_out, c)
+			  : vhu_split_pop_rw(vq, cur, vec, nvec, n_out, c);
+}
+
+/*
  * The batched pop: the VHU_VQ_BATCH chains at the cursor, if they are single
  * descriptors in one cache line of a packed ring, for direction 'writable',
  * each contiguous here for want[k] bytes (a receive ring) or its whole
@@ -161,6 +181,19 @@ vhu_vq_return(struct vhu_vq *vq, struct vhu_burst *b, const struct vhu_chain *c,
 		vhu_packed_return(vq, &b->packed, c, len);
 	else
 		vhu_split_return(vq, &b->split, c, len);
+}
+
+/*
+ * Start a burst that only returns chains taken by earlier bursts (their
+ * completions came later): no chain need be available. Flush it as any.
+ */
+static inline void
+vhu_vq_begin_return(struct vhu_vq *vq, struct vhu_burst *b)
+{
+	if (vq->packed)
+		vhu_packed_begin_return(vq, &b->packed);
+	else
+		vhu_split_begin_return(vq, &b->split);
 }
 
 /* Publish the burst's returns (dirty-logged) and notify the guest if it wants to know. */

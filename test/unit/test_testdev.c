@@ -18,6 +18,7 @@
 #include "testdev.h"
 #include "vhost_inflight.h"
 #include "vhost_log.h"
+#include "virtq_async.h"
 #include "virtq_verbs.h"
 
 #define REGION_SIZE (256 * 1024)
@@ -332,6 +333,25 @@ inflight_count(const struct vhu_vq *vq)
 	return n;
 }
 
+/* Give ring 'vq' an empty inflight record of its layout; the caller frees it. */
+static void *
+attach_inflight(struct vhu_vq *vq)
+{
+	void *rec = calloc(1, vhu_inflight_queue_size(vq->packed, RING_SIZE));
+
+	ASSERT_TRUE(rec != NULL);
+	if (vq->packed) {
+		vq->inflight_packed = rec;
+		vq->inflight_packed->version = 1;
+		vq->inflight_packed->desc_num = RING_SIZE;
+	} else {
+		vq->inflight_split = rec;
+		vq->inflight_split->version = 1;
+		vq->inflight_split->desc_num = RING_SIZE;
+	}
+	return rec;
+}
+
 static void
 inflight_record_holds_taken_chains_until_the_flush(const void *arg)
 {
@@ -349,17 +369,7 @@ inflight_record_holds_taken_chains_until_the_flush(const void *arg)
 
 	tx_init(&t, *(const bool *)arg);
 	vq = t.dev->vq[SINK];
-	rec = calloc(1, vhu_inflight_queue_size(t.packed, RING_SIZE));
-	ASSERT_TRUE(rec != NULL);
-	if (t.packed) {
-		vq->inflight_packed = rec;
-		vq->inflight_packed->version = 1;
-		vq->inflight_packed->desc_num = RING_SIZE;
-	} else {
-		vq->inflight_split = rec;
-		vq->inflight_split->version = 1;
-		vq->inflight_split->desc_num = RING_SIZE;
-	}
+	rec = attach_inflight(vq);
 	post(&t, SINK, one, 1, NULL);
 	post(&t, SINK, one, 1, NULL);
 	/* A burst that stops after taking (a crash): the record holds the chain. */
@@ -463,6 +473,231 @@ one_descriptor_chains_take_the_batched_verbs(const void *arg)
 	tx_fini(&t);
 }
 
+/*
+ * Driver: post on ring 'q' a chain of 'n' buffers of lens[i] bytes, buffer i
+ * device-writable if bit i of 'writable' is set. Returns the chain's id.
+ */
+static uint16_t
+post_mixed(struct tx *t, uint16_t q, const uint32_t *lens, uint16_t n, uint32_t writable)
+{
+	struct vhu_vq *vq = t->dev->vq[q];
+	struct vring_packed_desc chain[8];
+	uint16_t i, head;
+
+	ASSERT_LE(n, 8);
+	head = t->packed ? t->pd[q].avail_idx : (uint16_t)(t->next_desc[q] % RING_SIZE);
+	for (i = 0; i < n; i++) {
+		uint64_t a = guest_alloc(&t->g, lens[i], 8);
+		uint16_t flags = ((writable >> i) & 1 ? VRING_DESC_F_WRITE : 0) |
+				 (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+
+		if (t->packed) {
+			chain[i] = (struct vring_packed_desc){
+				.addr = a, .len = lens[i], .id = head, .flags = flags
+			};
+		} else {
+			uint16_t d = (uint16_t)((t->next_desc[q] + i) % RING_SIZE);
+
+			drv_desc(vq, d, a, lens[i], flags, (uint16_t)((d + 1) % RING_SIZE));
+		}
+	}
+	if (t->packed) {
+		pdrv_post(&t->pd[q], chain, n);
+	} else {
+		t->next_desc[q] = (uint16_t)(t->next_desc[q] + n);
+		drv_avail(vq, head);
+	}
+	return head;
+}
+
+static void
+request_chain_pops_readable_then_writable(const void *arg)
+{
+	const uint32_t lens[] = { 16, 512, 512, 1 };
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_cursor cur = { 0 };
+	struct vhu_chain c = { 0 };
+	uint32_t nvec = 0, n_out = 99;
+	struct vhu_burst b;
+	struct vhu_vq *vq;
+	struct tx t;
+
+	memset(&b, 0, sizeof(b));
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	post_mixed(&t, SINK, lens, 4, 0xc); /* header, data out, then data in, status */
+	post_mixed(&t, SINK, lens, 2, 0x0); /* readable only: n_out is every piece */
+	ASSERT_TRUE(vhu_vq_begin(vq, &cur, &b, false));
+	ASSERT_EQ(vhu_vq_pop_rw(vq, &cur, vec, &nvec, &n_out, &c), VHU_CHAIN_OK);
+	ASSERT_EQ(nvec, 4);
+	ASSERT_EQ(n_out, 2);
+	ASSERT_EQ(c.len, 1041);
+	nvec = 0;
+	ASSERT_EQ(vhu_vq_pop_rw(vq, &cur, vec, &nvec, &n_out, &c), VHU_CHAIN_OK);
+	ASSERT_EQ(nvec, 2);
+	ASSERT_EQ(n_out, 2);
+	ASSERT_FALSE(vq->broken);
+	tx_fini(&t);
+}
+
+static void
+request_chain_readable_after_writable_breaks_the_ring(const void *arg)
+{
+	const uint32_t lens[] = { 16, 512, 1 };
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_cursor cur = { 0 };
+	struct vhu_chain c = { 0 };
+	uint32_t nvec = 0, n_out = 0;
+	struct vhu_burst b;
+	struct vhu_vq *vq;
+	struct tx t;
+
+	memset(&b, 0, sizeof(b));
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	post_mixed(&t, SINK, lens, 3, 0x2); /* readable, writable, readable */
+	ASSERT_TRUE(vhu_vq_begin(vq, &cur, &b, false));
+	ASSERT_EQ(vhu_vq_pop_rw(vq, &cur, vec, &nvec, &n_out, &c), VHU_CHAIN_BROKEN);
+	ASSERT_TRUE(vq->broken);
+	ASSERT_TRUE(strstr(vq->broken_reason, "readable descriptor after") != NULL);
+	tx_fini(&t);
+}
+
+/* Take every chain posted on the sink into window 'w' in epoch 'epoch'; returns the tickets. */
+static uint16_t
+take_all_async(struct vhu_vq *vq, struct vhu_window *w, uint32_t epoch, uint32_t *tickets)
+{
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_cursor cur = { 0 };
+	struct vhu_burst b;
+	uint16_t n = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (!vhu_vq_begin(vq, &cur, &b, false))
+		return 0;
+	while (vhu_vq_more(vq, &cur) && vhu_window_room(w) > 0) {
+		uint32_t nvec = 0, n_out;
+		struct vhu_chain c;
+
+		ASSERT_EQ(vhu_vq_pop_rw(vq, &cur, vec, &nvec, &n_out, &c), VHU_CHAIN_OK);
+		tickets[n++] = vhu_vq_take_async(vq, w, &c, epoch);
+	}
+	return n; /* nothing returned in this burst: no flush */
+}
+
+static void
+late_completions_are_returned_in_take_order(const void *arg)
+{
+	const uint32_t one[] = { 32 };
+	uint32_t tickets[8], len;
+	uint16_t ids[3], id;
+	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
+	struct vhu_vq *vq;
+	void *rec;
+	struct tx t;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	ASSERT_TRUE(w != NULL);
+	rec = attach_inflight(vq);
+	vhu_window_init(w, 4);
+	for (int i = 0; i < 3; i++)
+		ids[i] = post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(take_all_async(vq, w, 7, tickets), 3);
+	ASSERT_EQ(inflight_count(vq), 3);
+	ASSERT_EQ(vhu_window_outstanding(w), 3);
+	/* The last completes first: it waits for the first, and stays in flight. */
+	vhu_window_complete(w, tickets[2], 3);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 0);
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(inflight_count(vq), 3);
+	vhu_window_complete(w, tickets[0], 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 1);
+	ASSERT_TRUE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(id, ids[0]);
+	ASSERT_EQ(len, 1);
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(inflight_count(vq), 2);
+	vhu_window_complete(w, tickets[1], 2);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 2);
+	for (int i = 1; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, SINK, &id, &len));
+		ASSERT_EQ(id, ids[i]);
+		ASSERT_EQ(len, (uint32_t)i + 1);
+	}
+	ASSERT_EQ(inflight_count(vq), 0);
+	ASSERT_EQ(vhu_window_outstanding(w), 0);
+	vq->inflight_split = NULL;
+	vq->inflight_packed = NULL;
+	free(rec);
+	free(w);
+	tx_fini(&t);
+}
+
+static void
+full_window_stops_taking_until_a_return(const void *arg)
+{
+	const uint32_t one[] = { 32 };
+	struct vhu_window *w = calloc(1, vhu_window_bytes(2));
+	uint32_t tickets[8], len;
+	struct vhu_vq *vq;
+	uint16_t id;
+	struct tx t;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	ASSERT_TRUE(w != NULL);
+	vhu_window_init(w, 2);
+	for (int i = 0; i < 3; i++)
+		post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 2);
+	ASSERT_EQ(vhu_window_room(w), 0);
+	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 0); /* the third waits in the ring */
+	vhu_window_complete(w, tickets[0], 0);
+	vhu_window_complete(w, tickets[1], 0);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 2);
+	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 1);
+	vhu_window_complete(w, tickets[0], 0);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 1);
+	for (int i = 0; i < 3; i++)
+		ASSERT_TRUE(reap(&t, SINK, &id, &len));
+	free(w);
+	tx_fini(&t);
+}
+
+static void
+completion_of_an_older_epoch_is_dropped(const void *arg)
+{
+	const uint32_t one[] = { 32 };
+	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
+	uint32_t tickets[8], len;
+	struct vhu_vq *vq;
+	uint16_t id, used;
+	struct tx t;
+
+	tx_init(&t, *(const bool *)arg);
+	vq = t.dev->vq[SINK];
+	ASSERT_TRUE(w != NULL);
+	vhu_window_init(w, 4);
+	post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(take_all_async(vq, w, 1, tickets), 1);
+	used = vq->last_used_idx;
+	/* The ring restarted (epoch 2) before the completion came. */
+	vhu_window_complete(w, tickets[0], 5);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, 2), 0);
+	ASSERT_EQ(vq->last_used_idx, used);
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	ASSERT_EQ(vhu_window_outstanding(w), 0);
+	/* A stopped ring's completions are dropped the same way. */
+	post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(take_all_async(vq, w, 2, tickets), 1);
+	vhu_window_complete(w, tickets[0], 0);
+	ASSERT_EQ(vhu_window_drop_completed(w), 1);
+	ASSERT_EQ(vhu_window_outstanding(w), 0);
+	free(w);
+	tx_fini(&t);
+}
+
 static void
 device_type_offers_its_features_beside_the_core_ones(void)
 {
@@ -482,18 +717,26 @@ static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
 } suite[] = {
-	{"pop_and_return_on_the_sink", pop_and_return_on_the_sink},
-	{"push_fills_the_source_and_returns_lengths", push_fills_the_source_and_returns_lengths},
-	{"indirect_chain_is_read_through_its_table", indirect_chain_is_read_through_its_table},
-	{"in_order_sink_burst_comes_back_in_order", in_order_sink_burst_comes_back_in_order},
-	{"event_idx_interrupts_only_past_the_event", event_idx_interrupts_only_past_the_event},
-	{"inflight_record_holds_taken_chains_until_the_flush",
-	 inflight_record_holds_taken_chains_until_the_flush},
-	{"dirty_log_marks_the_buffers_written_and_the_used_ring",
-	 dirty_log_marks_the_buffers_written_and_the_used_ring},
-	{"hostile_descriptor_latches_the_ring_broken", hostile_descriptor_latches_the_ring_broken},
-	{"one_descriptor_chains_take_the_batched_verbs",
-	 one_descriptor_chains_take_the_batched_verbs},
+	{ "pop_and_return_on_the_sink", pop_and_return_on_the_sink },
+	{ "push_fills_the_source_and_returns_lengths", push_fills_the_source_and_returns_lengths },
+	{ "indirect_chain_is_read_through_its_table", indirect_chain_is_read_through_its_table },
+	{ "in_order_sink_burst_comes_back_in_order", in_order_sink_burst_comes_back_in_order },
+	{ "event_idx_interrupts_only_past_the_event", event_idx_interrupts_only_past_the_event },
+	{ "inflight_record_holds_taken_chains_until_the_flush",
+	  inflight_record_holds_taken_chains_until_the_flush },
+	{ "dirty_log_marks_the_buffers_written_and_the_used_ring",
+	  dirty_log_marks_the_buffers_written_and_the_used_ring },
+	{ "hostile_descriptor_latches_the_ring_broken",
+	  hostile_descriptor_latches_the_ring_broken },
+	{ "one_descriptor_chains_take_the_batched_verbs",
+	  one_descriptor_chains_take_the_batched_verbs },
+	{ "request_chain_pops_readable_then_writable", request_chain_pops_readable_then_writable },
+	{ "request_chain_readable_after_writable_breaks_the_ring",
+	  request_chain_readable_after_writable_breaks_the_ring },
+	{ "late_completions_are_returned_in_take_order",
+	  late_completions_are_returned_in_take_order },
+	{ "full_window_stops_taking_until_a_return", full_window_stops_taking_until_a_return },
+	{ "completion_of_an_older_epoch_is_dropped", completion_of_an_older_epoch_is_dropped },
 };
 
 static const bool layouts[2] = {false, true};

@@ -95,9 +95,7 @@ net_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf, u
 
 	/* offset + len <= 256 was checked by the message validator. */
 	net_config(dev, &cfg);
-	memset(buf, 0, len);
-	if (offset < sizeof(cfg))
-		memcpy(buf, (uint8_t *)&cfg + offset, RTE_MIN(len, sizeof(cfg) - offset));
+	vhu_config_read(&cfg, sizeof(cfg), offset, buf, len);
 	return 0;
 }
 

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio-blk request path (vhu_blk.h): requests taken from a ring with
+ * the core verbs (a chain of readable then writable buffers), checked by the
+ * parser, handed to the application, completed in any order and returned to
+ * the guest in take order (virtq_async.h).
+ *
+ * Each call marks its ring busy for its duration, as net's bursts do, so the
+ * control thread never unmaps guest memory under a status byte being written.
+ * A completion of a request taken before the ring last stopped writes
+ * nothing: its chain is taken again by the restarted ring.
+ */
+#include "vhost_blk.h"
+
+/* The lcore's queue 'q' of a blk device, or NULL for a bad device or queue. */
+static inline struct vhu_blk_queue *
+blk_queue(struct vhu_vhost_dev *dev, uint16_t q)
+{
+	if (unlikely(!vhu_is_blk(dev) || q >= dev->num_queues))
+		return NULL;
+	return &vhu_blk_dev(dev)->q[q];
+}
+
+/* Copy a gathered chain into the request's iovecs. */
+static inline void
+blk_iov_fill(struct iovec *iov, const struct vhu_buf_vec *vec, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = vec[i].addr;
+		iov[i].iov_len = vec[i].len;
+	}
+}
+
+static uint16_t
+blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
+	 struct vhu_blk_request **reqs, uint16_t count)
+{
+	const struct vhu_blk_dev *bd = vhu_blk_dev(dev);
+	struct vhu_buf_vec vec[VHU_VEC_MAX];
+	struct vhu_cursor cur = { 0 };
+	struct vhu_blk_limits lim;
+	struct vhu_burst b;
+	struct vhu_vq *vq;
+	uint32_t epoch;
+	uint16_t n = 0;
+
+	vq = vhu_vq_enter(dev, q);
+	if (vq == NULL || vhu_window_room(&bq->w) == 0 || !vhu_vq_begin(vq, &cur, &b, false))
+		return 0;
+	/* Relaxed: the ring's start stored it before the release of vq->ready
+	 * that vhu_vq_enter() acquired. */
+	epoch = __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED);
+	lim = bd->lim;
+	lim.capacity = __atomic_load_n(&bd->lim.capacity, __ATOMIC_RELAXED);
+	while (n < count && vhu_window_room(&bq->w) > 0 && vhu_vq_more(vq, &cur)) {
+		struct vhu_blk_request *r = &bq->slots[bq->w.tail & bq->w.mask];
+		uint32_t nvec = 0, n_out = 0;
+		enum vhu_blk_verdict v;
+		enum vhu_chain_rc rc;
+		struct vhu_chain c;
+
+		rc = vhu_vq_pop_rw(vq, &cur, vec, &nvec, &n_out, &c);
+		if (rc < 0)
+			break; /* broken (latched), or an IOTLB miss: stays in the ring */
+		if (unlikely(rc == VHU_CHAIN_DROP)) {
+			vhu_vq_set_broken(vq,
+					  "head %u: a request of more than %u buffers (seg_max "
+					  "is %u)",
+					  c.id, VHU_BLK_SEGS, bd->lim.seg_max);
+			break;
+		}
+		blk_iov_fill(r->iov, vec, nvec);
+		v = vhu_blk_req_parse(&r->req, r->iov, n_out, nvec - n_out, &lim, bd->serial);
+		if (unlikely(v == VHU_BLK_BROKEN)) {
+			vhu_vq_set_broken(vq, "head %u: %s", c.id, r->req.why);
+			break;
+		}
+		r->answered = v == VHU_BLK_DONE;
+		r->queue = q;
+		r->index = bq->w.tail & bq->w.mask;
+		r->ticket = vhu_vq_take_async(vq, &bq->w, &c, epoch);
+		reqs[n++] = r;
+	}
+	return n; /* nothing returned in this burst: no flush */
+}
+
+uint16_t
+vhu_blk_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_request **reqs,
+		      uint16_t count)
+{
+	struct vhu_blk_queue *bq = blk_queue(dev, q);
+	struct vhu_burst_mark *mark;
+	uint16_t n;
+
+	if (bq == NULL || reqs == NULL || count == 0)
+		return 0;
+	mark = &dev->vq[q]->mark;
+	vhu_burst_enter(mark);
+	n = blk_take(dev, q, bq, reqs, count);
+	vhu_burst_exit(mark);
+	return n;
+}
+
+/* Bytes the device wrote into the request's buffers, the status byte included. */
+static inline uint32_t
+blk_used_len(const struct vhu_blk_request *r, uint8_t status)
+{
+	if (r->req.type == VIRTIO_BLK_T_IN && status == VIRTIO_BLK_S_OK && !r->answered)
+		return (uint32_t)r->req.len + 1; /* at most 126 segments of 1 MiB */
+	return vhu_blk_req_used_len(&r->req);
+}
+
+/* Mark what the device wrote into guest memory dirty (LOG_ALL, migration). */
+static void
+blk_log_written(struct vhu_vq *vq, const struct vhu_blk_request *r, uint8_t status)
+{
+	uint32_t i;
+
+	vhu_log_hva(vq, r->req.status, 1);
+	if (r->req.type != VIRTIO_BLK_T_IN || status != VIRTIO_BLK_S_OK)
+		return;
+	for (i = 0; i < r->req.ndata; i++)
+		vhu_log_hva(vq, r->req.data[i].iov_base, r->req.data[i].iov_len);
+}
+
+void
+vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint8_t status)
+{
+	struct vhu_blk_queue *bq;
+	struct vhu_burst_mark *mark;
+	struct vhu_vq *vq;
+
+	if (r == NULL || (bq = blk_queue(dev, r->queue)) == NULL)
+		return;
+	mark = &dev->vq[r->queue]->mark;
+	vhu_burst_enter(mark);
+	vq = vhu_vq_enter(dev, r->queue);
+	/* A ring stopped since the take: guest memory may be another table now. */
+	if (vq != NULL && bq->w.e[r->ticket & bq->w.mask].epoch ==
+				  __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED)) {
+		*r->req.status = status;
+		if (unlikely(vq->log != NULL))
+			blk_log_written(vq, r, status);
+	}
+	vhu_window_complete(&bq->w, r->ticket, blk_used_len(r, status));
+	vhu_burst_exit(mark);
+}
+
+uint16_t
+vhu_blk_flush(struct vhu_vhost_dev *dev, uint16_t q)
+{
+	struct vhu_blk_queue *bq = blk_queue(dev, q);
+	struct vhu_burst_mark *mark;
+	struct vhu_vq *vq;
+	uint32_t n = 0;
+
+	if (bq == NULL)
+		return 0;
+	mark = &dev->vq[q]->mark;
+	vhu_burst_enter(mark);
+	vq = vhu_vq_enter(dev, q);
+	if (vq != NULL)
+		n = vhu_vq_return_completed(vq, &bq->w,
+					    __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED));
+	else
+		vhu_window_drop_completed(&bq->w); /* taken again when the ring restarts */
+	vhu_burst_exit(mark);
+	return (uint16_t)n;
+}
+
+uint32_t
+vhu_blk_outstanding(struct vhu_vhost_dev *dev, uint16_t q)
+{
+	struct vhu_blk_queue *bq = blk_queue(dev, q);
+
+	return bq != NULL ? vhu_window_outstanding(&bq->w) : 0;
+}

@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio-blk device type (lib/vhost/blk): what it offers, its config
+ * space and what the guest may write there, and the request path over split
+ * and packed rings in synthetic guest memory, hostile chains included. Each
+ * ring test is registered twice, "<name>_split" and "<name>_packed".
+ *
+ * No EAL: the device and its rings are plain allocations, as in
+ * test_testdev.c; guest memory sits between guard pages, so a request that
+ * reached outside its buffers would fault.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+#include "test_harness.h"
+#include "vhost_blk.h"
+
+#define REGION_SIZE (1024 * 1024)
+#define RING_SIZE   512
+#define CAPACITY    (1024 * 1024) /* bytes: 2048 sectors */
+
+struct bt {
+	struct guest g;
+	struct vhu_vhost_dev *dev;
+	bool packed;
+	struct packed_drv pd; /* packed: the driver's side of ring 0 */
+	uint16_t next_desc;   /* split: next unused descriptor */
+	uint16_t used_seen;   /* split: used entries the driver took */
+};
+
+static struct vhu_blk_config
+blk_cfg(void)
+{
+	return (struct vhu_blk_config){
+		.path = "unit-blk",
+		.num_queues = 2,
+		.capacity = CAPACITY,
+		.blk_size = 512,
+		.physical_block_exp = 3,
+		.min_io_size = 8,
+		.opt_io_size = 64,
+		.discard = true,
+		.serial = "vhu-unit-serial",
+	};
+}
+
+static struct vhu_vhost_dev *
+blk_new(const struct vhu_blk_config *cfg)
+{
+	struct vhu_dev_config core = { .path = cfg->path };
+	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(&vhu_blk_device_type));
+	size_t vq_bytes = vhu_vq_bytes(&vhu_blk_device_type);
+	uint16_t i;
+
+	ASSERT_TRUE(dev != NULL);
+	for (i = 0; i < VHU_MAX_VQS; i++) {
+		dev->vq[i] = aligned_alloc(RTE_CACHE_LINE_SIZE, vq_bytes);
+		ASSERT_TRUE(dev->vq[i] != NULL);
+		memset(dev->vq[i], 0, vq_bytes);
+	}
+	if (vhu_dev_init(dev, &vhu_blk_device_type, &core, cfg) != 0) {
+		for (i = 0; i < VHU_MAX_VQS; i++)
+			free(dev->vq[i]);
+		free(dev);
+		return NULL;
+	}
+	return dev;
+}
+
+static void
+blk_free(struct vhu_vhost_dev *dev)
+{
+	vhu_dev_reset(dev);
+	for (int i = 0; i < VHU_MAX_VQS; i++)
+		free(dev->vq[i]);
+	free(dev);
+}
+
+/* Negotiate what the device offers, as SET_FEATURES does. */
+static void
+negotiate(struct vhu_vhost_dev *dev)
+{
+	dev->features = vhu_dev_offered_features(dev) & ~VHU_BIT(VIRTIO_F_RING_PACKED);
+	dev->features_set = true;
+	dev->type->features_set(dev);
+}
+
+static void
+bt_init(struct bt *t, bool packed, const struct vhu_blk_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	t->packed = packed;
+	guest_init(&t->g, 2, REGION_SIZE);
+	t->dev = blk_new(cfg);
+	ASSERT_TRUE(t->dev != NULL);
+	negotiate(t->dev);
+	if (packed)
+		guest_packed_ring_core(&t->g, t->dev->vq[0], RING_SIZE, &t->pd);
+	else
+		guest_split_ring_core(&t->g, t->dev->vq[0], RING_SIZE);
+	t->dev->vq[0]->dev = t->dev;
+}
+
+static void
+bt_fini(struct bt *t)
+{
+	blk_free(t->dev);
+	guest_fini(&t->g);
+}
+
+/* A buffer of a chain the driver posts. */
+struct buf {
+	uint64_t gpa;
+	uint32_t len;
+	bool write; /* device-writable */
+};
+
+/* Driver: post the chain b[0 .. n). Returns its id. */
+static uint16_t
+post(struct bt *t, const struct buf *b, uint16_t n)
+{
+	struct vhu_vq *vq = t->dev->vq[0];
+	struct vring_packed_desc *chain = calloc(n, sizeof(*chain));
+	uint16_t i, head;
+
+	ASSERT_TRUE(chain != NULL && n <= RING_SIZE);
+	head = t->packed ? t->pd.avail_idx : (uint16_t)(t->next_desc % RING_SIZE);
+	for (i = 0; i < n; i++) {
+		uint16_t flags =
+			(b[i].write ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+
+		if (t->packed) {
+			chain[i] = (struct vring_packed_desc){
+				.addr = b[i].gpa, .len = b[i].len, .id = head, .flags = flags
+			};
+		} else {
+			uint16_t d = (uint16_t)((t->next_desc + i) % RING_SIZE);
+
+			drv_desc(vq, d, b[i].gpa, b[i].len, flags, (uint16_t)((d + 1) % RING_SIZE));
+		}
+	}
+	if (t->packed) {
+		pdrv_post(&t->pd, chain, n);
+	} else {
+		t->next_desc = (uint16_t)(t->next_desc + n);
+		drv_avail(vq, head);
+	}
+	free(chain);
+	return head;
+}
+
+/* Driver: the next used entry, false if none. */
+static bool
+reap(struct bt *t, uint16_t *id, uint32_t *len)
+{
+	struct vhu_vq *vq = t->dev->vq[0];
+	struct vring_used_elem *e;
+
+	if (t->packed)
+		return pdrv_take_used(&t->pd, id, len);
+	if (t->used_seen == __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE))
+		return false;
+	e = &vq->used->ring[t->used_seen++ % RING_SIZE];
+	*id = (uint16_t)e->id;
+	*len = e->len;
+	return true;
+}
+
+/* A request as a driver lays it out. */
+struct rq {
+	uint64_t hdr, data, status; /* gpas */
+	uint16_t id;
+};
+
+/*
+ * Driver: post a request of 'type' at 'sector' with 'len' bytes of data in
+ * one buffer (device-writable for a read); the status byte is set to 0xff.
+ */
+static struct rq
+post_req(struct bt *t, uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	struct rq r = { 0 };
+	struct buf b[3];
+	uint16_t n = 0;
+	uint8_t ff = 0xff;
+
+	r.hdr = guest_alloc(&t->g, sizeof(h), 8);
+	guest_write(&t->g, r.hdr, &h, sizeof(h));
+	b[n++] = (struct buf){ r.hdr, sizeof(h), false };
+	if (len > 0) {
+		r.data = guest_alloc(&t->g, len, 512);
+		b[n++] = (struct buf){ r.data, len,
+				       type != VIRTIO_BLK_T_OUT && type != VIRTIO_BLK_T_DISCARD &&
+					       type != VIRTIO_BLK_T_WRITE_ZEROES };
+	}
+	r.status = guest_alloc(&t->g, 1, 1);
+	guest_write(&t->g, r.status, &ff, 1);
+	b[n++] = (struct buf){ r.status, 1, true };
+	r.id = post(t, b, n);
+	return r;
+}
+
+static uint8_t
+status_of(struct bt *t, const struct rq *r)
+{
+	uint8_t s;
+
+	guest_read(&t->g, r->status, &s, 1);
+	return s;
+}
+
+/* ---- what the device offers ---- */
+
+TEST(offers_the_features_and_protocol_features_of_issue_14)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_vhost_dev *dev = blk_new(&cfg);
+	uint64_t f = vhu_dev_offered_features(dev), pf = vhu_dev_offered_protocol_features(dev);
+	const unsigned int want[] = {
+		VIRTIO_F_VERSION_1,	   VIRTIO_BLK_F_SIZE_MAX,	VIRTIO_BLK_F_SEG_MAX,
+		VIRTIO_BLK_F_BLK_SIZE,	   VIRTIO_BLK_F_TOPOLOGY,	VIRTIO_BLK_F_FLUSH,
+		VIRTIO_BLK_F_MQ,	   VIRTIO_BLK_F_CONFIG_WCE,	VIRTIO_BLK_F_DISCARD,
+		VIRTIO_BLK_F_WRITE_ZEROES, VIRTIO_RING_F_INDIRECT_DESC, VIRTIO_RING_F_EVENT_IDX,
+		VIRTIO_F_RING_PACKED
+	};
+	const unsigned int want_pf[] = {
+		VHOST_USER_PROTOCOL_F_CONFIG,	      VHOST_USER_PROTOCOL_F_MQ,
+		VHOST_USER_PROTOCOL_F_REPLY_ACK,      VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+		VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS,
+		VHOST_USER_PROTOCOL_F_RESET_DEVICE,   VHOST_USER_PROTOCOL_F_STATUS
+	};
+
+	for (size_t i = 0; i < RTE_DIM(want); i++)
+		ASSERT_TRUE((f & VHU_BIT(want[i])) != 0);
+	for (size_t i = 0; i < RTE_DIM(want_pf); i++)
+		ASSERT_TRUE((pf & VHU_BIT(want_pf[i])) != 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_BLK_F_RO), 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF), 0); /* no net in sight */
+	ASSERT_EQ(dev->num_queues, 2);
+	blk_free(dev);
+}
+
+TEST(read_only_image_offers_ro_and_no_discard)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_vhost_dev *dev;
+	uint64_t f;
+
+	cfg.read_only = true;
+	dev = blk_new(&cfg);
+	f = vhu_dev_offered_features(dev);
+	ASSERT_TRUE((f & VHU_BIT(VIRTIO_BLK_F_RO)) != 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_BLK_F_DISCARD), 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_BLK_F_WRITE_ZEROES), 0);
+	blk_free(dev);
+}
+
+TEST(bad_configs_are_refused)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+
+	cfg.num_queues = 17;
+	ASSERT_NULL(blk_new(&cfg));
+	cfg = blk_cfg();
+	cfg.blk_size = 1000;
+	ASSERT_NULL(blk_new(&cfg));
+	cfg = blk_cfg();
+	cfg.capacity = CAPACITY + 100;
+	ASSERT_NULL(blk_new(&cfg));
+	cfg = blk_cfg();
+	cfg.capacity = 0;
+	ASSERT_NULL(blk_new(&cfg));
+	cfg = blk_cfg();
+	cfg.serial = "a serial longer than twenty bytes";
+	ASSERT_NULL(blk_new(&cfg));
+}
+
+TEST(config_space_describes_the_image)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_vhost_dev *dev = blk_new(&cfg);
+	struct virtio_blk_config c;
+	uint8_t part[4];
+
+	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	ASSERT_EQ(c.capacity, CAPACITY / 512);
+	ASSERT_EQ(c.blk_size, 512);
+	ASSERT_EQ(c.num_queues, 2);
+	ASSERT_EQ(c.seg_max, VHU_BLK_SEGS - 2);
+	ASSERT_GT(c.size_max, 0);
+	ASSERT_EQ(c.physical_block_exp, 3);
+	ASSERT_EQ(c.min_io_size, 8);
+	ASSERT_EQ(c.opt_io_size, 64);
+	ASSERT_EQ(c.writeback, 0);
+	ASSERT_GT(c.max_discard_sectors, 0);
+	ASSERT_EQ(c.max_discard_seg, VHU_BLK_MAX_RANGES);
+	ASSERT_GT(c.max_write_zeroes_sectors, 0);
+	ASSERT_EQ(c.max_write_zeroes_seg, VHU_BLK_MAX_RANGES);
+	ASSERT_EQ(c.write_zeroes_may_unmap, 1);
+	/* A part of it, as QEMU reads it. */
+	ASSERT_EQ(dev->type->get_config(dev, offsetof(struct virtio_blk_config, num_queues), part,
+					sizeof(part)),
+		  0);
+	ASSERT_EQ(part[0] | part[1] << 8, 2);
+	blk_free(dev);
+}
+
+TEST(only_the_cache_mode_is_writable)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_vhost_dev *dev = blk_new(&cfg);
+	const uint32_t wce = offsetof(struct virtio_blk_config, writeback);
+	struct virtio_blk_config c;
+	uint8_t one = 1, two = 2, zeros[8] = { 0 };
+
+	negotiate(dev);
+	ASSERT_FALSE(vhu_blk_write_back(dev));
+	ASSERT_EQ(dev->type->set_config(dev, wce, &one, 1), 0);
+	ASSERT_TRUE(vhu_blk_write_back(dev));
+	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	ASSERT_EQ(c.writeback, 1);
+	ASSERT_EQ(dev->type->set_config(dev, wce, &two, 1), -EPERM);
+	ASSERT_EQ(dev->type->set_config(dev, 0, zeros, 8), -EPERM); /* capacity */
+	ASSERT_EQ(dev->type->set_config(dev, wce - 1, zeros, 2), -EPERM);
+	ASSERT_TRUE(vhu_blk_write_back(dev));
+	/* A reset forgets the guest's choice. */
+	vhu_dev_reset(dev);
+	ASSERT_FALSE(vhu_blk_write_back(dev));
+	blk_free(dev);
+}
+
+TEST(resize_updates_capacity_and_needs_a_channel_to_tell)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_vhost_dev *dev = blk_new(&cfg);
+	struct virtio_blk_config c;
+
+	ASSERT_EQ(vhu_blk_resize(dev, 2 * CAPACITY), -ENOTCONN); /* no back-end channel */
+	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	ASSERT_EQ(c.capacity, 2 * CAPACITY / 512);
+	ASSERT_EQ(vhu_blk_resize(dev, 1000), -EINVAL);
+	ASSERT_EQ(vhu_blk_resize(NULL, CAPACITY), -EINVAL);
+	blk_free(dev);
+}
+
+/* ---- the request path, split and packed ---- */
+
+/* Take every request posted; at most 'max'. */
+static uint16_t
+take(struct bt *t, struct vhu_blk_request **reqs, uint16_t max)
+{
+	return vhu_blk_dequeue_burst(t->dev, 0, reqs, max);
+}
+
+static void
+read_request_is_handed_over_and_completed(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4];
+	uint8_t data[4096];
+	uint32_t len;
+	uint16_t id;
+	struct rq q;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	q = post_req(&t, VIRTIO_BLK_T_IN, 8, 4096);
+	ASSERT_EQ(take(&t, r, 4), 1);
+	ASSERT_FALSE(r[0]->answered);
+	ASSERT_EQ(r[0]->req.type, VIRTIO_BLK_T_IN);
+	ASSERT_EQ(r[0]->req.offset, 4096);
+	ASSERT_EQ(r[0]->req.len, 4096);
+	ASSERT_EQ(r[0]->req.ndata, 1);
+	ASSERT_PTR_EQ(r[0]->req.data[0].iov_base, guest_ptr(&t.g, q.data));
+	memset(r[0]->req.data[0].iov_base, 0x5a, 4096); /* the backend's read */
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 1);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* not complete yet */
+	ASSERT_FALSE(reap(&t, &id, &len));
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(id, q.id);
+	ASSERT_EQ(len, 4097);
+	ASSERT_EQ(status_of(&t, &q), VIRTIO_BLK_S_OK);
+	guest_read(&t.g, q.data, data, sizeof(data));
+	ASSERT_EQ(data[0], 0x5a);
+	ASSERT_EQ(data[4095], 0x5a);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	bt_fini(&t);
+}
+
+static void
+completions_out_of_order_reach_the_guest_in_take_order(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4];
+	struct rq q[3];
+	uint32_t len;
+	uint16_t id;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	q[0] = post_req(&t, VIRTIO_BLK_T_OUT, 0, 512);
+	q[1] = post_req(&t, VIRTIO_BLK_T_IN, 1, 1024);
+	q[2] = post_req(&t, VIRTIO_BLK_T_FLUSH, 0, 0);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	ASSERT_EQ(r[2]->req.type, VIRTIO_BLK_T_FLUSH);
+	vhu_blk_complete(t.dev, r[2], VIRTIO_BLK_S_OK);
+	vhu_blk_complete(t.dev, r[1], VIRTIO_BLK_S_IOERR);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* the first is still out */
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, &id, &len));
+		ASSERT_EQ(id, q[i].id);
+		ASSERT_EQ(len, 1); /* a write, a failed read, a flush: the status only */
+	}
+	ASSERT_EQ(status_of(&t, &q[1]), VIRTIO_BLK_S_IOERR);
+	ASSERT_EQ(status_of(&t, &q[0]), VIRTIO_BLK_S_OK);
+	bt_fini(&t);
+}
+
+/* Post one request, take it, and check the device answered it with 'status'. */
+static void
+expect_answered(struct bt *t, uint32_t type, uint64_t sector, uint32_t len, uint8_t status)
+{
+	struct vhu_blk_request *r[2];
+	uint32_t used;
+	uint16_t id;
+	struct rq q = post_req(t, type, sector, len);
+
+	ASSERT_EQ(take(t, r, 2), 1);
+	ASSERT_TRUE(r[0]->answered);
+	ASSERT_EQ(r[0]->req.status_value, status);
+	vhu_blk_complete(t->dev, r[0], r[0]->req.status_value);
+	ASSERT_EQ(vhu_blk_flush(t->dev, 0), 1);
+	ASSERT_TRUE(reap(t, &id, &used));
+	ASSERT_EQ(id, q.id);
+	ASSERT_EQ(status_of(t, &q), status);
+	ASSERT_FALSE(t->dev->vq[0]->broken);
+}
+
+static void
+requests_outside_the_image_get_ioerr(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	expect_answered(&t, VIRTIO_BLK_T_IN, CAPACITY / 512, 512, VIRTIO_BLK_S_IOERR);
+	expect_answered(&t, VIRTIO_BLK_T_OUT, CAPACITY / 512 - 1, 1024, VIRTIO_BLK_S_IOERR);
+	expect_answered(&t, VIRTIO_BLK_T_IN, UINT64_MAX, 512, VIRTIO_BLK_S_IOERR);
+	expect_answered(&t, VIRTIO_BLK_T_IN, 0, 100, VIRTIO_BLK_S_IOERR); /* not 512s */
+	bt_fini(&t);
+}
+
+static void
+read_only_refuses_writes_and_unknown_types_are_unsupp(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct bt t;
+
+	cfg.read_only = true;
+	bt_init(&t, *(const bool *)arg, &cfg);
+	expect_answered(&t, VIRTIO_BLK_T_OUT, 0, 512, VIRTIO_BLK_S_IOERR);
+	expect_answered(&t, VIRTIO_BLK_T_DISCARD, 0, 16, VIRTIO_BLK_S_UNSUPP); /* not offered */
+	expect_answered(&t, 99, 0, 512, VIRTIO_BLK_S_UNSUPP);
+	bt_fini(&t);
+}
+
+static void
+get_id_is_answered_with_the_serial(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2];
+	char id_buf[VIRTIO_BLK_ID_BYTES];
+	uint32_t len;
+	uint16_t id;
+	struct rq q;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	q = post_req(&t, VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	ASSERT_TRUE(r[0]->answered);
+	vhu_blk_complete(t.dev, r[0], r[0]->req.status_value);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(len, VIRTIO_BLK_ID_BYTES + 1);
+	guest_read(&t.g, q.data, id_buf, sizeof(id_buf));
+	ASSERT_TRUE(strncmp(id_buf, "vhu-unit-serial", sizeof(id_buf)) == 0);
+	bt_fini(&t);
+}
+
+/* Post a raw chain, take, and expect the ring broken with 'why'. */
+static void
+expect_broken(struct bt *t, const struct buf *b, uint16_t n, const char *why)
+{
+	struct vhu_blk_request *r[2];
+
+	post(t, b, n);
+	ASSERT_EQ(take(t, r, 2), 0);
+	ASSERT_TRUE(t->dev->vq[0]->broken);
+	ASSERT_STR_CONTAINS(t->dev->vq[0]->broken_reason, why);
+	ASSERT_EQ(take(t, r, 2), 0); /* latched */
+}
+
+static void
+short_header_breaks_the_ring(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct bt t;
+	struct buf b[2];
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	b[0] = (struct buf){ guest_alloc(&t.g, 8, 8), 8, false };
+	b[1] = (struct buf){ guest_alloc(&t.g, 1, 1), 1, true };
+	expect_broken(&t, b, 2, "16-byte header");
+	bt_fini(&t);
+}
+
+static void
+request_without_a_status_breaks_the_ring(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct bt t;
+	struct buf b[2];
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	b[0] = (struct buf){ guest_alloc(&t.g, 16, 8), 16, false };
+	b[1] = (struct buf){ guest_alloc(&t.g, 512, 8), 512, false };
+	expect_broken(&t, b, 2, "status");
+	bt_fini(&t);
+}
+
+static void
+header_after_the_data_breaks_the_ring(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct bt t;
+	struct buf b[3];
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	b[0] = (struct buf){ guest_alloc(&t.g, 512, 8), 512, true };
+	b[1] = (struct buf){ guest_alloc(&t.g, 16, 8), 16, false };
+	b[2] = (struct buf){ guest_alloc(&t.g, 1, 1), 1, true };
+	expect_broken(&t, b, 3, "readable descriptor after");
+	bt_fini(&t);
+}
+
+/* A read of 'nseg' 512-byte data buffers: header + data + status pieces. */
+static uint16_t
+post_segmented_read(struct bt *t, uint16_t nseg)
+{
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	struct buf *b = calloc(nseg + 2u, sizeof(*b));
+	uint16_t i, id;
+
+	ASSERT_TRUE(b != NULL);
+	b[0] = (struct buf){ guest_alloc(&t->g, 16, 8), 16, false };
+	guest_write(&t->g, b[0].gpa, &h, sizeof(h));
+	for (i = 0; i < nseg; i++)
+		b[1 + i] = (struct buf){ guest_alloc(&t->g, 512, 512), 512, true };
+	b[nseg + 1] = (struct buf){ guest_alloc(&t->g, 1, 1), 1, true };
+	id = post(t, b, nseg + 2);
+	free(b);
+	return id;
+}
+
+static void
+seg_max_segments_pass_and_more_break_the_ring(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2];
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	post_segmented_read(&t, VHU_BLK_SEGS - 2);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	ASSERT_FALSE(r[0]->answered);
+	ASSERT_EQ(r[0]->req.ndata, VHU_BLK_SEGS - 2);
+	ASSERT_EQ(r[0]->req.len, (VHU_BLK_SEGS - 2) * 512);
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	post_segmented_read(&t, VHU_BLK_SEGS - 1);
+	ASSERT_EQ(take(&t, r, 2), 0);
+	ASSERT_TRUE(t.dev->vq[0]->broken);
+	ASSERT_STR_CONTAINS(t.dev->vq[0]->broken_reason, "seg_max");
+	bt_fini(&t);
+}
+
+static void
+window_full_leaves_requests_in_the_ring(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[VHU_BLK_WINDOW + 8];
+	struct bt t;
+	uint16_t i, n;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	for (i = 0; i < VHU_BLK_WINDOW + 8; i++)
+		post_req(&t, VIRTIO_BLK_T_FLUSH, 0, 0);
+	n = take(&t, r, VHU_BLK_WINDOW + 8);
+	ASSERT_EQ(n, VHU_BLK_WINDOW);
+	ASSERT_EQ(take(&t, r, 8), 0);
+	for (i = 0; i < n; i++)
+		vhu_blk_complete(t.dev, r[i], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), VHU_BLK_WINDOW);
+	ASSERT_EQ(take(&t, r, 16), 8);
+	bt_fini(&t);
+}
+
+static void
+completion_after_a_ring_restart_writes_nothing(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2];
+	struct vhu_vq *vq;
+	uint16_t used;
+	struct rq q;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vq = t.dev->vq[0];
+	q = post_req(&t, VIRTIO_BLK_T_IN, 0, 512);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	used = vq->last_used_idx;
+	/* The ring stops and starts again (a new epoch) while the read is out. */
+	vq->ready = false;
+	t.dev->type->queue_start(t.dev, vq);
+	vq->ready = true;
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(status_of(&t, &q), 0xff);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
+	ASSERT_EQ(vq->last_used_idx, used);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	bt_fini(&t);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(const void *arg);
+} suite[] = {
+	{ "read_request_is_handed_over_and_completed", read_request_is_handed_over_and_completed },
+	{ "completions_out_of_order_reach_the_guest_in_take_order",
+	  completions_out_of_order_reach_the_guest_in_take_order },
+	{ "requests_outside_the_image_get_ioerr", requests_outside_the_image_get_ioerr },
+	{ "read_only_refuses_writes_and_unknown_types_are_unsupp",
+	  read_only_refuses_writes_and_unknown_types_are_unsupp },
+	{ "get_id_is_answered_with_the_serial", get_id_is_answered_with_the_serial },
+	{ "short_header_breaks_the_ring", short_header_breaks_the_ring },
+	{ "request_without_a_status_breaks_the_ring", request_without_a_status_breaks_the_ring },
+	{ "header_after_the_data_breaks_the_ring", header_after_the_data_breaks_the_ring },
+	{ "seg_max_segments_pass_and_more_break_the_ring",
+	  seg_max_segments_pass_and_more_break_the_ring },
+	{ "window_full_leaves_requests_in_the_ring", window_full_leaves_requests_in_the_ring },
+	{ "completion_after_a_ring_restart_writes_nothing",
+	  completion_after_a_ring_restart_writes_nothing },
+};
+
+static const bool layouts[2] = { false, true };
+
+__attribute__((constructor)) static void
+suite_register(void)
+{
+	char name[128];
+	size_t i, l;
+
+	for (i = 0; i < RTE_DIM(suite); i++) {
+		for (l = 0; l < 2; l++) {
+			snprintf(name, sizeof(name), "%s_%s", suite[i].name,
+				 layouts[l] ? "packed" : "split");
+			th_register_arg(__FILE__, __LINE__, name, suite[i].fn, &layouts[l]);
+		}
+	}
+}
