@@ -60,7 +60,9 @@ blk_params_usage(FILE *f, const char *prog)
 		"\n"
 		"Serve a virtio-blk device over vhost-user on PATH (QEMU: -device\n"
 		"vhost-user-blk-pci,chardev=...), polling its request queues on the EAL lcores\n"
-		"other than the main one, until SIGINT or SIGTERM.\n"
+		"other than the main one (on the main lcore when it is the only one), until\n"
+		"SIGINT or SIGTERM; then print per-queue statistics. Telemetry: /vhu-blk/info,\n"
+		"/vhu-blk/stats.\n"
 		"\n"
 		"Storage (exactly one):\n"
 		"  --blk-file=IMAGE      an image file or block device, through io_uring\n"
@@ -87,7 +89,8 @@ blk_params_usage(FILE *f, const char *prog)
 		"  --print-capabilities  print the back-end's capabilities as JSON and exit\n"
 		"  -h, --help            this text\n"
 		"\n"
-		"Exit status: 0 after a signal, 1 on a failure while running, 2 for a bad option.\n",
+		"Exit status: 0 after a signal, 1 on a failure while running, 2 for a bad "
+		"option.\n",
 		prog, BLK_MAX_QUEUES, MAX_IODEPTH, DEFAULT_IODEPTH);
 }
 
