@@ -27,7 +27,9 @@
  *
  * Threads: the lcore that owns the ring. vhu_vq_take_async() and
  * vhu_vq_return_completed() inside a burst on a ready ring (vhu_vq_enter());
- * vhu_window_complete() at any time.
+ * vhu_window_complete() at any time. The control thread may ask, with the
+ * ring stopped, whether everything out is complete (vhu_window_settled()):
+ * the lcore stores the positions and the done flags atomically for it.
  */
 #ifndef VHU_VIRTQ_ASYNC_H
 #define VHU_VIRTQ_ASYNC_H
@@ -79,7 +81,9 @@ vhu_window_room(const struct vhu_window *w)
 static inline uint32_t
 vhu_window_outstanding(const struct vhu_window *w)
 {
-	return w->tail - w->head;
+	/* Relaxed: a count for the owning lcore, or a log line of the control thread. */
+	return __atomic_load_n(&w->tail, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&w->head, __ATOMIC_RELAXED);
 }
 
 /*
@@ -98,7 +102,9 @@ vhu_vq_take_async(struct vhu_vq *vq, struct vhu_window *w, const struct vhu_chai
 	e->len = 0;
 	e->epoch = epoch;
 	e->done = false;
-	return w->tail++;
+	/* Relaxed: read by vhu_window_settled() only while no take can run. */
+	__atomic_store_n(&w->tail, w->tail + 1, __ATOMIC_RELAXED);
+	return w->tail - 1;
 }
 
 /* The chain of 'ticket' is complete, with 'len' bytes written into it. */
@@ -108,7 +114,25 @@ vhu_window_complete(struct vhu_window *w, uint32_t ticket, uint32_t len)
 	struct vhu_window_entry *e = &w->e[ticket & w->mask];
 
 	e->len = len;
-	e->done = true;
+	/* Release: the request's work (its I/O, its status byte) is over before a
+	 * control thread that sees it done (vhu_window_settled()) goes on. */
+	__atomic_store_n(&e->done, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * Is every chain out complete? For a control thread, the ring stopped (no
+ * take can add one): pairs with the release in vhu_window_complete().
+ */
+static inline bool
+vhu_window_settled(const struct vhu_window *w)
+{
+	uint32_t head = __atomic_load_n(&w->head, __ATOMIC_ACQUIRE);
+	uint32_t tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
+
+	for (; head != tail; head++)
+		if (!__atomic_load_n(&w->e[head & w->mask].done, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
 }
 
 /*
@@ -122,7 +146,7 @@ vhu_window_drop_completed(struct vhu_window *w)
 	uint32_t n = 0;
 
 	while (w->head != w->tail && w->e[w->head & w->mask].done) {
-		w->head++;
+		__atomic_store_n(&w->head, w->head + 1, __ATOMIC_RELAXED);
 		n++;
 	}
 	return n;
@@ -155,7 +179,7 @@ vhu_vq_return_completed(struct vhu_vq *vq, struct vhu_window *w, uint32_t epoch)
 			vhu_vq_return(vq, &b, &e->c, e->len);
 			n++;
 		}
-		w->head++;
+		__atomic_store_n(&w->head, w->head + 1, __ATOMIC_RELAXED);
 	}
 	if (n > 0)
 		vhu_vq_flush(vq, &b);

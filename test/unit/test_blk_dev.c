@@ -9,8 +9,11 @@
  * test_testdev.c; guest memory sits between guard pages, so a request that
  * reached outside its buffers would fault.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "guest.h"
 #include "test_harness.h"
@@ -609,6 +612,9 @@ window_full_leaves_requests_in_the_ring(const void *arg)
 		vhu_blk_complete(t.dev, r[i], VIRTIO_BLK_S_OK);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), VHU_BLK_WINDOW);
 	ASSERT_EQ(take(&t, r, 16), 8);
+	for (i = 0; i < 8; i++)
+		vhu_blk_complete(t.dev, r[i], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 8);
 	bt_fini(&t);
 }
 
@@ -639,10 +645,66 @@ completion_after_a_ring_restart_writes_nothing(const void *arg)
 	bt_fini(&t);
 }
 
+struct late {
+	struct vhu_vhost_dev *dev;
+	struct vhu_blk_request *r;
+};
+
+/* The application's lcore: its I/O finishes 50 ms later. */
+static void *
+complete_later(void *arg)
+{
+	struct late *l = arg;
+
+	usleep(50 * 1000);
+	vhu_blk_complete(l->dev, l->r, VIRTIO_BLK_S_OK);
+	return NULL;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+ring_stop_waits_for_the_requests_out(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2];
+	struct late l;
+	pthread_t th;
+	struct rq q;
+	struct bt t;
+	double t0;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	q = post_req(&t, VIRTIO_BLK_T_IN, 0, 512);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	l.dev = t.dev;
+	l.r = r[0];
+	t0 = now_s();
+	ASSERT_EQ(pthread_create(&th, NULL, complete_later, &l), 0);
+	/* GET_VRING_BASE: the ring stops, and the stop returns once the read is done. */
+	t.dev->vq[0]->ready = false;
+	t.dev->type->queue_stop(t.dev, t.dev->vq[0]);
+	ASSERT_TRUE(now_s() - t0 >= 0.045);
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 1); /* done, not returned: the ring stopped */
+	ASSERT_EQ(status_of(&t, &q), 0xff);	     /* no status on a stopped ring */
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	bt_fini(&t);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
 } suite[] = {
+	{ "ring_stop_waits_for_the_requests_out", ring_stop_waits_for_the_requests_out },
 	{ "read_request_is_handed_over_and_completed", read_request_is_handed_over_and_completed },
 	{ "completions_out_of_order_reach_the_guest_in_take_order",
 	  completions_out_of_order_reach_the_guest_in_take_order },

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 
@@ -20,6 +21,8 @@
 #define BLK_SIZE_MAX (1u << 20)
 /* Sectors one discard or write-zeroes range may cover (2 GiB - 512). */
 #define BLK_MAX_RANGE_SECTORS ((UINT32_MAX >> 1) & ~7u)
+/* How long a ring stop waits for the requests out on it to complete. */
+#define BLK_STOP_WAIT_US (5u * 1000 * 1000)
 
 /* The config's problem, or NULL if it is good. */
 static const char *
@@ -175,6 +178,34 @@ blk_queue_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	__atomic_store_n(&bq->epoch, bq->epoch + 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The ring is stopped, and the front-end may unmap guest memory once we
+ * answer: wait until the requests out on it are complete, so no I/O is left
+ * reading or writing that memory (the lcore goes on polling its backend and
+ * completing them; it writes no status on a stopped ring). Bounded: an
+ * application that stopped polling is named in the log instead.
+ */
+static void
+blk_queue_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	const struct vhu_blk_queue *bq = &vhu_blk_dev(dev)->q[vq->index];
+	uint64_t waited_us = 0;
+
+	while (!vhu_window_settled(&bq->w)) {
+		if (waited_us >= BLK_STOP_WAIT_US) {
+			VHU_LOG(ERR,
+				"%s: ring %u stopped with %u requests still out after %u ms; "
+				"their I/O may touch guest memory the front-end unmaps (is the "
+				"application still polling the queue?)",
+				dev->path, vq->index, vhu_window_outstanding(&bq->w),
+				BLK_STOP_WAIT_US / 1000);
+			return;
+		}
+		usleep(100);
+		waited_us += 100;
+	}
+}
+
 static void
 blk_reset(struct vhu_vhost_dev *dev)
 {
@@ -197,6 +228,7 @@ const struct vhu_device_type vhu_blk_device_type = {
 	.set_config = blk_set_config,
 	.features_set = blk_features_set,
 	.queue_start = blk_queue_start,
+	.queue_stop = blk_queue_stop,
 	.reset = blk_reset,
 };
 
