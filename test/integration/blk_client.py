@@ -7,7 +7,8 @@
 It connects to S, starts one split request queue over a memfd and sends the
 requests vhu-blkgen does not: FLUSH, DISCARD, WRITE_ZEROES, GET_ID, and
 hostile ones (a range past the capacity, a length that is not a multiple
-of 512, a header shorter than 16 bytes, a header after the data). Each
+of 512, a header shorter than 16 bytes, a header after the data, no
+writable status byte, more data segments than seg_max). Each
 answer is checked byte for byte; a malformed chain must break the ring (no
 answer, a log line in LOG naming the reason) while vhu-blk stays up and
 serves the next connection.
@@ -41,9 +42,9 @@ F_SEG_MAX, F_RO, F_BLK_SIZE, F_FLUSH, F_WCE, F_DISCARD, F_WZ = 2, 5, 6, 9, 11, 1
 T_IN, T_OUT, T_FLUSH, T_GET_ID, T_DISCARD, T_WZ = 0, 1, 4, 8, 11, 13
 S_OK, S_IOERR, S_UNSUPP = 0, 1, 2
 CONFIG_CHANGE_MSG = 2
-RING = 64
+RING = 256
 GUEST = 4 << 20
-DESC, AVAIL, USED = 0x1000, 0x2000, 0x3000
+DESC, AVAIL, USED = 0x1000, 0x4000, 0x5000
 BUFS = 0x10000
 
 
@@ -214,22 +215,28 @@ def scenario_rw(a):
     check(d.request(T_DISCARD, data=ranges((cap - 1, 2, 0)))[0] == S_IOERR,
           'discard past the end not IOERR')
     check(d.request(99)[0] == S_UNSUPP, 'unknown type not UNSUPP')
-    # A header shorter than 16 bytes: nothing can be answered, the ring breaks.
-    short = d.alloc(8)
-    st = d.alloc(1)
-    d.post([(short, 8, False), (st, 1, True)])
-    check(d.wait_used(1.0) is None, 'a chain with an 8-byte header was answered')
-    wait_log(a.log, 'shorter than the 16-byte header')
     d.close()
-    # The daemon serves the next front-end.
-    d = Driver(Conn(a.socket))
-    d.start(ALL)
-    # A header after a writable buffer breaks the ring too.
-    h, data, st = d.alloc(16), d.alloc(512), d.alloc(1)
-    d.post([(data, 512, True), (h, 16, False), (st, 1, True)])
-    check(d.wait_used(1.0) is None, 'a chain with its header after the data was answered')
-    wait_log(a.log, 'device-readable descriptor after a device-writable one')
-    d.close()
+    # Chains that cannot be answered break the ring, each on a connection of
+    # its own; the daemon serves the next front-end every time.
+    broken = [
+        ('an 8-byte header', 'shorter than the 16-byte header',
+         lambda d: [(d.alloc(8), 8, False), (d.alloc(1), 1, True)]),
+        ('its header after the data', 'device-readable descriptor after a device-writable',
+         lambda d: [(d.alloc(512), 512, True), (d.alloc(16), 16, False),
+                    (d.alloc(1), 1, True)]),
+        ('no writable status byte', 'no device-writable byte for the status',
+         lambda d: [(d.alloc(16), 16, False), (d.alloc(512), 512, False)]),
+        ('127 data segments (seg_max 126)', 'seg_max',
+         lambda d: [(d.alloc(16), 16, False)] + [(d.alloc(512), 512, True)] * 127 +
+                   [(d.alloc(1), 1, True)]),
+    ]
+    for what, reason, chain in broken:
+        d = Driver(Conn(a.socket))
+        d.start(ALL)
+        d.post(chain(d))
+        check(d.wait_used(1.0) is None, 'a chain with %s was answered' % what)
+        wait_log(a.log, reason)
+        d.close()
     d = Driver(Conn(a.socket))
     d.start(ALL)
     check(d.request(T_FLUSH)[0] == S_OK, 'flush after the broken rings failed')
