@@ -128,21 +128,28 @@ print_stats(const struct blk_app *a, struct blk_queue_stats *last, double second
 	fflush(stdout);
 }
 
-/* The image file changed size: tell the device, which tells the front-end. */
+/*
+ * The image file changed size: tell the device, which tells the front-end.
+ * A device busy with the front-end (-EBUSY) is told at a later tick.
+ */
 static void
 follow_image_size(struct blk_app *a)
 {
-	uint64_t old = a->bdev.size;
+	uint64_t size;
+	int rc;
 
-	if (a->bdev.kind != BDEV_FILE || bdev_refresh(&a->bdev) != 0 || a->bdev.size == old)
+	if (a->bdev.kind != BDEV_FILE || bdev_refresh(&a->bdev) != 0)
 		return;
-	printf("vhu-blk: %s is now %" PRIu64 " bytes (was %" PRIu64 ")\n", a->bdev.name,
-	       a->bdev.size, old);
-	if (vhu_blk_resize(a->dev, a->bdev.size) == -EINVAL)
-		fprintf(stderr,
-			"vhu-blk: %s: %" PRIu64 " bytes is not a multiple of the %u-byte "
-			"block; the guest keeps the old size\n",
-			a->bdev.name, a->bdev.size, a->p.blk_size);
+	size = a->bdev.size - a->bdev.size % a->p.blk_size;
+	if (size == a->announced_size || size == 0)
+		return;
+	rc = vhu_blk_resize(a->dev, size);
+	if (rc == -EBUSY)
+		return;
+	printf("vhu-blk: %s is now %" PRIu64 " bytes (was %" PRIu64 ")%s\n", a->bdev.name, size,
+	       a->announced_size, rc == 0 ? "; the front-end was told" : "");
+	fflush(stdout);
+	a->announced_size = size;
 }
 
 /* The main lcore: statistics, the image's size and signals; and the queues if alone. */
@@ -199,6 +206,7 @@ open_device(struct blk_app *a)
 			a->bdev.name, a->bdev.size, a->p.blk_size);
 		return -EINVAL;
 	}
+	a->announced_size = cfg.capacity;
 	a->dev = vhu_blk_create(&cfg);
 	if (a->dev == NULL) {
 		fprintf(stderr, "vhu-blk: cannot serve %s: %s\n", a->p.socket_path,

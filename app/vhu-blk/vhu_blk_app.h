@@ -51,8 +51,9 @@ struct blk_app {
 	unsigned int npollers;
 	bool main_polls; /* no worker lcores: the main lcore polls as well */
 	uint64_t tsc_hz;
-	uint64_t start_tsc; /* when serving started, for rates */
-	bool quit;	    /* SIGINT or SIGTERM (atomic) */
+	uint64_t start_tsc;	 /* when serving started, for rates */
+	uint64_t announced_size; /* the image size the device was last given */
+	bool quit;		 /* SIGINT or SIGTERM (atomic) */
 };
 
 /* Poll every queue of 'pl' once: reap, take, submit, return. Returns work done. */

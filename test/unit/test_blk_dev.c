@@ -345,6 +345,12 @@ TEST(resize_updates_capacity_and_needs_a_channel_to_tell)
 	ASSERT_EQ(c.capacity, 2 * CAPACITY / 512);
 	ASSERT_EQ(vhu_blk_resize(dev, 1000), -EINVAL);
 	ASSERT_EQ(vhu_blk_resize(NULL, CAPACITY), -EINVAL);
+	/* The control thread holds the lock: the call does not wait for it. */
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	ASSERT_EQ(vhu_blk_resize(dev, CAPACITY), -EBUSY);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	ASSERT_EQ(c.capacity, 2 * CAPACITY / 512);
 	blk_free(dev);
 }
 

@@ -277,7 +277,10 @@ vhu_blk_resize(struct vhu_vhost_dev *dev, uint64_t capacity)
 			dev->path, capacity, bd->blk_size);
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&vhu_ctrl_lock);
+	/* Never wait for the control thread: it may itself be waiting, in a ring
+	 * stop, for requests that the caller's lcore has to complete. */
+	if (pthread_mutex_trylock(&vhu_ctrl_lock) != 0)
+		return -EBUSY;
 	/* Relaxed: requests checked against the old size or the new one are both
 	 * right for a moment; the guest learns the new size from the message. */
 	__atomic_store_n(&bd->lim.capacity, capacity >> VIRTIO_BLK_SECTOR_SHIFT, __ATOMIC_RELAXED);

@@ -87,9 +87,11 @@ struct vhu_vhost_dev *vhu_blk_create(const struct vhu_blk_config *cfg);
 /*
  * The image now holds 'capacity' bytes (a multiple of 512): update the config
  * space and tell the front-end (CONFIG_CHANGE on the back-end channel).
- * Returns 0, -EINVAL (not a blk device, or a bad size) or -ENOTCONN (no
+ * Returns 0, -EINVAL (not a blk device, or a bad size), -ENOTCONN (no
  * front-end, or it gave no back-end channel: it reads the new size when it
- * next reads the config space). Control thread.
+ * next reads the config space) or -EBUSY (the control thread is busy with
+ * the device: nothing changed, call again later; this call never waits for
+ * it, so a polling lcore may make it). Any non-data thread, or a data lcore.
  */
 int vhu_blk_resize(struct vhu_vhost_dev *dev, uint64_t capacity);
 
