@@ -299,6 +299,13 @@ main(int argc, char **argv)
 	bool help = false;
 
 	eal_argc = split_args(argc, argv, &app_argc, &app_argv);
+	if (eal_argc == argc && argc > 1) {
+		fprintf(stderr,
+			"vhu-blk: no '--' on the command line: EAL options go before it, "
+			"vhu-blk's (--socket-path=..., storage) after it.\nTry '%s -- --help'.\n",
+			argv[0]);
+		return BLK_EXIT_USAGE;
+	}
 	rc = blk_params_parse(&app.p, app_argc, app_argv, &help, err, sizeof(err));
 	if (rc != BLK_EXIT_OK) {
 		fprintf(stderr, "vhu-blk: %s\nTry '%s -- --help'.\n", err, argv[0]);
