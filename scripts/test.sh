@@ -14,7 +14,9 @@
 #
 # The busy-polling suites register themselves as not parallel, so meson runs
 # them one at a time, after the others. Logs: <build>/meson-logs/testlog.txt.
-# Environment: those of scripts/setup.sh and scripts/lib.sh.
+# Environment: those of scripts/setup.sh and scripts/lib.sh, and
+# VHU_TEST_REFERENCE=1 to run the suite "reference" too (tests run against
+# other projects' backends to check the tests themselves).
 
 set -u
 VHU_PROG='test'
@@ -29,7 +31,13 @@ fi
 
 log=$VHU_BUILD_DIR/meson-logs/testlog.json
 rm -f "$log"
-meson test -C "$VHU_BUILD_DIR" --print-errorlogs "$@"
+# Reference runs (the same tests against another project's backend, to show
+# the tests are right) only when asked for, or when the caller picks suites.
+reference=()
+if [ $# -eq 0 ] && [ "${VHU_TEST_REFERENCE:-0}" != 1 ]; then
+	reference=(--no-suite reference)
+fi
+meson test -C "$VHU_BUILD_DIR" --print-errorlogs "${reference[@]}" "$@"
 rc=$?
 
 if [ ! -f "$log" ]; then

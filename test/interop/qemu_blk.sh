@@ -85,12 +85,11 @@ if [ "$backend" = vhu ]; then
 		VHU_BLK=$VHU_BUILD_DIR/app/vhu-blk
 		[ -f "$VHU_BLK" ] || VHU_BLK=$VHU_BUILD_DIR/app/vhu-blk/vhu-blk
 	fi
-	# A skip only while the daemon is not in the tree: once it is, it is the
-	# thing under test, and its absence is a failure (vhu_die), as vhu-pmd's.
+	# The daemon is the thing under test: its absence is a failure, as
+	# vhu-pmd's is.
 	if [ ! -f "$VHU_BLK" ] || [ ! -x "$VHU_BLK" ]; then
-		skip "vhu-blk is not built ($VHU_BLK does not exist); build it with" \
-			"'ninja -C build', set VHU_BLK, or run against qemu-storage-daemon" \
-			"with VHU_BLK_BACKEND=qsd"
+		vhu_die "vhu-blk is not built ($VHU_BLK does not exist); build it with" \
+			"'ninja -C build' or set VHU_BLK"
 	fi
 else
 	VHU_QSD=${VHU_QSD:-$(command -v qemu-storage-daemon 2>/dev/null)}
