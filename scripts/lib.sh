@@ -11,7 +11,9 @@
 # Environment (all optional):
 #   VHU_BUILD_DIR   meson build directory (default: <repo>/build)
 #   VHU_BACKEND     vhu (default): the backend is vhu-pmd's vhost-user port;
-#                   dpdk: dpdk-testpmd's net_vhost, DPDK's own backend
+#                   dpdk: dpdk-testpmd's net_vhost, DPDK's own backend;
+#                   rte: dpdk-testpmd's net_vhost on vhu's librte_vhost.so.23
+#                   (LD_LIBRARY_PATH=$VHU_BUILD_DIR/lib/rte_vhost)
 #   VHU_PMD         vhu-pmd binary (default: $VHU_BUILD_DIR/app/vhu-pmd)
 #   VHU_TESTPMD     dpdk-testpmd binary (default: from PATH)
 #   VHU_EAL_MEM     EAL memory options for every process (default: chosen by
@@ -88,6 +90,10 @@ vhu_require_testpmd() {
 	}
 }
 
+# The environment of the backend's process: with VHU_BACKEND=rte, the library
+# path that makes dpdk-testpmd's net_vhost load vhu's librte_vhost.so.23.
+VHU_BACKEND_ENV=()
+
 # Checks the backend this run uses and sets VHU_BACKEND_BIN; fails (it is the
 # thing under test) when vhu-pmd is not built.
 vhu_require_backend() {
@@ -102,8 +108,17 @@ vhu_require_backend() {
 		vhu_require_testpmd
 		VHU_BACKEND_BIN=$VHU_TESTPMD
 		;;
+	rte)
+		vhu_require_testpmd
+		VHU_BACKEND_BIN=$VHU_TESTPMD
+		local lib=$VHU_BUILD_DIR/lib/rte_vhost
+		[ -e "$lib/librte_vhost.so.23" ] ||
+			vhu_die "vhu's librte_vhost.so.23 not found in $lib; build it with" \
+				"'ninja -C $VHU_BUILD_DIR'"
+		VHU_BACKEND_ENV=("LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
+		;;
 	*)
-		vhu_die "VHU_BACKEND=$VHU_BACKEND is not a backend; use 'vhu' or 'dpdk'"
+		vhu_die "VHU_BACKEND=$VHU_BACKEND is not a backend; use 'vhu', 'dpdk' or 'rte'"
 		;;
 	esac
 }
@@ -281,8 +296,8 @@ vhu_start_backend() {
 	else
 		# --no-flush-rx: otherwise dpdk-testpmd drains and counts, before its
 		# forward statistics start, whatever the peer sent before it started.
-		vhu_spawn "$role" "$log" $i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" \
-			--vdev "net_vhost0,iface=$sock,queues=1,client=$client" -- $i \
+		vhu_spawn "$role" "$log" $i env "${VHU_BACKEND_ENV[@]}" "$VHU_BACKEND_BIN" \
+			"${VHU_EAL_ARGS[@]}" --vdev "net_vhost0,iface=$sock,queues=1,client=$client" -- $i \
 			--total-num-mbufs=$VHU_NB_MBUFS --no-flush-rx "$@"
 	fi
 }

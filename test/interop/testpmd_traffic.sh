@@ -91,8 +91,8 @@ start_backend() {
 			--total-num-mbufs=$VHU_NB_MBUFS "${qargs[@]}" "$@"
 	else
 		# --no-flush-rx: see vhu_start_backend.
-		vhu_spawn backend "$log" $i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" \
-			--vdev "net_vhost0,iface=$sock,queues=$queues,client=0" -- $i \
+		vhu_spawn backend "$log" $i env "${VHU_BACKEND_ENV[@]}" "$VHU_BACKEND_BIN" \
+			"${VHU_EAL_ARGS[@]}" --vdev "net_vhost0,iface=$sock,queues=$queues,client=0" -- $i \
 			--total-num-mbufs=$VHU_NB_MBUFS --no-flush-rx "${qargs[@]}" "$@"
 	fi
 }
