@@ -123,6 +123,17 @@ vhu_require_backend() {
 	esac
 }
 
+# vhu_require_rte_loaded ROLE LOG: with VHU_BACKEND=rte, fails unless ROLE's
+# log shows the line vhu's librte_vhost.so.23 writes when it is loaded (so
+# the test did not quietly run on the system's DPDK library).
+vhu_require_rte_loaded() {
+	[ "${VHU_BACKEND:-vhu}" = rte ] || return 0
+	vhu_wait_log "$1" "$2" "librte_vhost.so.23 is vhu .*vhost-user backend" 20 ||
+		vhu_die "$1 did not load vhu's librte_vhost.so.23 (no 'is vhu' line in $2);" \
+			"check LD_LIBRARY_PATH and that the library is built"
+	vhu_log "$1 runs on vhu's librte_vhost.so.23"
+}
+
 # --- processes ------------------------------------------------------------------
 
 declare -A VHU_PID=()     # role name -> pid of a process started by vhu_spawn
