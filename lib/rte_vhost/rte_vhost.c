@@ -688,6 +688,32 @@ rte_vhost_vring_call_nonblock(int vid, uint16_t vring_idx)
 	return rv_vq(vid, vring_idx, -1, "rte_vhost_vring_call_nonblock", &d, NULL) != 0 ? -1 : 0;
 }
 
+/*
+ * Refused (ring access: see rte_vhost_refused.c), but with what vhu can say
+ * filled in: OVS's port status reads 'size' whatever the call returns. The
+ * addresses are NULL and the fds -1, so the error is never mistaken for a
+ * ring.
+ */
+int
+rte_vhost_get_vhost_vring(int vid, uint16_t vring_idx, struct rte_vhost_vring *vring)
+{
+	struct vhu_vhost_vq_info q;
+	struct rv_dev *d;
+
+	if (vring == NULL) {
+		RV_LOG(ERR, "rte_vhost_get_vhost_vring: vring is NULL\n");
+		return -1;
+	}
+	memset(vring, 0, sizeof(*vring));
+	vring->kickfd = -1;
+	vring->callfd = -1;
+	if (rv_vq(vid, vring_idx, -1, "rte_vhost_get_vhost_vring", &d, &q) == 0)
+		vring->size = q.size;
+	RV_REFUSE("rte_vhost_get_vhost_vring",
+		  "vhu's bursts own the rings and guest memory; only the size is given");
+	return -1;
+}
+
 /* --- bursts ---------------------------------------------------------------------- */
 
 static void

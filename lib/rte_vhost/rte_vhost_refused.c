@@ -314,13 +314,6 @@ rte_vhost_get_mem_table(int vid, struct rte_vhost_memory **mem)
 }
 
 int
-rte_vhost_get_vhost_vring(int vid, uint16_t vring_idx, struct rte_vhost_vring *vring)
-{
-	RV_REFUSE("rte_vhost_get_vhost_vring", RV_RING);
-	return -1;
-}
-
-int
 rte_vhost_get_vhost_ring_inflight(int vid, uint16_t vring_idx,
 				  struct rte_vhost_ring_inflight *vring)
 {
