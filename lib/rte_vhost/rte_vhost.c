@@ -54,8 +54,8 @@ RTE_LOG_REGISTER(rv_logtype, lib.vhost.vhu, INFO);
 #define RV_BIT(b)	 (UINT64_C(1) << (b))
 
 #define RV_CSUM_BITS (RV_BIT(RV_F_CSUM) | RV_BIT(RV_F_GUEST_CSUM))
-#define RV_TSO_BITS                                                                                \
-	(RV_BIT(RV_F_HOST_TSO4) | RV_BIT(RV_F_HOST_TSO6) | RV_BIT(RV_F_GUEST_TSO4) |               \
+#define RV_TSO_BITS \
+	(RV_BIT(RV_F_HOST_TSO4) | RV_BIT(RV_F_HOST_TSO6) | RV_BIT(RV_F_GUEST_TSO4) | \
 	 RV_BIT(RV_F_GUEST_TSO6))
 
 /*
@@ -64,28 +64,28 @@ RTE_LOG_REGISTER(rv_logtype, lib.vhost.vhu, INFO);
  * with set/enable/disable_features, and the start turns the result into
  * libvhu's flags and disable_features.
  */
-#define RV_NET_FEATURES                                                                            \
-	(RV_BIT(RV_F_VERSION_1) | RV_BIT(RV_F_ANY_LAYOUT) | RV_BIT(RV_F_INDIRECT) |                \
-	 RV_BIT(RV_F_EVENT_IDX) | RV_BIT(RV_F_IN_ORDER) | RV_BIT(RV_F_MRG_RXBUF) |                 \
-	 RV_BIT(RV_F_RING_PACKED) | RV_BIT(RV_F_LOG_ALL) | RV_BIT(RV_F_PROTOCOL) |                 \
+#define RV_NET_FEATURES \
+	(RV_BIT(RV_F_VERSION_1) | RV_BIT(RV_F_ANY_LAYOUT) | RV_BIT(RV_F_INDIRECT) | \
+	 RV_BIT(RV_F_EVENT_IDX) | RV_BIT(RV_F_IN_ORDER) | RV_BIT(RV_F_MRG_RXBUF) | \
+	 RV_BIT(RV_F_RING_PACKED) | RV_BIT(RV_F_LOG_ALL) | RV_BIT(RV_F_PROTOCOL) | \
 	 RV_BIT(RV_F_MQ) | RV_CSUM_BITS | RV_TSO_BITS)
 
 /* vhost-user protocol features libvhu's net device offers (no MTU given);
  * 13 is RESET_DEVICE and 15 CONFIGURE_MEM_SLOTS, which DPDK 22.11 does not
  * name. */
-#define RV_PROTOCOL_FEATURES                                                                       \
-	(RV_BIT(VHOST_USER_PROTOCOL_F_MQ) | RV_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |              \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_RARP) | RV_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |            \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_SLAVE_REQ) | RV_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |          \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) | RV_BIT(13) | RV_BIT(15) |                  \
+#define RV_PROTOCOL_FEATURES \
+	(RV_BIT(VHOST_USER_PROTOCOL_F_MQ) | RV_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) | \
+	 RV_BIT(VHOST_USER_PROTOCOL_F_RARP) | RV_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+	 RV_BIT(VHOST_USER_PROTOCOL_F_SLAVE_REQ) | RV_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
+	 RV_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) | RV_BIT(13) | RV_BIT(15) | \
 	 RV_BIT(VHOST_USER_PROTOCOL_F_STATUS))
 
 /* Flags DPDK defines that vhu accepts: EXTBUF and LINEARBUF describe mbufs
  * vhu makes anyway (one linear mbuf per packet, or a chain it frees itself);
  * NET_COMPLIANT_OL_FLAGS and NET_STATS_ENABLE are honoured. */
-#define RV_FLAGS_OK                                                                                \
-	(RTE_VHOST_USER_CLIENT | RTE_VHOST_USER_NO_RECONNECT | RTE_VHOST_USER_IOMMU_SUPPORT |      \
-	 RTE_VHOST_USER_EXTBUF_SUPPORT | RTE_VHOST_USER_LINEARBUF_SUPPORT |                        \
+#define RV_FLAGS_OK \
+	(RTE_VHOST_USER_CLIENT | RTE_VHOST_USER_NO_RECONNECT | RTE_VHOST_USER_IOMMU_SUPPORT | \
+	 RTE_VHOST_USER_EXTBUF_SUPPORT | RTE_VHOST_USER_LINEARBUF_SUPPORT | \
 	 RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS | RTE_VHOST_USER_NET_STATS_ENABLE)
 
 /* Per-virtqueue counters of rte_vhost_vring_stats_*: written by the one lcore
@@ -355,7 +355,7 @@ rte_vhost_driver_callback_register(const char *path, struct rte_vhost_device_ops
 int
 rte_vhost_driver_start(const char *path)
 {
-	struct vhu_vhost_config cfg = {0};
+	struct vhu_vhost_config cfg = { 0 };
 	struct vhu_vhost_dev *vdev;
 	struct rv_dev *d;
 	int ret = -1, r;

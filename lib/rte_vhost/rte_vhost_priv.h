@@ -20,11 +20,11 @@ extern int rv_logtype;
 #define RV_LOG(level, ...) rte_log(RTE_LOG_##level, rv_logtype, "VHOST_CONFIG: vhu: " __VA_ARGS__)
 
 /* Log, once per call site and process, that 'call' is refused and why. */
-#define RV_REFUSE(call, why)                                                                       \
-	do {                                                                                       \
-		static int rv_said_;                                                               \
-		if (!__atomic_exchange_n(&rv_said_, 1, __ATOMIC_RELAXED))                          \
-			RV_LOG(ERR, "%s: not supported by vhu's backend (%s)\n", (call), (why));   \
+#define RV_REFUSE(call, why) \
+	do { \
+		static int rv_said_; \
+		if (!__atomic_exchange_n(&rv_said_, 1, __ATOMIC_RELAXED)) \
+			RV_LOG(ERR, "%s: not supported by vhu's backend (%s)\n", (call), (why)); \
 	} while (0)
 
 struct rv_dev;

@@ -26,7 +26,7 @@ struct rte_vdpa_device *rte_vdpa_register_device(struct rte_device *rte_dev,
 int rte_vdpa_unregister_device(struct rte_vdpa_device *dev);
 int rte_vhost_host_notifier_ctrl(int vid, uint16_t qid, bool enable);
 
-static const int bad_vids[] = {-1, 0, 1, 1023, 1024, INT_MAX, INT_MIN};
+static const int bad_vids[] = { -1, 0, 1, 1023, 1024, INT_MAX, INT_MIN };
 
 static void
 sock_path(char *buf, size_t len, const char *what)
@@ -45,7 +45,7 @@ vid_calls_fail(int vid)
 	struct rte_vhost_vring vring;
 	struct rte_vhost_ring_inflight rinf;
 	struct rte_vhost_power_monitor_cond pmc;
-	struct rte_mbuf *pkts[4] = {NULL};
+	struct rte_mbuf *pkts[4] = { NULL };
 	uint64_t u64, u64b;
 	uint16_t mtu, a, b;
 	char name[64];
@@ -118,7 +118,7 @@ TEST(vid_never_registered)
 static void
 path_calls_fail(const char *path)
 {
-	static const struct rte_vhost_device_ops ops = {0};
+	static const struct rte_vhost_device_ops ops = { 0 };
 	uint64_t u64;
 	uint32_t u32;
 
@@ -220,11 +220,11 @@ count_new_device(int vid)
 /* A started device with no front-end: its vid exists, queues are checked. */
 TEST(started_device_checks_queues)
 {
-	static const struct rte_vhost_device_ops ops = {.new_device = count_new_device};
+	static const struct rte_vhost_device_ops ops = { .new_device = count_new_device };
 	struct rte_mempool *mp = unit_pool(64);
 	struct rte_vhost_stat_name names[8];
 	struct rte_vhost_stat stats[8];
-	struct rte_mbuf *pkts[4] = {NULL};
+	struct rte_mbuf *pkts[4] = { NULL };
 	char path[PATH_MAX], name[PATH_MAX];
 	uint64_t f;
 	uint16_t mtu;
