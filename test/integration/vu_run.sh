@@ -118,7 +118,11 @@ start_peer() {
 			--vdev "net_vhost0,iface=$sock,queues=$queues,client=$client$extra" -- \
 			--forward-mode=io --nb-cores=1 --rxq="$queues" --txq="$queues" \
 			--total-num-mbufs=$VHU_NB_MBUFS --stats-period=3600
-		[ "$peer" = testpmd ] || vhu_require_rte_loaded "$role" "$VHU_WORK/$role.log"
+		if [ "$peer" = rte ]; then
+			vhu_require_vhost_lib "$role" vhu "$VHU_WORK/$role.log"
+		else
+			vhu_require_vhost_lib "$role" system
+		fi
 		;;
 	*) vhu_die "unknown peer '$peer': inproc, vhu, testpmd or rte" ;;
 	esac

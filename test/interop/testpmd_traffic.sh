@@ -165,7 +165,7 @@ check_queues() {
 if [ "$dir" = g2h ]; then
 	start_backend "$blog" --forward-mode=rxonly --nb-cores=1 --stats-period=1
 	vhu_wait_socket backend "$sock" || fail "the backend did not come up"
-	vhu_require_rte_loaded backend "$blog"
+	vhu_require_backend_lib backend "$blog"
 	# Interactive, so that it can stop sending while its device stays up: a
 	# virtio driver counts a packet as sent once it is on the avail ring, and
 	# the backend must be given time to take it before the device is reset.
@@ -191,7 +191,7 @@ else
 	# while its device stays up, for the frontend to take the last packets.
 	start_backend "$blog" -i --forward-mode=txonly --nb-cores=1
 	vhu_wait_socket backend "$sock" || fail "the backend did not come up"
-	vhu_require_rte_loaded backend "$blog"
+	vhu_require_backend_lib backend "$blog"
 	vhu_start_frontend frontend "$flog" "path=$sock,$devargs" \
 		--forward-mode=rxonly --nb-cores=1 --stats-period=1 "${qargs[@]}"
 	# Its first statistics block comes after it has started its device.
