@@ -32,53 +32,13 @@ RTE_LOG_REGISTER(rv_logtype, lib.vhost.vhu, INFO);
 /* DPDK 22.11's MAX_VHOST_DEVICE. */
 #define RV_MAX_DEVICES 1024
 
-/* Virtio feature bits (the virtio spec's numbers). */
-#define RV_F_CSUM	 0
-#define RV_F_GUEST_CSUM	 1
-#define RV_F_MTU	 3
-#define RV_F_GUEST_TSO4	 7
-#define RV_F_GUEST_TSO6	 8
-#define RV_F_HOST_TSO4	 11
-#define RV_F_HOST_TSO6	 12
-#define RV_F_MRG_RXBUF	 15
-#define RV_F_MQ		 22
-#define RV_F_LOG_ALL	 26
-#define RV_F_INDIRECT	 28
-#define RV_F_EVENT_IDX	 29
-#define RV_F_PROTOCOL	 30
-#define RV_F_VERSION_1	 32
-#define RV_F_IOMMU	 33
-#define RV_F_RING_PACKED 34
-#define RV_F_IN_ORDER	 35
-#define RV_F_ANY_LAYOUT	 27
-#define RV_BIT(b)	 (UINT64_C(1) << (b))
-
-#define RV_CSUM_BITS (RV_BIT(RV_F_CSUM) | RV_BIT(RV_F_GUEST_CSUM))
+#define RV_BIT(b) (UINT64_C(1) << (b))
+/* The feature bits that decide libvhu's offload flags (linux/virtio_net.h,
+ * which rte_vhost.h includes, numbers them). */
+#define RV_CSUM_BITS (RV_BIT(VIRTIO_NET_F_CSUM) | RV_BIT(VIRTIO_NET_F_GUEST_CSUM))
 #define RV_TSO_BITS \
-	(RV_BIT(RV_F_HOST_TSO4) | RV_BIT(RV_F_HOST_TSO6) | RV_BIT(RV_F_GUEST_TSO4) | \
-	 RV_BIT(RV_F_GUEST_TSO6))
-
-/*
- * What libvhu's net device can offer (its net_features() with every option
- * on, MTU aside: DPDK applications never give one); an application narrows it
- * with set/enable/disable_features, and the start turns the result into
- * libvhu's flags and disable_features.
- */
-#define RV_NET_FEATURES \
-	(RV_BIT(RV_F_VERSION_1) | RV_BIT(RV_F_ANY_LAYOUT) | RV_BIT(RV_F_INDIRECT) | \
-	 RV_BIT(RV_F_EVENT_IDX) | RV_BIT(RV_F_IN_ORDER) | RV_BIT(RV_F_MRG_RXBUF) | \
-	 RV_BIT(RV_F_RING_PACKED) | RV_BIT(RV_F_LOG_ALL) | RV_BIT(RV_F_PROTOCOL) | \
-	 RV_BIT(RV_F_MQ) | RV_CSUM_BITS | RV_TSO_BITS)
-
-/* vhost-user protocol features libvhu's net device offers (no MTU given);
- * 13 is RESET_DEVICE and 15 CONFIGURE_MEM_SLOTS, which DPDK 22.11 does not
- * name. */
-#define RV_PROTOCOL_FEATURES \
-	(RV_BIT(VHOST_USER_PROTOCOL_F_MQ) | RV_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) | \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_RARP) | RV_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_SLAVE_REQ) | RV_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) | RV_BIT(13) | RV_BIT(15) | \
-	 RV_BIT(VHOST_USER_PROTOCOL_F_STATUS))
+	(RV_BIT(VIRTIO_NET_F_HOST_TSO4) | RV_BIT(VIRTIO_NET_F_HOST_TSO6) | \
+	 RV_BIT(VIRTIO_NET_F_GUEST_TSO4) | RV_BIT(VIRTIO_NET_F_GUEST_TSO6))
 
 /* Flags DPDK defines that vhu accepts: EXTBUF and LINEARBUF describe mbufs
  * vhu makes anyway (one linear mbuf per packet, or a chain it frees itself);
@@ -104,8 +64,10 @@ struct rv_dev {
 	bool ready;	/* new_device returned; destroy_device owed */
 	bool connected; /* new_connection called; destroy_connection owed */
 	char path[PATH_MAX];
-	uint64_t flags;	   /* RTE_VHOST_USER_* */
-	uint64_t features; /* offered: RV_NET_FEATURES narrowed */
+	uint64_t flags;		    /* RTE_VHOST_USER_* */
+	uint64_t supported;	    /* what libvhu can offer here (vhu_vhost_offered_features) */
+	uint64_t features;	    /* offered: 'supported' as the application narrowed it */
+	uint64_t protocol_features; /* libvhu's, offered as a whole */
 	struct rte_vhost_device_ops ops;
 	bool has_ops;
 	struct vhu_vhost_dev *vdev; /* set while started */
@@ -250,6 +212,27 @@ static const struct vhu_vhost_callbacks rv_callbacks = {
 
 /* --- registration ------------------------------------------------------------ */
 
+/*
+ * What libvhu's net device can offer on d's path, as libvhu itself says
+ * (every offload on, the flags' IOMMU support, the queue pairs; no MTU:
+ * DPDK applications never give one). The application narrows d->features
+ * with set/enable/disable_features; the start turns them into libvhu's flags
+ * and disable_features.
+ */
+static void
+rv_supported(struct rv_dev *d)
+{
+	struct vhu_vhost_config cfg = {
+		.path = d->path,
+		.queue_pairs = d->queue_pairs,
+		.flags = VHU_VHOST_CSUM | VHU_VHOST_TSO |
+			 ((d->flags & RTE_VHOST_USER_IOMMU_SUPPORT) ? VHU_VHOST_IOMMU_SUPPORT : 0),
+	};
+
+	/* It cannot fail: every pointer is given. */
+	vhu_vhost_offered_features(&cfg, &d->supported, &d->protocol_features);
+}
+
 int
 rte_vhost_driver_register(const char *path, uint64_t flags)
 {
@@ -286,10 +269,9 @@ rte_vhost_driver_register(const char *path, uint64_t flags)
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof(d->path), "%s", path);
 	d->flags = flags;
-	d->features = RV_NET_FEATURES;
-	if (flags & RTE_VHOST_USER_IOMMU_SUPPORT)
-		d->features |= RV_BIT(RV_F_IOMMU);
 	d->queue_pairs = vhu_vhost_max_queue_pairs();
+	rv_supported(d);
+	d->features = d->supported;
 	__atomic_store_n(&d->used, true, __ATOMIC_RELEASE);
 	ret = 0;
 out:
@@ -382,11 +364,12 @@ rte_vhost_driver_start(const char *path)
 	}
 	cfg.path = d->path;
 	cfg.queue_pairs = d->queue_pairs;
-	cfg.flags = ((d->flags & RTE_VHOST_USER_CLIENT) ? VHU_VHOST_CLIENT : 0) |
-		    ((d->flags & RTE_VHOST_USER_NO_RECONNECT) ? VHU_VHOST_NO_RECONNECT : 0) |
-		    ((d->features & RV_BIT(RV_F_IOMMU)) ? VHU_VHOST_IOMMU_SUPPORT : 0) |
-		    ((d->features & RV_CSUM_BITS) ? VHU_VHOST_CSUM : 0) |
-		    ((d->features & RV_TSO_BITS) ? VHU_VHOST_CSUM | VHU_VHOST_TSO : 0);
+	cfg.flags =
+		((d->flags & RTE_VHOST_USER_CLIENT) ? VHU_VHOST_CLIENT : 0) |
+		((d->flags & RTE_VHOST_USER_NO_RECONNECT) ? VHU_VHOST_NO_RECONNECT : 0) |
+		((d->features & RV_BIT(VIRTIO_F_IOMMU_PLATFORM)) ? VHU_VHOST_IOMMU_SUPPORT : 0) |
+		((d->features & RV_CSUM_BITS) ? VHU_VHOST_CSUM : 0) |
+		((d->features & RV_TSO_BITS) ? VHU_VHOST_CSUM | VHU_VHOST_TSO : 0);
 	cfg.disable_features = ~d->features;
 	cfg.callbacks = &rv_callbacks;
 	cfg.callback_arg = (void *)(uintptr_t)rv_vid(d);
@@ -420,13 +403,13 @@ rv_features_op(const char *path, const char *call, uint64_t bits, int op)
 		RV_LOG(ERR, "%s %s: the driver is started; change features before\n", call, path);
 		goto out;
 	}
-	if (op > 0 && (bits & ~(RV_NET_FEATURES | RV_BIT(RV_F_IOMMU)))) {
+	if (op > 0 && (bits & ~d->supported)) {
 		RV_LOG(ERR, "%s %s: features 0x%" PRIx64 " are not supported by vhu\n", call, path,
-		       bits & ~(RV_NET_FEATURES | RV_BIT(RV_F_IOMMU)));
+		       bits & ~d->supported);
 		goto out;
 	}
 	if (op == 0)
-		d->features = bits;
+		d->features = bits & d->supported;
 	else if (op > 0)
 		d->features |= bits;
 	else
@@ -440,8 +423,7 @@ out:
 int
 rte_vhost_driver_set_features(const char *path, uint64_t features)
 {
-	return rv_features_op(path, "rte_vhost_driver_set_features",
-			      features & (RV_NET_FEATURES | RV_BIT(RV_F_IOMMU)), 0);
+	return rv_features_op(path, "rte_vhost_driver_set_features", features, 0);
 }
 
 int
@@ -469,7 +451,7 @@ rv_path_get(const char *path, const char *call, uint64_t *out, int what)
 	pthread_mutex_lock(&rv_lock);
 	d = rv_find_path(path, call);
 	if (d != NULL)
-		*out = what == 0 ? d->features : what == 1 ? RV_PROTOCOL_FEATURES : d->queue_pairs;
+		*out = what == 0 ? d->features : what == 1 ? d->protocol_features : d->queue_pairs;
 	pthread_mutex_unlock(&rv_lock);
 	return d != NULL ? 0 : -1;
 }
@@ -565,12 +547,16 @@ int
 rte_vhost_get_mtu(int vid, uint16_t *mtu)
 {
 	struct vhu_vhost_info info;
+	struct rv_dev *d;
 
-	if (rv_info(vid, "rte_vhost_get_mtu", mtu, &info, NULL) != 0)
+	if (rv_info(vid, "rte_vhost_get_mtu", mtu, &info, &d) != 0)
 		return -ENODEV;
-	/* DPDK: -ENOTSUP unless VIRTIO_NET_F_MTU was negotiated; vhu offers it
-	 * only with an MTU of the backend's, which this API never gives. */
-	return -ENOTSUP;
+	/* DPDK's values: -EAGAIN until the device is ready, -ENOTSUP unless
+	 * VIRTIO_NET_F_MTU was negotiated (libvhu offers it only with an MTU of
+	 * the backend's, which this API never gives). */
+	if (!info.running)
+		return -EAGAIN;
+	return vhu_vhost_get_mtu(d->vdev, mtu) == 0 ? 0 : -ENOTSUP;
 }
 
 int

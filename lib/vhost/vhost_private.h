@@ -395,6 +395,10 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
 /* vhost_dev.c: devices (control thread). */
+/* What a device of these core flags offers on top of its type's bits. */
+uint64_t vhu_core_offered_features(uint32_t flags, uint64_t type_features,
+				   uint64_t disable_features);
+uint64_t vhu_core_offered_protocol_features(uint64_t type_protocol_features);
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
 uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
 /*
