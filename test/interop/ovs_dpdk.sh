@@ -119,7 +119,9 @@ ovs_stats_current() {
 
 # stops ROLE: how many forward statistics ROLE's dpdk-testpmd has shown.
 stops() {
-	grep -c 'Accumulated forward statistics' "$VHU_WORK/$1.log"
+	local n
+	n=$(grep -c 'Accumulated forward statistics' "$VHU_WORK/$1.log" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # stop_fwd ROLE: stops ROLE's forwarding and waits for its statistics.
