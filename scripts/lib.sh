@@ -11,7 +11,9 @@
 # Environment (all optional):
 #   VHU_BUILD_DIR   meson build directory (default: <repo>/build)
 #   VHU_BACKEND     vhu (default): the backend is vhu-pmd's vhost-user port;
-#                   dpdk: dpdk-testpmd's net_vhost, DPDK's own backend
+#                   dpdk: dpdk-testpmd's net_vhost, DPDK's own backend;
+#                   rte: dpdk-testpmd's net_vhost on vhu's librte_vhost.so.23
+#                   (LD_LIBRARY_PATH=$VHU_BUILD_DIR/lib/rte_vhost)
 #   VHU_PMD         vhu-pmd binary (default: $VHU_BUILD_DIR/app/vhu-pmd)
 #   VHU_TESTPMD     dpdk-testpmd binary (default: from PATH)
 #   VHU_EAL_MEM     EAL memory options for every process (default: chosen by
@@ -88,6 +90,50 @@ vhu_require_testpmd() {
 	}
 }
 
+# vhu's librte_vhost.so.23 is loaded only by the processes a test means to
+# run on it. meson puts the directory of every library a test depends on in
+# the test's LD_LIBRARY_PATH, and an application that finds vhu's library
+# there silently runs on it instead of DPDK's (a reference run then checks
+# nothing, and a sanitizer build's library aborts an uninstrumented binary).
+# So the directories holding vhu's library (a build's lib/rte_vhost, an
+# installation's <libdir>/vhu) are dropped from LD_LIBRARY_PATH here, for
+# every process a script starts; VHU_BACKEND_ENV adds vhu's library back for
+# the backend of a VHU_BACKEND=rte run alone.
+vhu_without_rte_lib() {
+	local IFS=: entry kept=()
+	local -a entries
+	read -ra entries <<<"$1"
+	for entry in "${entries[@]}"; do
+		case "${entry%/}" in
+		'' | */lib/rte_vhost | */vhu) ;;
+		*) kept+=("$entry") ;;
+		esac
+	done
+	echo "${kept[*]}"
+}
+if [ -n "${LD_LIBRARY_PATH:-}" ]; then
+	LD_LIBRARY_PATH=$(vhu_without_rte_lib "$LD_LIBRARY_PATH")
+	if [ -n "$LD_LIBRARY_PATH" ]; then
+		export LD_LIBRARY_PATH
+	else
+		unset LD_LIBRARY_PATH
+	fi
+fi
+
+# The environment of the backend's process: with VHU_BACKEND=rte, the library
+# path that makes dpdk-testpmd's net_vhost load vhu's librte_vhost.so.23.
+VHU_BACKEND_ENV=()
+# Where vhu's librte_vhost.so.23 is built.
+VHU_RTE_LIB_DIR=$VHU_BUILD_DIR/lib/rte_vhost
+
+# vhu_rte_lib_sanitized: true when vhu's librte_vhost.so.23 was built with a
+# sanitizer (meson -Db_sanitize=...). DPDK's uninstrumented dpdk-testpmd
+# cannot load it: the sanitizer's runtime must be the first library loaded.
+vhu_rte_lib_sanitized() {
+	readelf -d "$VHU_RTE_LIB_DIR/librte_vhost.so.23" 2>/dev/null |
+		grep -Eq 'NEEDED.*\[lib(a|ub|t)san\.so'
+}
+
 # Checks the backend this run uses and sets VHU_BACKEND_BIN; fails (it is the
 # thing under test) when vhu-pmd is not built.
 vhu_require_backend() {
@@ -102,9 +148,81 @@ vhu_require_backend() {
 		vhu_require_testpmd
 		VHU_BACKEND_BIN=$VHU_TESTPMD
 		;;
-	*)
-		vhu_die "VHU_BACKEND=$VHU_BACKEND is not a backend; use 'vhu' or 'dpdk'"
+	rte)
+		vhu_require_testpmd
+		VHU_BACKEND_BIN=$VHU_TESTPMD
+		[ -e "$VHU_RTE_LIB_DIR/librte_vhost.so.23" ] ||
+			vhu_die "vhu's librte_vhost.so.23 not found in $VHU_RTE_LIB_DIR; build it" \
+				"with 'ninja -C $VHU_BUILD_DIR'"
+		if vhu_rte_lib_sanitized; then
+			echo "SKIP: vhu's librte_vhost.so.23 in $VHU_BUILD_DIR is built with a" \
+				"sanitizer, which DPDK's uninstrumented dpdk-testpmd cannot load;" \
+				"run this test in an ordinary build (the unit test rte_vhost" \
+				"checks the library under ASan)" >&2
+			exit 77
+		fi
+		VHU_BACKEND_ENV=("LD_LIBRARY_PATH=$VHU_RTE_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 		;;
+	*)
+		vhu_die "VHU_BACKEND=$VHU_BACKEND is not a backend; use 'vhu', 'dpdk' or 'rte'"
+		;;
+	esac
+}
+
+# vhu_vhost_lib_of PID: the file of the librte_vhost.so.23 that process PID
+# has mapped, with its symbolic links resolved; nothing when it has none.
+vhu_vhost_lib_of() {
+	local file
+	file=$(awk '$6 ~ /\/librte_vhost\.so\.23/ { print $6; exit }' "/proc/$1/maps" 2>/dev/null)
+	[ -n "$file" ] && readlink -f "$file"
+}
+
+# vhu_system_vhost_lib: the system's (DPDK's) librte_vhost.so.23, resolved.
+vhu_system_vhost_lib() {
+	local file
+	file=$(ldconfig -p 2>/dev/null | awk '$1 == "librte_vhost.so.23" { print $NF; exit }')
+	[ -n "$file" ] && readlink -f "$file"
+}
+
+# vhu_require_vhost_lib ROLE WANT [LOG]: fails unless ROLE's process runs on
+# the librte_vhost.so.23 WANT says, as its /proc/PID/maps shows: 'vhu' (the
+# one in $VHU_RTE_LIB_DIR; with LOG, its log must also carry the line the
+# library writes when it starts) or 'system' (DPDK's). Waits up to 20 s for
+# the process to map it (dpdk-testpmd loads its drivers during EAL init).
+vhu_require_vhost_lib() {
+	local role=$1 want=$2 log=${3:-} pid=${VHU_PID[$1]:-} have expect i
+	[ -n "$pid" ] || vhu_die "$role was not started"
+	if [ "$want" = vhu ]; then
+		expect=$(readlink -f "$VHU_RTE_LIB_DIR/librte_vhost.so.23")
+	else
+		expect=$(vhu_system_vhost_lib) ||
+			vhu_die "the system has no librte_vhost.so.23 (ldconfig -p); install" \
+				"librte-vhost23"
+	fi
+	for ((i = 0; i < 200; i++)); do
+		have=$(vhu_vhost_lib_of "$pid")
+		[ -n "$have" ] && break
+		vhu_alive "$pid" || break
+		sleep 0.1
+	done
+	[ "$have" = "$expect" ] ||
+		vhu_die "$role (pid $pid) runs on librte_vhost.so.23 '${have:-none}', not the" \
+			"$want library $expect; check LD_LIBRARY_PATH"
+	if [ "$want" = vhu ] && [ -n "$log" ]; then
+		vhu_wait_log "$role" "$log" "librte_vhost.so.23 is vhu .*vhost-user backend" 20 ||
+			vhu_die "$role maps vhu's librte_vhost.so.23 but its log $log lacks the" \
+				"line naming vhu"
+	fi
+	vhu_log "$role runs on the $want librte_vhost.so.23 ($have)"
+}
+
+# vhu_require_backend_lib ROLE LOG: for a dpdk-testpmd backend, checks it
+# runs on the librte_vhost.so.23 VHU_BACKEND asks for: vhu's with rte,
+# DPDK's with dpdk (the reference run must not be on vhu's by accident).
+vhu_require_backend_lib() {
+	case "${VHU_BACKEND:-vhu}" in
+	rte) vhu_require_vhost_lib "$1" vhu "$2" ;;
+	dpdk) vhu_require_vhost_lib "$1" system ;;
 	esac
 }
 
@@ -281,8 +399,8 @@ vhu_start_backend() {
 	else
 		# --no-flush-rx: otherwise dpdk-testpmd drains and counts, before its
 		# forward statistics start, whatever the peer sent before it started.
-		vhu_spawn "$role" "$log" $i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" \
-			--vdev "net_vhost0,iface=$sock,queues=1,client=$client" -- $i \
+		vhu_spawn "$role" "$log" $i env "${VHU_BACKEND_ENV[@]}" "$VHU_BACKEND_BIN" \
+			"${VHU_EAL_ARGS[@]}" --vdev "net_vhost0,iface=$sock,queues=1,client=$client" -- $i \
 			--total-num-mbufs=$VHU_NB_MBUFS --no-flush-rx "$@"
 	fi
 }

@@ -30,7 +30,8 @@
 VHU_PACKAGES_BUILD="build-essential gcc meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libnuma-dev libedit-dev liburing-dev python3 python3-pyelftools procps"
 VHU_PACKAGES_TEST="qemu-system-x86 linux-image-amd64 busybox-static cpio clang libclang-rt-14-dev
-	valgrind iproute2 tshark python3-matplotlib clang-format qemu-system-common"
+	valgrind iproute2 tshark python3-matplotlib clang-format qemu-system-common
+	openvswitch-switch-dpdk"
 
 # Runs a command as root: directly when we are root, through sudo when that
 # works without a password (CI runners), else fails.

@@ -56,13 +56,26 @@ vhu_fd_replace(int *slot, int fd)
 }
 
 uint64_t
+vhu_core_offered_features(uint32_t flags, uint64_t type_features, uint64_t disable_features)
+{
+	uint64_t f = VHU_CORE_FEATURES | type_features;
+
+	if (flags & VHU_VHOST_IOMMU_SUPPORT)
+		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
+	return f & ~disable_features;
+}
+
+uint64_t
+vhu_core_offered_protocol_features(uint64_t type_protocol_features)
+{
+	return VHU_PROTOCOL_FEATURES | type_protocol_features;
+}
+
+uint64_t
 vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
 {
-	uint64_t f = VHU_CORE_FEATURES | dev->type->features(dev);
-
-	if (dev->flags & VHU_VHOST_IOMMU_SUPPORT)
-		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
-	return f & ~dev->disable_features;
+	return vhu_core_offered_features(dev->flags, dev->type->features(dev),
+					 dev->disable_features);
 }
 
 /* Keep the copies vhu_vhost_get_info() reads from any thread in step with dev->mem. */
@@ -121,11 +134,8 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 uint64_t
 vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
 {
-	uint64_t pf = VHU_PROTOCOL_FEATURES;
-
-	if (dev->type->protocol_features != NULL)
-		pf |= dev->type->protocol_features(dev);
-	return pf;
+	return vhu_core_offered_protocol_features(
+		dev->type->protocol_features != NULL ? dev->type->protocol_features(dev) : 0);
 }
 
 int

@@ -408,6 +408,10 @@ vhu_config_read(const void *space, size_t size, uint32_t offset, uint8_t *buf, u
 }
 
 /* vhost_dev.c: devices (control thread). */
+/* What a device of these core flags offers on top of its type's bits. */
+uint64_t vhu_core_offered_features(uint32_t flags, uint64_t type_features,
+				   uint64_t disable_features);
+uint64_t vhu_core_offered_protocol_features(uint64_t type_protocol_features);
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
 /*
  * Tell the front-end that the config space changed (CONFIG_CHANGE_MSG on the

@@ -7,8 +7,9 @@
 #       vu_traffic sends frames of 64, 1518 and 9000 bytes through the port
 #       and checks each comes back byte for byte, none lost. PEER is the
 #       backend that sends them back: inproc (vhu's backend in the same
-#       process), vhu (vhu-pmd --forward-mode=io) or testpmd (dpdk-testpmd's
-#       net_vhost, io). RING is split or packed.
+#       process), vhu (vhu-pmd --forward-mode=io), testpmd (dpdk-testpmd's
+#       net_vhost, io) or rte (the same on vhu's librte_vhost.so.23). RING is
+#       split or packed.
 #   vu_run.sh pmd-loopback RING IN_ORDER MRG_RXBUF QUEUES
 #       one vhu-pmd with a vhost-user port and a virtio-user port on the same
 #       socket, io forwarding primed with --tx-first: packets circulate and
@@ -110,13 +111,20 @@ start_peer() {
 			--forward-mode=io --nb-cores=1 --rxq="$queues" --txq="$queues" \
 			--total-num-mbufs=$VHU_NB_MBUFS
 		;;
-	testpmd)
-		vhu_spawn "$role" "$VHU_WORK/$role.log" "$VHU_TESTPMD" "${VHU_EAL_ARGS[@]}" \
+	testpmd | rte)
+		# rte: the same net_vhost on vhu's librte_vhost.so.23 (VHU_BACKEND_ENV).
+		vhu_spawn "$role" "$VHU_WORK/$role.log" env "${VHU_BACKEND_ENV[@]}" \
+			"$VHU_TESTPMD" "${VHU_EAL_ARGS[@]}" \
 			--vdev "net_vhost0,iface=$sock,queues=$queues,client=$client$extra" -- \
 			--forward-mode=io --nb-cores=1 --rxq="$queues" --txq="$queues" \
 			--total-num-mbufs=$VHU_NB_MBUFS --stats-period=3600
+		if [ "$peer" = rte ]; then
+			vhu_require_vhost_lib "$role" vhu "$VHU_WORK/$role.log"
+		else
+			vhu_require_vhost_lib "$role" system
+		fi
 		;;
-	*) vhu_die "unknown peer '$peer': inproc, vhu or testpmd" ;;
+	*) vhu_die "unknown peer '$peer': inproc, vhu, testpmd or rte" ;;
 	esac
 }
 
@@ -125,7 +133,11 @@ require_peer() {
 	inproc) ;;
 	vhu) require_pmd ;;
 	testpmd) vhu_require_testpmd ;;
-	*) vhu_die "unknown peer '$1': inproc, vhu or testpmd" ;;
+	rte)
+		VHU_BACKEND=rte
+		vhu_require_backend
+		;;
+	*) vhu_die "unknown peer '$1': inproc, vhu, testpmd or rte" ;;
 	esac
 }
 

@@ -91,8 +91,8 @@ start_backend() {
 			--total-num-mbufs=$VHU_NB_MBUFS "${qargs[@]}" "$@"
 	else
 		# --no-flush-rx: see vhu_start_backend.
-		vhu_spawn backend "$log" $i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" \
-			--vdev "net_vhost0,iface=$sock,queues=$queues,client=0" -- $i \
+		vhu_spawn backend "$log" $i env "${VHU_BACKEND_ENV[@]}" "$VHU_BACKEND_BIN" \
+			"${VHU_EAL_ARGS[@]}" --vdev "net_vhost0,iface=$sock,queues=$queues,client=0" -- $i \
 			--total-num-mbufs=$VHU_NB_MBUFS --no-flush-rx "${qargs[@]}" "$@"
 	fi
 }
@@ -165,6 +165,7 @@ check_queues() {
 if [ "$dir" = g2h ]; then
 	start_backend "$blog" --forward-mode=rxonly --nb-cores=1 --stats-period=1
 	vhu_wait_socket backend "$sock" || fail "the backend did not come up"
+	vhu_require_backend_lib backend "$blog"
 	# Interactive, so that it can stop sending while its device stays up: a
 	# virtio driver counts a packet as sent once it is on the avail ring, and
 	# the backend must be given time to take it before the device is reset.
@@ -190,6 +191,7 @@ else
 	# while its device stays up, for the frontend to take the last packets.
 	start_backend "$blog" -i --forward-mode=txonly --nb-cores=1
 	vhu_wait_socket backend "$sock" || fail "the backend did not come up"
+	vhu_require_backend_lib backend "$blog"
 	vhu_start_frontend frontend "$flog" "path=$sock,$devargs" \
 		--forward-mode=rxonly --nb-cores=1 --stats-period=1 "${qargs[@]}"
 	# Its first statistics block comes after it has started its device.
@@ -204,6 +206,13 @@ else
 	# Its port statistics end with a line of '#' alone.
 	vhu_command backend "show port stats all"
 	vhu_wait_log backend "$blog" '^ *#+ *$' || fail "the backend did not show its port statistics"
+	if [ "$VHU_BACKEND" != vhu ]; then
+		# net_vhost's extended statistics: per queue, from the vhost
+		# library's rte_vhost_vring_stats_get (checked below).
+		vhu_command backend "show port xstats 0"
+		vhu_wait_log backend "$blog" 'tx_q0_good_packets' ||
+			fail "the backend did not show its extended statistics"
+	fi
 	cp "$blog" "$bstats"
 	sleep 1.5
 	vhu_stop frontend || fail "the frontend did not stop cleanly on SIGINT"
@@ -224,6 +233,13 @@ check_features
 [ "$s_tx" -eq $((r_rx + r_rxd)) ] ||
 	fail "accounting: sent $s_tx != received $r_rx + dropped $r_rxd" \
 		"(difference $((s_tx - r_rx - r_rxd)))"
+if [ "$VHU_BACKEND" != vhu ] && [ "$dir" = h2g ]; then
+	# The vhost library's per-queue counts of what the backend sent add up
+	# to its forward statistics.
+	x_tx=$(awk '$1 ~ /^tx_q[0-9]+_good_packets:$/ { n += $2 } END { print n + 0 }' "$bstats")
+	vhu_log "backend xstats: tx_q*_good_packets add up to $x_tx"
+	[ "$x_tx" -eq "$s_tx" ] || fail "xstats: tx_q*_good_packets add up to $x_tx, sent $s_tx"
+fi
 if [ "$queues" -gt 1 ]; then
 	# vhu-pmd shows its queues in its port statistics, dpdk-testpmd in the
 	# forward statistics of its "stop".

@@ -3,7 +3,8 @@
  * The public state calls (vhu_vhost.h): a device of the largest size this
  * build allows runs its last ring; vhu_vhost_get_info() and
  * vhu_vhost_get_vq_info() answer from any thread without waiting for the
- * control lock. No EAL, no socket.
+ * control lock; vhu_vhost_offered_features() and vhu_vhost_get_mtu() answer
+ * what the device does. No EAL, no socket.
  */
 #include <stdio.h>
 
@@ -147,4 +148,73 @@ TEST(memory_counts_follow_the_table_and_the_reset)
 	ASSERT_EQ(info.mem_bytes, 0);
 	fake_dev_free(dev);
 	close(memfd);
+}
+
+/* What a config would offer is what the device made from it answers. */
+static void
+check_offered(uint16_t queue_pairs, uint16_t mtu)
+{
+	struct vhu_vhost_config cfg = { .path = "x", .queue_pairs = queue_pairs, .mtu = mtu };
+	struct vhu_vhost_dev *dev = fake_dev_new(queue_pairs, mtu);
+	struct vhost_user_msg m;
+	uint64_t f = 0, pf = 0;
+
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, &pf), 0);
+	msg_init(&m, VHOST_USER_GET_FEATURES, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
+	ASSERT_EQ(f, m.payload.u64);
+	msg_init(&m, VHOST_USER_GET_PROTOCOL_FEATURES, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
+	ASSERT_EQ(pf, m.payload.u64);
+	fake_dev_free(dev);
+}
+
+TEST(offered_features_are_what_get_features_answers)
+{
+	check_offered(1, 0);
+	check_offered(4, 9000);
+}
+
+TEST(offered_features_apply_flags_and_disable_features)
+{
+	struct vhu_vhost_config cfg = {
+		.path = "x",
+		.queue_pairs = 2,
+		.flags = VHU_VHOST_IOMMU_SUPPORT | VHU_VHOST_TSO,
+		.disable_features = VHU_BIT(VIRTIO_NET_F_MRG_RXBUF),
+	};
+	uint64_t f = 0, pf = 0;
+
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, &pf), 0);
+	ASSERT_NE(f & VHU_BIT(VIRTIO_F_IOMMU_PLATFORM), 0);
+	ASSERT_NE(f & VHU_BIT(VIRTIO_NET_F_HOST_TSO4), 0);
+	ASSERT_NE(f & VHU_BIT(VIRTIO_NET_F_MQ), 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF), 0);
+	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MTU), 0);
+	ASSERT_EQ(pf & VHU_BIT(VHOST_USER_PROTOCOL_F_MTU), 0);
+	ASSERT_EQ(vhu_vhost_offered_features(NULL, &f, &pf), -EINVAL);
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, NULL, &pf), -EINVAL);
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, NULL), -EINVAL);
+}
+
+TEST(get_mtu_needs_the_feature_then_gives_the_front_ends_mtu)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
+	struct vhost_user_msg m;
+	uint16_t mtu = 0;
+
+	ASSERT_EQ(vhu_vhost_get_mtu(dev, &mtu), -ENOTSUP);
+	msg_u64(&m, VHOST_USER_SET_FEATURES,
+		VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_NET_F_MTU));
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(vhu_vhost_get_mtu(dev, &mtu), 0);
+	ASSERT_EQ(mtu, 1500);
+	dev->protocol_features = VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
+	msg_u64(&m, VHOST_USER_NET_SET_MTU, 9000);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(vhu_vhost_get_mtu(dev, &mtu), 0);
+	ASSERT_EQ(mtu, 9000);
+	ASSERT_EQ(vhu_vhost_get_mtu(NULL, &mtu), -EINVAL);
+	ASSERT_EQ(vhu_vhost_get_mtu(dev, NULL), -EINVAL);
+	fake_dev_free(dev);
 }

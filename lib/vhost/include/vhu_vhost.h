@@ -123,6 +123,24 @@ void vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp);
 uint16_t vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
 				 struct rte_mbuf **pkts, uint16_t count);
 
+/*
+ * The virtio feature bits and vhost-user protocol feature bits a device made
+ * from 'cfg' would offer (its flags, queue pairs, MTU and disable_features
+ * applied), without making one: for an application that shows or narrows
+ * them before it creates the device. Returns 0, or -EINVAL (a NULL
+ * argument). Any thread.
+ */
+int vhu_vhost_offered_features(const struct vhu_vhost_config *cfg, uint64_t *features,
+			       uint64_t *protocol_features);
+
+/*
+ * The device's MTU when the front-end negotiated VIRTIO_NET_F_MTU: the one it
+ * set with NET_SET_MTU, else the config's. Returns 0, -ENOTSUP (the feature
+ * is not negotiated; a device offers it only with a config MTU) or -EINVAL
+ * (a NULL argument, or not a net device). Any thread, without waiting.
+ */
+int vhu_vhost_get_mtu(struct vhu_vhost_dev *dev, uint16_t *mtu);
+
 /* Connection state, for status displays. */
 enum vhu_vhost_conn_state {
 	VHU_VHOST_LISTENING,  /* server: waiting for a front-end */

@@ -40,33 +40,44 @@ net_init(struct vhu_vhost_dev *dev, const void *cfg)
 	memcpy(nd->mac, c->mac, sizeof(nd->mac));
 }
 
+/* The virtio-net feature bits a device of these settings offers. */
 static uint64_t
-net_features(const struct vhu_vhost_dev *dev)
+net_feature_bits(uint16_t queue_pairs, uint16_t mtu, uint32_t flags)
 {
-	const struct vhu_net_dev *nd = vhu_net_dev(dev);
 	uint64_t f = VHU_BIT(VIRTIO_F_ANY_LAYOUT) | VHU_BIT(VIRTIO_NET_F_MRG_RXBUF);
 
-	if (nd->queue_pairs > 1)
+	if (queue_pairs > 1)
 		f |= VHU_BIT(VIRTIO_NET_F_MQ);
-	if (nd->mtu != 0)
+	if (mtu != 0)
 		f |= VHU_BIT(VIRTIO_NET_F_MTU);
-	if (nd->flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO))
+	if (flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO))
 		f |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
-	if (nd->flags & VHU_VHOST_TSO)
+	if (flags & VHU_VHOST_TSO)
 		f |= VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | VHU_BIT(VIRTIO_NET_F_HOST_TSO6) |
 		     VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
 	return f;
 }
 
+/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
+static uint64_t
+net_protocol_bits(uint16_t mtu)
+{
+	return VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) |
+	       (mtu != 0 ? VHU_BIT(VHOST_USER_PROTOCOL_F_MTU) : 0);
+}
+
+static uint64_t
+net_features(const struct vhu_vhost_dev *dev)
+{
+	const struct vhu_net_dev *nd = vhu_net_dev(dev);
+
+	return net_feature_bits(nd->queue_pairs, nd->mtu, nd->flags);
+}
+
 static uint64_t
 net_protocol_features(const struct vhu_vhost_dev *dev)
 {
-	uint64_t pf = VHU_BIT(VHOST_USER_PROTOCOL_F_RARP);
-
-	/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
-	if (vhu_net_dev(dev)->mtu != 0)
-		pf |= VHU_BIT(VHOST_USER_PROTOCOL_F_MTU);
-	return pf;
+	return net_protocol_bits(vhu_net_dev(dev)->mtu);
 }
 
 /* GET_QUEUE_NUM: QEMU's vhost-user net compares it with its queue pairs. */
@@ -243,4 +254,34 @@ vhu_vhost_create(const struct vhu_vhost_config *cfg)
 	core.callbacks = cfg->callbacks;
 	core.callback_arg = cfg->callback_arg;
 	return vhu_dev_create(&vhu_net_device_type, &core, cfg);
+}
+
+int
+vhu_vhost_offered_features(const struct vhu_vhost_config *cfg, uint64_t *features,
+			   uint64_t *protocol_features)
+{
+	if (cfg == NULL || features == NULL || protocol_features == NULL)
+		return -EINVAL;
+	*features = vhu_core_offered_features(
+		cfg->flags, net_feature_bits(cfg->queue_pairs, cfg->mtu, cfg->flags),
+		cfg->disable_features);
+	*protocol_features = vhu_core_offered_protocol_features(net_protocol_bits(cfg->mtu));
+	return 0;
+}
+
+int
+vhu_vhost_get_mtu(struct vhu_vhost_dev *dev, uint16_t *mtu)
+{
+	const struct vhu_net_dev *nd;
+
+	if (dev == NULL || mtu == NULL || dev->type != &vhu_net_device_type)
+		return -EINVAL;
+	if (!(__atomic_load_n(&dev->features, __ATOMIC_RELAXED) & VHU_BIT(VIRTIO_NET_F_MTU)))
+		return -ENOTSUP;
+	nd = vhu_net_dev(dev);
+	/* The control thread writes req_mtu; a 16-bit load sees the old or the new value. */
+	*mtu = __atomic_load_n(&nd->req_mtu, __ATOMIC_RELAXED);
+	if (*mtu == 0)
+		*mtu = nd->mtu;
+	return 0;
 }

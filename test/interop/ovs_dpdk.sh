@@ -1,0 +1,313 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Interop test: Debian's OVS-DPDK 3.1 (ovs-vswitchd-dpdk, unchanged) on vhu's
+# librte_vhost.so.23, switching between two vhost-user ports.
+#
+#   ovs_dpdk.sh
+#
+# The test starts its own ovsdb-server and ovs-vswitchd (no systemd), every
+# file of theirs in its work directory, with vhu's library in
+# ovs-vswitchd's LD_LIBRARY_PATH (VHU_BACKEND=rte, the default here; with
+# VHU_BACKEND=dpdk it runs on DPDK's own library, the reference that shows
+# the test itself is right). A netdev bridge gets two dpdkvhostuserclient
+# ports, each with a dpdk-testpmd virtio-user frontend as the vhost-user
+# server (server=1), and flows port 1 <-> port 2. Then:
+#   1. traffic 1 -> 2 and 2 -> 1, each with exact accounting: what the sender
+#      sent is what OVS received on its port (rx_packets and the per-queue
+#      rx_q0_good_packets), what OVS received went out of the other port or
+#      was counted dropped there (tx_packets + tx_dropped), and what the
+#      receiver got is OVS's tx_packets (and tx_q0_good_packets);
+#   2. the second frontend quits and starts again: OVS reconnects, traffic
+#      resumes, with the same accounting;
+#   3. under traffic, both ports are deleted while connected and added back
+#      VHU_OVS_CYCLES times (default 10): ovs-vswitchd neither crashes nor
+#      leaks file descriptors, and traffic flows afterwards;
+#   4. ovs-vswitchd exits cleanly.
+#
+# OVS-DPDK adds --in-memory to its EAL arguments, which --no-huge cannot be
+# combined with, so ovs-vswitchd needs 512 MB of free 2 MB hugepages; the
+# test skips, saying so, without them. The frontends use vhu_eal_mem's.
+#
+# Exit status: 0 pass, 1 fail, 77 skip (OVS-DPDK or dpdk-testpmd is not
+# installed, too few hugepages, or a sanitizer build with VHU_BACKEND=rte).
+
+set -u
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+: "${VHU_BACKEND:=rte}"
+VHU_PROG=ovs-dpdk-$VHU_BACKEND
+VSWITCHD=${VHU_OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
+SCHEMA=${VHU_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+OVS_MEM_MB=512
+cycles=${VHU_OVS_CYCLES:-10}
+seconds=${VHU_TRAFFIC_SECONDS:-3}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+case "$VHU_BACKEND" in
+rte | dpdk) ;;
+*) vhu_die "VHU_BACKEND=$VHU_BACKEND: this test runs OVS on 'rte' (vhu's library) or 'dpdk'" ;;
+esac
+for tool in ovsdb-tool ovsdb-server ovs-vsctl ovs-ofctl ovs-appctl; do
+	command -v "$tool" >/dev/null ||
+		skip "$tool not found; install OVS-DPDK with 'apt-get install openvswitch-switch-dpdk'"
+done
+[ -x "$VSWITCHD" ] && [ -r "$SCHEMA" ] ||
+	skip "$VSWITCHD or $SCHEMA not found; install OVS-DPDK with" \
+		"'apt-get install openvswitch-switch-dpdk' (or set VHU_OVS_VSWITCHD, VHU_OVS_SCHEMA)"
+vhu_require_backend
+[ -n "$(vhu_huge_mount)" ] && [ "$(vhu_huge_free_mb)" -ge "$OVS_MEM_MB" ] ||
+	skip "OVS-DPDK runs its EAL --in-memory, which does not work with --no-huge: it needs" \
+		"$OVS_MEM_MB MB of free 2 MB hugepages, and $(vhu_huge_free_mb) MB are free" \
+		"(scripts/setup.sh reserves them)"
+vhu_init_work
+
+ovs=$VHU_WORK/ovs
+mkdir "$ovs" || vhu_die "cannot create $ovs"
+export OVS_RUNDIR=$ovs OVS_LOGDIR=$ovs OVS_DBDIR=$ovs OVS_SYSCONFDIR=$ovs
+db=unix:$ovs/db.sock
+vlog=$VHU_WORK/vswitchd.log
+
+# Stops OVS's daemons (they are vhu_spawn's, so vhu_cleanup would SIGINT
+# them; ovs-appctl exit first lets ovs-vswitchd release its ports), then
+# everything else, whatever the exit status.
+ovs_cleanup() {
+	local rc=$?
+	if [ -n "${VHU_PID[vswitchd]:-}" ]; then
+		ovs-appctl -t "$ovs/vswitchd.ctl" --timeout=10 exit >/dev/null 2>&1
+		vhu_stop vswitchd 10 noint || true
+	fi
+	if [ -n "${VHU_PID[ovsdb]:-}" ]; then
+		ovs-appctl -t "$ovs/ovsdb-server.ctl" --timeout=10 exit >/dev/null 2>&1
+		vhu_stop ovsdb 10 noint || true
+	fi
+	(exit "$rc")
+	vhu_cleanup
+}
+trap ovs_cleanup EXIT
+
+fail() {
+	vhu_log "FAIL (OVS on the $VHU_BACKEND library): $*"
+	vhu_show_log vswitchd "$vlog"
+	vhu_show_log frontend1 "$VHU_WORK/frontend1.log" 20
+	vhu_show_log frontend2 "$VHU_WORK/frontend2.log" 20
+	exit 1
+}
+
+vsctl() {
+	ovs-vsctl --db="$db" --timeout=30 "$@"
+}
+
+# ovs_stat IFACE KEY: OVS's statistics counter KEY of interface IFACE, or
+# nothing. ovs-vswitchd writes them to its database every
+# $STATS_SECONDS s (other_config:stats-update-interval, which has no
+# shorter setting): a value read is as old as that.
+STATS_SECONDS=5
+ovs_stat() {
+	vsctl get interface "$1" "statistics:$2" 2>/dev/null
+}
+
+# ovs_stats_current: waits until what OVS counted so far is in its database.
+ovs_stats_current() {
+	sleep $((STATS_SECONDS + 1))
+}
+
+# stops ROLE: how many forward statistics ROLE's dpdk-testpmd has shown.
+stops() {
+	local n
+	n=$(grep -c 'Accumulated forward statistics' "$VHU_WORK/$1.log" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# stop_fwd ROLE: stops ROLE's forwarding and waits for its statistics.
+stop_fwd() {
+	local n i
+	n=$(stops "$1")
+	vhu_command "$1" stop
+	for ((i = 0; i < 100; i++)); do
+		[ "$(stops "$1")" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 did not show its forward statistics on 'stop'"
+}
+
+# ovs_added N SOCK: waits until ovs-vswitchd has brought up the vhost device
+# of SOCK N times in all (its new_device callback logs each).
+ovs_added() {
+	local n=$1 sock=$2 i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c "vHost Device '$sock' has been added" "$vlog")" -ge "$n" ] && return 0
+		vhu_alive "${VHU_PID[vswitchd]}" || fail "ovs-vswitchd died"
+		sleep 0.1
+	done
+	fail "ovs-vswitchd did not bring up $sock (${n}th time) within 30 s"
+}
+
+vswitchd_fds() {
+	find "/proc/${VHU_PID[vswitchd]}/fd" -mindepth 1 2>/dev/null | wc -l
+}
+
+# --- OVS ------------------------------------------------------------------------
+ovsdb-tool create "$ovs/conf.db" "$SCHEMA" >/dev/null 2>&1 ||
+	vhu_die "ovsdb-tool could not create $ovs/conf.db from $SCHEMA"
+vhu_spawn ovsdb "$VHU_WORK/ovsdb.log" ovsdb-server "$ovs/conf.db" --remote="punix:$ovs/db.sock" \
+	--pidfile="$ovs/ovsdb-server.pid" --unixctl="$ovs/ovsdb-server.ctl" -vconsole:info
+vhu_wait_socket ovsdb "$ovs/db.sock" || fail "ovsdb-server did not come up"
+vsctl --no-wait init
+# One PMD thread on core 1; EAL's main lcore 0.
+vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
+	other_config:pmd-cpu-mask=0x2 "other_config:dpdk-socket-mem=$OVS_MEM_MB" \
+	"other_config:stats-update-interval=$((STATS_SECONDS * 1000))" \
+	"other_config:dpdk-socket-limit=$OVS_MEM_MB" "other_config:dpdk-extra=--no-pci" ||
+	fail "could not configure OVS"
+vhu_spawn vswitchd "$vlog" env "${VHU_BACKEND_ENV[@]}" "$VSWITCHD" "$db" \
+	--pidfile="$ovs/vswitchd.pid" --unixctl="$ovs/vswitchd.ctl" -vconsole:info
+vhu_wait_log vswitchd "$vlog" 'DPDK Enabled - initialized' 60 ||
+	fail "ovs-vswitchd did not initialise DPDK"
+if [ "$VHU_BACKEND" = rte ]; then
+	vhu_require_vhost_lib vswitchd vhu "$vlog"
+else
+	vhu_require_vhost_lib vswitchd system
+fi
+vsctl add-br br0 -- set bridge br0 datapath_type=netdev || fail "could not add the bridge"
+
+# --- frontends and ports --------------------------------------------------------
+# start_frontend N: dpdk-testpmd's virtio-user, the vhost-user server of port N.
+start_frontend() {
+	rm -f "$VHU_WORK/vu$1.sock"
+	vhu_start_frontend "frontend$1" "$VHU_WORK/frontend$1.log" -i \
+		"path=$VHU_WORK/vu$1.sock,server=1,queues=1" --nb-cores=1
+	vhu_wait_socket "frontend$1" "$VHU_WORK/vu$1.sock" || fail "frontend $1 did not come up"
+}
+
+# add_port N: vhu$N, OpenFlow port N, the client of frontend N.
+add_port() {
+	vsctl add-port br0 "vhu$1" -- set interface "vhu$1" type=dpdkvhostuserclient \
+		"options:vhost-server-path=$VHU_WORK/vu$1.sock" "ofport_request=$1" ||
+		fail "could not add port vhu$1"
+}
+
+start_frontend 1
+start_frontend 2
+add_port 1
+add_port 2
+ovs-ofctl del-flows br0 &&
+	ovs-ofctl add-flow br0 in_port=1,actions=output:2 &&
+	ovs-ofctl add-flow br0 in_port=2,actions=output:1 || fail "could not set the flows"
+ovs_added 1 "$VHU_WORK/vu1.sock"
+ovs_added 1 "$VHU_WORK/vu2.sock"
+for n in 1 2; do
+	vhu_command "frontend$n" "set fwd rxonly"
+	vhu_command "frontend$n" start
+done
+
+# traffic FROM TO: frontend FROM sends to frontend TO through OVS for
+# $seconds, and the counts of both frontends and of OVS's two ports agree.
+traffic() {
+	local a=$1 b=$2 k s_tx r_rx d_rx d_rxq d_tx d_txd d_txq
+	local -A before after
+	local keys=("vhu$a rx_packets" "vhu$a rx_q0_good_packets" "vhu$b tx_packets"
+		"vhu$b tx_dropped" "vhu$b tx_q0_good_packets")
+	ovs_stats_current
+	for k in "${keys[@]}"; do
+		# shellcheck disable=SC2086 # interface and counter, two words
+		before[$k]=$(ovs_stat $k)
+	done
+	# Each start resets dpdk-testpmd's forward statistics.
+	stop_fwd "frontend$b"
+	vhu_command "frontend$b" start
+	stop_fwd "frontend$a"
+	vhu_command "frontend$a" "set fwd txonly"
+	vhu_command "frontend$a" start
+	sleep "$seconds"
+	stop_fwd "frontend$a"
+	# Far longer than OVS needs to empty the ring, then the receiver's
+	# counts are final.
+	sleep 1.5
+	stop_fwd "frontend$b"
+	ovs_stats_current
+	for k in "${keys[@]}"; do
+		# shellcheck disable=SC2086
+		after[$k]=$(ovs_stat $k)
+		[[ "${before[$k]}" =~ ^[0-9]+$ ]] && [[ "${after[$k]}" =~ ^[0-9]+$ ]] ||
+			fail "OVS's statistics lack '$k' (before: '${before[$k]}', after: '${after[$k]}')"
+	done
+	read -r _ _ s_tx _ < <(vhu_fwd_stats "$VHU_WORK/frontend$a.log") ||
+		fail "no forward statistics in frontend $a's log"
+	read -r r_rx _ _ _ < <(vhu_fwd_stats "$VHU_WORK/frontend$b.log") ||
+		fail "no forward statistics in frontend $b's log"
+	d_rx=$((after["vhu$a rx_packets"] - before["vhu$a rx_packets"]))
+	d_rxq=$((after["vhu$a rx_q0_good_packets"] - before["vhu$a rx_q0_good_packets"]))
+	d_tx=$((after["vhu$b tx_packets"] - before["vhu$b tx_packets"]))
+	d_txd=$((after["vhu$b tx_dropped"] - before["vhu$b tx_dropped"]))
+	d_txq=$((after["vhu$b tx_q0_good_packets"] - before["vhu$b tx_q0_good_packets"]))
+	vhu_log "$a -> $b: frontend $a sent $s_tx; OVS vhu$a received $d_rx (rx_q0 $d_rxq);" \
+		"OVS vhu$b sent $d_tx (tx_q0 $d_txq), dropped $d_txd; frontend $b received $r_rx"
+	[ "$s_tx" -gt 0 ] || fail "$a -> $b: frontend $a sent nothing"
+	[ "$r_rx" -gt 0 ] || fail "$a -> $b: frontend $b received nothing"
+	[ "$d_rx" -eq "$s_tx" ] || fail "$a -> $b: OVS vhu$a received $d_rx, frontend $a sent $s_tx"
+	[ "$d_rxq" -eq "$d_rx" ] || fail "$a -> $b: vhu$a rx_q0_good_packets $d_rxq != rx_packets $d_rx"
+	[ $((d_tx + d_txd)) -eq "$d_rx" ] ||
+		fail "$a -> $b: OVS vhu$b sent $d_tx + dropped $d_txd != vhu$a received $d_rx"
+	[ "$d_txq" -eq "$d_tx" ] || fail "$a -> $b: vhu$b tx_q0_good_packets $d_txq != tx_packets $d_tx"
+	[ "$r_rx" -eq "$d_tx" ] || fail "$a -> $b: frontend $b received $r_rx, OVS vhu$b sent $d_tx"
+	vhu_command "frontend$a" "set fwd rxonly"
+	vhu_command "frontend$a" start
+	vhu_command "frontend$b" start
+}
+
+traffic 1 2
+traffic 2 1
+
+# --- a frontend restarts --------------------------------------------------------
+vhu_quit frontend2 || fail "frontend 2 did not quit cleanly"
+start_frontend 2
+ovs_added 2 "$VHU_WORK/vu2.sock"
+vhu_command frontend2 "set fwd rxonly"
+vhu_command frontend2 start
+traffic 1 2
+traffic 2 1
+
+# --- ports deleted while connected, and added back ------------------------------
+# Under traffic: frontend 1 keeps sending into its port.
+vhu_command frontend1 stop
+vhu_command frontend1 "set fwd txonly"
+vhu_command frontend1 start
+fds0=
+for ((c = 1; c <= cycles; c++)); do
+	vsctl del-port br0 vhu1 || fail "cycle $c: could not delete vhu1 while connected"
+	vsctl del-port br0 vhu2 || fail "cycle $c: could not delete vhu2 while connected"
+	vhu_alive "${VHU_PID[vswitchd]}" || fail "cycle $c: ovs-vswitchd died deleting ports"
+	add_port 1
+	add_port 2
+	ovs_added $((c + 1)) "$VHU_WORK/vu1.sock"
+	ovs_added $((c + 2)) "$VHU_WORK/vu2.sock"
+	fds=$(vswitchd_fds)
+	[ -n "$fds0" ] || fds0=$fds
+	vhu_log "cycle $c: ports deleted and added back; ovs-vswitchd has $fds fds"
+done
+# A leak grows with every cycle; ovs-vswitchd's own fds (its connections to
+# ovsdb-server and ovs-vsctl) come and go by a few.
+[ "$cycles" -lt 2 ] || [ "$fds" -le $((fds0 + 4)) ] ||
+	fail "ovs-vswitchd's fds grew from $fds0 to $fds over $cycles delete/add cycles"
+stop_fwd frontend1
+vhu_command frontend1 "set fwd rxonly"
+vhu_command frontend1 start
+ovs-ofctl add-flow br0 in_port=1,actions=output:2 &&
+	ovs-ofctl add-flow br0 in_port=2,actions=output:1 || fail "could not set the flows again"
+traffic 1 2
+
+# --- the end --------------------------------------------------------------------
+vsctl del-port br0 vhu1 || fail "could not delete vhu1 at the end"
+ovs-appctl -t "$ovs/vswitchd.ctl" --timeout=20 exit >/dev/null 2>&1 ||
+	fail "ovs-vswitchd did not answer 'exit'"
+vhu_stop vswitchd 20 noint || fail "ovs-vswitchd did not exit cleanly"
+for n in 1 2; do
+	vhu_quit "frontend$n" || fail "frontend $n did not quit cleanly"
+done
+vhu_log "PASS: OVS-DPDK 3.1 on the $VHU_BACKEND librte_vhost.so.23"
