@@ -269,6 +269,9 @@ struct vhu_packed_batch {
 		uint16_t slot;
 		uint16_t id;
 		uint16_t flags;
+		uint16_t run;	/* 0: one used descriptor, id and len to write; else a
+				 * batch: 'run' descriptors from 'slot' whose id and len
+				 * are in the ring already (vhu_packed_return_batch()) */
 		uint32_t len;
 	} e[VHU_SHADOW_USED];
 };
@@ -288,6 +291,34 @@ vhu_packed_batch_init(const struct vhu_vq *vq, struct vhu_packed_batch *b, bool 
 	b->n = 0;
 }
 
+/*
+ * Hand back the 'run' used descriptors from 'slot' (their ids and lens
+ * written) with 'flags'; the burst's first keeps its flags back for
+ * vhu_packed_publish().
+ */
+static inline void
+vhu_packed_used_flags(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t slot, uint16_t run,
+		      uint16_t flags)
+{
+	struct vring_packed_desc *d = &vq->desc_packed[slot];
+	uint16_t i, k = 0;
+
+	if (!b->pending) {
+		b->pending = true;
+		b->first_slot = slot;
+		b->first_flags = flags;
+		k = 1; /* logged at the flush, once its flags are in */
+	}
+	/* Release: id and len (and the buffer) before the flags that hand it
+	 * back; the driver reads flags with acquire. */
+	for (i = k; i < run; i++)
+		__atomic_store_n(&d[i].flags, flags, __ATOMIC_RELEASE);
+	/* Marked dirty after the whole write: a migration that reads and
+	 * clears the log meanwhile then sends the page again. */
+	if (unlikely(vq->log != NULL) && run > k)
+		vhu_log_hva(vq, d + k, (run - k) * sizeof(*d));
+}
+
 /* Write the collected used descriptors; the burst's first keeps its flags back. */
 static inline void
 vhu_packed_batch_out(struct vhu_vq *vq, struct vhu_packed_batch *b)
@@ -295,23 +326,15 @@ vhu_packed_batch_out(struct vhu_vq *vq, struct vhu_packed_batch *b)
 	uint16_t i;
 
 	for (i = 0; i < b->n; i++) {
-		struct vring_packed_desc *d = &vq->desc_packed[b->e[i].slot];
+		if (b->e[i].run == 0) {
+			struct vring_packed_desc *d = &vq->desc_packed[b->e[i].slot];
 
-		d->id = b->e[i].id;
-		d->len = b->e[i].len;
-		if (!b->pending) {
-			b->pending = true;
-			b->first_slot = b->e[i].slot;
-			b->first_flags = b->e[i].flags;
-			continue; /* logged at the flush, once its flags are in */
+			d->id = b->e[i].id;
+			d->len = b->e[i].len;
+			vhu_packed_used_flags(vq, b, b->e[i].slot, 1, b->e[i].flags);
+		} else {
+			vhu_packed_used_flags(vq, b, b->e[i].slot, b->e[i].run, b->e[i].flags);
 		}
-		/* Release: id and len (and the buffer) before the flags that hand it
-		 * back; the driver reads flags with acquire. */
-		__atomic_store_n(&d->flags, b->e[i].flags, __ATOMIC_RELEASE);
-		/* Marked dirty after the whole write: a migration that reads and
-		 * clears the log meanwhile then sends the page again. */
-		if (unlikely(vq->log != NULL))
-			vhu_log_hva(vq, d, sizeof(*d));
 	}
 	b->n = 0;
 }
@@ -337,6 +360,7 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 	b->e[b->n].slot = vq->last_used_idx;
 	b->e[b->n].id = id;
 	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+	b->e[b->n].run = 0;
 	b->e[b->n].len = len;
 	b->n++;
 	b->nchains++;
@@ -451,17 +475,29 @@ static inline bool
 vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
 		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
 {
+	const struct vhu_mem_region *r = NULL;
 	struct vring_packed_desc d[VHU_PACKED_BATCH];
 	uint16_t k;
 
 	if (!vhu_packed_batch_peek(vq, cur->idx, cur->wrap, writable, d))
 		return false;
+	/* The four buffers are most often in the region the last translation
+	 * hit: check them against it here, the rest through vhu_vq_map(). */
+	if (likely(!vq->iommu) && likely(vq->mem_cache < vq->mem->nregions))
+		r = &vq->mem->regions[vq->mem_cache];
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		uint64_t off;
+
 		vec[k].len = want != NULL ? want[k] : d[k].len;
 		if (d[k].len < vec[k].len)
 			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
-		vec[k].addr = vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
-						   writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO);
+		off = d[k].addr - (r != NULL ? r->gpa : 0);
+		if (likely(r != NULL) && off < r->size && r->size - off >= vec[k].len)
+			vec[k].addr = (uint8_t *)(uintptr_t)(r->hva + off);
+		else
+			vec[k].addr = vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
+							   writable ? VHOST_ACCESS_WO :
+								      VHOST_ACCESS_RO);
 		if (vec[k].addr == NULL)
 			return false;
 		c[k].id = d[k].id;	/* slot is implied (take_batch) */
@@ -499,15 +535,53 @@ vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
 	vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, VHU_PACKED_BATCH);
 }
 
-/* Return them, with len[k] bytes written into chain k (len NULL: none). */
+/*
+ * Return them, with len[k] bytes written into chain k (len NULL: none). Their
+ * used descriptors go to the four slots of one line when the used position
+ * is at such a line (it is when every chain of the ring is a single slot):
+ * id and len straight into the ring, which is ours until the flags hand the
+ * slots back, and one shadow entry for the four flags. That line is the one
+ * the batch was read from, in our cache already; and the four are written
+ * from registers here, not stored to the shadow and loaded back at the flush.
+ */
 static inline void
 vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
 			const uint32_t *len)
 {
+	const uint16_t slot = vq->last_used_idx;
+	struct vring_packed_desc *d;
 	uint16_t k;
 
-	for (k = 0; k < VHU_PACKED_BATCH; k++)
-		vhu_packed_push(vq, b, c[k].id, len != NULL ? len[k] : 0, 1);
+	if (b->collapse) {
+		/* What four vhu_packed_push() would do, at once. */
+		if (!b->pending) {
+			b->pending = true;
+			b->first_slot = slot;
+			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+		}
+		b->last_id = c[VHU_PACKED_BATCH - 1].id;
+		b->nchains += VHU_PACKED_BATCH;
+		vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
+		return;
+	}
+	if ((slot & (VHU_PACKED_BATCH - 1)) != 0 || slot + VHU_PACKED_BATCH > vq->size) {
+		for (k = 0; k < VHU_PACKED_BATCH; k++)
+			vhu_packed_push(vq, b, c[k].id, len != NULL ? len[k] : 0, 1);
+		return;
+	}
+	if (unlikely(b->n == VHU_SHADOW_USED))
+		vhu_packed_batch_out(vq, b);
+	d = &vq->desc_packed[slot];
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		d[k].id = c[k].id;
+		d[k].len = len != NULL ? len[k] : 0;
+	}
+	b->e[b->n].slot = slot;
+	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+	b->e[b->n].run = VHU_PACKED_BATCH;
+	b->n++;
+	b->nchains += VHU_PACKED_BATCH;
+	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
 }
 
 static inline void

@@ -20,7 +20,7 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	struct vhu_chain c[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	struct vhu_cursor at = *cur;
-	uint16_t k;
+	uint16_t k, n = *out;
 
 	if (!vhu_packed_pop_batch(vq, &at, false, NULL, c, vec))
 		return false;
@@ -31,14 +31,15 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	}
 	vhu_packed_take_batch(vq, c);
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[*out]) == 0)) {
-			(*out)++;
+		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[n]) == 0)) {
+			n++;
 		} else {
 			vq->stats.errors++;
-			rte_pktmbuf_reset(pkts[*out]);
+			rte_pktmbuf_reset(pkts[n]);
 		}
 	}
 	vhu_packed_return_batch(vq, batch, c, NULL);
+	*out = n;
 	*cur = at;
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
@@ -93,31 +94,63 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 /*
  * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
  * segment and fitting one buffer, to the four slots at the cursor. Returns
- * false, having changed nothing, if they do not qualify.
+ * false, having changed nothing, if they do not qualify. 'hdr' is the header
+ * of a packet without offloads in one buffer (num_buffers 1).
+ *
+ * Four plain packets (no offload flags) without dirty logging, the common
+ * case, are written here: the one header every such packet gets, and the
+ * packet's copy deferred (vhu_net_rx_fill() for the rest). A packet is
+ * checked for the two once per batch with its neighbours, not once each.
  */
 static bool
 enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
-	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb)
+	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb,
+	      const struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
+	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK;
 	struct vhu_net_vq *nq = vhu_net_q(vq);
 	struct vhu_chain c[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t want[VHU_PACKED_BATCH];
 	struct vhu_cursor at = *cur;
+	uint64_t odd = 0;
 	uint16_t k;
 
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
-			return false;
+		odd |= (pkts[k]->nb_segs ^ 1u) | (pkts[k]->ol_flags & offload);
 		want[k] = nq->hdr_len + pkts[k]->data_len;
+	}
+	if (unlikely(odd != 0)) {
+		for (k = 0; k < VHU_PACKED_BATCH; k++)
+			if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
+				return false;
 	}
 	if (!vhu_packed_pop_batch(vq, &at, true, want, c, vec))
 		return false;
 	vhu_packed_take_batch(vq, c);
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
-		vhu_packed_return(vq, batch, &c[k], want[k]);
+	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
+		for (k = 0; k < VHU_PACKED_BATCH; k++) {
+			const struct rte_mbuf *m = pkts[k];
+
+			rx_put_hdr(vec[k].addr, hdr, nq->hdr_len);
+			if (m->data_len <= VHU_COPY_DEFER_MAX) {
+				cb->e[cb->n].dst = vec[k].addr + nq->hdr_len;
+				cb->e[cb->n].src = rte_pktmbuf_mtod(m, const uint8_t *);
+				cb->e[cb->n].len = m->data_len;
+				cb->n++;
+			} else {
+				rte_memcpy(vec[k].addr + nq->hdr_len, rte_pktmbuf_mtod(m, void *),
+					   m->data_len);
+			}
+		}
+	} else {
+		for (k = 0; k < VHU_PACKED_BATCH; k++)
+			vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
 	}
+	/* A full shadow is written out before the flush: copies first. */
+	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
+		vhu_copy_batch_flush(cb);
+	vhu_packed_return_batch(vq, batch, c, want);
 	*cur = at;
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
@@ -168,7 +201,8 @@ uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
-	struct vhu_copy_batch cb = { .n = 0 };
+	struct vhu_copy_batch cb;
+	struct virtio_net_hdr_mrg_rxbuf hdr = { .num_buffers = 1 };
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct vhu_chain bufs[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
@@ -177,6 +211,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 
 	if (!vhu_packed_begin(vq, &cur, &batch, false))
 		return 0;
+	cb.n = 0; /* not the whole struct: its entries are written before they are read */
 	start = cur;
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -187,7 +222,7 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 		uint32_t nvec = 0;
 
 		if (count - i >= VHU_PACKED_BATCH &&
-		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb)) {
+		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb, &hdr)) {
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
@@ -242,6 +277,10 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			break;	/* broken ring, no room or a miss: pkts[i..] not taken */
 		}
 		vhu_net_rx_fill(vq, vec, m, nbufs, &cb);
+		/* The pushes below write out a full shadow, flags and all, before
+		 * the burst's end: make the deferred copies of those packets first. */
+		if (unlikely(batch.n + nbufs > VHU_SHADOW_USED))
+			vhu_copy_batch_flush(&cb);
 		left = need;
 		for (b = 0; b < nbufs; b++) {
 			uint32_t used = (uint32_t)RTE_MIN(left, bufs[b].len);
