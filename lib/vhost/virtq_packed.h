@@ -269,9 +269,10 @@ struct vhu_packed_batch {
 		uint16_t slot;
 		uint16_t id;
 		uint16_t flags;
-		uint16_t run;	/* 0: one used descriptor, id and len to write; else a
-				 * batch: 'run' descriptors from 'slot' whose id and len
-				 * are in the ring already (vhu_packed_return_batch()) */
+		/* 0: one used descriptor, id and len to write; else a batch: 'run'
+		 * descriptors from 'slot' whose id and len are in the ring already
+		 * (vhu_packed_return_batch()) */
+		uint16_t run;
 		uint32_t len;
 	} e[VHU_SHADOW_USED];
 };
@@ -495,9 +496,9 @@ vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
 		if (likely(r != NULL) && off < r->size && r->size - off >= vec[k].len)
 			vec[k].addr = (uint8_t *)(uintptr_t)(r->hva + off);
 		else
-			vec[k].addr = vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
-							   writable ? VHOST_ACCESS_WO :
-								      VHOST_ACCESS_RO);
+			vec[k].addr =
+				vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
+						     writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO);
 		if (vec[k].addr == NULL)
 			return false;
 		c[k].id = d[k].id;	/* slot is implied (take_batch) */
