@@ -260,6 +260,45 @@ TEST(rx_segments_or_small_buffer_go_one_by_one)
 }
 
 /*
+ * A packet that asks for a checksum offload (the guest took GUEST_CSUM) does
+ * not keep its run out of the batch: its buffer gets the header that asks
+ * the guest to finish the checksum, its neighbours the plain one.
+ */
+TEST(rx_offload_packet_in_a_run_gets_its_header)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct rte_mbuf *pkts[4];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	x.dev->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	vhu_net_q(x.vq)->features = x.dev->features;
+	vhu_net_q(x.vq)->offload = true;
+	for (i = 0; i < 4; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 4; i++)
+		pkts[i] = mk_pkt(&x, 100, (uint8_t)(60 + i), false);
+	pkts[2]->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+	pkts[2]->l2_len = 14;
+	pkts[2]->l3_len = 20;
+	enqueue(&x, pkts, 4, 4);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	for (i = 0; i < 4; i++) {
+		expect_used(&x, i, HDR + 100);
+		if (i != 2)
+			expect_rx_bytes(&x, i, 100, (uint8_t)(60 + i));
+	}
+	memcpy(&hdr, guest_ptr(&x.g, x.gpa[2]), sizeof(hdr));
+	ASSERT_EQ(hdr.hdr.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ASSERT_EQ(hdr.hdr.csum_start, 34);
+	ASSERT_EQ(hdr.hdr.csum_offset, 16);
+	ASSERT_EQ(hdr.num_buffers, 1);
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/*
  * A ring of 10: slots 0-3 and 4-7 batch, 8-9 cannot (the line would cross
  * the end); in the next wrap round 0-3 batch again with the other flags.
  */
