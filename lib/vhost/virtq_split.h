@@ -26,7 +26,7 @@
  *
  * Always inlined: each burst calls it with 'dir' constant, and the copy the
  * compiler specialises costs 5 to 13 instructions a packet less than a
- * shared one (scripts/bench-burst.sh, split_rx_64 and split_tx_64).
+ * shared one (test/perf/instructions.py, split/h2g-64 and split/g2h-64).
  */
 static __rte_always_inline enum vhu_chain_rc
 vhu_split_gather_dir(struct vhu_vq *vq, uint32_t head, enum vhu_dir dir, struct vhu_buf_vec *vec,

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Exact instructions per packet of each backend burst path, vhu's and DPDK's.
+"""Exact instructions per packet of each burst path, vhu's and DPDK's.
 
 Runs burst_cost (built with the tests) under valgrind's callgrind, once per
-backend, and reads the instructions that each path's burst calls executed
-(burst_cost toggles collection around the calls only, and dumps the counts of
-each path under its name). Instruction counts do not depend on the machine's
+implementation, and reads the instructions that each path's burst calls
+executed (burst_cost toggles collection around the calls only, and dumps the
+counts of each path under its name). Paths are the backends' (vhu's library
+against DPDK's librte_vhost), the front-ends' ("front/...": vhu's virtio-user
+port against DPDK's net_virtio_user, both on vhu's backend) and idle polls
+("...-idle", counted per poll). Instruction counts do not depend on the machine's
 load, so they repeat exactly from run to run; they depend on the compiler,
 the DPDK package and the instruction set valgrind reports, which the JSON
 records.
@@ -123,7 +126,8 @@ def table(results):
             row.append("%.2f" % r["ratio"] if "ratio" in r else "-")
         rows.append(row)
     lines = text_table.render(rows)
-    lines.append("instructions per packet in the backend's burst calls (callgrind)" +
+    lines.append("instructions per packet in the measured burst calls (callgrind): the "
+                 "backend's, on front/ paths the front-end's, on -idle paths per empty poll" +
                  ("; dpdk/vhu above 1: vhu is cheaper" if len(backends) == 2 else ""))
     return "\n".join(lines)
 
@@ -305,7 +309,8 @@ def parse_args(argv):
     ap.add_argument("--build", default=os.environ.get("VHU_BUILD_DIR", os.path.join(TOP, "build")),
                     help="meson build directory (default: build)")
     ap.add_argument("--burst-cost", help="the burst_cost binary (default: in --build)")
-    ap.add_argument("--backends", default="vhu,dpdk", help="vhu,dpdk (default both)")
+    ap.add_argument("--backends", default="vhu,dpdk",
+                    help="whose code to measure: vhu,dpdk (default both)")
     ap.add_argument("--paths", help="only paths whose name contains this, e.g. packed/g2h")
     ap.add_argument("--bursts", type=int, default=64, help="counted bursts of 32 per path")
     ap.add_argument("--warmup", type=int, default=64, help="uncounted bursts before them")

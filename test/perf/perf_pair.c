@@ -8,6 +8,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_vhost.h>
 
 #include "perf_pair.h"
@@ -148,14 +149,86 @@ front_attach(const char *path, const char *keys, struct rte_mempool *mp)
 	return front;
 }
 
+/*
+ * DPDK's virtio-user as the guest: a net_virtio_user vdev on 'path' with one
+ * queue pair, started. 0, or -1 after saying why (nothing left to remove).
+ */
+static int
+dpdk_front_attach(struct perf_pair *pp, const char *keys, struct rte_mempool *mp)
+{
+	static unsigned int seq;
+	struct rte_eth_conf conf = { 0 };
+	char args[256];
+	int rc;
+
+	snprintf(pp->front_name, sizeof(pp->front_name), "net_virtio_user%u", seq++);
+	snprintf(args, sizeof(args), "%s,path=%s,mac=02:00:00:00:00:02,queues=1,queue_size=%u%s%s",
+		 pp->front_name, pp->path, RING_SIZE, keys[0] != '\0' ? "," : "", keys);
+	rc = rte_dev_probe(args);
+	if (rc != 0) {
+		fprintf(stderr, "cannot create %s: %s (is DPDK's net_virtio driver there?)\n", args,
+			rte_strerror(-rc));
+		return -1;
+	}
+	rc = rte_eth_dev_get_port_by_name(pp->front_name, &pp->front_port);
+	if (rc == 0)
+		rc = rte_eth_dev_configure(pp->front_port, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(pp->front_port, 0, RING_SIZE, SOCKET_ID_ANY, NULL, mp);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(pp->front_port, 0, RING_SIZE, SOCKET_ID_ANY, NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(pp->front_port);
+	if (rc != 0) {
+		fprintf(stderr, "cannot start %s on %s: %s\n", pp->front_name, pp->path,
+			rte_strerror(-rc));
+		rte_eal_hotplug_remove("vdev", pp->front_name);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+front_detach(struct perf_pair *pp)
+{
+	if (pp->fkind == PERF_VHU) {
+		vhu_port_stop(pp->front);
+		vhu_port_detach(pp->front);
+		pp->front = NULL;
+		return;
+	}
+	rte_eth_dev_stop(pp->front_port);
+	rte_eth_dev_close(pp->front_port);
+	rte_eal_hotplug_remove("vdev", pp->front_name);
+}
+
+static bool
+front_up(struct perf_pair *pp)
+{
+	struct rte_eth_link link;
+
+	if (pp->fkind == PERF_VHU)
+		return vhu_port_link_up(pp->front);
+	return rte_eth_link_get_nowait(pp->front_port, &link) == 0 &&
+	       link.link_status == RTE_ETH_LINK_UP;
+}
+
 int
 perf_pair_open(struct perf_pair *pp, enum perf_backend kind, const char *path,
 	       const char *front_keys, struct rte_mempool *mp)
+{
+	return perf_pair_open_front(pp, kind, PERF_VHU, path, front_keys, mp);
+}
+
+int
+perf_pair_open_front(struct perf_pair *pp, enum perf_backend kind, enum perf_backend fkind,
+		     const char *path, const char *front_keys, struct rte_mempool *mp)
 {
 	uint64_t end;
 
 	memset(pp, 0, sizeof(*pp));
 	pp->kind = kind;
+	pp->fkind = fkind;
 	pp->vid = -1;
 	if (strlen(path) >= sizeof(pp->path)) {
 		fprintf(stderr, "socket path %s is longer than %zu bytes\n", path,
@@ -165,11 +238,15 @@ perf_pair_open(struct perf_pair *pp, enum perf_backend kind, const char *path,
 	strcpy(pp->path, path);
 	if (backend_start(pp) != 0)
 		return -1;
-	pp->front = front_attach(pp->path, front_keys, mp);
-	if (pp->front == NULL)
+	if (fkind == PERF_VHU) {
+		pp->front = front_attach(pp->path, front_keys, mp);
+		if (pp->front == NULL)
+			goto stop_backend;
+	} else if (dpdk_front_attach(pp, front_keys, mp) != 0) {
 		goto stop_backend;
+	}
 	end = rte_get_timer_cycles() + LINK_TIMEOUT_S * rte_get_timer_hz();
-	while (!(vhu_port_link_up(pp->front) && backend_up(pp))) {
+	while (!(front_up(pp) && backend_up(pp))) {
 		if (rte_get_timer_cycles() >= end) {
 			fprintf(stderr, "%s: the device did not come up in %d s\n", pp->path,
 				LINK_TIMEOUT_S);
@@ -180,8 +257,7 @@ perf_pair_open(struct perf_pair *pp, enum perf_backend kind, const char *path,
 	pp->features = backend_features(pp);
 	return 0;
 detach:
-	vhu_port_stop(pp->front);
-	vhu_port_detach(pp->front);
+	front_detach(pp);
 stop_backend:
 	backend_stop(pp);
 	return -1;
@@ -190,8 +266,6 @@ stop_backend:
 void
 perf_pair_close(struct perf_pair *pp)
 {
-	vhu_port_stop(pp->front);
-	vhu_port_detach(pp->front);
-	pp->front = NULL;
+	front_detach(pp);
 	backend_stop(pp);
 }

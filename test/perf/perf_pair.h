@@ -10,6 +10,9 @@
  * below (so that a measurement can wrap exactly those calls) and with the
  * front-end's port bursts. Control calls from the main lcore; any lcore may
  * call the bursts, one per queue at a time (vhu asks for no registration).
+ *
+ * For measuring front-ends, the guest may instead be DPDK's virtio-user
+ * (net_virtio_user, driven through the ethdev API), on the same backend.
  */
 #ifndef VHU_PERF_PAIR_H
 #define VHU_PERF_PAIR_H
@@ -26,11 +29,14 @@
 enum perf_backend { PERF_VHU, PERF_DPDK };
 
 struct perf_pair {
-	enum perf_backend kind;
+	enum perf_backend kind;	   /* the backend */
+	enum perf_backend fkind;   /* the front-end: vhu's virtio-user or DPDK's */
 	char path[108];		   /* the socket */
 	struct vhu_vhost_dev *vhu; /* kind PERF_VHU: the device */
 	int vid;		   /* kind PERF_DPDK: its device id */
-	struct vhu_port *front;	   /* the guest: vhu's virtio-user port */
+	struct vhu_port *front;	   /* fkind PERF_VHU: the guest, vhu's virtio-user port */
+	uint16_t front_port;	   /* fkind PERF_DPDK: the guest, a net_virtio_user ethdev */
+	char front_name[32];	   /* fkind PERF_DPDK: its vdev name */
 	uint64_t features;	   /* what the backend negotiated */
 };
 
@@ -45,6 +51,15 @@ const char *perf_backend_name(enum perf_backend kind);
  */
 int perf_pair_open(struct perf_pair *pp, enum perf_backend kind, const char *path,
 		   const char *front_keys, struct rte_mempool *mp);
+
+/*
+ * perf_pair_open() with the front-end chosen too: 'fkind' PERF_DPDK makes
+ * the guest DPDK's net_virtio_user (an ethdev, 'front_port', one queue pair
+ * of 256 descriptors, its receive buffers from 'mp'; 'front_keys' take its
+ * devargs names, which for packed_vq, in_order and mrg_rxbuf are vhu's).
+ */
+int perf_pair_open_front(struct perf_pair *pp, enum perf_backend kind, enum perf_backend fkind,
+			 const char *path, const char *front_keys, struct rte_mempool *mp);
 
 /* Disconnect the front-end and stop serving the socket. */
 void perf_pair_close(struct perf_pair *pp);

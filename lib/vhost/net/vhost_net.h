@@ -125,7 +125,7 @@ vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, str
  *
  * Always inlined: out of line in the split burst's file it cost 9
  * instructions a packet there and 19 in the packed one
- * (scripts/bench-burst.sh, split_tx_64 and packed_tx_64).
+ * (test/perf/instructions.py, split/g2h-64 and packed/g2h-64).
  */
 static __rte_always_inline int
 vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
@@ -247,7 +247,7 @@ rx_put_hdr(uint8_t *dst, const struct virtio_net_hdr_mrg_rxbuf *hdr, uint32_t le
  * page must be marked after it is written.
  *
  * Always inlined: 4 to 6 instructions a packet less on every receive burst
- * (scripts/bench-burst.sh, split_rx and packed_rx).
+ * (test/perf/instructions.py, split/h2g and packed/h2g).
  */
 static __rte_always_inline void
 vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m,
