@@ -36,35 +36,35 @@ static inline uint16_t
 vu_rx_post(struct vu_vq *vq, uint16_t n)
 {
 	struct rte_mbuf *ms[VU_MAX_BURST];
-	uint16_t hdr = vq->conf.hdr_len, i;
 
 	n = RTE_MIN(n, (uint16_t)VU_MAX_BURST);
-	if (unlikely(rte_pktmbuf_alloc_bulk(vq->pool, ms, n) != 0)) {
+	/* Raw: the fields a received packet needs are set below, once. */
+	if (unlikely(rte_mempool_get_bulk(vq->pool, (void **)ms, n) != 0)) {
 		vq->stats.nombuf += n;
 		if (vq->qstats != NULL)
 			vhu_port_counter_add(&vq->qstats->nombuf, n);
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = ms[i];
-		/* The device writes the header just below the data offset. */
-		uint64_t addr = m->buf_iova + RTE_PKTMBUF_HEADROOM - hdr;
-		uint32_t len = m->buf_len - RTE_PKTMBUF_HEADROOM + hdr;
-
-		if (vq->conf.packed)
-			vu_packed_add(vq, addr, len, VRING_DESC_F_WRITE, m);
-		else
-			vu_split_add(vq, addr, len, VRING_DESC_F_WRITE, m);
-	}
+	if (vq->conf.packed)
+		vu_packed_add_rx(vq, ms, n);
+	else
+		vu_split_add_rx(vq, ms, n);
 	return n;
+}
+
+/* Is it time to post fresh buffers? */
+static inline bool
+vu_rx_wants_refill(const struct vu_vq *vq)
+{
+	/* Small rings refill at half empty, or they would run dry between batches. */
+	return vq->num_free >= RTE_MIN(VU_RX_REFILL_MIN, vq->size / 2) || vq->inflight == 0;
 }
 
 /* Refill what the burst consumed, publish and notify. */
 static inline void
 vu_rx_refill(struct vu_vq *vq)
 {
-	/* Small rings refill at half empty, or they would run dry between batches. */
-	if (vq->num_free >= RTE_MIN(VU_RX_REFILL_MIN, vq->size / 2) || vq->inflight == 0) {
+	if (vu_rx_wants_refill(vq)) {
 		while (vq->num_free > 0 && vu_rx_post(vq, vq->num_free) != 0)
 			;
 	}
@@ -151,6 +151,13 @@ vu_rx_split(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t avail = vu_split_used_count(vq), i = 0, nb = 0, k;
 
+	/* Packets of one buffer each, the usual case, in one pass; the general
+	 * loop below takes what it left (a violation it latches, an unused
+	 * buffer, mergeable buffers). */
+	if (!vq->conf.mrg_rxbuf) {
+		nb = vu_split_rx_fast(vq, pkts, RTE_MIN(n, avail), vq->conf.hdr_len);
+		i = nb;
+	}
 	while (nb < n && i < avail) {
 		struct rte_mbuf *head, *tail, *m;
 		uint32_t id, len;
@@ -210,6 +217,9 @@ vu_rx_packed(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t nb = 0, k, id, pid;
 	uint32_t len, plen;
 
+	/* As in vu_rx_split(): the usual case in one pass first. */
+	if (!vq->conf.mrg_rxbuf)
+		nb = vu_packed_rx_fast(vq, pkts, n, vq->conf.hdr_len);
 	while (nb < n && vu_packed_used_peek(vq, 0, &id, &len)) {
 		struct rte_mbuf *head, *tail, *m;
 		uint16_t nbufs;
@@ -266,6 +276,10 @@ vu_rx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, u
 	uint16_t nb;
 
 	if (vq == NULL)
+		return 0;
+	/* An idle poll: nothing returned and nothing to post, so nothing to do. */
+	if (!(vq->conf.packed ? vu_packed_used_pending(vq) : vu_split_used_pending(vq)) &&
+	    !vu_rx_wants_refill(vq))
 		return 0;
 	n = RTE_MIN(n, (uint16_t)VU_MAX_BURST);
 	nb = vq->conf.packed ? vu_rx_packed(vq, pkts, n) : vu_rx_split(vq, pkts, n);

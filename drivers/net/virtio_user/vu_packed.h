@@ -83,6 +83,47 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
 	__atomic_store_n(&d->flags, f, __ATOMIC_RELEASE);
 }
 
+/*
+ * Post n mbufs, raw from the pool, as receive buffers of one descriptor
+ * each (see vu_split_add_rx()); num_free >= n was checked. vu_packed_add()
+ * n times, with the ring state kept in registers and written back once.
+ */
+static inline void
+vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+{
+	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, pos = vq->avail_idx, top = vq->id_top,
+		 size = vq->size;
+	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE, i;
+	struct vring_packed_desc *desc = vq->packed.desc;
+	struct vu_slot *slots = vq->slots;
+	bool in_order = vq->conf.in_order;
+
+	for (i = 0; i < n; i++) {
+		struct vring_packed_desc *d = &desc[pos];
+		uint16_t id = in_order ? pos : vq->ids[--top];
+		uint32_t len;
+
+		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[id], pos, &len);
+		d->len = len;
+		d->id = id;
+		/* Release: as in vu_packed_add(), the descriptor and the buffer
+		 * before the flags that make it available; pairs with the
+		 * device's acquire load of the flags. */
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+		if (++pos == size) {
+			pos = 0;
+			vq->avail_wrap = !vq->avail_wrap;
+			flags ^= VU_PACKED_WRAP_BITS;
+		}
+	}
+	vq->avail_idx = pos;
+	vq->avail_flags = flags & ~VRING_DESC_F_WRITE;
+	vq->id_top = top;
+	vq->num_free -= n;
+	vq->added += n;
+	vq->inflight += n;
+}
+
 /* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
 static inline void
 vu_packed_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
@@ -169,6 +210,16 @@ vu_packed_used_peek(const struct vu_vq *vq, uint16_t ahead, uint16_t *id, uint32
 	return true;
 }
 
+/* Has the device returned a buffer since the last take? A hint for idle polls only:
+ * vu_packed_used_peek() is what orders the reads of the descriptor. */
+static inline bool
+vu_packed_used_pending(const struct vu_vq *vq)
+{
+	return vu_packed_is_used(
+		__atomic_load_n(&vq->packed.desc[vq->last_used].flags, __ATOMIC_RELAXED),
+		vq->used_wrap);
+}
+
 static inline bool
 vu_packed_id_ok(const struct vu_vq *vq, uint16_t id)
 {
@@ -219,6 +270,63 @@ static inline struct rte_mbuf *
 vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
 {
 	return vu_packed_take(vq, id, len) ? vq->slots[id].m : NULL;
+}
+
+/*
+ * Take up to n received packets of one buffer each (no MRG_RXBUF) into
+ * pkts, with the checks of vu_packed_take() and a header of 'hdr' bytes at
+ * least; the state is kept in registers and written back once. Stops at
+ * the first descriptor not used yet or anything else (an unused buffer, a
+ * violation), leaving it for the caller's general path. Returns how many
+ * it took.
+ */
+static inline uint16_t
+vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr)
+{
+	uint16_t pos = vq->last_used, top = vq->id_top, size = vq->size, i;
+	const struct vring_packed_desc *desc = vq->packed.desc;
+	struct vu_slot *slots = vq->slots;
+	bool in_order = vq->conf.in_order, wrap = vq->used_wrap;
+
+	for (i = 0; i < n; i++) {
+		const struct vring_packed_desc *d = &desc[pos];
+		struct rte_mbuf *m;
+		struct vu_slot *s;
+		uint32_t len;
+		uint16_t id;
+
+		/* Acquire: pairs with the device's release store of the flags after
+		 * it wrote id, len and the received bytes. */
+		if (!vu_packed_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+			break;
+		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+		len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+		if (unlikely(id >= size))
+			break;
+		s = &slots[id];
+		if (unlikely(s->ndescs != 1 || (in_order && id != pos) || len > s->len ||
+			     len < hdr || len == 0))
+			break;
+		m = s->m;
+		s->ndescs = 0;
+		if (!in_order)
+			vq->ids[top++] = id;
+		if (++pos == size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+		m->data_len = (uint16_t)(len - hdr);
+		m->pkt_len = len - hdr;
+		pkts[i] = m;
+		if (in_order)
+			rte_prefetch0(slots[pos + 2 < size ? pos + 2 : pos + 2 - size].m);
+	}
+	vq->last_used = pos;
+	vq->used_wrap = wrap;
+	vq->id_top = top;
+	vq->num_free += i;
+	vq->inflight -= i;
+	return i;
 }
 
 /*

@@ -72,6 +72,72 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 	vu_split_avail_push(vq, head);
 }
 
+/*
+ * Make raw mbuf 'm' a receive buffer: what rte_pktmbuf_reset() sets, less
+ * the lengths, which are set when it receives (the pool keeps its mbufs
+ * with one segment, no next and a reference count of 1), and its slot
+ * 's' at ring position 'pos'. The device writes the 'hdr'-byte header just
+ * below the data offset. Returns the buffer's device address; *len its size.
+ */
+static inline uint64_t
+vu_rx_buf_init(struct rte_mbuf *m, uint16_t hdr, uint16_t port, struct vu_slot *s, uint16_t pos,
+	       uint32_t *len)
+{
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->port = port;
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+	m->tx_offload = 0;
+	*len = m->buf_len - RTE_PKTMBUF_HEADROOM + hdr;
+	s->m = m;
+	s->len = *len;
+	s->ndescs = 1;
+	s->last = pos;
+	return m->buf_iova + RTE_PKTMBUF_HEADROOM - hdr;
+}
+
+/*
+ * Post n mbufs, raw from the pool, as receive buffers of one descriptor
+ * each, the device to write the header just below each one's data offset;
+ * num_free >= n was checked. vu_split_add() n times, with the ring state
+ * kept in registers and written back once.
+ */
+static inline void
+vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+{
+	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, mask = vq->size - 1,
+		 avail = vq->avail_idx, head = vu_split_next_head(vq), i;
+	uint16_t *ring = vq->split.avail->ring;
+	struct vring_desc *desc = vq->split.desc;
+	struct vu_slot *slots = vq->slots;
+	bool in_order = vq->conf.in_order;
+
+	for (i = 0; i < n; i++) {
+		struct vring_desc *d = &desc[head];
+		uint16_t *slot = &ring[avail & mask];
+		uint32_t len;
+
+		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[head], head, &len);
+		d->len = len;
+		d->flags = VRING_DESC_F_WRITE;
+		/* As vu_split_avail_push(): leave a line that holds the head clean. */
+		if (*slot != head)
+			*slot = head;
+		avail++;
+		head = in_order ? (head + 1) & mask : vq->next[head];
+	}
+	if (in_order)
+		vq->next_desc = head;
+	else
+		vq->free_head = head;
+	vq->avail_idx = avail;
+	vq->num_free -= n;
+	vq->added += n;
+	vq->inflight += n;
+}
+
 /* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
 static inline void
 vu_split_add_chain(struct vu_vq *vq, const struct vu_piece *pc, uint16_t n, struct rte_mbuf *m)
@@ -158,6 +224,14 @@ vu_split_used_count(struct vu_vq *vq)
 	return n;
 }
 
+/* Has the device returned a buffer since the last take? A hint for idle polls only:
+ * vu_split_used_count() is what orders the reads of the entries. */
+static inline bool
+vu_split_used_pending(const struct vu_vq *vq)
+{
+	return __atomic_load_n(&vq->split.used->idx, __ATOMIC_RELAXED) != vq->last_used;
+}
+
 /* Read the next used entry once: the device may rewrite it. */
 static inline void
 vu_split_used_peek(const struct vu_vq *vq, uint16_t ahead, uint32_t *id, uint32_t *len)
@@ -223,6 +297,57 @@ static inline struct rte_mbuf *
 vu_split_rx_take(struct vu_vq *vq, uint32_t id, uint32_t len)
 {
 	return vu_split_take(vq, id, len) ? vq->slots[id].m : NULL;
+}
+
+/*
+ * Take up to n received packets of one buffer each (no MRG_RXBUF) from the
+ * 'avail' used entries, into pkts, with the checks of vu_split_take() and a
+ * header of 'hdr' bytes at least; the state is kept in registers and
+ * written back once. Stops at the first entry that is anything else (an
+ * unused buffer, a violation), leaving it for the caller's general path.
+ * Returns how many it took.
+ */
+static inline uint16_t
+vu_split_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr)
+{
+	const struct vring_used_elem *ring = vq->split.used->ring;
+	uint16_t mask = vq->size - 1, last = vq->last_used, oldest = vq->oldest, i;
+	struct vu_slot *slots = vq->slots;
+	bool in_order = vq->conf.in_order;
+
+	for (i = 0; i < n; i++) {
+		const struct vring_used_elem *e = &ring[(uint16_t)(last + i) & mask];
+		/* Read once: the device may rewrite the entry. */
+		uint32_t id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+		uint32_t len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+		struct rte_mbuf *m;
+		struct vu_slot *s;
+
+		if (unlikely(id > mask))
+			break;
+		s = &slots[id];
+		if (unlikely(s->ndescs != 1 || (in_order && id != oldest) || len > s->len ||
+			     len < hdr || len == 0))
+			break;
+		m = s->m;
+		if (in_order) {
+			oldest = (oldest + 1) & mask;
+		} else {
+			vq->next[id] = vq->free_head;
+			vq->free_head = (uint16_t)id;
+		}
+		s->ndescs = 0;
+		m->data_len = (uint16_t)(len - hdr);
+		m->pkt_len = len - hdr;
+		pkts[i] = m;
+		if (in_order)
+			rte_prefetch0(slots[(oldest + 2) & mask].m);
+	}
+	vq->oldest = oldest;
+	vq->last_used = last + i;
+	vq->num_free += i;
+	vq->inflight -= i;
+	return i;
 }
 
 /* Keep used_event far ahead so the device never needs to interrupt us. */
