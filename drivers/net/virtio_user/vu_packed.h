@@ -272,21 +272,15 @@ vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
 	return vu_packed_take(vq, id, len) ? vq->slots[id].m : NULL;
 }
 
-/*
- * Take up to n received packets of one buffer each (no MRG_RXBUF) into
- * pkts, with the checks of vu_packed_take() and a header of 'hdr' bytes at
- * least; the state is kept in registers and written back once. Stops at
- * the first descriptor not used yet or anything else (an unused buffer, a
- * violation), leaving it for the caller's general path. Returns how many
- * it took.
- */
-static inline uint16_t
-vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr)
+/* vu_packed_rx_fast() for one value of IN_ORDER; always inlined as vu_split_rx_fast_layout(). */
+static __rte_always_inline uint16_t
+vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr,
+			 const bool in_order)
 {
 	uint16_t pos = vq->last_used, top = vq->id_top, size = vq->size, i;
 	const struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
-	bool in_order = vq->conf.in_order, wrap = vq->used_wrap;
+	bool wrap = vq->used_wrap;
 
 	for (i = 0; i < n; i++) {
 		const struct vring_packed_desc *d = &desc[pos];
@@ -301,25 +295,26 @@ vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t
 			break;
 		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
 		len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
-		if (unlikely(id >= size))
+		if (in_order ? unlikely(id != pos) : unlikely(id >= size))
 			break;
 		s = &slots[id];
-		if (unlikely(s->ndescs != 1 || (in_order && id != pos) || len > s->len ||
-			     len < hdr || len == 0))
+		/* hdr is never 0, so len < hdr also stops an unused (empty) buffer. */
+		if (unlikely(s->ndescs != 1 || len > s->len || len < hdr))
 			break;
 		m = s->m;
 		s->ndescs = 0;
 		if (!in_order)
 			vq->ids[top++] = id;
-		if (++pos == size) {
+		if (unlikely(++pos == size)) {
 			pos = 0;
 			wrap = !wrap;
 		}
-		m->data_len = (uint16_t)(len - hdr);
-		m->pkt_len = len - hdr;
-		pkts[i] = m;
 		if (in_order)
 			rte_prefetch0(slots[pos + 2 < size ? pos + 2 : pos + 2 - size].m);
+		len -= hdr;
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		pkts[i] = m;
 	}
 	vq->last_used = pos;
 	vq->used_wrap = wrap;
@@ -327,6 +322,22 @@ vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t
 	vq->num_free += i;
 	vq->inflight -= i;
 	return i;
+}
+
+/*
+ * Take up to n received packets of one buffer each (no MRG_RXBUF) into
+ * pkts, with the checks of vu_packed_take() and a header of 'hdr' bytes at
+ * least; the state is kept in registers and written back once. Stops at
+ * the first descriptor not used yet or anything else (an unused buffer, a
+ * violation), leaving it for the caller's general path. Returns how many
+ * it took.
+ */
+static inline uint16_t
+vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr)
+{
+	if (vq->conf.in_order)
+		return vu_packed_rx_fast_layout(vq, pkts, n, hdr, true);
+	return vu_packed_rx_fast_layout(vq, pkts, n, hdr, false);
 }
 
 /*
