@@ -371,14 +371,14 @@ vu_packed_tx_reclaim(struct vu_vq *vq)
 			done[nd++] = vq->slots[cur].m;
 			vu_packed_release(vq, cur);
 			if (nd == RTE_DIM(done)) {
-				rte_pktmbuf_free_bulk(done, nd);
+				vu_free_sent(done, nd);
 				nd = 0;
 			}
 		} while (cur != id);
 	}
 out:
 	if (nd > 0)
-		rte_pktmbuf_free_bulk(done, nd);
+		vu_free_sent(done, nd);
 	return ok;
 }
 
