@@ -280,7 +280,8 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 	uint16_t pos = vq->last_used, top = vq->id_top, size = vq->size, i;
 	const struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
-	bool wrap = vq->used_wrap;
+	/* Used: both bits equal the device's wrap counter (vu_packed_is_used()). */
+	uint16_t used_bits = vq->used_wrap ? VU_PACKED_WRAP_BITS : 0;
 
 	for (i = 0; i < n; i++) {
 		const struct vring_packed_desc *d = &desc[pos];
@@ -291,7 +292,8 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 
 		/* Acquire: pairs with the device's release store of the flags after
 		 * it wrote id, len and the received bytes. */
-		if (!vu_packed_is_used(__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE), wrap))
+		if ((__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) & VU_PACKED_WRAP_BITS) !=
+		    used_bits)
 			break;
 		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
 		len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
@@ -307,7 +309,7 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 			vq->ids[top++] = id;
 		if (unlikely(++pos == size)) {
 			pos = 0;
-			wrap = !wrap;
+			used_bits ^= VU_PACKED_WRAP_BITS;
 		}
 		if (in_order)
 			rte_prefetch0(slots[pos + 2 < size ? pos + 2 : pos + 2 - size].m);
@@ -317,7 +319,7 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 		pkts[i] = m;
 	}
 	vq->last_used = pos;
-	vq->used_wrap = wrap;
+	vq->used_wrap = used_bits != 0;
 	vq->id_top = top;
 	vq->num_free += i;
 	vq->inflight -= i;
