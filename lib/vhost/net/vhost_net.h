@@ -94,6 +94,22 @@ vhu_copy_batch_flush(struct vhu_copy_batch *b)
 }
 
 /*
+ * Copy a packet of 'plen' bytes at 'src' into the fresh mbuf 'm' if it fits
+ * its one segment; false (nothing done) if it does not, or is empty.
+ */
+static __rte_always_inline bool
+vhu_net_tx_copy_plain(struct rte_mbuf *m, const uint8_t *src, uint32_t plen)
+{
+	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
+	if (plen - 1 >= rte_pktmbuf_tailroom(m))
+		return false;
+	rte_memcpy(rte_pktmbuf_mtod(m, void *), src, plen);
+	m->data_len = (uint16_t)plen;
+	m->pkt_len = plen;
+	return true;
+}
+
+/*
  * The common case of vhu_net_tx_copy(): a chain of one buffer whose packet,
  * less the header, fits the fresh mbuf 'm', without offloads (no header to
  * keep). Copies it and returns true; false (nothing done) when it does not
@@ -105,15 +121,9 @@ static __rte_always_inline bool
 vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m)
 {
 	const struct vhu_net_vq *nq = vhu_net_q(vq);
-	uint32_t plen = vec->len - nq->hdr_len;
 
-	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
-	if (nq->offload || plen - 1 >= rte_pktmbuf_tailroom(m))
-		return false;
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), vec->addr + nq->hdr_len, plen);
-	m->data_len = (uint16_t)plen;
-	m->pkt_len = plen;
-	return true;
+	return !nq->offload &&
+	       vhu_net_tx_copy_plain(m, vec->addr + nq->hdr_len, vec->len - nq->hdr_len);
 }
 
 /*
