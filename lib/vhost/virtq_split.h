@@ -414,16 +414,16 @@ vhu_split_hint_load(const struct vhu_vq *vq, struct vhu_split_hint *h)
  * Pop the run of flat chains at the cursor, whose heads vhu_split_peek() read
  * into heads[0..n): chains of one descriptor for direction 'writable' (no
  * NEXT, no INDIRECT) whose buffer is one non-empty piece in our address
- * space. Stops at the first chain that is not flat, having changed nothing
- * for it: vhu_split_pop() takes that one. vec[k] is chain k's buffer, its
- * first two lines prefetched. Moves the cursor past the run; returns its
- * length.
+ * space, of want[k] bytes at least for chain k if 'want' is not NULL. Stops
+ * at the first chain that is not one of those, having changed nothing for
+ * it: vhu_split_pop() takes that one. vec[k] is chain k's buffer, its first
+ * two lines prefetched. Moves the cursor past the run; returns its length.
  *
  * Always inlined, as vhu_split_gather() is: 'writable' is constant per burst.
  */
 static __rte_always_inline uint16_t
 vhu_split_pop_run(struct vhu_vq *vq, struct vhu_cursor *cur, const uint16_t *heads, uint16_t n,
-		  bool writable, struct vhu_buf_vec *vec)
+		  bool writable, const uint32_t *want, struct vhu_buf_vec *vec)
 {
 	const uint16_t flags = writable ? VRING_DESC_F_WRITE : 0, size = vq->size;
 	const struct vring_desc *desc = vq->desc;
@@ -440,6 +440,8 @@ vhu_split_pop_run(struct vhu_vq *vq, struct vhu_cursor *cur, const uint16_t *hea
 		/* One read, by memcpy: see vhu_split_gather(). */
 		memcpy(&d, &desc[heads[k]], sizeof(d));
 		if (unlikely(d.flags != flags || d.len == 0))
+			break;
+		if (want != NULL && d.len < want[k])
 			break;
 		if (likely(d.addr - h.gpa < h.size && d.len <= h.size - (d.addr - h.gpa))) {
 			p = (uint8_t *)(uintptr_t)(h.hva + (d.addr - h.gpa));

@@ -8,7 +8,9 @@
  * ring order, byte for byte, used entries in ring order with their heads,
  * a run that crosses the end of the ring and the 16-bit index right, a
  * buffer in another memory region, an IOTLB miss or a bad descriptor in the
- * middle of a burst ending it exactly there.
+ * middle of a burst ending it exactly there. The enqueue's runs likewise:
+ * one-segment packets into flat buffers, chained ones between them, and a
+ * buffer too small ending the burst.
  */
 #include <stdio.h>
 #include <string.h>
@@ -334,5 +336,112 @@ TEST(dequeue_run_ends_at_an_iotlb_miss_and_the_chain_waits_for_its_mapping)
 	x.dev->miss_ring = NULL;
 	close(x.dev->miss_efd);
 	x.dev->miss_efd = -1;
+	rx_fini(&x);
+}
+
+/* ---- guest RX: the enqueue ---- */
+
+/* An mbuf of 'len' pattern bytes (seed), in two segments if 'two'. */
+static struct rte_mbuf *
+mk_pkt(struct rx *x, uint32_t len, uint8_t seed, bool two)
+{
+	uint8_t data[BUF_LEN * 2];
+	uint32_t first = two ? len / 2 : len;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(x->mp), *s;
+
+	ASSERT_NOT_NULL(m);
+	fill(data, len, seed);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)first), data, first);
+	if (two) {
+		s = rte_pktmbuf_alloc(x->mp);
+		ASSERT_NOT_NULL(s);
+		memcpy(rte_pktmbuf_append(s, (uint16_t)(len - first)), data + first, len - first);
+		ASSERT_EQ(rte_pktmbuf_chain(m, s), 0);
+	}
+	return m;
+}
+
+/* Driver RX: a writable buffer of 'len' bytes (0xee) as one descriptor; its gpa. */
+static uint64_t
+post_rx(struct rx *x, uint32_t len, uint16_t *head)
+{
+	struct vhu_vq *txq = x->vq;
+	uint64_t gpa = guest_alloc(&x->g, len, 8);
+
+	memset(guest_ptr(&x->g, gpa), 0xee, len);
+	x->vq = x->dev->vq[0];
+	*head = post_flat(x, gpa, len, VRING_DESC_F_WRITE);
+	x->vq = txq;
+	return gpa;
+}
+
+/* The buffer at 'gpa' holds a header with num_buffers 1 and the packet (len, seed). */
+static void
+expect_rx(struct rx *x, uint64_t gpa, uint32_t len, uint8_t seed)
+{
+	const uint8_t *p = guest_ptr(&x->g, gpa);
+	struct virtio_net_hdr_mrg_rxbuf want_hdr;
+	uint8_t want[BUF_LEN * 2];
+
+	memset(&want_hdr, 0, sizeof(want_hdr));
+	want_hdr.num_buffers = 1;
+	ASSERT_MEM_EQ(p, &want_hdr, HDR);
+	fill(want, len, seed);
+	ASSERT_MEM_EQ(p + HDR, want, len);
+	ASSERT_EQ(p[HDR + len], 0xee);
+}
+
+TEST(enqueue_mixes_runs_and_other_packets_in_ring_order)
+{
+	static const uint32_t lens[5] = { 60, 100, 70, 80, 90 };
+	struct vhu_vq *rxq;
+	struct rte_mbuf *m[5];
+	uint16_t heads[5], i;
+	uint64_t gpa[5];
+	struct rx x;
+
+	rx_init(&x);
+	rxq = x.dev->vq[0];
+	guest_ring_init(&x.g, rxq, RING_SIZE);
+	for (i = 0; i < 5; i++) {
+		gpa[i] = post_rx(&x, BUF_LEN, &heads[i]);
+		m[i] = mk_pkt(&x, lens[i], (uint8_t)(30 + i), i == 1 || i == 4);
+	}
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, m, 5), 5);
+	rte_pktmbuf_free_bulk(m, 5);
+	ASSERT_EQ(rxq->used->idx, 5);
+	for (i = 0; i < 5; i++) {
+		expect_rx(&x, gpa[i], lens[i], (uint8_t)(30 + i));
+		ASSERT_EQ(rxq->used->ring[i].id, heads[i]);
+		ASSERT_EQ(rxq->used->ring[i].len, HDR + lens[i]);
+	}
+	rx_fini(&x);
+}
+
+TEST(enqueue_run_ends_at_a_buffer_too_small_without_mergeable_buffers)
+{
+	struct vhu_vq *rxq;
+	struct rte_mbuf *m[4];
+	uint16_t heads[4], i;
+	uint64_t gpa[4];
+	struct rx x;
+
+	rx_init(&x);
+	rxq = x.dev->vq[0];
+	guest_ring_init(&x.g, rxq, RING_SIZE);
+	for (i = 0; i < 4; i++) {
+		gpa[i] = post_rx(&x, i == 2 ? 40 : BUF_LEN, &heads[i]);
+		m[i] = mk_pkt(&x, 60, (uint8_t)(40 + i), false);
+	}
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, m, 4), 2);
+	rte_pktmbuf_free_bulk(m, 4);
+	ASSERT_EQ(rxq->used->idx, 2);
+	ASSERT_EQ(rxq->last_avail_idx, 2);
+	for (i = 0; i < 2; i++) {
+		expect_rx(&x, gpa[i], 60, (uint8_t)(40 + i));
+		ASSERT_EQ(rxq->used->ring[i].id, heads[i]);
+		ASSERT_EQ(rxq->used->ring[i].len, HDR + 60);
+	}
+	ASSERT_FALSE(rxq->broken);
 	rx_fini(&x);
 }
