@@ -329,4 +329,185 @@ vhu_split_flush(struct vhu_vq *vq, struct vhu_split_burst *b)
 	vhu_split_publish(vq, b->old_used);
 }
 
+/*
+ * ---- runs of flat chains: the split ring's batched verbs ----
+ *
+ * Most chains a net driver posts are one descriptor whose buffer is one
+ * piece of guest memory. A burst takes a run of them at once: the heads are
+ * read (vhu_split_peek()), each chain is checked and mapped with one look at
+ * its descriptor (vhu_split_pop_run()), the run is taken and, once its
+ * buffers are copied, returned (vhu_split_take_run(), vhu_split_return_run()).
+ * The first chain that is not flat ends the run, and vhu_split_pop() takes
+ * it; it also says what is wrong with it, if anything, for the run's verbs
+ * report nothing. Per chain, this saves the general walk's loop, its vector
+ * and the shadow entry (with the split dequeue of vhost_net_split.c, g2h 64 B
+ * went from 297.8 to 142.0 instructions a packet: test/perf/instructions.py).
+ */
+
+/* Chains a run holds at most: the arrays the caller keeps for it. */
+#define VHU_SPLIT_RUN 32
+
+/*
+ * Read the heads of the 'n' chains at the cursor (n at most cur->left) into
+ * heads[], one read each, and start reading their descriptors. A head out of
+ * range is prefetched masked (harmless) and refused by vhu_split_pop_run().
+ */
+static inline void
+vhu_split_peek(const struct vhu_vq *vq, const struct vhu_cursor *cur, uint16_t n, uint16_t *heads)
+{
+	const uint16_t mask = vq->size - 1;
+	uint16_t k;
+
+	for (k = 0; k < n; k++) {
+		heads[k] = vq->avail->ring[(uint16_t)(cur->idx + k) & mask];
+		rte_prefetch0(&vq->desc[heads[k] & mask]);
+	}
+}
+
+/*
+ * Map the buffer of flat descriptor 'd' whole, the general way; NULL if it is
+ * not one piece here. No side effects (no miss posted, nothing latched):
+ * vhu_split_pop() then takes the chain and reports what is wrong, if anything.
+ */
+static inline uint8_t *
+vhu_split_map_flat(struct vhu_vq *vq, const struct vring_desc *d, bool writable)
+{
+	uint64_t got = d->len;
+	uint8_t *p = NULL;
+
+	if (likely(!vq->iommu))
+		p = vhu_gpa_to_hva(vq->mem, d->addr, &got, &vq->mem_cache);
+	else if (d->addr + d->len < d->addr ||
+		 vhu_iotlb_map(vq->iotlb, d->addr, &got,
+			       writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, &p) != VHU_MAP_OK)
+		return NULL;
+	return p != NULL && got == d->len ? p : NULL;
+}
+
+/*
+ * The memory region of the ring's last hit, kept in locals through a run so
+ * that a buffer in it maps with two compares. Empty behind a vIOMMU.
+ */
+struct vhu_split_hint {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t hva;
+};
+
+static inline void
+vhu_split_hint_load(const struct vhu_vq *vq, struct vhu_split_hint *h)
+{
+	const struct vhu_mem_region *r;
+
+	h->gpa = 0;
+	h->size = 0;
+	h->hva = 0;
+	if (vq->iommu || vq->mem_cache >= vq->mem->nregions)
+		return;
+	r = &vq->mem->regions[vq->mem_cache];
+	h->gpa = r->gpa;
+	h->size = r->size;
+	h->hva = r->hva;
+}
+
+/*
+ * Pop the run of flat chains at the cursor, whose heads vhu_split_peek() read
+ * into heads[0..n): chains of one descriptor for direction 'writable' (no
+ * NEXT, no INDIRECT) whose buffer is one non-empty piece in our address
+ * space, of want[k] bytes at least for chain k if 'want' is not NULL. Stops
+ * at the first chain that is not one of those, having changed nothing for
+ * it: vhu_split_pop() takes that one. vec[k] is chain k's buffer, its first
+ * two lines prefetched. Moves the cursor past the run; returns its length.
+ *
+ * Always inlined, as vhu_split_gather() is: 'writable' is constant per burst.
+ */
+static __rte_always_inline uint16_t
+vhu_split_pop_run(struct vhu_vq *vq, struct vhu_cursor *cur, const uint16_t *heads, uint16_t n,
+		  bool writable, const uint32_t *want, struct vhu_buf_vec *vec)
+{
+	const uint16_t flags = writable ? VRING_DESC_F_WRITE : 0, size = vq->size;
+	const struct vring_desc *desc = vq->desc;
+	struct vhu_split_hint h;
+	uint16_t k;
+
+	vhu_split_hint_load(vq, &h);
+	for (k = 0; k < n; k++) {
+		struct vring_desc d;
+		uint8_t *p;
+
+		if (unlikely(heads[k] >= size))
+			break;
+		/* One read, by memcpy: see vhu_split_gather(). */
+		memcpy(&d, &desc[heads[k]], sizeof(d));
+		if (unlikely(d.flags != flags || d.len == 0))
+			break;
+		if (want != NULL && d.len < want[k])
+			break;
+		if (likely(d.addr - h.gpa < h.size && d.len <= h.size - (d.addr - h.gpa))) {
+			p = (uint8_t *)(uintptr_t)(h.hva + (d.addr - h.gpa));
+		} else {
+			p = vhu_split_map_flat(vq, &d, writable);
+			if (p == NULL)
+				break;
+			vhu_split_hint_load(vq, &h);
+		}
+		vec[k].addr = p;
+		vec[k].len = d.len;
+		rte_prefetch0(p);
+		if (d.len > RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+	}
+	cur->idx = (uint16_t)(cur->idx + k);
+	cur->left = (uint16_t)(cur->left - k);
+	return k;
+}
+
+/*
+ * Take the 'n' chains popped by vhu_split_pop_run() since the last take,
+ * heads[0..n), as vhu_split_take() takes one each.
+ */
+static inline void
+vhu_split_take_run(struct vhu_vq *vq, const uint16_t *heads, uint16_t n)
+{
+	uint16_t k;
+
+	if (unlikely(vq->inflight_split != NULL))
+		for (k = 0; k < n; k++)
+			vhu_inflight_split_take(vq, heads[k]);
+	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx + n);
+}
+
+/*
+ * Return the 'n' chains heads[0..n), taken, with len[k] bytes written into
+ * chain k (len NULL: none), as vhu_split_return() returns one each, but
+ * written to the used ring now, without the shadow: the run's copies are
+ * done, so nothing is written between them (see vhu_split_push()). Visible
+ * to the driver at vhu_split_flush(), as ever.
+ */
+static __rte_always_inline void
+vhu_split_return_run(struct vhu_vq *vq, const uint16_t *heads, const uint32_t *len, uint16_t n)
+{
+	const uint16_t mask = vq->size - 1;
+	struct vring_used *used = vq->used;
+	uint16_t k, slot;
+
+	if (unlikely(vq->shadow_n > 0))
+		vhu_split_shadow_out(vq); /* entries pushed before the run go first */
+	slot = vq->last_used_idx;
+	for (k = 0; k < n; k++) {
+		used->ring[(uint16_t)(slot + k) & mask].id = heads[k];
+		used->ring[(uint16_t)(slot + k) & mask].len = len != NULL ? len[k] : 0;
+	}
+	if (unlikely(vq->log != NULL || vq->inflight_split != NULL)) {
+		for (k = 0; k < n; k++) {
+			if (vq->log != NULL)
+				vhu_log_hva(vq, &used->ring[(uint16_t)(slot + k) & mask],
+					    sizeof(used->ring[0]));
+			if (vq->inflight_split != NULL)
+				vhu_inflight_split_used(vq, heads[k]);
+		}
+	}
+	vq->last_used_idx = (uint16_t)(slot + n);
+}
+
 #endif /* VHU_VIRTQ_SPLIT_H */

@@ -12,6 +12,7 @@
 #include <rte_memcpy.h>
 
 #include "virtq_verbs.h"
+#include "vhost_net_copy.h"
 #include "vhost_net_offload.h"
 
 /* Packets a receive ring holds while their buffers' IOTLB entries are fetched. */
@@ -89,8 +90,24 @@ vhu_copy_batch_flush(struct vhu_copy_batch *b)
 	uint32_t i;
 
 	for (i = 0; i < b->n; i++)
-		rte_memcpy(b->e[i].dst, b->e[i].src, b->e[i].len);
+		vhu_copy(b->e[i].dst, b->e[i].src, b->e[i].len);
 	b->n = 0;
+}
+
+/*
+ * Copy a packet of 'plen' bytes at 'src' into the fresh mbuf 'm' if it fits
+ * its one segment; false (nothing done) if it does not, or is empty.
+ */
+static __rte_always_inline bool
+vhu_net_tx_copy_plain(struct rte_mbuf *m, const uint8_t *src, uint32_t plen)
+{
+	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
+	if (plen - 1 >= rte_pktmbuf_tailroom(m))
+		return false;
+	vhu_copy(rte_pktmbuf_mtod(m, void *), src, plen);
+	m->data_len = (uint16_t)plen;
+	m->pkt_len = plen;
+	return true;
 }
 
 /*
@@ -105,15 +122,9 @@ static __rte_always_inline bool
 vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbuf *m)
 {
 	const struct vhu_net_vq *nq = vhu_net_q(vq);
-	uint32_t plen = vec->len - nq->hdr_len;
 
-	/* plen - 1 wraps when the buffer holds no more than the header: refused too. */
-	if (nq->offload || plen - 1 >= rte_pktmbuf_tailroom(m))
-		return false;
-	rte_memcpy(rte_pktmbuf_mtod(m, void *), vec->addr + nq->hdr_len, plen);
-	m->data_len = (uint16_t)plen;
-	m->pkt_len = plen;
-	return true;
+	return !nq->offload &&
+	       vhu_net_tx_copy_plain(m, vec->addr + nq->hdr_len, vec->len - nq->hdr_len);
 }
 
 /*
@@ -273,7 +284,7 @@ vhu_net_rx_fill(struct vhu_vq *vq, const struct vhu_buf_vec *vec, struct rte_mbu
 			cb->n++;
 			return;
 		}
-		rte_memcpy(vec[0].addr + nq->hdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
+		vhu_copy(vec[0].addr + nq->hdr_len, rte_pktmbuf_mtod(m, void *), m->data_len);
 		if (unlikely(vq->log != NULL))
 			vhu_log_hva(vq, vec[0].addr, nq->hdr_len + m->data_len);
 		return;
