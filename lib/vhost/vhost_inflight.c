@@ -33,7 +33,7 @@ inflight_unmap(struct vhu_vhost_dev *dev)
 
 	if (in == NULL)
 		return;
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		/* Rings were stopped by the caller; they no longer point into it. */
 		dev->vq[i]->inflight_split = NULL;
 		dev->vq[i]->inflight_packed = NULL;

@@ -237,7 +237,7 @@ handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 		return VHU_MSG_FAIL;
 	}
 	if (dev->features_set && ((f ^ dev->features) & ~VHU_BIT(VHOST_F_LOG_ALL)) != 0) {
-		for (i = 0; i < dev->max_vqs; i++) {
+		for (i = 0; i < dev->num_queues; i++) {
 			if (dev->vq[i]->ready) {
 				VHU_LOG(ERR, "%s: features changed while ring %u runs; stop rings first",
 					dev->path, i);

@@ -196,7 +196,7 @@ fz_check_rings(const struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		const struct vhu_vq *vq = dev->vq[i];
 		bool ev = vq->event_idx;
 
