@@ -69,20 +69,34 @@
  * Retired copies are kept until the device is freed, so a stale pointer is
  * always safe to mark and to read `ready` from.
  */
+static inline struct vhu_vq *vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index);
+
+/*
+ * The two halves of vhu_vq_enter(), for a burst that must hold the ring even
+ * when it is stopped (a device completing work it took earlier, such as blk):
+ * vhu_vq_hold() marks the ring (loaded once) and returns the copy it marked,
+ * to be left with vhu_vq_leave() whatever happens next; vhu_vq_usable() says
+ * whether that copy is ready and not broken, and loads the IOTLB and dirty
+ * log for the burst if so.
+ */
 static inline struct vhu_vq *
-vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+vhu_vq_hold(struct vhu_vhost_dev *dev, uint16_t index)
 {
 	/* Acquire: pairs with the release store of a moved copy in numa_move();
 	 * its mark and fields are initialised before the pointer is seen. */
 	struct vhu_vq *vq = __atomic_load_n(&dev->vq[index], __ATOMIC_ACQUIRE);
 
 	vhu_burst_enter(&vq->mark);
+	return vq;
+}
+
+static inline bool
+vhu_vq_usable(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
 	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
 	 * pointers and indexes read below are the ones published with it. */
-	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken)) {
-		vhu_burst_exit(&vq->mark);
-		return NULL;
-	}
+	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
+		return false;
 	/* Acquire: pairs with the release in iotlb_publish(); the table stays
 	 * valid until this burst leaves (vhu_vq_leave()), for the control
 	 * thread waits on the ring's mark before it frees it. */
@@ -90,7 +104,18 @@ vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
 		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
 	if (unlikely(vq->logging))
 		vhu_log_begin(vq);
-	return vq;
+	return true;
+}
+
+static inline struct vhu_vq *
+vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+{
+	struct vhu_vq *vq = vhu_vq_hold(dev, index);
+
+	if (likely(vhu_vq_usable(dev, vq)))
+		return vq;
+	vhu_burst_exit(&vq->mark);
+	return NULL;
 }
 
 /* End the burst that vhu_vq_enter() started on 'vq': the ring is idle again. */
