@@ -148,7 +148,7 @@ fwd_pkt_phdr_sum(const struct rte_mbuf *m, const struct fwd_pkt_hdrs *h)
 	/* rte_raw_cksum() adds 16-bit words as the CPU loads them: add the rest alike. */
 	sum += rte_cpu_to_be_16(h->l4_proto) + rte_cpu_to_be_16(h->l4_len >> 16) +
 	       rte_cpu_to_be_16(h->l4_len & 0xffff);
-	return fwd_pkt_fold(sum);
+	return vhu_cksum_fold(sum);
 }
 
 bool
@@ -199,46 +199,15 @@ l4_has_cksum(const struct fwd_pkt_hdrs *h, bool *phdr)
 	return true;
 }
 
-/*
- * The folded sum of len bytes of m from off, across segments; false when m
- * is shorter. Not rte_raw_cksum_mbuf(): DPDK 22.11's truncates the sum of a
- * segment to 16 bits before swapping it after an odd-length one, which is
- * wrong once that segment holds more than a few dozen bytes.
- */
-static bool
-sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
-{
-	const struct rte_mbuf *seg = m;
-	uint32_t done = 0, sum = 0, n, s;
-
-	if (off > m->pkt_len || len > m->pkt_len - off)
-		return false;
-	while (seg != NULL && off >= seg->data_len) {
-		off -= seg->data_len;
-		seg = seg->next;
-	}
-	for (; done < len; seg = seg->next, off = 0) {
-		if (seg == NULL)
-			return false; /* segments shorter than pkt_len says */
-		n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
-		s = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
-		/* After an odd number of bytes, this segment's bytes sit in swapped lanes. */
-		sum += (done & 1) != 0 ? rte_bswap16((uint16_t)s) : s;
-		done += n;
-	}
-	*out = fwd_pkt_fold(sum);
-	return true;
-}
-
 /* The folded sum of the layer-4 payload and its pseudo-header; false when it cannot be read. */
 static bool
 l4_sum(const struct rte_mbuf *m, const struct fwd_pkt_hdrs *h, bool phdr, uint16_t *sum)
 {
 	uint16_t raw;
 
-	if (!sum_mbuf(m, h->l2_len + h->l3_len, h->l4_len, &raw))
+	if (vhu_cksum_mbuf(m, h->l2_len + h->l3_len, h->l4_len, &raw) != 0)
 		return false;
-	*sum = fwd_pkt_fold((uint32_t)raw + (phdr ? fwd_pkt_phdr_sum(m, h) : 0));
+	*sum = vhu_cksum_fold((uint32_t)raw + (phdr ? fwd_pkt_phdr_sum(m, h) : 0));
 	return true;
 }
 

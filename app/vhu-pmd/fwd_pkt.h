@@ -22,6 +22,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "vhu_cksum.h"
 #include "vhu_pmd.h"
 
 /* At most this many VLAN tags (802.1Q or 802.1ad) are skipped. */
@@ -53,15 +54,6 @@ enum fwd_pkt_kind {
  * than the packet holds (less is padding).
  */
 enum fwd_pkt_kind fwd_pkt_parse(const struct rte_mbuf *m, struct fwd_pkt_hdrs *h);
-
-/* Fold a 32-bit one's complement sum to 16 bits. */
-static inline uint16_t
-fwd_pkt_fold(uint32_t sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 /*
  * The one's complement sum (folded, not inverted) of the IPv4 or IPv6

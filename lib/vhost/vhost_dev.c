@@ -112,7 +112,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	uint16_t i;
 
 	vhu_dev_stop_all(dev);
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		vhu_vq_reset(dev->vq[i]);
 	vhu_iotlb_flush(dev);
 	vhu_log_free(dev);
@@ -177,12 +177,11 @@ vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
 		return -EINVAL;
 	}
 	dev->type = type;
-	dev->max_vqs = nq;
+	dev->num_queues = nq;
 	for (i = 0; i < nq; i++)
 		vhu_vq_init(dev->vq[i], i, dev);
 	snprintf(dev->path, sizeof(dev->path), "%s", cfg->path);
 	dev->flags = cfg->flags;
-	dev->num_queues = nq;
 	dev->disable_features = cfg->disable_features;
 	if (cfg->callbacks != NULL)
 		dev->cb = *cfg->callbacks;
@@ -201,7 +200,7 @@ dev_free(struct vhu_vhost_dev *dev)
 	uint16_t i;
 
 	vhu_numa_free_retired(dev);
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		rte_free(dev->vq[i]);
 	rte_free(dev);
 }
@@ -221,7 +220,7 @@ dev_alloc(const struct vhu_device_type *type, uint16_t nq)
 		if (dev->vq[i] == NULL)
 			goto free_vqs;
 	}
-	dev->max_vqs = nq;
+	dev->num_queues = nq;
 	return dev;
 free_vqs:
 	while (i-- > 0)
@@ -322,7 +321,7 @@ vhu_vhost_link_up(const struct vhu_vhost_dev *dev)
 
 	if (dev == NULL)
 		return false;
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		if (__atomic_load_n(&dev->vq[i]->ready, __ATOMIC_RELAXED))
 			return true;
 	return false;
@@ -380,7 +379,7 @@ vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhos
 
 	if (dev == NULL || vi == NULL)
 		return -EINVAL;
-	if (index >= dev->max_vqs)
+	if (index >= dev->num_queues)
 		return -ERANGE;
 	vq = dev->vq[index];
 	memset(vi, 0, sizeof(*vi));

@@ -78,7 +78,7 @@ vhu_dev_running(const struct vhu_vhost_dev *dev)
 
 	if (!pf)
 		n = (uint16_t)((n + 1u) & ~1u);
-	for (i = 0; i < n && i < dev->max_vqs; i++) {
+	for (i = 0; i < n && i < dev->num_queues; i++) {
 		bool ready = __atomic_load_n(&dev->vq[i]->ready, __ATOMIC_RELAXED);
 		bool used = !pf || __atomic_load_n(&dev->vq[i]->enabled, __ATOMIC_RELAXED);
 
@@ -110,7 +110,7 @@ check_rings(struct vhu_vhost_dev *dev, bool turning_on)
 {
 	uint16_t i;
 
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		bool ready = dev->vq[i]->ready;
 
 		if (ready != turning_on || ready == vq_reported(dev, i))

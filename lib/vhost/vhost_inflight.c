@@ -33,7 +33,7 @@ inflight_unmap(struct vhu_vhost_dev *dev)
 
 	if (in == NULL)
 		return;
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		/* Rings were stopped by the caller; they no longer point into it. */
 		dev->vq[i]->inflight_split = NULL;
 		dev->vq[i]->inflight_packed = NULL;
@@ -64,26 +64,29 @@ check_geometry(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *in)
 	return 0;
 }
 
-enum vhu_msg_result
-vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *req)
+int
+vhu_inflight_new(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req,
+		 struct vhu_inflight **out)
 {
 	bool packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
 	uint64_t qsz, size;
 	struct vhu_inflight *in;
 	uint16_t q, j;
 	void *addr;
-	int fd;
+	int fd, rc;
 
-	if (check_geometry(dev, req) != 0)
-		return VHU_MSG_FAIL;
+	rc = check_geometry(dev, req);
+	if (rc != 0)
+		return rc;
 	qsz = vhu_inflight_queue_size(packed, req->queue_size);
 	size = qsz * req->num_queues;
 	fd = memfd_create("vhu-inflight", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
+		rc = -errno;
 		VHU_LOG(ERR, "%s: cannot make the inflight buffer: %s", dev->path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return VHU_MSG_FAIL;
+		return rc;
 	}
 	addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	in = calloc(1, sizeof(*in));
@@ -92,7 +95,7 @@ vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *req)
 			munmap(addr, size);
 		free(in);
 		close(fd);
-		return VHU_MSG_FAIL;
+		return -ENOMEM;
 	}
 	for (q = 0; q < req->num_queues; q++) {
 		uint8_t *base = (uint8_t *)addr + q * qsz;
@@ -115,23 +118,18 @@ vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *req)
 			r->desc_num = req->queue_size;
 		}
 	}
-	vhu_dev_stop_all(dev);
-	inflight_unmap(dev);
 	in->addr = addr;
 	in->size = size;
 	in->fd = fd;
 	in->num_queues = req->num_queues;
 	in->queue_size = req->queue_size;
-	dev->inflight = in;
-	vhu_dev_restart_all(dev);
-	req->mmap_size = size;
-	req->mmap_offset = 0;
-	dev->reply_fd = fd; /* sent with the reply; we keep our copy */
-	return VHU_MSG_REPLY;
+	*out = in;
+	return 0;
 }
 
-enum vhu_msg_result
-vhu_inflight_set(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req, int fd)
+int
+vhu_inflight_open(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req, int fd,
+		  struct vhu_inflight **out)
 {
 	bool packed = dev_has_feature(dev, VIRTIO_F_RING_PACKED);
 	struct vhu_inflight *in;
@@ -157,21 +155,26 @@ vhu_inflight_set(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *re
 		if (addr != MAP_FAILED)
 			munmap(addr, req->mmap_size);
 		free(in);
-		goto bad;
+		close(fd);
+		return -ENOMEM;
 	}
-	vhu_dev_stop_all(dev);
-	inflight_unmap(dev);
 	in->addr = addr;
 	in->size = req->mmap_size;
 	in->fd = fd;
 	in->num_queues = req->num_queues;
 	in->queue_size = req->queue_size;
-	dev->inflight = in;
-	vhu_dev_restart_all(dev);
-	return VHU_MSG_OK;
+	*out = in;
+	return 0;
 bad:
 	close(fd);
-	return VHU_MSG_CLOSE;
+	return -EINVAL;
+}
+
+void
+vhu_inflight_install(struct vhu_vhost_dev *dev, struct vhu_inflight *in)
+{
+	inflight_unmap(dev);
+	dev->inflight = in;
 }
 
 /*

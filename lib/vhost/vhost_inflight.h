@@ -230,10 +230,22 @@ vhu_inflight_packed_done(struct vhu_vq *vq, uint16_t from, uint16_t nchains)
 	__atomic_store_n(&r->pos.all, p.all, __ATOMIC_RELEASE);
 }
 
-/* Control thread: GET_INFLIGHT_FD and SET_INFLIGHT_FD. */
-enum vhu_msg_result vhu_inflight_get(struct vhu_vhost_dev *dev, struct vhost_user_inflight *in);
-enum vhu_msg_result vhu_inflight_set(struct vhu_vhost_dev *dev,
-				     const struct vhost_user_inflight *in, int fd);
+/*
+ * Control thread, GET_INFLIGHT_FD: a fresh buffer (its own memfd) laid out
+ * for the request's rings, in *out; the device is not changed. 0, or -EINVAL
+ * (geometry) or -errno. The caller installs it (vhu_inflight_install()).
+ */
+int vhu_inflight_new(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req,
+		     struct vhu_inflight **out);
+/*
+ * Control thread, SET_INFLIGHT_FD: the front-end's buffer in 'fd' (consumed:
+ * closed on failure, owned by *out on success), mapped and checked against
+ * the request's layout; the device is not changed. 0, -EINVAL or -ENOMEM.
+ */
+int vhu_inflight_open(struct vhu_vhost_dev *dev, const struct vhost_user_inflight *req, int fd,
+		      struct vhu_inflight **out);
+/* Control thread, every ring stopped: 'in' replaces the device's buffer. */
+void vhu_inflight_install(struct vhu_vhost_dev *dev, struct vhu_inflight *in);
 /* Control thread: attach a ring to its region when it starts; recover after a restart. */
 void vhu_inflight_ring_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 void vhu_inflight_free(struct vhu_vhost_dev *dev);

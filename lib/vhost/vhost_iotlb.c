@@ -216,7 +216,7 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 		if (t == NULL)
 			return VHU_MSG_FAIL;
 		/* Rings whose areas the withdrawn range covers stop until re-mapped. */
-		for (i = 0; i < dev->max_vqs; i++)
+		for (i = 0; i < dev->num_queues; i++)
 			if (dev->vq[i]->ready && ring_uses(dev, dev->vq[i], m->iova, m->size))
 				vhu_vq_stop(dev, dev->vq[i]);
 		iotlb_publish(dev, t, true);

@@ -237,7 +237,7 @@ handle_set_features(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 		return VHU_MSG_FAIL;
 	}
 	if (dev->features_set && ((f ^ dev->features) & ~VHU_BIT(VHOST_F_LOG_ALL)) != 0) {
-		for (i = 0; i < dev->max_vqs; i++) {
+		for (i = 0; i < dev->num_queues; i++) {
 			if (dev->vq[i]->ready) {
 				VHU_LOG(ERR, "%s: features changed while ring %u runs; stop rings first",
 					dev->path, i);
@@ -709,25 +709,44 @@ handle_set_log_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *
 	return reply_u64(msg, 0);
 }
 
+/* Rings attach to the inflight buffer as they start: stop them, swap it, restart them. */
+static void
+dev_swap_inflight(struct vhu_vhost_dev *dev, struct vhu_inflight *in)
+{
+	vhu_dev_stop_all(dev);
+	vhu_inflight_install(dev, in);
+	vhu_dev_restart_all(dev);
+}
+
 static enum vhu_msg_result
 handle_get_inflight_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
 		       int nfds)
 {
-	enum vhu_msg_result rc = vhu_inflight_get(dev, &msg->payload.inflight);
+	struct vhost_user_inflight *req = &msg->payload.inflight;
+	struct vhu_inflight *in;
 
-	if (rc == VHU_MSG_REPLY)
-		msg->hdr.size = sizeof(msg->payload.inflight);
-	return rc;
+	if (vhu_inflight_new(dev, req, &in) != 0)
+		return VHU_MSG_FAIL;
+	dev_swap_inflight(dev, in);
+	req->mmap_size = in->size;
+	req->mmap_offset = 0;
+	dev->reply_fd = in->fd; /* sent with the reply; we keep our copy */
+	msg->hdr.size = sizeof(*req);
+	return VHU_MSG_REPLY;
 }
 
 static enum vhu_msg_result
 handle_set_inflight_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds,
 		       int nfds)
 {
-	enum vhu_msg_result rc = vhu_inflight_set(dev, &msg->payload.inflight, fds[0]);
+	struct vhu_inflight *in;
+	int fd = fds[0];
 
 	fds[0] = -1; /* consumed */
-	return rc;
+	if (vhu_inflight_open(dev, &msg->payload.inflight, fd, &in) != 0)
+		return VHU_MSG_CLOSE;
+	dev_swap_inflight(dev, in);
+	return VHU_MSG_OK;
 }
 
 static enum vhu_msg_result

@@ -150,7 +150,7 @@ vhu_numa_place_rings(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		struct vhu_vq *vq = dev->vq[i];
 		int node, here;
 

@@ -294,9 +294,8 @@ struct rte_mbuf;
 struct vhu_vhost_dev {
 	char path[108];			/* socket path (sun_path size) */
 	uint32_t flags;			/* VHU_VHOST_* */
-	uint16_t num_queues;		/* rings the device has (type->queue_count) */
-	uint16_t max_vqs;		/* rings allocated at creation: vq[0 .. max_vqs - 1]
-					 * (= num_queues) */
+	uint16_t num_queues;		/* rings the device has (type->queue_count), each
+					 * allocated at creation: vq[0 .. num_queues - 1] */
 	uint64_t disable_features;	/* user mask */
 	const struct vhu_device_type *type;
 
@@ -329,7 +328,7 @@ struct vhu_vhost_dev {
 	uint64_t iotlb_epoch;		/* bumped before publishing an IOTLB that lacks a
 					 * mapping the one before had; lcores read it (atomic) */
 	uint16_t nr_vqs;		/* highest ring index touched + 1 */
-	struct vhu_vq *vq[VHU_MAX_VQS]; /* the first max_vqs allocated at creation */
+	struct vhu_vq *vq[VHU_MAX_VQS]; /* the first num_queues allocated at creation */
 	/* Copies for vhu_vhost_get_info() from any thread, which must not follow
 	 * 'mem' or 'iotlb' (the control thread may free them under it). */
 	uint32_t mem_regions;	/* regions of 'mem' (atomic) */

@@ -226,7 +226,7 @@ vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
 
 	/* One barrier covers every mark read below. */
 	vhu_handoff_barrier();
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
 }
 
@@ -251,7 +251,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	bool any = false;
 	uint16_t i;
 
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		if (dev->vq[i]->ready) {
 			__atomic_store_n(&dev->vq[i]->ready, false, __ATOMIC_RELAXED);
 			any = true;
@@ -260,7 +260,7 @@ vhu_dev_stop_all(struct vhu_vhost_dev *dev)
 	/* One barrier covers every ring cleared above. */
 	if (any)
 		vhu_dev_wait_bursts(dev);
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		dev->vq[i]->mem = NULL;
 		if (dev->type->queue_stop != NULL)
 			dev->type->queue_stop(dev, dev->vq[i]);
@@ -272,6 +272,6 @@ vhu_dev_restart_all(struct vhu_vhost_dev *dev)
 {
 	uint16_t i;
 
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		vhu_vq_try_start(dev, dev->vq[i]);
 }

@@ -34,9 +34,10 @@
  * (virtq_packed.h) form, which have the same names with vhu_split_ and
  * vhu_packed_; a burst written for one layout calls those directly.
  *
- * Everything here runs on the lcore polling the ring, between the acquire
- * load of vq->ready that starts its burst and the end of that burst. A guest
- * violation met on the way latches the ring broken (vhu_vq_set_broken()).
+ * Everything here runs on the lcore polling the ring, between
+ * vhu_vq_enter(), which marks the ring busy and checks that it is ready, and
+ * vhu_vq_leave(). A guest violation met on the way latches the ring broken
+ * (vhu_vq_set_broken()).
  */
 #ifndef VHU_VIRTQ_VERBS_H
 #define VHU_VIRTQ_VERBS_H
@@ -45,27 +46,83 @@
 #include "virtq_packed.h"
 
 /*
- * The ring 'index' of 'dev' (below dev->num_queues) at the start of a burst,
- * or NULL if it is not ready or latched broken. Loads what the burst reads
+ * Start a burst on ring 'index' of 'dev' (below dev->num_queues): mark the
+ * ring busy (vhu_handoff.h) and return it, or return NULL, with nothing to
+ * leave, if it is not ready or latched broken. A burst that got the ring
+ * ends with vhu_vq_leave() on it, on every path. Loads what the burst reads
  * of the device: the IOTLB behind a vIOMMU, the dirty log while logging.
+ *
+ * Why the ring pointer is loaded once. The control thread may replace the
+ * ring's state by a copy (vhost_numa.c: stop the old copy, copy it, publish
+ * the new one in dev->vq[], start it), and each copy has its own mark. The
+ * burst marks the copy it loaded and reads that copy's `ready`, and works on
+ * that copy alone, so the Dekker pairing of vhu_handoff.h holds per copy:
+ *  - it loaded the old copy: either the control thread sees its mark and
+ *    waits for vhu_vq_leave() before it copies, or the burst sees `ready`
+ *    false (stopped before the copy, and never set again while the copy is
+ *    retired) and leaves having touched nothing but the mark;
+ *  - it loaded the new copy: the copy was complete before the pointer
+ *    (release there, acquire here), and `ready` is set after it.
+ * A second load of dev->vq[index] after the mark (as the net bursts did
+ * once) could return a newer copy than the one marked: the burst would run
+ * on it unmarked, and the next stop of that copy would not wait for it.
+ * Retired copies are kept until the device is freed, so a stale pointer is
+ * always safe to mark and to read `ready` from.
+ */
+static inline struct vhu_vq *vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index);
+
+/*
+ * The two halves of vhu_vq_enter(), for a burst that must hold the ring even
+ * when it is stopped (a device completing work it took earlier, such as blk):
+ * vhu_vq_hold() marks the ring (loaded once) and returns the copy it marked,
+ * to be left with vhu_vq_leave() whatever happens next; vhu_vq_usable() says
+ * whether that copy is ready and not broken, and loads the IOTLB and dirty
+ * log for the burst if so.
  */
 static inline struct vhu_vq *
-vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+vhu_vq_hold(struct vhu_vhost_dev *dev, uint16_t index)
 {
-	struct vhu_vq *vq = dev->vq[index];
+	/* Acquire: pairs with the release store of a moved copy in numa_move();
+	 * its mark and fields are initialised before the pointer is seen. */
+	struct vhu_vq *vq = __atomic_load_n(&dev->vq[index], __ATOMIC_ACQUIRE);
 
+	vhu_burst_enter(&vq->mark);
+	return vq;
+}
+
+static inline bool
+vhu_vq_usable(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
 	/* Acquire: pairs with the release store in vhu_vq_try_start(); the ring
 	 * pointers and indexes read below are the ones published with it. */
 	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
-		return NULL;
+		return false;
 	/* Acquire: pairs with the release in iotlb_publish(); the table stays
-	 * valid until this burst leaves (vhu_burst_exit()), for the control
+	 * valid until this burst leaves (vhu_vq_leave()), for the control
 	 * thread waits on the ring's mark before it frees it. */
 	if (unlikely(vq->iommu))
 		vq->iotlb = __atomic_load_n(&dev->iotlb, __ATOMIC_ACQUIRE);
 	if (unlikely(vq->logging))
 		vhu_log_begin(vq);
-	return vq;
+	return true;
+}
+
+static inline struct vhu_vq *
+vhu_vq_enter(struct vhu_vhost_dev *dev, uint16_t index)
+{
+	struct vhu_vq *vq = vhu_vq_hold(dev, index);
+
+	if (likely(vhu_vq_usable(dev, vq)))
+		return vq;
+	vhu_burst_exit(&vq->mark);
+	return NULL;
+}
+
+/* End the burst that vhu_vq_enter() started on 'vq': the ring is idle again. */
+static inline void
+vhu_vq_leave(struct vhu_vq *vq)
+{
+	vhu_burst_exit(&vq->mark);
 }
 
 /* Chains vhu_vq_pop_batch() takes at once. */

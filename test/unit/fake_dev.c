@@ -55,7 +55,7 @@ fake_dev_free(struct vhu_vhost_dev *dev)
 	if (dev == NULL)
 		return;
 	vhu_dev_reset(dev);
-	for (i = 0; i < dev->max_vqs; i++)
+	for (i = 0; i < dev->num_queues; i++)
 		free(dev->vq[i]);
 	free(dev);
 }

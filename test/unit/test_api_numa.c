@@ -3,10 +3,12 @@
  * NUMA placement with an injected node lookup and allocator (this machine
  * may have one node): guest memory "on node 1" makes each running ring report
  * node 1 and moves its state there, once; a node where nothing can be
- * allocated leaves the state where it is, said once; the real lookup agrees
- * with get_mempolicy. No EAL, no socket.
+ * allocated leaves the state where it is, said once; a move waits for the
+ * burst inside the ring; the real lookup agrees with get_mempolicy. No EAL,
+ * no socket.
  */
 #include <numaif.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "msg_helpers.h"
@@ -148,6 +150,68 @@ TEST(rings_over_memory_on_node_1_report_it_and_move_their_state_there)
 	vhu_events_check(dev);
 	ASSERT_EQ(n_allocs, 2);
 	device_free(dev);
+	close(memfd);
+}
+
+/* The control thread's part: place the rings (after a message), then say so. */
+struct ctrl_run {
+	struct vhu_vhost_dev *dev;
+	bool done; /* atomic */
+};
+
+static void *
+ctrl_place(void *arg)
+{
+	struct ctrl_run *c = arg;
+
+	vhu_events_check(c->dev);
+	__atomic_store_n(&c->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A burst is inside ring 0 (entered, not left) when the control thread moves
+ * the ring's state: the move stops the ring, then waits for the burst to
+ * leave before it copies the state, so that what the burst wrote goes with
+ * it. A burst entry that did not mark the ring it returns lets the copy go
+ * on under the burst.
+ */
+TEST(a_ring_moves_only_after_the_burst_inside_it_leaves)
+{
+	struct ctrl_run c = { 0 };
+	struct vhu_vq *old, *vq;
+	pthread_t ctrl;
+	int memfd = make_memfd(GUEST_SIZE), i;
+
+	vhu_numa_set_ops(&fake_numa);
+	c.dev = running_device(memfd);
+	old = c.dev->vq[0];
+	vq = vhu_vq_enter(c.dev, 0);
+	ASSERT_PTR_EQ(vq, old);
+	ASSERT_EQ(old->mark.seq & 1, 1);
+	ASSERT_EQ(pthread_create(&ctrl, NULL, ctrl_place, &c), 0);
+	/* The move has begun once the ring is stopped; give it time to go wrong. */
+	for (i = 0; i < 5000 && __atomic_load_n(&old->ready, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	ASSERT_FALSE(__atomic_load_n(&old->ready, __ATOMIC_ACQUIRE));
+	usleep(100 * 1000);
+	ASSERT_FALSE(__atomic_load_n(&c.done, __ATOMIC_ACQUIRE));
+	ASSERT_PTR_EQ(__atomic_load_n(&c.dev->vq[0], __ATOMIC_ACQUIRE), old);
+	/* The burst's own work lands in the state that moves. */
+	vq->stats.errors = 7;
+	vhu_vq_leave(vq);
+	ASSERT_EQ(pthread_join(ctrl, NULL), 0);
+	ASSERT_TRUE(c.done);
+	ASSERT_TRUE(c.dev->vq[0] != old);
+	ASSERT_EQ(c.dev->vq[0]->stats.errors, 7);
+	/* The next burst enters the new copy, marked on it; the old one stays idle. */
+	vq = vhu_vq_enter(c.dev, 0);
+	ASSERT_PTR_EQ(vq, c.dev->vq[0]);
+	ASSERT_EQ(vq->mark.seq & 1, 1);
+	ASSERT_EQ(old->mark.seq & 1, 0);
+	vhu_vq_leave(vq);
+	ASSERT_EQ(vq->mark.seq & 1, 0);
+	device_free(c.dev);
 	close(memfd);
 }
 

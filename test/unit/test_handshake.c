@@ -410,7 +410,7 @@ TEST(reset_closes_every_fd_and_unmaps_guest_memory)
 	ASSERT_NULL(dev->mem);
 	ASSERT_FALSE(dev->features_set);
 	ASSERT_EQ(dev->nr_vqs, 0);
-	for (i = 0; i < dev->max_vqs; i++) {
+	for (i = 0; i < dev->num_queues; i++) {
 		ASSERT_FALSE(dev->vq[i]->ready);
 		ASSERT_EQ(dev->vq[i]->index, i);
 		ASSERT_EQ(dev->vq[i]->kickfd, -1);

@@ -24,6 +24,7 @@
 #include "msg_helpers.h"
 #include "unit_eal.h"
 #include "vhost_inflight.h"
+#include "virtq_verbs.h"
 #include "vhu_vhost.h"
 
 #define RAM_SIZE (2u << 20)
@@ -431,7 +432,7 @@ crash_in_burst(struct vhu_vhost_dev *dev, uint32_t index, uint16_t n,
 	vhu_inflight_test_hook = NULL;
 	/* What the dead burst held: its mark on the ring (or the device's reset
 	 * would wait for it to leave), and its mbufs (allocated whole at its start). */
-	vhu_burst_exit(&dev->vq[index]->mark);
+	vhu_vq_leave(dev->vq[index]);
 	for (i = 0; i < VHU_MAX_BURST; i++)
 		rte_pktmbuf_free(pkts[i]);
 }

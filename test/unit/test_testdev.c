@@ -713,6 +713,37 @@ device_type_offers_its_features_beside_the_core_ones(void)
 	free(dev);
 }
 
+static uint32_t mark_inside; /* the ring's mark as the hook saw it */
+
+static void
+record_mark(struct vhu_vq *vq)
+{
+	mark_inside = __atomic_load_n(&vq->mark.seq, __ATOMIC_RELAXED);
+}
+
+/* The control thread waits on a ring's mark: a burst holds it for its whole run. */
+static void
+serve_marks_the_ring_busy_for_its_whole_burst(const void *arg)
+{
+	const uint32_t one[] = { 64 };
+	struct tx t;
+	uint32_t before;
+
+	tx_init(&t, *(const bool *)arg);
+	post(&t, SINK, one, 1, NULL);
+	before = t.dev->vq[SINK]->mark.seq;
+	ASSERT_EQ(before & 1, 0);
+	testdev_burst_hook = record_mark;
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
+	testdev_burst_hook = NULL;
+	ASSERT_EQ(mark_inside, before + 1);
+	ASSERT_EQ(t.dev->vq[SINK]->mark.seq, before + 2);
+	/* An empty ring: in and out, idle again. */
+	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
+	ASSERT_EQ(t.dev->vq[SINK]->mark.seq, before + 4);
+	tx_fini(&t);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
@@ -737,6 +768,8 @@ static const struct {
 	  late_completions_are_returned_in_take_order },
 	{ "full_window_stops_taking_until_a_return", full_window_stops_taking_until_a_return },
 	{ "completion_of_an_older_epoch_is_dropped", completion_of_an_older_epoch_is_dropped },
+	{ "serve_marks_the_ring_busy_for_its_whole_burst",
+	  serve_marks_the_ring_busy_for_its_whole_burst },
 };
 
 static const bool layouts[2] = {false, true};

@@ -53,6 +53,8 @@ const struct vhu_device_type testdev_type = {
 	.queue_start = testdev_queue_start,
 };
 
+void (*testdev_burst_hook)(struct vhu_vq *vq);
+
 /* Read (sink) or fill (source) the pieces of one chain; returns the bytes written. */
 static uint32_t
 testdev_work(struct testdev_vq *tq, bool source, const struct vhu_buf_vec *vec, uint32_t nvec)
@@ -91,8 +93,12 @@ testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max)
 	if (q >= dev->num_queues || (vq = vhu_vq_enter(dev, q)) == NULL)
 		return 0;
 	tq = testdev_q(vq);
-	if (!vhu_vq_begin(vq, &cur, &b, !source))
+	if (!vhu_vq_begin(vq, &cur, &b, !source)) {
+		vhu_vq_leave(vq);
 		return 0;
+	}
+	if (testdev_burst_hook != NULL)
+		testdev_burst_hook(vq);
 	while (n < max && vhu_vq_more(vq, &cur)) {
 		uint32_t nvec = 0, len[VHU_VQ_BATCH];
 		enum vhu_chain_rc rc;
@@ -118,5 +124,6 @@ testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max)
 		n++;
 	}
 	vhu_vq_flush(vq, &b);
+	vhu_vq_leave(vq);
 	return n;
 }

@@ -47,4 +47,8 @@ testdev_q(struct vhu_vq *vq)
  */
 uint16_t testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max);
 
+/* Called by testdev_serve() inside a burst that found chains, before the
+ * first pop (NULL: not called). Tests look at the ring from there. */
+extern void (*testdev_burst_hook)(struct vhu_vq *vq);
+
 #endif /* VHU_TEST_TESTDEV_H */

@@ -47,8 +47,12 @@ blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 	uint16_t n = 0;
 
 	vq = vhu_vq_enter(dev, q);
-	if (vq == NULL || vhu_window_room(&bq->w) == 0 || !vhu_vq_begin(vq, &cur, &b, false))
+	if (vq == NULL)
 		return 0;
+	if (vhu_window_room(&bq->w) == 0 || !vhu_vq_begin(vq, &cur, &b, false)) {
+		vhu_vq_leave(vq);
+		return 0;
+	}
 	/* Relaxed: the ring's start stored it before the release of vq->ready
 	 * that vhu_vq_enter() acquired. */
 	epoch = __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED);
@@ -83,6 +87,7 @@ blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 		r->ticket = vhu_vq_take_async(vq, &bq->w, &c, epoch);
 		reqs[n++] = r;
 	}
+	vhu_vq_leave(vq);
 	return n; /* nothing returned in this burst: no flush */
 }
 
@@ -91,16 +96,10 @@ vhu_blk_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_requ
 		      uint16_t count)
 {
 	struct vhu_blk_queue *bq = blk_queue(dev, q);
-	struct vhu_burst_mark *mark;
-	uint16_t n;
 
 	if (bq == NULL || reqs == NULL || count == 0)
 		return 0;
-	mark = &dev->vq[q]->mark;
-	vhu_burst_enter(mark);
-	n = blk_take(dev, q, bq, reqs, count);
-	vhu_burst_exit(mark);
-	return n;
+	return blk_take(dev, q, bq, reqs, count);
 }
 
 /* Bytes the device wrote into the request's buffers, the status byte included. */
@@ -129,44 +128,39 @@ void
 vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint8_t status)
 {
 	struct vhu_blk_queue *bq;
-	struct vhu_burst_mark *mark;
 	struct vhu_vq *vq;
 
 	if (r == NULL || (bq = blk_queue(dev, r->queue)) == NULL)
 		return;
-	mark = &dev->vq[r->queue]->mark;
-	vhu_burst_enter(mark);
-	vq = vhu_vq_enter(dev, r->queue);
+	/* Held whether the ring runs or not: the window is the ring's too. */
+	vq = vhu_vq_hold(dev, r->queue);
 	/* A ring stopped since the take: guest memory may be another table now. */
-	if (vq != NULL && bq->w.e[r->ticket & bq->w.mask].epoch ==
-				  __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED)) {
+	if (vhu_vq_usable(dev, vq) && bq->w.e[r->ticket & bq->w.mask].epoch ==
+					      __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED)) {
 		*r->req.status = status;
 		if (unlikely(vq->log != NULL))
 			blk_log_written(vq, r, status);
 	}
 	vhu_window_complete(&bq->w, r->ticket, blk_used_len(r, status));
-	vhu_burst_exit(mark);
+	vhu_vq_leave(vq);
 }
 
 uint16_t
 vhu_blk_flush(struct vhu_vhost_dev *dev, uint16_t q)
 {
 	struct vhu_blk_queue *bq = blk_queue(dev, q);
-	struct vhu_burst_mark *mark;
 	struct vhu_vq *vq;
 	uint32_t n = 0;
 
 	if (bq == NULL)
 		return 0;
-	mark = &dev->vq[q]->mark;
-	vhu_burst_enter(mark);
-	vq = vhu_vq_enter(dev, q);
-	if (vq != NULL)
+	vq = vhu_vq_hold(dev, q);
+	if (vhu_vq_usable(dev, vq))
 		n = vhu_vq_return_completed(vq, &bq->w,
 					    __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED));
 	else
 		vhu_window_drop_completed(&bq->w); /* taken again when the ring restarts */
-	vhu_burst_exit(mark);
+	vhu_vq_leave(vq);
 	return (uint16_t)n;
 }
 

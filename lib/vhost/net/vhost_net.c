@@ -49,14 +49,15 @@ rarp_build(const struct vhu_net_dev *nd, struct rte_mempool *mp)
 	return m;
 }
 
-static uint16_t
-net_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
-		  struct rte_mbuf **pkts, uint16_t count)
+uint16_t
+vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
+			struct rte_mbuf **pkts, uint16_t count)
 {
-	struct vhu_vq *vq = vhu_net_ring(dev, qp, true);
 	struct vhu_net_dev *nd;
+	struct vhu_vq *vq;
+	uint16_t n = 0;
 
-	if (vq == NULL || count == 0 || mp == NULL || pkts == NULL)
+	if (count == 0 || mp == NULL || pkts == NULL || (vq = vhu_net_enter(dev, qp, true)) == NULL)
 		return 0;
 	count = RTE_MIN(count, VHU_MAX_BURST);
 	nd = vhu_net_dev(dev);
@@ -65,29 +66,13 @@ net_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp
 	    __atomic_exchange_n(&nd->rarp_pending, false, __ATOMIC_ACQUIRE)) {
 		struct rte_mbuf *rarp = rarp_build(nd, mp);
 
-		if (rarp != NULL) {
-			pkts[0] = rarp;
-			return 1 + (count > 1 ? net_dequeue_burst(dev, qp, mp, pkts + 1, count - 1)
-					      : 0);
-		}
+		if (rarp != NULL)
+			pkts[n++] = rarp;
 	}
-	if (vq->packed)
-		return vhu_net_dequeue_packed(vq, mp, pkts, count);
-	return vhu_net_dequeue_split(vq, mp, pkts, count);
-}
-
-uint16_t
-vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempool *mp,
-			struct rte_mbuf **pkts, uint16_t count)
-{
-	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, true);
-	uint16_t n;
-
-	if (mark == NULL)
-		return 0;
-	vhu_burst_enter(mark);
-	n = net_dequeue_burst(dev, qp, mp, pkts, count);
-	vhu_burst_exit(mark);
+	if (likely(n < count))
+		n += vq->packed ? vhu_net_dequeue_packed(vq, mp, pkts + n, count - n)
+				: vhu_net_dequeue_split(vq, mp, pkts + n, count - n);
+	vhu_vq_leave(vq);
 	return n;
 }
 
@@ -159,38 +144,27 @@ net_stash_drain(struct vhu_vq *vq)
  * first at the next burst, when the front-end has answered. The caller sees
  * them accepted, as the backend copies: it frees its own reference.
  */
-static uint16_t
-net_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts, uint16_t count)
-{
-	struct vhu_vq *vq = vhu_net_ring(dev, qp, false);
-	struct vhu_net_vq *nq;
-	uint16_t n;
-
-	if (vq == NULL || count == 0 || pkts == NULL)
-		return 0;
-	count = RTE_MIN(count, VHU_MAX_BURST);
-	nq = vhu_net_q(vq);
-	if (unlikely(nq->stash_n > 0) && net_stash_drain(vq) > 0)
-		/* Still waiting: keep the order, queue behind. */
-		return nq->rx_miss ? net_stash(vq, pkts, count) : 0;
-	n = net_enqueue(vq, pkts, count);
-	if (unlikely(nq->rx_miss) && n < count)
-		n += net_stash(vq, pkts + n, count - n);
-	return n;
-}
-
 uint16_t
 vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf **pkts,
 			uint16_t count)
 {
-	struct vhu_burst_mark *mark = vhu_net_mark(dev, qp, false);
+	struct vhu_net_vq *nq;
+	struct vhu_vq *vq;
 	uint16_t n;
 
-	if (mark == NULL)
+	if (count == 0 || pkts == NULL || (vq = vhu_net_enter(dev, qp, false)) == NULL)
 		return 0;
-	vhu_burst_enter(mark);
-	n = net_enqueue_burst(dev, qp, pkts, count);
-	vhu_burst_exit(mark);
+	count = RTE_MIN(count, VHU_MAX_BURST);
+	nq = vhu_net_q(vq);
+	if (unlikely(nq->stash_n > 0) && net_stash_drain(vq) > 0) {
+		/* Still waiting: keep the order, queue behind. */
+		n = nq->rx_miss ? net_stash(vq, pkts, count) : 0;
+	} else {
+		n = net_enqueue(vq, pkts, count);
+		if (unlikely(nq->rx_miss) && n < count)
+			n += net_stash(vq, pkts + n, count - n);
+	}
+	vhu_vq_leave(vq);
 	return n;
 }
 
@@ -201,12 +175,13 @@ vhu_vhost_enqueue_flush(struct vhu_vhost_dev *dev, uint16_t qp)
 
 	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return;
-	/* Relaxed peek: only this lcore writes stash_n. */
+	/* Relaxed peek outside a burst: only this lcore writes stash_n, and a
+	 * copy of the ring left by a NUMA move stays allocated (vhost_numa.c). */
 	if (likely(vhu_net_q(dev->vq[2 * qp])->stash_n == 0))
 		return;
-	vhu_burst_enter(&dev->vq[2 * qp]->mark);
-	vq = vhu_net_ring(dev, qp, false);
-	if (vq != NULL)
-		net_stash_drain(vq);
-	vhu_burst_exit(&dev->vq[2 * qp]->mark);
+	vq = vhu_vq_enter(dev, 2 * qp);
+	if (vq == NULL)
+		return;
+	net_stash_drain(vq);
+	vhu_vq_leave(vq);
 }

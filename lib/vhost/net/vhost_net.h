@@ -380,24 +380,12 @@ void vhu_net_rx_given_back(struct vhu_vq *vq, uint32_t where, uint32_t nchains, 
 	__rte_cold;
 
 /*
- * The burst mark of queue pair 'qp' in direction 'tx', or NULL if there is no
- * such queue. A public burst brackets its work with vhu_burst_enter() and
- * vhu_burst_exit() on it, so that the control thread can wait it out.
- */
-static inline struct vhu_burst_mark *
-vhu_net_mark(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
-{
-	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
-		return NULL;
-	return &dev->vq[2 * qp + tx]->mark;
-}
-
-/*
- * Look up the ring of queue pair 'qp' in direction 'tx'; NULL if unusable now.
- * Only inside a burst (after vhu_burst_enter() on the ring's mark).
+ * Enter a burst on the ring of queue pair 'qp' in direction 'tx' (guest
+ * transmit): the ring, marked busy until vhu_vq_leave(), or NULL if there is
+ * no such queue or it is unusable now (nothing to leave).
  */
 static inline struct vhu_vq *
-vhu_net_ring(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
+vhu_net_enter(struct vhu_vhost_dev *dev, uint16_t qp, bool tx)
 {
 	if (unlikely(dev == NULL || qp >= vhu_net_dev(dev)->queue_pairs))
 		return NULL;

@@ -17,15 +17,20 @@
 #include <rte_net.h>
 
 #include "vhost_private.h"
+#include "vhu_cksum.h"
 
-/* Complete a partial checksum in software: sum [start, end), store at start + off. */
+/*
+ * Complete a partial checksum in software: sum [start, end), store at
+ * start + off. vhu_cksum_mbuf(), not DPDK 22.11's rte_raw_cksum_mbuf(),
+ * which is wrong on a segment that follows an odd-length one (vhu_cksum.h).
+ */
 static inline int
 vhu_net_csum_fill(struct rte_mbuf *m, uint32_t start, uint32_t off)
 {
 	uint16_t raw, csum;
 	uint8_t *p;
 
-	if (rte_raw_cksum_mbuf(m, start, m->pkt_len - start, &raw) != 0)
+	if (vhu_cksum_mbuf(m, start, m->pkt_len - start, &raw) != 0)
 		return -1;
 	csum = (uint16_t)~raw;
 	if (csum == 0)
