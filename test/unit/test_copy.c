@@ -16,10 +16,11 @@
 
 #define GUARD	64
 #define MAX_LEN 9200
+#define MAX_OFF 16 /* offsets are below this */
 #define POISON	0xa5
 
-static uint8_t src_buf[MAX_LEN + 2 * GUARD];
-static uint8_t dst_buf[MAX_LEN + 2 * GUARD];
+static uint8_t src_buf[MAX_OFF + MAX_LEN + 2 * GUARD];
+static uint8_t dst_buf[MAX_OFF + MAX_LEN + 2 * GUARD];
 
 /*
  * Copy 'n' bytes between the offsets and check them and GUARD bytes on
@@ -49,8 +50,8 @@ TEST(copy_of_every_length_up_to_600_at_every_offset_is_exact)
 	size_t n;
 
 	for (n = 0; n <= 600; n++)
-		for (s = 0; s < 16; s += 3)
-			for (d = 0; d < 16; d++)
+		for (s = 0; s < MAX_OFF; s += 3)
+			for (d = 0; d < MAX_OFF; d++)
 				if (copy_and_check(n, s, d) != 0)
 					th_fail(__FILE__, __LINE__,
 						"%zu bytes from offset %u to %u: "
@@ -65,8 +66,8 @@ TEST(copy_of_frame_and_jumbo_lengths_is_exact)
 	unsigned int i, s, d;
 
 	for (i = 0; i < RTE_DIM(lens); i++)
-		for (s = 0; s < 16; s += 5)
-			for (d = 0; d < 16; d += 3)
+		for (s = 0; s < MAX_OFF; s += 5)
+			for (d = 0; d < MAX_OFF; d += 3)
 				if (copy_and_check(lens[i], s, d) != 0)
 					th_fail(__FILE__, __LINE__,
 						"%zu bytes from offset %u to %u: "
