@@ -27,6 +27,9 @@ extern int rv_logtype;
 			RV_LOG(ERR, "%s: not supported by vhu's backend (%s)\n", (call), (why)); \
 	} while (0)
 
+/* The same, in the refused call itself, which it names. */
+#define RV_REFUSED(why) RV_REFUSE(__func__, (why))
+
 struct rv_dev;
 
 /* The registered device of 'vid' with a live backend (started), or NULL

@@ -41,35 +41,35 @@ int rte_vhost_host_notifier_ctrl(int vid, uint16_t qid, bool enable);
 struct rte_vdpa_device *
 rte_vdpa_find_device_by_name(const char *name)
 {
-	RV_REFUSE("rte_vdpa_find_device_by_name", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return NULL;
 }
 
 struct rte_device *
 rte_vdpa_get_rte_device(struct rte_vdpa_device *vdpa_dev)
 {
-	RV_REFUSE("rte_vdpa_get_rte_device", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return NULL;
 }
 
 int
 rte_vdpa_get_queue_num(struct rte_vdpa_device *dev, uint32_t *queue_num)
 {
-	RV_REFUSE("rte_vdpa_get_queue_num", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vdpa_get_features(struct rte_vdpa_device *dev, uint64_t *features)
 {
-	RV_REFUSE("rte_vdpa_get_features", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vdpa_get_protocol_features(struct rte_vdpa_device *dev, uint64_t *features)
 {
-	RV_REFUSE("rte_vdpa_get_protocol_features", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
@@ -77,7 +77,7 @@ int
 rte_vdpa_get_stats_names(struct rte_vdpa_device *dev, struct rte_vdpa_stat_name *stats_names,
 			 unsigned int size)
 {
-	RV_REFUSE("rte_vdpa_get_stats_names", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
@@ -85,56 +85,56 @@ int
 rte_vdpa_get_stats(struct rte_vdpa_device *dev, uint16_t qid, struct rte_vdpa_stat *stats,
 		   unsigned int n)
 {
-	RV_REFUSE("rte_vdpa_get_stats", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vdpa_reset_stats(struct rte_vdpa_device *dev, uint16_t qid)
 {
-	RV_REFUSE("rte_vdpa_reset_stats", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 struct rte_vdpa_device *
 rte_vdpa_register_device(struct rte_device *rte_dev, struct rte_vdpa_dev_ops *ops)
 {
-	RV_REFUSE("rte_vdpa_register_device", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return NULL;
 }
 
 int
 rte_vdpa_unregister_device(struct rte_vdpa_device *dev)
 {
-	RV_REFUSE("rte_vdpa_unregister_device", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vdpa_relay_vring_used(int vid, uint16_t qid, void *vring_m)
 {
-	RV_REFUSE("rte_vdpa_relay_vring_used", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vhost_host_notifier_ctrl(int vid, uint16_t qid, bool enable)
 {
-	RV_REFUSE("rte_vhost_host_notifier_ctrl", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vhost_driver_attach_vdpa_device(const char *path, struct rte_vdpa_device *dev)
 {
-	RV_REFUSE("rte_vhost_driver_attach_vdpa_device", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
 int
 rte_vhost_driver_detach_vdpa_device(const char *path)
 {
-	RV_REFUSE("rte_vhost_driver_detach_vdpa_device", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
@@ -148,7 +148,7 @@ rte_vhost_driver_get_vdpa_device(const char *path)
 int
 rte_vhost_driver_get_vdpa_dev_type(const char *path, uint32_t *type)
 {
-	RV_REFUSE("rte_vhost_driver_get_vdpa_dev_type", RV_VDPA);
+	RV_REFUSED(RV_VDPA);
 	return -1;
 }
 
@@ -163,35 +163,35 @@ rte_vhost_get_vdpa_device(int vid)
 int
 rte_vhost_crypto_driver_start(const char *path)
 {
-	RV_REFUSE("rte_vhost_crypto_driver_start", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return -1;
 }
 
 int
 rte_vhost_crypto_create(int vid, uint8_t cryptodev_id, struct rte_mempool *sess_pool, int socket_id)
 {
-	RV_REFUSE("rte_vhost_crypto_create", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return -1;
 }
 
 int
 rte_vhost_crypto_free(int vid)
 {
-	RV_REFUSE("rte_vhost_crypto_free", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return -1;
 }
 
 int
 rte_vhost_crypto_set_zero_copy(int vid, enum rte_vhost_crypto_zero_copy option)
 {
-	RV_REFUSE("rte_vhost_crypto_set_zero_copy", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return -1;
 }
 
 uint16_t
 rte_vhost_crypto_fetch_requests(int vid, uint32_t qid, struct rte_crypto_op **ops, uint16_t nb_ops)
 {
-	RV_REFUSE("rte_vhost_crypto_fetch_requests", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return 0;
 }
 
@@ -199,7 +199,7 @@ uint16_t
 rte_vhost_crypto_finalize_requests(struct rte_crypto_op **ops, uint16_t nb_ops, int *callfds,
 				   uint16_t *nb_callfds)
 {
-	RV_REFUSE("rte_vhost_crypto_finalize_requests", RV_CRYPTO);
+	RV_REFUSED(RV_CRYPTO);
 	return 0;
 }
 
@@ -208,28 +208,28 @@ rte_vhost_crypto_finalize_requests(struct rte_crypto_op **ops, uint16_t nb_ops, 
 int
 rte_vhost_async_channel_register(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_channel_register", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
 int
 rte_vhost_async_channel_unregister(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_channel_unregister", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
 int
 rte_vhost_async_channel_register_thread_unsafe(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_channel_register_thread_unsafe", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
 int
 rte_vhost_async_channel_unregister_thread_unsafe(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_channel_unregister_thread_unsafe", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
@@ -237,7 +237,7 @@ uint16_t
 rte_vhost_submit_enqueue_burst(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint16_t count,
 			       int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_submit_enqueue_burst", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return 0;
 }
 
@@ -245,21 +245,21 @@ uint16_t
 rte_vhost_poll_enqueue_completed(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint16_t count,
 				 int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_poll_enqueue_completed", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return 0;
 }
 
 int
 rte_vhost_async_get_inflight(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_get_inflight", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
 int
 rte_vhost_async_get_inflight_thread_unsafe(int vid, uint16_t queue_id)
 {
-	RV_REFUSE("rte_vhost_async_get_inflight_thread_unsafe", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
@@ -267,7 +267,7 @@ uint16_t
 rte_vhost_clear_queue_thread_unsafe(int vid, uint16_t queue_id, struct rte_mbuf **pkts,
 				    uint16_t count, int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_clear_queue_thread_unsafe", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return 0;
 }
 
@@ -275,21 +275,21 @@ uint16_t
 rte_vhost_clear_queue(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint16_t count,
 		      int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_clear_queue", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return 0;
 }
 
 int
 rte_vhost_async_dma_configure(int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_async_dma_configure", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
 int
 rte_vhost_async_dma_unconfigure(int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_async_dma_unconfigure", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	return -1;
 }
 
@@ -298,7 +298,7 @@ rte_vhost_async_try_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool
 				  struct rte_mbuf **pkts, uint16_t count, int *nr_inflight,
 				  int16_t dma_id, uint16_t vchan_id)
 {
-	RV_REFUSE("rte_vhost_async_try_dequeue_burst", RV_ASYNC);
+	RV_REFUSED(RV_ASYNC);
 	if (nr_inflight != NULL)
 		*nr_inflight = -1;
 	return 0;
@@ -309,7 +309,7 @@ rte_vhost_async_try_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool
 int
 rte_vhost_get_mem_table(int vid, struct rte_vhost_memory **mem)
 {
-	RV_REFUSE("rte_vhost_get_mem_table", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -317,14 +317,14 @@ int
 rte_vhost_get_vhost_ring_inflight(int vid, uint16_t vring_idx,
 				  struct rte_vhost_ring_inflight *vring)
 {
-	RV_REFUSE("rte_vhost_get_vhost_ring_inflight", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_set_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t idx)
 {
-	RV_REFUSE("rte_vhost_set_inflight_desc_split", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -332,35 +332,35 @@ int
 rte_vhost_set_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head, uint16_t last,
 				   uint16_t *inflight_entry)
 {
-	RV_REFUSE("rte_vhost_set_inflight_desc_packed", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_set_last_inflight_io_split(int vid, uint16_t vring_idx, uint16_t idx)
 {
-	RV_REFUSE("rte_vhost_set_last_inflight_io_split", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_set_last_inflight_io_packed(int vid, uint16_t vring_idx, uint16_t head)
 {
-	RV_REFUSE("rte_vhost_set_last_inflight_io_packed", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_clr_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t last_used_idx, uint16_t idx)
 {
-	RV_REFUSE("rte_vhost_clr_inflight_desc_split", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_clr_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head)
 {
-	RV_REFUSE("rte_vhost_clr_inflight_desc_packed", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -368,7 +368,7 @@ int
 rte_vhost_get_vring_base(int vid, uint16_t queue_id, uint16_t *last_avail_idx,
 			 uint16_t *last_used_idx)
 {
-	RV_REFUSE("rte_vhost_get_vring_base", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -376,7 +376,7 @@ int
 rte_vhost_get_vring_base_from_inflight(int vid, uint16_t queue_id, uint16_t *last_avail_idx,
 				       uint16_t *last_used_idx)
 {
-	RV_REFUSE("rte_vhost_get_vring_base_from_inflight", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -384,14 +384,14 @@ int
 rte_vhost_set_vring_base(int vid, uint16_t queue_id, uint16_t last_avail_idx,
 			 uint16_t last_used_idx)
 {
-	RV_REFUSE("rte_vhost_set_vring_base", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_get_log_base(int vid, uint64_t *log_base, uint64_t *log_size)
 {
-	RV_REFUSE("rte_vhost_get_log_base", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -400,19 +400,19 @@ rte_vhost_log_write(int vid, uint64_t addr, uint64_t len)
 {
 	/* Only an application that wrote guest memory itself needs it, and none
 	 * can (no memory table): vhu's bursts log their own writes. */
-	RV_REFUSE("rte_vhost_log_write", RV_RING);
+	RV_REFUSED(RV_RING);
 }
 
 void
 rte_vhost_log_used_vring(int vid, uint16_t vring_idx, uint64_t offset, uint64_t len)
 {
-	RV_REFUSE("rte_vhost_log_used_vring", RV_RING);
+	RV_REFUSED(RV_RING);
 }
 
 int
 rte_vhost_get_monitor_addr(int vid, uint16_t queue_id, struct rte_vhost_power_monitor_cond *pmc)
 {
-	RV_REFUSE("rte_vhost_get_monitor_addr", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
@@ -420,13 +420,13 @@ int
 rte_vhost_extern_callback_register(int vid, struct rte_vhost_user_extern_ops const *const ops,
 				   void *ctx)
 {
-	RV_REFUSE("rte_vhost_extern_callback_register", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
 
 int
 rte_vhost_slave_config_change(int vid, bool need_reply)
 {
-	RV_REFUSE("rte_vhost_slave_config_change", RV_RING);
+	RV_REFUSED(RV_RING);
 	return -1;
 }
