@@ -56,6 +56,7 @@
 #include <rte_mbuf.h>
 
 #include "perf_pair.h"
+#include "vhu_virtio_user.h"
 
 #define BURST	   32
 #define EXIT_USAGE 2
@@ -105,10 +106,9 @@ static uint64_t *lat_g2h, *lat_h2g;
 static struct rte_mempool *host_pool;
 static struct perf_pair pair;
 /*
- * What the two lcores share, each on a line of its own so that neither
- * lcore's writes take a line the other reads in its loop (a store the host
- * made on every poll to a line next to the guest's 'pair' would add a
- * cache-line transfer to the guest's every burst).
+ * What the two lcores share, each on a line of its own, so that no line one
+ * lcore writes in its loop is one the other reads there, whatever order the
+ * linker gives these variables (the host counts its errors in a local).
  */
 static bool host_stop __rte_cache_aligned; /* set by the guest, read by the host lcore */
 static uint64_t host_bad __rte_cache_aligned; /* frames the host did not recognise or send back */
@@ -385,6 +385,8 @@ struct result {
 	uint32_t run;	   /* 0 .. --runs - 1 */
 	uint64_t features;
 	double floor_ns;   /* core_to_core_ns() just before the run */
+	uint64_t kicks;	   /* notifications the guest sent the backend (syscalls on its lcore) */
+	uint64_t irqs;	   /* interrupts the backend sent the guest */
 	struct drive drive;
 	struct summary g2h, h2g;
 };
@@ -416,6 +418,19 @@ run(enum perf_backend backend, enum load load, struct result *r)
 	__atomic_store_n(&host_stop, true, __ATOMIC_RELEASE);
 	if (rte_eal_wait_lcore(worker) != 0)
 		rc = -1;
+	/*
+	 * A backend that leaves notifications on makes the guest pay a syscall
+	 * per send (and the kernel a wake-up per interrupt): latency that is the
+	 * backend's doing although it shows on the guest's lcore.
+	 */
+	{
+		struct vhu_virtio_user_stats st;
+
+		if (vhu_virtio_user_stats_get(pair.front, &st) == 0) {
+			r->kicks = st.kicks;
+			r->irqs = st.irqs;
+		}
+	}
 	r->features = pair.features;
 	perf_pair_close(&pair);
 	if (host_bad != 0) {
@@ -530,9 +545,11 @@ print_json(FILE *f, const struct result *r, unsigned int n)
 		fprintf(f,
 			"    {\"backend\": \"%s\", \"load\": \"%s\", \"run\": %u, "
 			"\"features\": \"0x%" PRIx64 "\", \"floor_ns\": %.1f, \"late\": %" PRIu64
-			", \"mpps\": %.3f,\n      ",
+			", \"mpps\": %.3f, \"guest_kicks\": %" PRIu64 ", \"guest_irqs\": %" PRIu64
+			",\n      ",
 			perf_backend_name(r[i].backend), load_name(r[i].load), r[i].run,
-			r[i].features, r[i].floor_ns, r[i].drive.late, r[i].drive.mpps);
+			r[i].features, r[i].floor_ns, r[i].drive.late, r[i].drive.mpps, r[i].kicks,
+			r[i].irqs);
 		print_summary(f, "g2h", &r[i].g2h, ",\n      ");
 		print_summary(f, "h2g", &r[i].h2g, "");
 		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
