@@ -90,7 +90,7 @@ static struct {
 	const char *dir;
 	const char *output;
 } opt = {
-	.backend = {true, true},
+	.backend = { true, true },
 	.packets = 200000,
 	.size = 64,
 	.gap_us = 10,
@@ -110,7 +110,7 @@ static struct perf_pair pair;
  * lcore writes in its loop is one the other reads there, whatever order the
  * linker gives these variables (the host counts its errors in a local).
  */
-static bool host_stop __rte_cache_aligned; /* set by the guest, read by the host lcore */
+static bool host_stop __rte_cache_aligned;    /* set by the guest, read by the host lcore */
 static uint64_t host_bad __rte_cache_aligned; /* frames the host did not recognise or send back */
 static uint64_t ping __rte_cache_aligned;     /* the core-to-core measurement's line */
 
@@ -274,8 +274,8 @@ guest_receive(void)
 
 /* What the guest saw of one run besides the latencies. */
 struct drive {
-	uint64_t late;	/* high load: frames sent later than their slot, the window full */
-	double mpps;	/* the rate achieved from the first send to the last return */
+	uint64_t late; /* high load: frames sent later than their slot, the window full */
+	double mpps;   /* the rate achieved from the first send to the last return */
 };
 
 /*
@@ -382,11 +382,11 @@ summarise(uint64_t *lat)
 struct result {
 	enum perf_backend backend;
 	enum load load;
-	uint32_t run;	   /* 0 .. --runs - 1 */
+	uint32_t run; /* 0 .. --runs - 1 */
 	uint64_t features;
-	double floor_ns;   /* core_to_core_ns() just before the run */
-	uint64_t kicks;	   /* notifications the guest sent the backend (syscalls on its lcore) */
-	uint64_t irqs;	   /* interrupts the backend sent the guest */
+	double floor_ns; /* core_to_core_ns() just before the run */
+	uint64_t kicks;	 /* notifications the guest sent the backend (syscalls on its lcore) */
+	uint64_t irqs;	 /* interrupts the backend sent the guest */
 	struct drive drive;
 	struct summary g2h, h2g;
 };
@@ -502,14 +502,16 @@ print_summary(FILE *f, const char *name, const struct summary *s, const char *en
 static void
 print_medians(FILE *f, const struct result *r, unsigned int n)
 {
-	static const char *const names[FIG_COUNT] = {"p50", "p99", "p999", "max", "floor"};
+	static const char *const names[FIG_COUNT] = { "p50", "p99", "p999", "max", "floor" };
 	bool first = true;
 	unsigned int b, l, d, k;
 
 	for (b = 0; b < 2; b++)
 		for (l = 0; l < 2; l++)
 			for (d = 0; d < 2 && opt.backend[b]; d++) {
-				fprintf(f, "%s    {\"backend\": \"%s\", \"load\": \"%s\", \"dir\": \"%s\"",
+				fprintf(f,
+					"%s    {\"backend\": \"%s\", \"load\": \"%s\", \"dir\": "
+					"\"%s\"",
 					first ? "" : ",\n", perf_backend_name((enum perf_backend)b),
 					load_name((enum load)l), d == 0 ? "g2h" : "h2g");
 				for (k = 0; k < FIG_COUNT; k++) {
@@ -517,8 +519,8 @@ print_medians(FILE *f, const struct result *r, unsigned int n)
 								     (enum load)l, (int)d,
 								     (enum figure)k, &sp);
 
-					fprintf(f, ", \"%s_ns\": %.0f, \"%s_spread\": %.3f", names[k],
-						m, names[k], sp);
+					fprintf(f, ", \"%s_ns\": %.0f, \"%s_spread\": %.3f",
+						names[k], m, names[k], sp);
 				}
 				fprintf(f, "}");
 				first = false;
@@ -562,12 +564,13 @@ print_table(FILE *f, const struct result *r, unsigned int n)
 {
 	unsigned int b, l, d, k;
 
-	fprintf(f, "%-7s %-4s %-3s %14s %14s %14s %14s %14s\n", "backend", "load", "dir",
-		"p50 ns", "p99 ns", "p99.9 ns", "max ns", "floor ns");
+	fprintf(f, "%-7s %-4s %-3s %14s %14s %14s %14s %14s\n", "backend", "load", "dir", "p50 ns",
+		"p99 ns", "p99.9 ns", "max ns", "floor ns");
 	for (b = 0; b < 2; b++)
 		for (l = 0; l < 2; l++)
 			for (d = 0; d < 2 && opt.backend[b]; d++) {
-				fprintf(f, "%-7s %-4s %-3s", perf_backend_name((enum perf_backend)b),
+				fprintf(f, "%-7s %-4s %-3s",
+					perf_backend_name((enum perf_backend)b),
 					load_name((enum load)l), d == 0 ? "g2h" : "h2g");
 				for (k = 0; k < FIG_COUNT; k++) {
 					double sp, m = median_figure(r, n, (enum perf_backend)b,
@@ -581,8 +584,10 @@ print_table(FILE *f, const struct result *r, unsigned int n)
 				}
 				fprintf(f, "\n");
 			}
-	fprintf(f, "median of %u run(s) ± half their range; floor: the core-to-core cache-line "
-		   "latency before each run (the machine's, not a backend's)\n", opt.runs);
+	fprintf(f,
+		"median of %u run(s) ± half their range; floor: the core-to-core cache-line "
+		"latency before each run (the machine's, not a backend's)\n",
+		opt.runs);
 }
 
 static void
@@ -616,17 +621,17 @@ static int
 parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"backends", required_argument, NULL, 'b'},
-		{"packets", required_argument, NULL, 'n'},
-		{"size", required_argument, NULL, 's'},
-		{"gap-us", required_argument, NULL, 'g'},
-		{"rate-mpps", required_argument, NULL, 'r'},
-		{"window", required_argument, NULL, 'w'},
-		{"runs", required_argument, NULL, 'R'},
-		{"front-keys", required_argument, NULL, 'k'},
-		{"dir", required_argument, NULL, 'd'},
-		{"output", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+		{ "backends", required_argument, NULL, 'b' },
+		{ "packets", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 's' },
+		{ "gap-us", required_argument, NULL, 'g' },
+		{ "rate-mpps", required_argument, NULL, 'r' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "runs", required_argument, NULL, 'R' },
+		{ "front-keys", required_argument, NULL, 'k' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -656,7 +661,8 @@ parse_args(int argc, char **argv)
 			opt.rate_mpps = strtod(optarg, &end);
 			if (end == optarg || *end != '\0' || !(opt.rate_mpps >= 0.001) ||
 			    opt.rate_mpps > 100) {
-				fprintf(stderr, "--rate-mpps %s: give a rate from 0.001 to 100 Mpps\n",
+				fprintf(stderr,
+					"--rate-mpps %s: give a rate from 0.001 to 100 Mpps\n",
 					optarg);
 				return -1;
 			}
