@@ -29,10 +29,10 @@ slow mode). Per case: the lowest run that a second run confirms within 20 %
 (the fast mode: see cycles_mode()), with the spread of the runs in that
 mode (half the range, as a share), and the ratio reference / subject (above
 1: the subject costs less), against the suite's target. --queues N gives
-every port N queue pairs, all polled by the one forwarding lcore. For h2g the receiver is the frontend; the backend's
-enqueue cost is recorded too (the sender's cycles) but its busy polls
-include those that found the ring full: test/perf/instructions.py counts it
-exactly.
+every port N queue pairs, all polled by the one forwarding lcore. For h2g
+the receiver is the frontend; the backend's enqueue cost is recorded too
+(the sender's cycles) but its busy polls include those that found the ring
+full: test/perf/instructions.py counts it exactly.
 
 Mpps are kept: each case runs --repeats times per set-up, alternating which
 goes first, so that a slow period of the machine does not favour one side.
