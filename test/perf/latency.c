@@ -36,7 +36,7 @@
  * backend, load and direction, in ns, with their spread) and writes the
  * JSON, every run and the medians, to --output ("-": stdout, the table
  * then to stderr).
- * Exit status: 0 done, 1 a run failed (a frame lost or late), 2 usage.
+ * Exit status: 0 done, 1 a run failed (a frame lost: none came back for 2 s), 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
