@@ -18,8 +18,16 @@
 
 #include "virtq.h"
 
-#define VHU_PACKED_FLAGS_USED(wrap) \
-	((wrap) ? (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED) : 0)
+/*
+ * The flags of a used descriptor written in wrap round 'wrap': AVAIL and USED
+ * both equal to the round, and WRITE if the device wrote into the buffer
+ * ('wrote': its used length is not 0). Virtio 1.2, 2.8 "Write Flag": in a
+ * used descriptor the bit says whether any data was written, and without it
+ * the length is reserved and ignored by drivers.
+ */
+#define VHU_PACKED_FLAGS_USED(wrap, wrote) \
+	(((wrap) ? (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED) : 0) | \
+	 ((wrote) ? VRING_DESC_F_WRITE : 0))
 
 /* Advance a ring position by 'n' slots. */
 static inline void
@@ -349,7 +357,7 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 		if (!b->pending) {
 			b->pending = true;
 			b->first_slot = vq->last_used_idx;
-			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, false);
 		}
 		b->last_id = id;
 		b->nchains++;
@@ -360,7 +368,7 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 		vhu_packed_batch_out(vq, b);
 	b->e[b->n].slot = vq->last_used_idx;
 	b->e[b->n].id = id;
-	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != 0);
 	b->e[b->n].run = 0;
 	b->e[b->n].len = len;
 	b->n++;
@@ -537,7 +545,8 @@ vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
 }
 
 /*
- * Return them, with len[k] bytes written into chain k (len NULL: none). Their
+ * Return them, with len[k] bytes written into chain k, none of them 0 (len
+ * NULL: nothing written into any; their flags then go without WRITE). Their
  * used descriptors go to the four slots of one line when the used position
  * is at such a line (it is when every chain of the ring is a single slot):
  * id and len straight into the ring, which is ours until the flags hand the
@@ -558,7 +567,7 @@ vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const str
 		if (!b->pending) {
 			b->pending = true;
 			b->first_slot = slot;
-			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, false);
 		}
 		b->last_id = c[VHU_PACKED_BATCH - 1].id;
 		b->nchains += VHU_PACKED_BATCH;
@@ -578,7 +587,7 @@ vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const str
 		d[k].len = len != NULL ? len[k] : 0;
 	}
 	b->e[b->n].slot = slot;
-	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap);
+	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != NULL);
 	b->e[b->n].run = VHU_PACKED_BATCH;
 	b->n++;
 	b->nchains += VHU_PACKED_BATCH;

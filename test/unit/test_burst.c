@@ -1162,6 +1162,18 @@ pbx_init(struct pbx *p)
 		guest_packed_ring_init(&p->b.g, p->b.dev->vq[q], RING_SIZE, &p->pd[q]);
 }
 
+/*
+ * Did the device write into the buffer of the used descriptor the driver of
+ * ring q reads next? Its WRITE flag says (virtio 1.2, 2.8 "Write Flag").
+ */
+static bool
+pnext_used_wrote(const struct pbx *p, uint16_t q)
+{
+	const struct vring_packed_desc *d = &p->b.dev->vq[q]->desc_packed[p->pd[q].used_idx];
+
+	return (__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) & VRING_DESC_F_WRITE) != 0;
+}
+
 /* Driver TX: 'n' packets of 'len' bytes (seed i), each header + data in one descriptor. */
 static void
 ptx_post(struct pbx *p, uint16_t n, uint32_t len, bool split_header)
@@ -1203,6 +1215,7 @@ packed_dequeue(bool split_header)
 		fill(want, sizeof(want), (uint8_t)i);
 		ASSERT_EQ(flatten(m[i], got, sizeof(got)), 100);
 		ASSERT_MEM_EQ(got, want, sizeof(want));
+		ASSERT_FALSE(pnext_used_wrote(&p, 1));
 		ASSERT_TRUE(pdrv_take_used(&p.pd[1], &id, &len));
 		ASSERT_EQ(id, i);
 		ASSERT_EQ(len, 0);
@@ -1248,6 +1261,7 @@ TEST(packed_enqueue_writes_headers_then_the_packets)
 	memset(&want_hdr, 0, sizeof(want_hdr));
 	want_hdr.num_buffers = 1;
 	for (i = 0; i < 5; i++) {
+		ASSERT_TRUE(pnext_used_wrote(&p, 0));
 		ASSERT_TRUE(pdrv_take_used(&p.pd[0], &id, &len));
 		ASSERT_EQ(id, i);
 		ASSERT_EQ(len, HDR + 100 + 20 * i);
@@ -1290,6 +1304,7 @@ TEST(packed_enqueue_spreads_a_packet_over_mergeable_buffers)
 	guest_read(&p.b.g, gpa[2], got + 256 - HDR, 300 - (256 - HDR));
 	ASSERT_MEM_EQ(got, rte_pktmbuf_mtod(m, uint8_t *), 300);
 	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(pnext_used_wrote(&p, 0));
 		ASSERT_TRUE(pdrv_take_used(&p.pd[0], &id, &len));
 		ASSERT_EQ(id, i);
 		ASSERT_EQ(len, i < 2 ? 128 : HDR + 300 - 256);

@@ -299,6 +299,78 @@ TEST(rx_offload_packet_in_a_run_gets_its_header)
 }
 
 /*
+ * A packet whose checksum is already good reaches a GUEST_CSUM guest with
+ * DATA_VALID in its header when it goes through the batch too (as it does
+ * one by one, and on a split ring); its neighbours get the plain header.
+ */
+TEST(rx_checksum_good_packet_in_a_run_gets_data_valid)
+{
+	struct virtio_net_hdr_mrg_rxbuf hdr;
+	struct rte_mbuf *pkts[4];
+	uint8_t want[100];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	x.dev->features |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	vhu_net_q(x.vq)->features = x.dev->features;
+	vhu_net_q(x.vq)->offload = true;
+	for (i = 0; i < 4; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 4; i++)
+		pkts[i] = mk_pkt(&x, 100, (uint8_t)(80 + i), false);
+	pkts[1]->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	enqueue(&x, pkts, 4, 4);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	for (i = 0; i < 4; i++) {
+		expect_used(&x, i, HDR + 100);
+		if (i != 1)
+			expect_rx_bytes(&x, i, 100, (uint8_t)(80 + i));
+	}
+	memcpy(&hdr, guest_ptr(&x.g, x.gpa[1]), sizeof(hdr));
+	ASSERT_EQ(hdr.hdr.flags, VIRTIO_NET_HDR_F_DATA_VALID);
+	ASSERT_EQ(hdr.hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	ASSERT_EQ(hdr.num_buffers, 1);
+	fill(want, sizeof(want), 81);
+	ASSERT_MEM_EQ((const uint8_t *)guest_ptr(&x.g, x.gpa[1]) + HDR, want, sizeof(want));
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/* The flags of the used descriptor the driver reads next. */
+static uint16_t
+next_used_flags(const struct pb *x)
+{
+	return __atomic_load_n(&x->vq->desc_packed[x->d.used_idx].flags, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A used descriptor says whether the device wrote into its buffer (virtio
+ * 1.2, 2.8 "Write Flag"; without WRITE a driver ignores the length): every
+ * receive buffer filled, batched (slots 0-3) or one by one (4-5), has it.
+ */
+TEST(rx_used_descriptors_carry_write)
+{
+	struct rte_mbuf *pkts[6];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	for (i = 0; i < 6; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 6; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)i, false);
+	enqueue(&x, pkts, 6, 6);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	for (i = 0; i < 6; i++) {
+		ASSERT_TRUE((next_used_flags(&x) & VRING_DESC_F_WRITE) != 0);
+		expect_used(&x, i, HDR + 64);
+	}
+	expect_no_used(&x);
+	pb_fini(&x);
+}
+
+/*
  * A ring of 10: slots 0-3 and 4-7 batch, 8-9 cannot (the line would cross
  * the end); in the next wrap round 0-3 batch again with the other flags.
  */
@@ -450,6 +522,37 @@ TEST(tx_odd_slots_go_one_by_one)
 	expect_used(&x, 7, 0);
 	expect_no_used(&x);
 	rte_pktmbuf_free_bulk(pkts, 6);
+	pb_fini(&x);
+}
+
+/* Transmit buffers are only read: their used descriptors, batched or not, have no WRITE. */
+TEST(tx_used_descriptors_carry_no_write)
+{
+	struct rte_mbuf *pkts[7];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 16);
+	for (i = 0; i < 4; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	tx_buf(&x, 4, 64, 4);
+	post_chain(&x, 4, HDR + 32, false);
+	for (i = 6; i < 8; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 7), 7);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	for (i = 0; i < 8; i++) {
+		if (i == 5)
+			continue; /* the chain's second buffer: no used descriptor of its own */
+		ASSERT_EQ(next_used_flags(&x) & VRING_DESC_F_WRITE, 0);
+		expect_used(&x, i, 0);
+	}
+	expect_no_used(&x);
+	rte_pktmbuf_free_bulk(pkts, 7);
 	pb_fini(&x);
 }
 

@@ -112,8 +112,12 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb,
 	      const struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
-	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK;
 	struct vhu_net_vq *nq = vhu_net_q(vq);
+	/* A packet whose header is not the plain template: an offload to ask
+	 * for or refuse, or, with an offload negotiated, a checksum already
+	 * good (DATA_VALID for a GUEST_CSUM guest: vhu_net_mbuf_to_hdr()). */
+	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
+				 (nq->offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0);
 	struct vhu_chain c[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t want[VHU_PACKED_BATCH];
