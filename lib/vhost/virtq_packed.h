@@ -16,6 +16,8 @@
 #ifndef VHU_VIRTQ_PACKED_H
 #define VHU_VIRTQ_PACKED_H
 
+#include <rte_byteorder.h>
+
 #include "virtq.h"
 
 /*
@@ -184,7 +186,6 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
 				     total, ndesc, id, NULL);
 }
 
-/* A burst's pending publication: the first used descriptor's flags. */
 /*
  * The batch path: four slots that share one cache line of the ring (16-byte
  * descriptors, the first slot a multiple of four), each a whole chain of one
@@ -194,66 +195,155 @@ vhu_packed_gather(struct vhu_vq *vq, uint16_t idx, bool writable, struct vhu_buf
  * once per packet. Anything else (a chain, an indirect table, a slot not
  * yet available, a miss) goes through the single path, which also reports
  * what is wrong.
+ *
+ * A burst keeps the four slots in locals, in registers: a slot is two
+ * eight-byte words, its address and its "tail", len | id << 32 | flags <<
+ * 48 (virtio rings are little-endian, and so is this host), so one load
+ * reads a slot's length, id and flags, one compare checks the four flags,
+ * and one store writes a used descriptor back.
  */
 #define VHU_PACKED_BATCH 4
 
+_Static_assert(VHU_PACKED_BATCH == 4, "vhu_packed_read_four() checks four slots");
+_Static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "vhu_packed_slot: little-endian host");
+
+/*
+ * For each slot k of a batch, unrolled: the compiler then keeps each slot's
+ * values in registers, where a loop would keep them in arrays on the stack
+ * (gcc 12 -O3 does not unroll a loop whose body holds a copy).
+ */
+#define VHU_PACKED_FOR_EACH(k) _Pragma("GCC unroll 4") for ((k) = 0; (k) < VHU_PACKED_BATCH; (k)++)
+
+/* A packed descriptor as its two words. The ring is 16-byte aligned (vhu_vq_try_start()). */
+union vhu_packed_slot {
+	struct vring_packed_desc desc;
+	struct {
+		uint64_t addr;
+		uint64_t tail; /* VHU_PACKED_TAIL() */
+	} w;
+};
+
+#define VHU_PACKED_TAIL(len, id, flags) \
+	((uint64_t)(len) | (uint64_t)(id) << 32 | (uint64_t)(flags) << 48)
+
+static inline uint32_t
+vhu_packed_tail_len(uint64_t tail)
+{
+	return (uint32_t)tail;
+}
+
+static inline uint16_t
+vhu_packed_tail_id(uint64_t tail)
+{
+	return (uint16_t)(tail >> 32);
+}
+
 /*
  * Are the four slots from (idx, wrap) a batch of single descriptors for
- * direction 'writable'? If so, copy them to 'd' (read once: the guest may
- * change the ring under us) and return true.
+ * direction 'writable'? If so, read each once (the guest may change the
+ * ring under us), tail[k] and addr[k] for slot idx + k, and return true.
  */
-static inline bool
-vhu_packed_batch_peek(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writable,
-		      struct vring_packed_desc *d)
+static __rte_always_inline bool
+vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writable,
+		     uint64_t *tail, uint64_t *addr)
 {
-	const uint16_t want = (wrap ? VRING_PACKED_DESC_F_AVAIL :
-						VRING_PACKED_DESC_F_USED) |
-			      (writable ? VRING_DESC_F_WRITE : 0);
-	const uint16_t mask = VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED |
-			      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT;
-	uint16_t i;
+	const uint64_t want =
+		VHU_PACKED_TAIL(0, 0,
+				(wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED) |
+					(writable ? VRING_DESC_F_WRITE : 0));
+	const uint64_t mask = VHU_PACKED_TAIL(0, 0,
+					      VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED |
+						      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT |
+						      VRING_DESC_F_INDIRECT);
+	const union vhu_packed_slot *s = (const union vhu_packed_slot *)&vq->desc_packed[idx];
+	uint16_t k;
 
 	if ((idx & (VHU_PACKED_BATCH - 1)) != 0 || idx + VHU_PACKED_BATCH > vq->size)
 		return false;
-	for (i = 0; i < VHU_PACKED_BATCH; i++)
-		if ((__atomic_load_n(&vq->desc_packed[idx + i].flags, __ATOMIC_RELAXED) & mask) !=
-		    want)
-			return false;
+	VHU_PACKED_FOR_EACH (k)
+		tail[k] = __atomic_load_n(&s[k].w.tail, __ATOMIC_RELAXED);
+	if ((((tail[0] ^ want) | (tail[1] ^ want) | (tail[2] ^ want) | (tail[3] ^ want)) & mask) !=
+	    0)
+		return false;
 	/* Acquire: pairs with the driver's release stores of the four flags; the
-	 * rest of each descriptor, read below, is what it published. */
+	 * addresses read below are what it published. A slot's len and id are
+	 * what it published too: they came with the flags, in one aligned load
+	 * of the eight bytes the driver wrote them to before the flags. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	for (i = 0; i < VHU_PACKED_BATCH; i++)
-		memcpy(&d[i], &vq->desc_packed[idx + i], sizeof(d[i]));
+	VHU_PACKED_FOR_EACH (k)
+		addr[k] = __atomic_load_n(&s[k].w.addr, __ATOMIC_RELAXED);
 	return true;
 }
 
 /*
- * Map the buffer of a batch descriptor whole, for 'len' bytes from its start;
- * NULL if it is not one contiguous piece here (the single path then takes it
- * and reports a miss or a bad address). No side effects on failure beyond
- * those of vhu_vq_map().
+ * Map the buffer of a batch slot whole, 'len' bytes from 'addr'; NULL if it
+ * is not one contiguous piece here (the single path then takes it and
+ * reports a miss or a bad address). No side effects on failure beyond those
+ * of vhu_vq_map().
  */
-static inline uint8_t *
-vhu_packed_batch_map(struct vhu_vq *vq, uint16_t slot, const struct vring_packed_desc *d,
-		     uint32_t len, uint8_t perm)
+static __rte_noinline __rte_unused uint8_t *
+vhu_packed_batch_map(struct vhu_vq *vq, uint16_t slot, uint64_t addr, uint32_t len, uint8_t perm)
 {
 	enum vhu_chain_rc rc = VHU_CHAIN_OK;
 	uint64_t got = len;
 	uint8_t *p;
 
-	if (unlikely(d->addr + len < d->addr))
+	if (unlikely(addr + len < addr))
 		return NULL;
-	p = vhu_vq_map(vq, slot, d->addr, &got, perm, &rc);
+	p = vhu_vq_map(vq, slot, addr, &got, perm, &rc);
 	return p != NULL && got >= len ? p : NULL;
+}
+
+/*
+ * Map the four buffers of a batch read at slot 'idx': vec[k] gets want[k]
+ * bytes of slot k's buffer (want NULL: the whole buffer). False if a buffer
+ * is shorter (it needs more buffers, MRG_RXBUF, or is dropped) or does not
+ * map whole: the single path takes it. The four are most often in the
+ * region the last translation hit: they are checked against it here, in
+ * locals, and the rest go through vhu_vq_map().
+ */
+static __rte_always_inline bool
+vhu_packed_map_four(struct vhu_vq *vq, uint16_t idx, bool writable, const uint64_t *tail,
+		    const uint64_t *addr, const uint32_t *want, struct vhu_buf_vec *vec)
+{
+	uint64_t gpa = 0, size = 0, hva = 0;
+	uint16_t k;
+
+	if (likely(!vq->iommu) && likely(vq->mem_cache < vq->mem->nregions)) {
+		const struct vhu_mem_region *r = &vq->mem->regions[vq->mem_cache];
+
+		gpa = r->gpa;
+		size = r->size;
+		hva = r->hva;
+	}
+	VHU_PACKED_FOR_EACH (k) {
+		const uint32_t len = want != NULL ? want[k] : vhu_packed_tail_len(tail[k]);
+		const uint64_t off = addr[k] - gpa;
+
+		if (want != NULL && vhu_packed_tail_len(tail[k]) < len)
+			return false;
+		if (likely(off < size && size - off >= len)) {
+			vec[k].addr = (uint8_t *)(uintptr_t)(hva + off);
+		} else {
+			vec[k].addr =
+				vhu_packed_batch_map(vq, idx + k, addr[k], len,
+						     writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO);
+			if (vec[k].addr == NULL)
+				return false;
+		}
+		vec[k].len = len;
+	}
+	return true;
 }
 
 /*
  * A burst's used descriptors. They are collected here and written to the
  * ring together at the flush (or when 'e' is full), not one per chain between
  * the copies: the driver polls the ring's lines for them, and each write
- * between two copies would pull a line away from its core again. The flags
- * of the burst's first one are stored last, so the driver, which consumes in
- * order, sees the burst all at once.
+ * between two copies would pull a line away from its core again (a batch
+ * without lengths is written at once, to the line it was read from:
+ * vhu_packed_return_four()). The flags of the burst's first one are stored
+ * last, so the driver, which consumes in order, sees the burst all at once.
  *
  * A burst that returns buffers without data (the guest's transmit ring) on
  * an IN_ORDER ring is written as one used descriptor, at the burst's first
@@ -279,7 +369,7 @@ struct vhu_packed_batch {
 		uint16_t flags;
 		/* 0: one used descriptor, id and len to write; else a batch: 'run'
 		 * descriptors from 'slot' whose id and len are in the ring already
-		 * (vhu_packed_return_batch()) */
+		 * (vhu_packed_return_four()) */
 		uint16_t run;
 		uint32_t len;
 	} e[VHU_SHADOW_USED];
@@ -480,38 +570,21 @@ vhu_packed_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec 
 	return rc;
 }
 
+/* The batch form of pop (see vhu_vq_pop_batch()), over vhu_packed_read_four(). */
 static inline bool
 vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
 		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
 {
-	const struct vhu_mem_region *r = NULL;
-	struct vring_packed_desc d[VHU_PACKED_BATCH];
+	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	uint16_t k;
 
-	if (!vhu_packed_batch_peek(vq, cur->idx, cur->wrap, writable, d))
+	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, writable, tail, addr) ||
+	    !vhu_packed_map_four(vq, cur->idx, writable, tail, addr, want, vec))
 		return false;
-	/* The four buffers are most often in the region the last translation
-	 * hit: check them against it here, the rest through vhu_vq_map(). */
-	if (likely(!vq->iommu) && likely(vq->mem_cache < vq->mem->nregions))
-		r = &vq->mem->regions[vq->mem_cache];
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		uint64_t off;
-
-		vec[k].len = want != NULL ? want[k] : d[k].len;
-		if (d[k].len < vec[k].len)
-			return false; /* needs more buffers (MRG_RXBUF) or is dropped */
-		off = d[k].addr - (r != NULL ? r->gpa : 0);
-		if (likely(r != NULL) && off < r->size && r->size - off >= vec[k].len)
-			vec[k].addr = (uint8_t *)(uintptr_t)(r->hva + off);
-		else
-			vec[k].addr =
-				vhu_packed_batch_map(vq, cur->idx + k, &d[k], vec[k].len,
-						     writable ? VHOST_ACCESS_WO : VHOST_ACCESS_RO);
-		if (vec[k].addr == NULL)
-			return false;
-		c[k].id = d[k].id;	/* slot is implied (take_batch) */
+	VHU_PACKED_FOR_EACH (k) {
+		c[k].id = vhu_packed_tail_id(tail[k]); /* slot is implied (take_batch) */
 		c[k].ndesc = 1;
-		c[k].len = d[k].len;
+		c[k].len = vhu_packed_tail_len(tail[k]);
 	}
 	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	return true;
@@ -532,66 +605,128 @@ vhu_packed_return(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vh
 	vhu_packed_push(vq, b, c->id, len, c->ndesc);
 }
 
-/* Take the VHU_PACKED_BATCH chains of one vhu_packed_pop_batch() (one slot each). */
-static inline void
-vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
+/* Take the four chains of a batch read at the avail position, ids id[0..4). */
+static __rte_always_inline void
+vhu_packed_take_four(struct vhu_vq *vq, const uint16_t *id)
 {
 	uint16_t k;
 
 	if (unlikely(vq->inflight_packed != NULL))
 		for (k = 0; k < VHU_PACKED_BATCH; k++) /* the batch does not wrap */
-			vhu_inflight_packed_take(vq, vq->last_avail_idx + k, c[k].id, 1);
+			vhu_inflight_packed_take(vq, vq->last_avail_idx + k, id[k], 1);
 	vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, VHU_PACKED_BATCH);
 }
 
 /*
- * Return them, with len[k] bytes written into chain k, none of them 0 (len
- * NULL: nothing written into any; their flags then go without WRITE). Their
- * used descriptors go to the four slots of one line when the used position
- * is at such a line (it is when every chain of the ring is a single slot):
- * id and len straight into the ring, which is ours until the flags hand the
- * slots back, and one shadow entry for the four flags. That line is the one
- * the batch was read from, in our cache already; and the four are written
- * from registers here, not stored to the shadow and loaded back at the flush.
+ * Return the four chains of a batch (ids id[0..4), one slot each), taken,
+ * with len[k] bytes written into chain k, none of them 0 (len NULL: nothing
+ * written into any; their flags then go without WRITE).
+ *
+ * Their used descriptors go to the four slots of one line when the used
+ * position is at such a line (it is when every chain of the ring is a single
+ * slot), straight into the ring, which is ours until the flags hand the
+ * slots back; the line is the one the batch was read from, in our cache
+ * already, and the four are written from registers:
+ *  - without lengths (a transmit ring), each whole now, with one eight-byte
+ *    store, but the burst's first, whose flags wait for vhu_packed_publish():
+ *    the driver consumes in order, so it sees none before that one;
+ *  - with lengths (a receive ring, whose copies may wait for the end of the
+ *    burst: vhu_copy_batch), ids and lengths now and one shadow entry for the
+ *    four flags, stored at the flush, after the copies.
  */
-static inline void
-vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
-			const uint32_t *len)
+static __rte_always_inline void
+vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint16_t *id,
+		       const uint32_t *len)
 {
 	const uint16_t slot = vq->last_used_idx;
-	struct vring_packed_desc *d;
-	uint16_t k;
+	const uint16_t flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != NULL);
+	union vhu_packed_slot *s;
+	uint16_t k, k0 = 0;
 
 	if (b->collapse) {
 		/* What four vhu_packed_push() would do, at once. */
 		if (!b->pending) {
 			b->pending = true;
 			b->first_slot = slot;
-			b->first_flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, false);
+			b->first_flags = flags;
 		}
-		b->last_id = c[VHU_PACKED_BATCH - 1].id;
+		b->last_id = id[VHU_PACKED_BATCH - 1];
 		b->nchains += VHU_PACKED_BATCH;
 		vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
 		return;
 	}
 	if ((slot & (VHU_PACKED_BATCH - 1)) != 0 || slot + VHU_PACKED_BATCH > vq->size) {
-		for (k = 0; k < VHU_PACKED_BATCH; k++)
-			vhu_packed_push(vq, b, c[k].id, len != NULL ? len[k] : 0, 1);
+		for (k = 0; k < VHU_PACKED_BATCH; k++) /* not unrolled: rare */
+			vhu_packed_push(vq, b, id[k], len != NULL ? len[k] : 0, 1);
 		return;
 	}
-	if (unlikely(b->n == VHU_SHADOW_USED))
-		vhu_packed_batch_out(vq, b);
-	d = &vq->desc_packed[slot];
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		d[k].id = c[k].id;
-		d[k].len = len != NULL ? len[k] : 0;
+	s = (union vhu_packed_slot *)&vq->desc_packed[slot];
+	if (len == NULL) {
+		/* Returns collected before these go first: the burst's first used
+		 * descriptor, whose flags wait, is the first of them. */
+		if (unlikely(b->n > 0))
+			vhu_packed_batch_out(vq, b);
+		/* Release: each slot's id and len (one store with its flags) and
+		 * everything before; the driver reads flags with acquire. */
+		if (likely(b->pending)) {
+			__atomic_store_n(&s[0].w.tail, VHU_PACKED_TAIL(0, id[0], flags),
+					 __ATOMIC_RELEASE);
+		} else {
+			b->pending = true;
+			b->first_slot = slot;
+			b->first_flags = flags;
+			s[0].desc.id = id[0];
+			s[0].desc.len = 0;
+			k0 = 1; /* logged at the flush, once its flags are in */
+		}
+		_Pragma("GCC unroll 4") for (k = 1; k < VHU_PACKED_BATCH; k++) __atomic_store_n(
+			&s[k].w.tail, VHU_PACKED_TAIL(0, id[k], flags), __ATOMIC_RELEASE);
+		/* Marked dirty after the write (see vhu_packed_used_flags()). */
+		if (unlikely(vq->log != NULL))
+			vhu_log_hva(vq, s + k0, (VHU_PACKED_BATCH - k0) * sizeof(*s));
+	} else {
+		if (unlikely(b->n == VHU_SHADOW_USED))
+			vhu_packed_batch_out(vq, b);
+		VHU_PACKED_FOR_EACH (k) {
+			s[k].desc.id = id[k];
+			s[k].desc.len = len[k];
+		}
+		b->e[b->n].slot = slot;
+		b->e[b->n].flags = flags;
+		b->e[b->n].run = VHU_PACKED_BATCH;
+		b->n++;
 	}
-	b->e[b->n].slot = slot;
-	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != NULL);
-	b->e[b->n].run = VHU_PACKED_BATCH;
-	b->n++;
 	b->nchains += VHU_PACKED_BATCH;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
+}
+
+/* Take the VHU_PACKED_BATCH chains of one vhu_packed_pop_batch() (one slot each). */
+static inline void
+vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
+{
+	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
+
+	vhu_packed_take_four(vq, id);
+}
+
+/*
+ * Return them, with len[k] bytes written into chain k (len NULL: none); see
+ * vhu_packed_return_four(), which takes the lengths of a batch as a whole.
+ */
+static inline void
+vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
+			const uint32_t *len)
+{
+	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
+	uint16_t k;
+
+	if (len != NULL && (len[0] == 0 || len[1] == 0 || len[2] == 0 || len[3] == 0)) {
+		/* Some written, some not: their flags differ (WRITE). */
+		for (k = 0; k < VHU_PACKED_BATCH; k++)
+			vhu_packed_push(vq, b, id[k], len[k], 1);
+		return;
+	}
+	vhu_packed_return_four(vq, b, id, len);
 }
 
 static inline void

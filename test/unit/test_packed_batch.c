@@ -472,10 +472,11 @@ TEST(tx_aligned_runs_take_the_batch)
 
 /*
  * An empty packet (header only) in the first run and a chain in the second:
- * both runs go one by one; the empty one is dropped and counted, its buffer
- * still returned, the chain's two pieces arrive as one packet.
+ * the empty one is dropped and counted in the batch, as one by one, its
+ * buffer still returned; the chain sends its run one by one, and its two
+ * pieces arrive as one packet.
  */
-TEST(tx_odd_slots_go_one_by_one)
+TEST(tx_empty_packet_and_chain_arrive_as_one_by_one)
 {
 	struct rte_mbuf *pkts[8];
 	uint8_t *p0, *p1, want[200];
@@ -507,7 +508,7 @@ TEST(tx_odd_slots_go_one_by_one)
 		post_one(&x, i, HDR + 64, false);
 	}
 	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 6);
-	ASSERT_EQ(x.vq->stats.batched, 0);
+	ASSERT_EQ(x.vq->stats.batched, 4);
 	ASSERT_EQ(x.vq->stats.errors, 1);
 	expect_pkt(pkts[0], 64, 0);
 	expect_pkt(pkts[1], 64, 1);
@@ -553,6 +554,54 @@ TEST(tx_used_descriptors_carry_no_write)
 	}
 	expect_no_used(&x);
 	rte_pktmbuf_free_bulk(pkts, 7);
+	pb_fini(&x);
+}
+
+/*
+ * Transmit batches write their used descriptors back as they go: after
+ * chains and singles returned earlier in the same burst, and in the next
+ * wrap round of a ring of 8, the driver finds them in ring order.
+ */
+TEST(tx_batches_after_singles_and_across_wrap_rounds)
+{
+	struct rte_mbuf *pkts[8];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 8);
+	/* Slots 0-1 a chain (buffers 0, 1), 2-3 singles, 4-7 a batch. */
+	tx_buf(&x, 0, 64, 0);
+	post_chain(&x, 0, HDR + 32, false);
+	for (i = 2; i < 8; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 7);
+	ASSERT_EQ(x.vq->stats.batched, 4);
+	expect_used(&x, 0, 0);
+	for (i = 2; i < 8; i++)
+		expect_used(&x, i, 0);
+	expect_no_used(&x);
+	ASSERT_EQ(pkts[0]->pkt_len, 2 * (HDR + 32) - HDR);
+	for (i = 1; i < 7; i++)
+		expect_pkt(pkts[i], 64, (uint8_t)(i + 1));
+	rte_pktmbuf_free_bulk(pkts, 7);
+
+	/* The next wrap round: two batches. */
+	for (i = 8; i < 16; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 8);
+	ASSERT_EQ(x.vq->stats.batched, 12);
+	for (i = 8; i < 16; i++) {
+		expect_used(&x, i, 0);
+		expect_pkt(pkts[i - 8], 64, (uint8_t)i);
+	}
+	expect_no_used(&x);
+	ASSERT_EQ(x.vq->last_used_idx, 0);
+	ASSERT_TRUE(x.vq->used_wrap); /* two laps from the start's 1 */
+	rte_pktmbuf_free_bulk(pkts, 8);
 	pb_fini(&x);
 }
 

@@ -8,9 +8,30 @@
 #include "vhost_net_burst.h"
 
 /*
+ * Copy the packet in the buffer of 'len' bytes at 'addr' into mbuf 'm' the
+ * general way (its header kept, mbufs chained); returns 1, or 0 if it is
+ * dropped (counted; 'm' is reset for the next). Out of line: the batch
+ * copies most packets without it, and keeps its registers.
+ */
+static __rte_noinline uint16_t
+tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *mp,
+	    struct rte_mbuf *m)
+{
+	const struct vhu_buf_vec vec = { .addr = addr, .len = len };
+
+	if (likely(vhu_net_tx_copy(vq, &vec, 1, len, mp, m) == 0))
+		return 1;
+	vq->stats.errors++;
+	rte_pktmbuf_reset(m);
+	return 0;
+}
+
+/*
  * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at the
- * cursor into pkts[*out..], if they qualify. Returns false, having changed
- * nothing, if they do not.
+ * cursor into pkts[*out..], if they are a batch whose buffers map whole.
+ * Returns false, having changed nothing, if they are not. The packets
+ * without a header to keep that fit one mbuf (most) are copied here, the
+ * others by tx_copy_one(), which drops what the single path would.
  *
  * Always inlined: called once per four packets, its call, spills and
  * reloads cost 9 instructions a packet (packed/g2h-64, test/perf/instructions.py).
@@ -19,31 +40,32 @@ static __rte_always_inline bool
 dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
 	      struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t *out)
 {
-	struct vhu_net_vq *nq = vhu_net_q(vq);
-	struct vhu_chain c[VHU_PACKED_BATCH];
+	const struct vhu_net_vq *nq = vhu_net_q(vq);
+	const uint32_t hdr_len = nq->hdr_len;
+	const bool offload = nq->offload;
+	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
-	struct vhu_cursor at = *cur;
+	uint16_t id[VHU_PACKED_BATCH];
 	uint16_t k, n = *out;
 
-	if (!vhu_packed_pop_batch(vq, &at, false, NULL, c, vec))
+	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, false, tail, addr) ||
+	    !vhu_packed_map_four(vq, cur->idx, false, tail, addr, NULL, vec))
 		return false;
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (c[k].len <= nq->hdr_len || c[k].len - nq->hdr_len > VHU_MAX_PKT_LEN)
-			return false; /* the single path drops and counts it */
+	VHU_PACKED_FOR_EACH (k) {
+		id[k] = vhu_packed_tail_id(tail[k]);
 		rte_prefetch0(vec[k].addr);
 	}
-	vhu_packed_take_batch(vq, c);
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
-		if (likely(vhu_net_tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[n]) == 0)) {
+	vhu_packed_take_four(vq, id);
+	VHU_PACKED_FOR_EACH (k) {
+		if (likely(!offload) && likely(vhu_net_tx_copy_plain(pkts[n], vec[k].addr + hdr_len,
+								     vec[k].len - hdr_len)))
 			n++;
-		} else {
-			vq->stats.errors++;
-			rte_pktmbuf_reset(pkts[n]);
-		}
+		else
+			n += tx_copy_one(vq, vec[k].addr, vec[k].len, mp, pkts[n]);
 	}
-	vhu_packed_return_batch(vq, batch, c, NULL);
+	vhu_packed_return_four(vq, batch, id, NULL);
+	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	*out = n;
-	*cur = at;
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
 }
@@ -95,6 +117,20 @@ vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp, struct rte_mbu
 }
 
 /*
+ * vhu_net_rx_fill() of packet 'm' into a buffer of one piece, 'len' bytes at
+ * 'addr'. Out of line: the batch's rare path (offloads, dirty logging, a full
+ * copy batch), kept out of its registers.
+ */
+static __rte_noinline void
+rx_fill_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mbuf *m,
+	    struct vhu_copy_batch *cb)
+{
+	const struct vhu_buf_vec vec = { .addr = addr, .len = len };
+
+	vhu_net_rx_fill(vq, &vec, m, 1, cb);
+}
+
+/*
  * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
  * segment and fitting one buffer, to the four slots at the cursor. Returns
  * false, having changed nothing, if they do not qualify. 'hdr' is the header
@@ -113,54 +149,61 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	      const struct virtio_net_hdr_mrg_rxbuf *hdr)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
+	const uint32_t hdr_len = nq->hdr_len;
 	/* A packet whose header is not the plain template: an offload to ask
 	 * for or refuse, or, with an offload negotiated, a checksum already
 	 * good (DATA_VALID for a GUEST_CSUM guest: vhu_net_mbuf_to_hdr()). */
 	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
 				 (nq->offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0);
-	struct vhu_chain c[VHU_PACKED_BATCH];
+	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t want[VHU_PACKED_BATCH];
-	struct vhu_cursor at = *cur;
+	uint16_t id[VHU_PACKED_BATCH];
 	uint64_t odd = 0;
 	uint16_t k;
 
-	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+	VHU_PACKED_FOR_EACH (k) {
 		odd |= (pkts[k]->nb_segs ^ 1u) | (pkts[k]->ol_flags & offload);
-		want[k] = nq->hdr_len + pkts[k]->data_len;
+		want[k] = hdr_len + pkts[k]->data_len;
 	}
 	if (unlikely(odd != 0)) {
 		for (k = 0; k < VHU_PACKED_BATCH; k++)
 			if (pkts[k]->nb_segs != 1 || vhu_net_rx_prepare(vq, pkts[k]) != 0)
 				return false;
 	}
-	if (!vhu_packed_pop_batch(vq, &at, true, want, c, vec))
+	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, true, tail, addr) ||
+	    !vhu_packed_map_four(vq, cur->idx, true, tail, addr, want, vec))
 		return false;
-	vhu_packed_take_batch(vq, c);
+	VHU_PACKED_FOR_EACH (k)
+		id[k] = vhu_packed_tail_id(tail[k]);
+	vhu_packed_take_four(vq, id);
 	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
-		for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		uint32_t n = cb->n; /* a local: the header stores could alias cb->n */
+
+		VHU_PACKED_FOR_EACH (k) {
 			const struct rte_mbuf *m = pkts[k];
 
-			rx_put_hdr(vec[k].addr, hdr, nq->hdr_len);
+			rx_put_hdr(vec[k].addr, hdr, hdr_len);
 			if (m->data_len <= VHU_COPY_DEFER_MAX) {
-				cb->e[cb->n].dst = vec[k].addr + nq->hdr_len;
-				cb->e[cb->n].src = rte_pktmbuf_mtod(m, const uint8_t *);
-				cb->e[cb->n].len = m->data_len;
-				cb->n++;
+				cb->e[n].dst = vec[k].addr + hdr_len;
+				cb->e[n].src = rte_pktmbuf_mtod(m, const uint8_t *);
+				cb->e[n].len = m->data_len;
+				n++;
 			} else {
-				rte_memcpy(vec[k].addr + nq->hdr_len, rte_pktmbuf_mtod(m, void *),
-					   m->data_len);
+				vhu_copy(vec[k].addr + hdr_len,
+					 rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
 			}
 		}
+		cb->n = n;
 	} else {
-		for (k = 0; k < VHU_PACKED_BATCH; k++)
-			vhu_net_rx_fill(vq, &vec[k], pkts[k], 1, cb);
+		VHU_PACKED_FOR_EACH (k)
+			rx_fill_one(vq, vec[k].addr, vec[k].len, pkts[k], cb);
 	}
 	/* A full shadow is written out before the flush: copies first. */
 	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
 		vhu_copy_batch_flush(cb);
-	vhu_packed_return_batch(vq, batch, c, want);
-	*cur = at;
+	vhu_packed_return_four(vq, batch, id, want);
+	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
 }
