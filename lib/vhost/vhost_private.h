@@ -261,6 +261,11 @@ struct vhu_device_type {
 	void (*queue_stop)(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 	/* The front-end went away or reset the device: forget what it negotiated. */
 	void (*reset)(struct vhu_vhost_dev *dev);
+	/* Chains taken and not yet returned when a ring stops are taken again when
+	 * it restarts (completions that outlive the burst, blk): GET_VRING_BASE
+	 * then reports the used position, where the ring resumes, not the avail
+	 * one. False: every chain is returned in the burst that takes it (net). */
+	bool resume_at_used;
 	/* Device-specific requests, VHOST_USER_REQUEST_MAX entries indexed by
 	 * request number (an entry without a handler is not the device's), or NULL. */
 	const struct vhu_msg_type *msgs;

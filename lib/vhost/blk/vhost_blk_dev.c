@@ -230,6 +230,10 @@ const struct vhu_device_type vhu_blk_device_type = {
 	.queue_start = blk_queue_start,
 	.queue_stop = blk_queue_stop,
 	.reset = blk_reset,
+	/* Requests complete after their burst, and one that completes while its
+	 * ring is stopped is dropped (vhost_blk.c): the ring resumes at its used
+	 * position. */
+	.resume_at_used = true,
 };
 
 struct vhu_vhost_dev *
