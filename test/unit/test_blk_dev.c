@@ -9,9 +9,11 @@
  * test_testdev.c; guest memory sits between guard pages, so a request that
  * reached outside its buffers would fault.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,6 +77,7 @@ static void
 blk_free(struct vhu_vhost_dev *dev)
 {
 	vhu_dev_reset(dev);
+	vhu_dev_drop_retired_mem(dev);
 	for (int i = 0; i < VHU_MAX_VQS; i++)
 		free(dev->vq[i]);
 	free(dev);
@@ -807,10 +810,128 @@ ring_stop_reports_a_base_where_every_request_completes_once(const void *arg)
 	bt_fini(&t);
 }
 
+/* ---- guest memory under a request whose completion outlives the ring stop ---- */
+
+#define MEM_GPA	 0x10000000ull /* the tables' one region, apart from the ring's memory */
+#define MEM_SIZE (64 * 1024)
+
+/* SET_MEM_TABLE of one region from a new memfd; returns our fd of it. */
+static int
+set_mem_table(struct bt *t)
+{
+	struct vhost_user_mem_region *r;
+	struct vhost_user_msg m;
+	int fd = memfd_create("vhu-unit-blk", MFD_CLOEXEC), give;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, MEM_SIZE), 0);
+	give = dup(fd);
+	ASSERT_GE(give, 0);
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_SET_MEM_TABLE;
+	m.hdr.flags = VHOST_USER_VERSION;
+	m.hdr.size = 8 + sizeof(*r);
+	m.payload.memory.nregions = 1;
+	r = &m.payload.memory.regions[0];
+	r->guest_phys_addr = MEM_GPA;
+	r->memory_size = MEM_SIZE;
+	r->userspace_addr = 0x7f3300000000ull;
+	ASSERT_EQ(vhu_msg_handle(t->dev, &m, &give, 1), VHU_MSG_OK);
+	return fd;
+}
+
+/* Lay a 512-byte read of sector 0 out in the device's table: header at 0,
+ * data at 4096, status (0xff) at 8192. Returns our address of the region. */
+static uint8_t *
+lay_read(struct bt *t)
+{
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	uint8_t *hva = (uint8_t *)(uintptr_t)t->dev->mem->regions[0].hva;
+
+	memcpy(hva, &h, sizeof(h));
+	hva[8192] = 0xff;
+	return hva;
+}
+
+static uint8_t
+byte_of(int fd, off_t off)
+{
+	uint8_t b = 0;
+
+	ASSERT_EQ(pread(fd, &b, 1, off), 1);
+	return b;
+}
+
+static void
+memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
+{
+	const struct buf b[3] = { { MEM_GPA, 16, false },
+				  { MEM_GPA + 4096, 512, true },
+				  { MEM_GPA + 8192, 1, true } };
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2], *old;
+	uint8_t *hva1, *hva2;
+	struct vhu_vq *vq;
+	uint32_t len;
+	int fd1, fd2;
+	uint16_t id, head;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vq = t.dev->vq[0];
+	vhu_blk_dev(t.dev)->stop_wait_us = 2000;
+	/* The ring's buffers come from the device's table from now on. */
+	fd1 = set_mem_table(&t);
+	hva1 = lay_read(&t);
+	vq->mem = t.dev->mem;
+	t.dev->type->queue_start(t.dev, vq);
+	vq->ready = true;
+	head = post(&t, b, 3);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	old = r[0];
+	ASSERT_PTR_EQ(old->req.data[0].iov_base, hva1 + 4096);
+	/* The front-end replaces the table while the read is out: the ring stop
+	 * gives up waiting, and the old table stays mapped. */
+	fd2 = set_mem_table(&t);
+	hva2 = lay_read(&t);
+	ASSERT_TRUE(hva2 != hva1);
+	ASSERT_TRUE(t.dev->mem_retired != NULL);
+	ASSERT_TRUE(vhu_dev_reap_mem(t.dev));
+	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), 0);
+	/* The ring restarts at its used position: the read is taken again, but
+	 * not while its first I/O may still run. */
+	resume_fresh(&t, t.packed ? 1u << 15 | 1u << 31 : 0);
+	ASSERT_EQ(take(&t, r, 2), 0);
+	/* Its I/O lands, in the old table's memory (a fault had it been unmapped). */
+	memset(old->req.data[0].iov_base, 0x5a, 512);
+	vhu_blk_complete(t.dev, old, VIRTIO_BLK_S_OK);
+	ASSERT_EQ(byte_of(fd1, 8192), 0xff); /* no status into memory the front-end dropped */
+	ASSERT_EQ(byte_of(fd1, 4096), 0x5a);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* dropped: an earlier epoch's */
+	ASSERT_FALSE(vhu_dev_reap_mem(t.dev));
+	ASSERT_TRUE(t.dev->mem_retired == NULL);
+	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), -1); /* unmapped now */
+	ASSERT_EQ(errno, ENOMEM);
+	/* The read again, in the new table, completes once. */
+	ASSERT_EQ(take(&t, r, 2), 1);
+	ASSERT_PTR_EQ(r[0]->req.data[0].iov_base, hva2 + 4096);
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(id, head);
+	ASSERT_EQ(byte_of(fd2, 8192), VIRTIO_BLK_S_OK);
+	ASSERT_FALSE(reap(&t, &id, &len));
+	close(fd1);
+	close(fd2);
+	bt_fini(&t);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
 } suite[] = {
+	{ "memory_stays_mapped_until_a_request_left_out_completes",
+	  memory_stays_mapped_until_a_request_left_out_completes },
 	{ "ring_stop_reports_a_base_where_every_request_completes_once",
 	  ring_stop_reports_a_base_where_every_request_completes_once },
 	{ "ring_stop_waits_for_the_requests_out", ring_stop_waits_for_the_requests_out },

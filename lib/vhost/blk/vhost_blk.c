@@ -56,6 +56,13 @@ blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 	/* Relaxed: the ring's start stored it before the release of vq->ready
 	 * that vhu_vq_enter() acquired. */
 	epoch = __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED);
+	/* A request of an earlier epoch still out (a ring stop did not wait it
+	 * out): the restarted ring takes it again, but not while its first I/O
+	 * may still run. vhu_blk_flush() drops it once it is done. */
+	if (unlikely(bq->w.head != bq->w.tail && bq->w.e[bq->w.head & bq->w.mask].epoch != epoch)) {
+		vhu_vq_leave(vq);
+		return 0;
+	}
 	lim = bd->lim;
 	lim.capacity = __atomic_load_n(&bd->lim.capacity, __ATOMIC_RELAXED);
 	while (n < count && vhu_window_room(&bq->w) > 0 && vhu_vq_more(vq, &cur)) {
