@@ -20,6 +20,7 @@
 #include "guest.h"
 #include "test_harness.h"
 #include "vhost_blk.h"
+#include "vhost_log.h"
 
 #define REGION_SIZE (1024 * 1024)
 #define RING_SIZE   512
@@ -810,6 +811,72 @@ ring_stop_reports_a_base_where_every_request_completes_once(const void *arg)
 	bt_fini(&t);
 }
 
+/* ---- dirty logging (LOG_ALL) ---- */
+
+/*
+ * Driver: post a request as post_req() does, but with its header, data and
+ * status each on pages of their own, so that a page marked dirty says which.
+ */
+static struct rq
+post_paged(struct bt *t, uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	struct rq r = { 0 };
+	struct buf b[3];
+	uint8_t ff = 0xff;
+
+	r.hdr = guest_alloc(&t->g, 4096, 4096);
+	guest_write(&t->g, r.hdr, &h, sizeof(h));
+	r.data = guest_alloc(&t->g, 4096, 4096);
+	r.status = guest_alloc(&t->g, 4096, 4096);
+	guest_write(&t->g, r.status, &ff, 1);
+	b[0] = (struct buf){ r.hdr, sizeof(h), false };
+	b[1] = (struct buf){ r.data, len, type != VIRTIO_BLK_T_OUT };
+	b[2] = (struct buf){ r.status, 1, true };
+	r.id = post(t, b, 3);
+	return r;
+}
+
+static void
+dirty_log_marks_the_id_read_data_and_status_written(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_log log = { .size = 4096 };
+	struct vhu_blk_request *r[4];
+	struct rq id, rd, wr;
+	struct vhu_vq *vq;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vq = t.dev->vq[0];
+	log.bitmap = calloc(1, log.size);
+	ASSERT_TRUE(log.bitmap != NULL);
+	t.dev->log = &log;
+	vq->logging = true;
+	id = post_paged(&t, VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES);
+	rd = post_paged(&t, VIRTIO_BLK_T_IN, 0, 512);
+	wr = post_paged(&t, VIRTIO_BLK_T_OUT, 0, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* GET_ID is answered as it is taken: its id is in guest memory now. */
+	ASSERT_TRUE(log_page_dirty(log.bitmap, id.data));
+	ASSERT_FALSE(log_page_dirty(log.bitmap, rd.data));
+	memset(r[1]->req.data[0].iov_base, 0x5a, 512); /* the backend's read */
+	vhu_blk_complete(t.dev, r[0], r[0]->req.status_value);
+	vhu_blk_complete(t.dev, r[1], VIRTIO_BLK_S_OK);
+	vhu_blk_complete(t.dev, r[2], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
+	ASSERT_TRUE(log_page_dirty(log.bitmap, rd.data));
+	ASSERT_FALSE(log_page_dirty(log.bitmap, wr.data)); /* read by the device, not written */
+	ASSERT_FALSE(log_page_dirty(log.bitmap, wr.hdr));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, id.status));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, rd.status));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, wr.status));
+	t.dev->log = NULL; /* not the library's to unmap */
+	vq->logging = false;
+	free(log.bitmap);
+	bt_fini(&t);
+}
+
 /* ---- guest memory under a request whose completion outlives the ring stop ---- */
 
 #define MEM_GPA	 0x10000000ull /* the tables' one region, apart from the ring's memory */
@@ -932,6 +999,8 @@ static const struct {
 } suite[] = {
 	{ "memory_stays_mapped_until_a_request_left_out_completes",
 	  memory_stays_mapped_until_a_request_left_out_completes },
+	{ "dirty_log_marks_the_id_read_data_and_status_written",
+	  dirty_log_marks_the_id_read_data_and_status_written },
 	{ "ring_stop_reports_a_base_where_every_request_completes_once",
 	  ring_stop_reports_a_base_where_every_request_completes_once },
 	{ "ring_stop_waits_for_the_requests_out", ring_stop_waits_for_the_requests_out },
