@@ -102,13 +102,14 @@ vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
 	dev_count_mem(dev);
 	/* IOTLB entries point into the old mappings: re-map them first. */
 	vhu_iotlb_remap(dev);
-	vhu_mem_free(old, mem);
+	vhu_dev_release_mem(dev, old);
 	vhu_dev_restart_all(dev);
 }
 
 void
 vhu_dev_reset(struct vhu_vhost_dev *dev)
 {
+	struct vhu_mem *old;
 	uint16_t i;
 
 	vhu_dev_stop_all(dev);
@@ -119,8 +120,9 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_inflight_free(dev);
 	if (dev->type->reset != NULL)
 		dev->type->reset(dev);
-	vhu_mem_free(dev->mem, NULL);
+	old = dev->mem;
 	dev->mem = NULL;
+	vhu_dev_release_mem(dev, old);
 	dev_count_mem(dev);
 	dev->features = 0;
 	dev->features_set = false;
@@ -304,6 +306,7 @@ vhu_vhost_destroy(struct vhu_vhost_dev *dev)
 		vhu_conn_close(dev, "device destroyed");
 	vhu_socket_close(dev);
 	vhu_dev_reset(dev);
+	vhu_dev_drop_retired_mem(dev);
 	vhu_iotlb_dev_fini(dev);
 	/* Last: closing the connection above queued events of its own. */
 	vhu_events_drop(dev);

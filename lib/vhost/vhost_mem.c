@@ -57,6 +57,113 @@ vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
 	free(mem);
 }
 
+/*
+ * Retired tables. A device type whose work outlives a ring stop (blk: I/O a
+ * ring stop did not wait out) may still write guest memory of a table the
+ * front-end has since replaced; unmapping it would make that write fault,
+ * or land in whatever is mapped at that address next. Such a table stays
+ * mapped on the device's retired list until the device type says that work
+ * is over, which the control thread asks at each table change and once a
+ * second (a tick, only while the list is not empty). Tables share mappings
+ * (ADD/REM_MEM_REG copy the others' regions): a mapping is unmapped with
+ * the last table, current or retired, that holds it.
+ */
+
+/* Unmap the regions of 'mem' that neither the device's table nor a table on
+ * the list 'rest' holds, and free 'mem'. */
+static void
+mem_free_unless_held(const struct vhu_vhost_dev *dev, struct vhu_mem *mem,
+		     const struct vhu_mem *rest)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		struct vhu_mem_region *r = &mem->regions[i];
+		const struct vhu_mem *t;
+		bool held = mem_holds_mapping(dev->mem, r->mmap_addr);
+
+		for (t = rest; t != NULL && !held; t = t->retired_next)
+			held = mem_holds_mapping(t, r->mmap_addr);
+		if (r->mmap_addr != NULL && !held)
+			munmap(r->mmap_addr, r->mmap_size);
+	}
+	free(mem);
+}
+
+static void
+mem_free_retired(struct vhu_vhost_dev *dev)
+{
+	while (dev->mem_retired != NULL) {
+		struct vhu_mem *m = dev->mem_retired;
+
+		dev->mem_retired = m->retired_next;
+		mem_free_unless_held(dev, m, dev->mem_retired);
+	}
+}
+
+bool
+vhu_dev_reap_mem(struct vhu_vhost_dev *dev)
+{
+	if (dev->mem_retired == NULL)
+		return false;
+	if (dev->type->mem_held != NULL && dev->type->mem_held(dev))
+		return true;
+	mem_free_retired(dev);
+	return false;
+}
+
+static void
+mem_retired_tick(void *arg)
+{
+	struct vhu_vhost_dev *dev = arg;
+
+	if (vhu_dev_reap_mem(dev))
+		return;
+	VHU_LOG(INFO, "%s: the I/O left out by a ring stop is over; replaced guest memory unmapped",
+		dev->path);
+	vhu_ctrl_remove_tick(mem_retired_tick, dev);
+	dev->mem_retired_tick = false;
+}
+
+void
+vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old)
+{
+	struct vhu_mem **tail = &dev->mem_retired;
+
+	/* On the list first, so that its mappings are counted as held while the
+	 * older tables are freed. */
+	while (*tail != NULL)
+		tail = &(*tail)->retired_next;
+	if (old != NULL) {
+		old->retired_next = NULL;
+		*tail = old;
+	}
+	if (!vhu_dev_reap_mem(dev) || old == NULL)
+		return;
+	VHU_LOG(WARNING,
+		"%s: guest memory replaced while I/O a ring stop did not wait out may "
+		"still write it: the old table stays mapped until that I/O completes",
+		dev->path);
+	if (!dev->mem_retired_tick && vhu_ctrl_add_tick(mem_retired_tick, dev) == 0)
+		dev->mem_retired_tick = true;
+}
+
+void
+vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev)
+{
+	if (dev->mem_retired_tick) {
+		vhu_ctrl_remove_tick(mem_retired_tick, dev);
+		dev->mem_retired_tick = false;
+	}
+	if (vhu_dev_reap_mem(dev)) {
+		VHU_LOG(ERR,
+			"%s: freed with I/O still out on it; unmapping its guest memory anyway "
+			"(complete every request before destroying the device)",
+			dev->path);
+		mem_free_retired(dev);
+	}
+}
+
 int
 vhu_mem_region_check(const struct vhost_user_mem_region *d, char *why, size_t why_len)
 {

@@ -557,6 +557,12 @@ handle_get_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 	vhu_vq_stop(dev, vq);
 	vq->started = false;
 	vhu_fd_replace(&vq->kickfd, -1);
+	/* Chains in [used, avail) are not complete: whoever resumes the ring (we,
+	 * or another back-end after a migration) must take them again. */
+	if (dev->type->resume_at_used) {
+		vq->last_avail_idx = vq->last_used_idx;
+		vq->avail_wrap = vq->used_wrap;
+	}
 	msg->hdr.size = sizeof(struct vhost_user_vring_state);
 	msg->payload.state.num = vq->last_avail_idx;
 	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED))

@@ -56,6 +56,7 @@ struct vhu_mem_region {
 
 /* An immutable memory table; replaced whole and published by pointer. */
 struct vhu_mem {
+	struct vhu_mem *retired_next;	/* next on the device's retired list (vhu_dev_release_mem()) */
 	uint32_t nregions;	/* regions in use */
 	struct vhu_mem_region regions[]; /* sorted by gpa, non-overlapping */
 };
@@ -261,6 +262,15 @@ struct vhu_device_type {
 	void (*queue_stop)(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 	/* The front-end went away or reset the device: forget what it negotiated. */
 	void (*reset)(struct vhu_vhost_dev *dev);
+	/* Chains taken and not yet returned when a ring stops are taken again when
+	 * it restarts (completions that outlive the burst, blk): GET_VRING_BASE
+	 * then reports the used position, where the ring resumes, not the avail
+	 * one. False: every chain is returned in the burst that takes it (net). */
+	bool resume_at_used;
+	/* Does work taken before a ring stop still write guest memory (I/O that
+	 * the stop did not wait out)? While it does, a replaced memory table
+	 * stays mapped (vhu_dev_release_mem()). NULL: never. */
+	bool (*mem_held)(struct vhu_vhost_dev *dev);
 	/* Device-specific requests, VHOST_USER_REQUEST_MAX entries indexed by
 	 * request number (an entry without a handler is not the device's), or NULL. */
 	const struct vhu_msg_type *msgs;
@@ -315,6 +325,9 @@ struct vhu_vhost_dev {
 	uint8_t status;			/* SET_STATUS */
 	int backend_req_fd;		/* SET_BACKEND_REQ_FD, or -1 */
 	struct vhu_mem *mem;		/* current memory table, or NULL */
+	struct vhu_mem *mem_retired;	/* replaced tables kept mapped, oldest first; they
+					 * outlive a reset (vhu_dev_release_mem()) */
+	bool mem_retired_tick;		/* a control-thread tick reaps them */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
 	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
@@ -435,6 +448,17 @@ struct vhu_vhost_dev *vhu_dev_create(const struct vhu_device_type *type,
 int vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
 		 const struct vhu_dev_config *cfg, const void *type_cfg);
 void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
+/*
+ * Memory table 'old' (NULL: none) is no longer the device's: unmap it, or,
+ * while the device type says work from before still writes guest memory
+ * (mem_held), keep it mapped on the device's retired list until it does not.
+ * Control thread, rings stopped.
+ */
+void vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old);
+/* Unmap the retired tables the device type is done with; true if some remain. Control thread. */
+bool vhu_dev_reap_mem(struct vhu_vhost_dev *dev);
+/* Unmap every retired table, done or not (the device is being freed). Control thread. */
+void vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev);
 void vhu_dev_reset(struct vhu_vhost_dev *dev);
 void vhu_fd_replace(int *slot, int fd);
 

@@ -120,19 +120,28 @@ vhu_window_complete(struct vhu_window *w, uint32_t ticket, uint32_t len)
 }
 
 /*
- * Is every chain out complete? For a control thread, the ring stopped (no
- * take can add one): pairs with the release in vhu_window_complete().
+ * Is every chain taken before window position 'end' complete? For a control
+ * thread, at any time: pairs with the release in vhu_window_complete(). An
+ * entry is reused only after the head passed it, that is once it was done,
+ * so a done flag read here is never a newer take's (at worst a false, which
+ * a later call corrects).
  */
 static inline bool
-vhu_window_settled(const struct vhu_window *w)
+vhu_window_done_before(const struct vhu_window *w, uint32_t end)
 {
 	uint32_t head = __atomic_load_n(&w->head, __ATOMIC_ACQUIRE);
-	uint32_t tail = __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
 
-	for (; head != tail; head++)
+	for (; (int32_t)(end - head) > 0; head++)
 		if (!__atomic_load_n(&w->e[head & w->mask].done, __ATOMIC_ACQUIRE))
 			return false;
 	return true;
+}
+
+/* Is every chain out complete? For a control thread, the ring stopped (no take can add one). */
+static inline bool
+vhu_window_settled(const struct vhu_window *w)
+{
+	return vhu_window_done_before(w, __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE));
 }
 
 /*

@@ -11,9 +11,13 @@
 # through it: every frame must come back byte for byte.
 #
 #   install.sh RING QUEUES [thread|app-loop]
+#   install.sh blk
 #
 # thread (the default): the library's control thread serves the socket;
 # app-loop: vhu-echo --app-loop runs the control loop itself between bursts.
+# blk: build examples/vhu-ramdisk the same way instead, a blk device on the
+# installed vhu_blk.h, and drive it with blk_client.py (reads, writes,
+# flush, discard, write-zeroes, GET_ID, hostile chains).
 #
 # Exit status: 0 pass, 1 fail, 77 skip. Environment: VHU_BUILD_DIR,
 # VHU_SOURCE_DIR, VU_TRAFFIC, VHU_PUBLIC_HEADERS (space-separated names),
@@ -69,27 +73,49 @@ declared=$(cat "$incdir"/*.h | grep -E '^[a-z].*[ *]vhu_[a-z0-9_]+\(' | grep -oE
 [ "$exported" = "$declared" ] || fail "libvhu.so exports differ from the functions the headers declare: $(diff <(echo "$exported") <(echo "$declared") | grep '^[<>]' | tr '\n' ' ')"
 vhu_log "installed: $(echo "$exported" | wc -l) exported functions, headers: $got"
 
-# --- the example, built from the installed tree only ------------------------------
-mkdir -p "$VHU_WORK/echo"
-cp "$VHU_SOURCE_DIR/examples/vhu-echo/echo.c" "$VHU_SOURCE_DIR/examples/vhu-echo/Makefile" \
-	"$VHU_WORK/echo/"
-cflags="-O2 -g -Werror"
-[ "${VHU_SANITIZE:-none}" != none ] && cflags="$cflags -fsanitize=$VHU_SANITIZE"
-# libvhu.pc is relocatable (its prefix is relative to its own directory).
-PKG_CONFIG_PATH=$pcdir \
-	make -C "$VHU_WORK/echo" CFLAGS="$cflags" >"$VHU_WORK/make.log" 2>&1 ||
-	fail "examples/vhu-echo does not build against the installed libvhu"
-grep -q -- "-I$pcdir/../../../include/vhu" "$VHU_WORK/make.log" || fail "the example was not compiled with the installed headers"
+# --- examples, built from the installed tree only -----------------------------------
+# build_example DIR PROGRAM: copy examples/DIR, make it against the installed tree.
+build_example() {
+	mkdir -p "$VHU_WORK/$1"
+	cp "$VHU_SOURCE_DIR/examples/$1/"*.c "$VHU_SOURCE_DIR/examples/$1/Makefile" "$VHU_WORK/$1/"
+	local cflags="-O2 -g -Werror"
+	[ "${VHU_SANITIZE:-none}" != none ] && cflags="$cflags -fsanitize=$VHU_SANITIZE"
+	# libvhu.pc is relocatable (its prefix is relative to its own directory).
+	PKG_CONFIG_PATH=$pcdir make -C "$VHU_WORK/$1" CFLAGS="$cflags" >"$VHU_WORK/make.log" 2>&1 ||
+		fail "examples/$1 does not build against the installed libvhu"
+	grep -q -- "-I$pcdir/../../../include/vhu" "$VHU_WORK/make.log" ||
+		fail "examples/$1 was not compiled with the installed headers"
+	ldd "$VHU_WORK/$1/$2" | grep -q "libvhu.so.0 => $libdir/" ||
+		fail "$2 is not linked against the installed libvhu.so: $(ldd "$VHU_WORK/$1/$2" | grep vhu)"
+}
 export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-ldd "$VHU_WORK/echo/vhu-echo" | grep -q "libvhu.so.0 => $libdir/" ||
-	fail "vhu-echo is not linked against the installed libvhu.so: $(ldd "$VHU_WORK/echo/vhu-echo" | grep vhu)"
+
+if [ "$ring" = blk ]; then
+	command -v python3 >/dev/null || { echo "SKIP: python3 is not installed" >&2; exit 77; }
+	build_example vhu-ramdisk vhu-ramdisk
+	sock=$VHU_WORK/blk.sock
+	vhu_eal backend 0
+	vhu_spawn backend "$VHU_WORK/backend.log" "$VHU_WORK/vhu-ramdisk/vhu-ramdisk" \
+		"${VHU_EAL_ARGS[@]}" -- --socket "$sock" --size 16
+	vhu_wait_socket backend "$sock" || fail "vhu-ramdisk did not come up"
+	python3 "$VHU_SOURCE_DIR/test/integration/blk_client.py" --socket "$sock" \
+		--log "$VHU_WORK/backend.log" --mode rw >"$VHU_WORK/frontend.log" 2>&1 ||
+		fail "blk_client.py against vhu-ramdisk: $(tail -1 "$VHU_WORK/frontend.log")"
+	vhu_stop backend 10 || fail "vhu-ramdisk did not exit cleanly on SIGINT"
+	grep -E 'served [1-9][0-9]* requests' "$VHU_WORK/backend.log" >&2 ||
+		fail "vhu-ramdisk reports no request served"
+	vhu_log "PASS: $(tail -1 "$VHU_WORK/frontend.log")"
+	exit 0
+fi
+
+build_example vhu-echo vhu-echo
 
 # --- traffic through it -------------------------------------------------------------
 sock=$VHU_WORK/vhost.sock
 vhu_eal backend 1
 args=(--socket "$sock" --queues "$queues")
 [ "$mode" = app-loop ] && args+=(--app-loop)
-vhu_spawn backend "$VHU_WORK/backend.log" "$VHU_WORK/echo/vhu-echo" "${VHU_EAL_ARGS[@]}" -- \
+vhu_spawn backend "$VHU_WORK/backend.log" "$VHU_WORK/vhu-echo/vhu-echo" "${VHU_EAL_ARGS[@]}" -- \
 	"${args[@]}"
 vhu_wait_socket backend "$sock" || fail "vhu-echo did not come up"
 keys="queues=$queues"

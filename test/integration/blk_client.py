@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A small virtio-blk driver in Python, against a running vhu-blk.
 
-    blk_client.py --socket S --log LOG --mode rw|ro|resize [--image IMG]
+    blk_client.py --socket S --log LOG --mode rw|ro|resize|listen [--image IMG]
 
-It connects to S, starts one split request queue over a memfd and sends the
+It connects to S (listens on S with --mode listen), starts one split request queue over a memfd and sends the
 requests vhu-blkgen does not: FLUSH, DISCARD, WRITE_ZEROES, GET_ID, and
 hostile ones (a range past the capacity, a length that is not a multiple
 of 512, a header shorter than 16 bytes, a header after the data, no
@@ -18,6 +18,10 @@ serves the next connection.
   resize  a file device: IMG grows by 1 MiB while connected; the front-end
           must get CONFIG_CHANGE on its back-end channel and read the new
           capacity
+  listen  a writable device started with --client: the front-end listens on
+          S, vhu-blk connects; the front-end writes and reads back, goes
+          away (closing S), listens again; vhu-blk must reconnect, and what
+          was written before must read back
 
 Exits 0 on success, 1 on the first failure (saying which check and why).
 """
@@ -169,6 +173,13 @@ class Driver:
         self.c.close()
 
 
+class Accepted(Conn):
+    """A connection the back-end made to our listening socket."""
+
+    def __init__(self, s):
+        self.s = s
+
+
 def check(cond, what):
     if not cond:
         raise Fail(what)
@@ -275,15 +286,54 @@ def scenario_resize(a):
     d.close()
 
 
+def accept_backend(path, timeout):
+    """Listen on 'path' and take the back-end's connection; the socket file is
+    gone again when this returns, as when a front-end goes away."""
+    if os.path.exists(path):
+        os.unlink(path)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(timeout)
+        try:
+            s, _ = srv.accept()
+        except socket.timeout:
+            raise Fail('vhu-blk did not connect to %s within %.0f s' % (path, timeout))
+    finally:
+        srv.close()
+        os.unlink(path)
+    s.settimeout(None)
+    return s
+
+
+def scenario_listen(a):
+    patterns = [bytes((i * 13 + r) & 0xff for i in range(4096)) for r in range(2)]
+    for r in range(2):
+        # vhu-blk retries once a second: 15 s is ample, even on a loaded machine.
+        d = Driver(Accepted(accept_backend(a.socket, 15.0)))
+        d.start(ALL)
+        check(d.request(T_OUT, 8 + 8 * r, patterns[r])[0] == S_OK,
+              'write failed on connection %d' % (r + 1))
+        for k in range(r + 1):
+            s, got = d.request(T_IN, 8 + 8 * k, data_in=4096)
+            check(s == S_OK and got == patterns[k],
+                  'connection %d reads back other data at sector %d' % (r + 1, 8 + 8 * k))
+        d.close()
+        if r == 0:
+            time.sleep(0.5)  # away for a moment before it listens again
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--socket', required=True)
     p.add_argument('--log', required=True)
-    p.add_argument('--mode', choices=('rw', 'ro', 'resize'), required=True)
+    p.add_argument('--mode', choices=('rw', 'ro', 'resize', 'listen'), required=True)
     p.add_argument('--image')
     a = p.parse_args()
     try:
-        {'rw': scenario_rw, 'ro': scenario_ro, 'resize': scenario_resize}[a.mode](a)
+        {'rw': scenario_rw, 'ro': scenario_ro, 'resize': scenario_resize,
+         'listen': scenario_listen}[a.mode](a)
     except Fail as e:
         print('blk_client: %s: FAIL: %s' % (a.mode, e))
         return 1

@@ -12,7 +12,10 @@
 #   vhu_blk.sh client MODE                 blk_client.py MODE (rw, ro, resize):
 #                                          FLUSH, DISCARD, WRITE_ZEROES, GET_ID,
 #                                          read-only refusal, a resize, hostile
-#                                          chains (test/integration/blk_client.py)
+#                                          chains (test/integration/blk_client.py);
+#                                          listen: vhu-blk --client connects to
+#                                          blk_client.py, which goes away and
+#                                          listens again: vhu-blk must reconnect
 #
 # vhu-blk runs with one lcore per queue plus the main one where the machine
 # has them, and must print its per-queue statistics when stopped with SIGINT.
@@ -95,12 +98,27 @@ client)
 	rw) sargs=(--malloc=16M) ;;
 	ro) truncate -s 16M "$image" && sargs=(--blk-file="$image" --read-only) ;;
 	resize) truncate -s 16M "$image" && sargs=(--blk-file="$image") ;;
-	*) vhu_die "usage: $0 client rw|ro|resize" ;;
+	listen) sargs=(--malloc=16M --client) ;;
+	*) vhu_die "usage: $0 client rw|ro|resize|listen" ;;
 	esac
-	start_blk 0 "${sargs[@]}"
-	python3 "$(dirname "$0")/blk_client.py" --socket "$sock" --log "$blog" --mode "$mode" \
-		--image "$image" >"$glog" 2>&1
-	rc=$?
+	client=(python3 "$(dirname "$0")/blk_client.py" --socket "$sock" --log "$blog"
+		--mode "$mode" --image "$image")
+	if [ "$mode" = listen ]; then
+		# The front-end listens first; vhu-blk connects, and reconnects.
+		"${client[@]}" >"$glog" 2>&1 &
+		cpid=$!
+		vhu_eal blk 0
+		vhu_spawn blk "$blog" "$BLK" "${VHU_EAL_ARGS[@]}" -- --socket-path="$sock" \
+			"${sargs[@]}"
+		wait "$cpid"
+		rc=$?
+		grep -q 'front-end disconnected' "$blog" ||
+			{ vhu_show_log vhu-blk "$blog"; vhu_die "FAIL: vhu-blk never saw the front-end go"; }
+	else
+		start_blk 0 "${sargs[@]}"
+		"${client[@]}" >"$glog" 2>&1
+		rc=$?
+	fi
 	[ "$rc" = 0 ] || { vhu_show_log blk_client "$glog"; vhu_show_log vhu-blk "$blog"; vhu_die "FAIL: blk_client exited $rc"; }
 	stop_blk
 	vhu_log "PASS: $(tail -1 "$glog")"

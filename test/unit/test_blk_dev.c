@@ -9,15 +9,18 @@
  * test_testdev.c; guest memory sits between guard pages, so a request that
  * reached outside its buffers would fault.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "guest.h"
 #include "test_harness.h"
 #include "vhost_blk.h"
+#include "vhost_log.h"
 
 #define REGION_SIZE (1024 * 1024)
 #define RING_SIZE   512
@@ -75,6 +78,7 @@ static void
 blk_free(struct vhu_vhost_dev *dev)
 {
 	vhu_dev_reset(dev);
+	vhu_dev_drop_retired_mem(dev);
 	for (int i = 0; i < VHU_MAX_VQS; i++)
 		free(dev->vq[i]);
 	free(dev);
@@ -98,6 +102,8 @@ bt_init(struct bt *t, bool packed, const struct vhu_blk_config *cfg)
 	t->dev = blk_new(cfg);
 	ASSERT_TRUE(t->dev != NULL);
 	negotiate(t->dev);
+	if (packed)
+		t->dev->features |= VHU_BIT(VIRTIO_F_RING_PACKED); /* for the ring messages */
 	if (packed)
 		guest_packed_ring_core(&t->g, t->dev->vq[0], RING_SIZE, &t->pd);
 	else
@@ -706,10 +712,297 @@ ring_stop_waits_for_the_requests_out(const void *arg)
 	bt_fini(&t);
 }
 
+/* ---- what a stopped ring reports (GET_VRING_BASE) and a restart at it ---- */
+
+/* GET_VRING_BASE of ring 0 as the front-end sends it: the base in the reply. */
+static uint32_t
+get_vring_base(struct bt *t)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_GET_VRING_BASE;
+	m.hdr.flags = VHOST_USER_VERSION;
+	m.hdr.size = sizeof(m.payload.state);
+	ASSERT_EQ(vhu_msg_handle(t->dev, &m, NULL, 0), VHU_MSG_REPLY);
+	return m.payload.state.num;
+}
+
+/*
+ * The ring in guest memory resumed at 'base' from a fresh ring state, as any
+ * back-end that trusts the base does (another one after a migration): the
+ * state reset, SET_VRING_BASE, a new epoch, ready.
+ */
+static void
+resume_fresh(struct bt *t, uint32_t base)
+{
+	struct vhu_vq *vq = t->dev->vq[0];
+	void *desc = vq->desc, *avail = vq->avail, *used = vq->used;
+	struct vhost_user_msg m;
+
+	vhu_vq_reset(vq);
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->mem = t->dev->mem != NULL ? t->dev->mem : t->g.mem; /* the stop cleared it */
+	vq->size = RING_SIZE;
+	vq->num_set = true;
+	vq->packed = t->packed;
+	vq->indirect = true;
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_SET_VRING_BASE;
+	m.hdr.flags = VHOST_USER_VERSION;
+	m.hdr.size = sizeof(m.payload.state);
+	m.payload.state.num = base;
+	ASSERT_EQ(vhu_msg_handle(t->dev, &m, NULL, 0), VHU_MSG_OK);
+	t->dev->type->queue_start(t->dev, vq);
+	vq->ready = true;
+}
+
+static void
+ring_stop_reports_a_base_where_every_request_completes_once(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4];
+	uint32_t base, len, want;
+	struct rq q[3];
+	struct late l;
+	pthread_t th;
+	struct bt t;
+	uint16_t id;
+	int i;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	for (i = 0; i < 3; i++)
+		q[i] = post_req(&t, VIRTIO_BLK_T_IN, (uint64_t)i, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* The first is returned; the second is done but not yet returned when
+	 * the ring stops; the third is still out then, and done during the stop. */
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	vhu_blk_complete(t.dev, r[1], VIRTIO_BLK_S_OK);
+	l.dev = t.dev;
+	l.r = r[2];
+	ASSERT_EQ(pthread_create(&th, NULL, complete_later, &l), 0);
+	base = get_vring_base(&t);
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* a stopped ring returns nothing */
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	/* The used position: split, one entry; packed, the slot after the first
+	 * request's three descriptors, in wrap round 1, for avail and used. */
+	want = t.packed ? 3u | 1u << 15 | 3u << 16 | 1u << 31 : 1u;
+	ASSERT_EQ(base, want);
+	resume_fresh(&t, base);
+	ASSERT_EQ(take(&t, r, 4), 2);
+	ASSERT_EQ(r[0]->req.offset, 512);
+	ASSERT_EQ(r[1]->req.offset, 1024);
+	vhu_blk_complete(t.dev, r[1], VIRTIO_BLK_S_OK);
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 2);
+	/* The guest sees each request once, in order, and nothing more. */
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, &id, &len));
+		ASSERT_EQ(id, q[i].id);
+		ASSERT_EQ(len, 513);
+		ASSERT_EQ(status_of(&t, &q[i]), VIRTIO_BLK_S_OK);
+	}
+	ASSERT_FALSE(reap(&t, &id, &len));
+	ASSERT_EQ(take(&t, r, 4), 0);
+	bt_fini(&t);
+}
+
+/* ---- dirty logging (LOG_ALL) ---- */
+
+/*
+ * Driver: post a request as post_req() does, but with its header, data and
+ * status each on pages of their own, so that a page marked dirty says which.
+ */
+static struct rq
+post_paged(struct bt *t, uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	struct rq r = { 0 };
+	struct buf b[3];
+	uint8_t ff = 0xff;
+
+	r.hdr = guest_alloc(&t->g, 4096, 4096);
+	guest_write(&t->g, r.hdr, &h, sizeof(h));
+	r.data = guest_alloc(&t->g, 4096, 4096);
+	r.status = guest_alloc(&t->g, 4096, 4096);
+	guest_write(&t->g, r.status, &ff, 1);
+	b[0] = (struct buf){ r.hdr, sizeof(h), false };
+	b[1] = (struct buf){ r.data, len, type != VIRTIO_BLK_T_OUT };
+	b[2] = (struct buf){ r.status, 1, true };
+	r.id = post(t, b, 3);
+	return r;
+}
+
+static void
+dirty_log_marks_the_id_read_data_and_status_written(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_log log = { .size = 4096 };
+	struct vhu_blk_request *r[4];
+	struct rq id, rd, wr;
+	struct vhu_vq *vq;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vq = t.dev->vq[0];
+	log.bitmap = calloc(1, log.size);
+	ASSERT_TRUE(log.bitmap != NULL);
+	t.dev->log = &log;
+	vq->logging = true;
+	id = post_paged(&t, VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES);
+	rd = post_paged(&t, VIRTIO_BLK_T_IN, 0, 512);
+	wr = post_paged(&t, VIRTIO_BLK_T_OUT, 0, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* GET_ID is answered as it is taken: its id is in guest memory now. */
+	ASSERT_TRUE(log_page_dirty(log.bitmap, id.data));
+	ASSERT_FALSE(log_page_dirty(log.bitmap, rd.data));
+	memset(r[1]->req.data[0].iov_base, 0x5a, 512); /* the backend's read */
+	vhu_blk_complete(t.dev, r[0], r[0]->req.status_value);
+	vhu_blk_complete(t.dev, r[1], VIRTIO_BLK_S_OK);
+	vhu_blk_complete(t.dev, r[2], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
+	ASSERT_TRUE(log_page_dirty(log.bitmap, rd.data));
+	ASSERT_FALSE(log_page_dirty(log.bitmap, wr.data)); /* read by the device, not written */
+	ASSERT_FALSE(log_page_dirty(log.bitmap, wr.hdr));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, id.status));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, rd.status));
+	ASSERT_TRUE(log_page_dirty(log.bitmap, wr.status));
+	t.dev->log = NULL; /* not the library's to unmap */
+	vq->logging = false;
+	free(log.bitmap);
+	bt_fini(&t);
+}
+
+/* ---- guest memory under a request whose completion outlives the ring stop ---- */
+
+#define MEM_GPA	 0x10000000ull /* the tables' one region, apart from the ring's memory */
+#define MEM_SIZE (64 * 1024)
+
+/* SET_MEM_TABLE of one region from a new memfd; returns our fd of it. */
+static int
+set_mem_table(struct bt *t)
+{
+	struct vhost_user_mem_region *r;
+	struct vhost_user_msg m;
+	int fd = memfd_create("vhu-unit-blk", MFD_CLOEXEC), give;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, MEM_SIZE), 0);
+	give = dup(fd);
+	ASSERT_GE(give, 0);
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = VHOST_USER_SET_MEM_TABLE;
+	m.hdr.flags = VHOST_USER_VERSION;
+	m.hdr.size = 8 + sizeof(*r);
+	m.payload.memory.nregions = 1;
+	r = &m.payload.memory.regions[0];
+	r->guest_phys_addr = MEM_GPA;
+	r->memory_size = MEM_SIZE;
+	r->userspace_addr = 0x7f3300000000ull;
+	ASSERT_EQ(vhu_msg_handle(t->dev, &m, &give, 1), VHU_MSG_OK);
+	return fd;
+}
+
+/* Lay a 512-byte read of sector 0 out in the device's table: header at 0,
+ * data at 4096, status (0xff) at 8192. Returns our address of the region. */
+static uint8_t *
+lay_read(struct bt *t)
+{
+	struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = 0 };
+	uint8_t *hva = (uint8_t *)(uintptr_t)t->dev->mem->regions[0].hva;
+
+	memcpy(hva, &h, sizeof(h));
+	hva[8192] = 0xff;
+	return hva;
+}
+
+static uint8_t
+byte_of(int fd, off_t off)
+{
+	uint8_t b = 0;
+
+	ASSERT_EQ(pread(fd, &b, 1, off), 1);
+	return b;
+}
+
+static void
+memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
+{
+	const struct buf b[3] = { { MEM_GPA, 16, false },
+				  { MEM_GPA + 4096, 512, true },
+				  { MEM_GPA + 8192, 1, true } };
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[2], *old;
+	uint8_t *hva1, *hva2;
+	struct vhu_vq *vq;
+	uint32_t len;
+	int fd1, fd2;
+	uint16_t id, head;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vq = t.dev->vq[0];
+	vhu_blk_dev(t.dev)->stop_wait_us = 2000;
+	/* The ring's buffers come from the device's table from now on. */
+	fd1 = set_mem_table(&t);
+	hva1 = lay_read(&t);
+	vq->mem = t.dev->mem;
+	t.dev->type->queue_start(t.dev, vq);
+	vq->ready = true;
+	head = post(&t, b, 3);
+	ASSERT_EQ(take(&t, r, 2), 1);
+	old = r[0];
+	ASSERT_PTR_EQ(old->req.data[0].iov_base, hva1 + 4096);
+	/* The front-end replaces the table while the read is out: the ring stop
+	 * gives up waiting, and the old table stays mapped. */
+	fd2 = set_mem_table(&t);
+	hva2 = lay_read(&t);
+	ASSERT_TRUE(hva2 != hva1);
+	ASSERT_TRUE(t.dev->mem_retired != NULL);
+	ASSERT_TRUE(vhu_dev_reap_mem(t.dev));
+	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), 0);
+	/* The ring restarts at its used position: the read is taken again, but
+	 * not while its first I/O may still run. */
+	resume_fresh(&t, t.packed ? 1u << 15 | 1u << 31 : 0);
+	ASSERT_EQ(take(&t, r, 2), 0);
+	/* Its I/O lands, in the old table's memory (a fault had it been unmapped). */
+	memset(old->req.data[0].iov_base, 0x5a, 512);
+	vhu_blk_complete(t.dev, old, VIRTIO_BLK_S_OK);
+	ASSERT_EQ(byte_of(fd1, 8192), 0xff); /* no status into memory the front-end dropped */
+	ASSERT_EQ(byte_of(fd1, 4096), 0x5a);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* dropped: an earlier epoch's */
+	ASSERT_FALSE(vhu_dev_reap_mem(t.dev));
+	ASSERT_TRUE(t.dev->mem_retired == NULL);
+	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), -1); /* unmapped now */
+	ASSERT_EQ(errno, ENOMEM);
+	/* The read again, in the new table, completes once. */
+	ASSERT_EQ(take(&t, r, 2), 1);
+	ASSERT_PTR_EQ(r[0]->req.data[0].iov_base, hva2 + 4096);
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(id, head);
+	ASSERT_EQ(byte_of(fd2, 8192), VIRTIO_BLK_S_OK);
+	ASSERT_FALSE(reap(&t, &id, &len));
+	close(fd1);
+	close(fd2);
+	bt_fini(&t);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
 } suite[] = {
+	{ "memory_stays_mapped_until_a_request_left_out_completes",
+	  memory_stays_mapped_until_a_request_left_out_completes },
+	{ "dirty_log_marks_the_id_read_data_and_status_written",
+	  dirty_log_marks_the_id_read_data_and_status_written },
+	{ "ring_stop_reports_a_base_where_every_request_completes_once",
+	  ring_stop_reports_a_base_where_every_request_completes_once },
 	{ "ring_stop_waits_for_the_requests_out", ring_stop_waits_for_the_requests_out },
 	{ "read_request_is_handed_over_and_completed", read_request_is_handed_over_and_completed },
 	{ "completions_out_of_order_reach_the_guest_in_take_order",

@@ -236,6 +236,8 @@ vhu_blk_req_parse(struct vhu_blk_req *req, struct iovec *iov, uint32_t n_out, ui
 		memset(idbuf, 0, sizeof(idbuf));
 		if (id != NULL)
 			memcpy(idbuf, id, strnlen(id, sizeof(idbuf)));
+		req->data = &iov[n_out];
+		req->ndata = in_end - n_out;
 		req->written = (uint32_t)vhu_iov_from_buf(&iov[n_out], in_end - n_out, 0, idbuf,
 							  sizeof(idbuf));
 		return req_done(req, VIRTIO_BLK_S_OK, NULL);

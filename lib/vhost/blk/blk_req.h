@@ -64,7 +64,7 @@ struct vhu_blk_req {
 	uint32_t type;		/* VIRTIO_BLK_T_* */
 	uint64_t offset;	/* IN, OUT: byte offset in the device */
 	uint64_t len;		/* IN, OUT: data bytes */
-	struct iovec *data;	/* IN, OUT, GET_ID: the data buffers */
+	struct iovec *data;	/* IN, OUT, GET_ID (the id written): the data buffers */
 	uint32_t ndata;		/* entries in 'data' */
 	uint8_t *status;	/* the status byte in guest memory; NULL when BROKEN */
 	uint8_t status_value;	/* DONE: VIRTIO_BLK_S_* to write */

@@ -33,6 +33,20 @@ blk_iov_fill(struct iovec *iov, const struct vhu_buf_vec *vec, uint32_t n)
 	}
 }
 
+/* Mark the first 'bytes' of the request's data buffers dirty (LOG_ALL, migration). */
+static void
+blk_log_data(struct vhu_vq *vq, const struct vhu_blk_req *req, uint64_t bytes)
+{
+	uint32_t i;
+
+	for (i = 0; i < req->ndata && bytes > 0; i++) {
+		uint64_t n = RTE_MIN((uint64_t)req->data[i].iov_len, bytes);
+
+		vhu_log_hva(vq, req->data[i].iov_base, n);
+		bytes -= n;
+	}
+}
+
 static uint16_t
 blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 	 struct vhu_blk_request **reqs, uint16_t count)
@@ -56,6 +70,13 @@ blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 	/* Relaxed: the ring's start stored it before the release of vq->ready
 	 * that vhu_vq_enter() acquired. */
 	epoch = __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED);
+	/* A request of an earlier epoch still out (a ring stop did not wait it
+	 * out): the restarted ring takes it again, but not while its first I/O
+	 * may still run. vhu_blk_flush() drops it once it is done. */
+	if (unlikely(bq->w.head != bq->w.tail && bq->w.e[bq->w.head & bq->w.mask].epoch != epoch)) {
+		vhu_vq_leave(vq);
+		return 0;
+	}
 	lim = bd->lim;
 	lim.capacity = __atomic_load_n(&bd->lim.capacity, __ATOMIC_RELAXED);
 	while (n < count && vhu_window_room(&bq->w) > 0 && vhu_vq_more(vq, &cur)) {
@@ -81,6 +102,9 @@ blk_take(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
 			vhu_vq_set_broken(vq, "head %u: %s", c.id, r->req.why);
 			break;
 		}
+		/* GET_ID wrote the id into the guest's buffers just now. */
+		if (unlikely(vq->log != NULL) && r->req.written > 0)
+			blk_log_data(vq, &r->req, r->req.written);
 		r->answered = v == VHU_BLK_DONE;
 		r->queue = q;
 		r->index = bq->w.tail & bq->w.mask;
@@ -111,17 +135,14 @@ blk_used_len(const struct vhu_blk_request *r, uint8_t status)
 	return vhu_blk_req_used_len(&r->req);
 }
 
-/* Mark what the device wrote into guest memory dirty (LOG_ALL, migration). */
+/* Mark what the request's completion wrote into guest memory dirty: the
+ * status, and a read's data (GET_ID's id was marked when it was written). */
 static void
 blk_log_written(struct vhu_vq *vq, const struct vhu_blk_request *r, uint8_t status)
 {
-	uint32_t i;
-
 	vhu_log_hva(vq, r->req.status, 1);
-	if (r->req.type != VIRTIO_BLK_T_IN || status != VIRTIO_BLK_S_OK)
-		return;
-	for (i = 0; i < r->req.ndata; i++)
-		vhu_log_hva(vq, r->req.data[i].iov_base, r->req.data[i].iov_len);
+	if (r->req.type == VIRTIO_BLK_T_IN && status == VIRTIO_BLK_S_OK && !r->answered)
+		blk_log_data(vq, &r->req, r->req.len);
 }
 
 void

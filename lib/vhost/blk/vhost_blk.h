@@ -24,6 +24,11 @@ struct vhu_blk_queue {
 	 * by the lcore after the acquire load of vq->ready: a completion taken
 	 * in an older epoch is not returned (virtq_async.h). */
 	uint32_t epoch;
+	/* Control thread: a ring stop gave up waiting for the requests out
+	 * ('held'), those before window position 'held_end'; their I/O may still
+	 * write guest memory, which stays mapped until they complete (mem_held). */
+	uint32_t held_end;
+	bool held;
 	/* The lcore's: requests out, by window position. */
 	struct vhu_blk_request slots[VHU_BLK_WINDOW];
 	union {
@@ -48,6 +53,7 @@ struct vhu_blk_dev {
 	bool write_back;	 /* the cache mode: the config's, then the guest's (atomic) */
 	bool write_back_initial; /* the config's, restored on reset */
 	char serial[VIRTIO_BLK_ID_BYTES + 1]; /* GET_ID's answer, NUL-terminated */
+	uint32_t stop_wait_us;		      /* how long a ring stop waits for requests out */
 	struct vhu_blk_queue q[VHU_BLK_MAX_QUEUES];
 };
 

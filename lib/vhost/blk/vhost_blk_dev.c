@@ -81,6 +81,7 @@ blk_init(struct vhu_vhost_dev *dev, const void *cfg)
 	bd->write_back_initial = c->write_cache;
 	if (c->serial != NULL)
 		memcpy(bd->serial, c->serial, strlen(c->serial));
+	bd->stop_wait_us = BLK_STOP_WAIT_US;
 	for (i = 0; i < VHU_BLK_MAX_QUEUES; i++)
 		vhu_window_init(&bd->q[i].w, VHU_BLK_WINDOW);
 }
@@ -179,31 +180,55 @@ blk_queue_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 }
 
 /*
- * The ring is stopped, and the front-end may unmap guest memory once we
- * answer: wait until the requests out on it are complete, so no I/O is left
- * reading or writing that memory (the lcore goes on polling its backend and
- * completing them; it writes no status on a stopped ring). Bounded: an
- * application that stopped polling is named in the log instead.
+ * The ring is stopped: wait until the requests out on it are complete (the
+ * lcore goes on polling its backend and completing them; it writes no status
+ * on a stopped ring), so that their I/O is over before the front-end hears
+ * the ring's base and another back-end, or this one restarted, does them
+ * again. Bounded: an application that stopped polling is named in the log,
+ * and the guest memory that I/O may still write stays mapped until it
+ * completes (blk_mem_held()).
  */
 static void
 blk_queue_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
-	const struct vhu_blk_queue *bq = &vhu_blk_dev(dev)->q[vq->index];
+	struct vhu_blk_dev *bd = vhu_blk_dev(dev);
+	struct vhu_blk_queue *bq = &bd->q[vq->index];
 	uint64_t waited_us = 0;
 
 	while (!vhu_window_settled(&bq->w)) {
-		if (waited_us >= BLK_STOP_WAIT_US) {
+		if (waited_us >= bd->stop_wait_us) {
 			VHU_LOG(ERR,
-				"%s: ring %u stopped with %u requests still out after %u ms; "
-				"their I/O may touch guest memory the front-end unmaps (is the "
-				"application still polling the queue?)",
+				"%s: ring %u stopped with %u requests still out after %u ms; guest "
+				"memory stays mapped until they complete (is the application still "
+				"polling the queue?)",
 				dev->path, vq->index, vhu_window_outstanding(&bq->w),
-				BLK_STOP_WAIT_US / 1000);
+				bd->stop_wait_us / 1000);
+			/* The ring is stopped: no take moves the tail. */
+			bq->held_end = __atomic_load_n(&bq->w.tail, __ATOMIC_RELAXED);
+			bq->held = true;
 			return;
 		}
 		usleep(100);
 		waited_us += 100;
 	}
+}
+
+/* Is I/O that a ring stop did not wait out still running? */
+static bool
+blk_mem_held(struct vhu_vhost_dev *dev)
+{
+	struct vhu_blk_dev *bd = vhu_blk_dev(dev);
+	bool any = false;
+	uint16_t i;
+
+	for (i = 0; i < bd->num_queues; i++) {
+		struct vhu_blk_queue *bq = &bd->q[i];
+
+		if (bq->held && vhu_window_done_before(&bq->w, bq->held_end))
+			bq->held = false;
+		any |= bq->held;
+	}
+	return any;
 }
 
 static void
@@ -230,6 +255,11 @@ const struct vhu_device_type vhu_blk_device_type = {
 	.queue_start = blk_queue_start,
 	.queue_stop = blk_queue_stop,
 	.reset = blk_reset,
+	/* Requests complete after their burst, and one that completes while its
+	 * ring is stopped is dropped (vhost_blk.c): the ring resumes at its used
+	 * position. */
+	.resume_at_used = true,
+	.mem_held = blk_mem_held,
 };
 
 struct vhu_vhost_dev *

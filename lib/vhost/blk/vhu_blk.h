@@ -20,6 +20,14 @@
  * again. At most VHU_BLK_WINDOW requests of a queue are out at once; the
  * rest wait in the ring.
  *
+ * Complete every request taken, whatever the front-end does. When it stops
+ * a ring (GET_VRING_BASE, a new memory table, a disconnect), the library
+ * waits up to 5 s for the requests out, reports the ring's used position as
+ * its base, and the restarted ring takes again the requests it had not
+ * returned, once their first completion is in. Guest memory a request out
+ * may still write stays mapped until it completes. Destroy a device only
+ * once every request taken from it has completed.
+ *
  * Return contract: control calls return 0 or a negative errno; constructors
  * a pointer, or NULL with rte_errno set; bursts return counts.
  * Threads: control calls from a control (non-data) thread; the three data
