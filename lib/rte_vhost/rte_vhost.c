@@ -73,6 +73,7 @@ struct rv_dev {
 	struct vhu_vhost_dev *vdev; /* set while started */
 	uint16_t queue_pairs;
 	struct rv_vq_stats *stats; /* 2 * queue_pairs, NET_STATS_ENABLE only */
+	uint64_t inflight_counter; /* fetch order of the inflight entries the application sets */
 };
 
 static pthread_mutex_t rv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -108,6 +109,18 @@ static int
 rv_vid(const struct rv_dev *d)
 {
 	return (int)(d - rv_devs);
+}
+
+struct vhu_vhost_dev *
+rv_vdev(const struct rv_dev *d)
+{
+	return __atomic_load_n(&d->vdev, __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+rv_inflight_next(struct rv_dev *d)
+{
+	return __atomic_fetch_add(&d->inflight_counter, 1, __ATOMIC_RELAXED);
 }
 
 struct rv_dev *
@@ -214,10 +227,10 @@ static const struct vhu_vhost_callbacks rv_callbacks = {
 
 /*
  * What libvhu's net device can offer on d's path, as libvhu itself says
- * (every offload on, the flags' IOMMU support, the queue pairs; no MTU:
- * DPDK applications never give one). The application narrows d->features
- * with set/enable/disable_features; the start turns them into libvhu's flags
- * and disable_features.
+ * (every offload on, the flags' IOMMU support, the queue pairs, and
+ * VIRTIO_NET_F_MTU with the front-end's MTU, as DPDK offers it). The
+ * application narrows d->features with set/enable/disable_features; the
+ * start turns them into libvhu's flags and disable_features.
  */
 static void
 rv_supported(struct rv_dev *d)
@@ -225,7 +238,7 @@ rv_supported(struct rv_dev *d)
 	struct vhu_vhost_config cfg = {
 		.path = d->path,
 		.queue_pairs = d->queue_pairs,
-		.flags = VHU_VHOST_CSUM | VHU_VHOST_TSO |
+		.flags = VHU_VHOST_CSUM | VHU_VHOST_TSO | VHU_VHOST_FRONTEND_MTU |
 			 ((d->flags & RTE_VHOST_USER_IOMMU_SUPPORT) ? VHU_VHOST_IOMMU_SUPPORT : 0),
 	};
 
@@ -369,7 +382,12 @@ rte_vhost_driver_start(const char *path)
 		((d->flags & RTE_VHOST_USER_NO_RECONNECT) ? VHU_VHOST_NO_RECONNECT : 0) |
 		((d->features & RV_BIT(VIRTIO_F_IOMMU_PLATFORM)) ? VHU_VHOST_IOMMU_SUPPORT : 0) |
 		((d->features & RV_CSUM_BITS) ? VHU_VHOST_CSUM : 0) |
-		((d->features & RV_TSO_BITS) ? VHU_VHOST_CSUM | VHU_VHOST_TSO : 0);
+		((d->features & RV_TSO_BITS) ? VHU_VHOST_CSUM | VHU_VHOST_TSO : 0) |
+		((d->features & RV_BIT(VIRTIO_NET_F_MTU)) ? VHU_VHOST_FRONTEND_MTU : 0) |
+		/* A frame whose guest buffer missed the IOTLB is refused, as DPDK's
+		 * library does: DPDK applications retry or drop it, and none calls
+		 * the flush that libvhu's holding would need. */
+		VHU_VHOST_MISS_REFUSE;
 	cfg.disable_features = ~d->features;
 	cfg.callbacks = &rv_callbacks;
 	cfg.callback_arg = (void *)(uintptr_t)rv_vid(d);
@@ -552,8 +570,8 @@ rte_vhost_get_mtu(int vid, uint16_t *mtu)
 	if (rv_info(vid, "rte_vhost_get_mtu", mtu, &info, &d) != 0)
 		return -ENODEV;
 	/* DPDK's values: -EAGAIN until the device is ready, -ENOTSUP unless
-	 * VIRTIO_NET_F_MTU was negotiated (libvhu offers it only with an MTU of
-	 * the backend's, which this API never gives). */
+	 * VIRTIO_NET_F_MTU was negotiated; then the MTU the front-end gave with
+	 * NET_SET_MTU (0 if it gave none, as in DPDK). */
 	if (!info.running)
 		return -EAGAIN;
 	return vhu_vhost_get_mtu(d->vdev, mtu) == 0 ? 0 : -ENOTSUP;
@@ -599,7 +617,7 @@ rte_vhost_get_ifname(int vid, char *buf, size_t len)
 
 /* The device of 'vid' and the state of its virtqueue 'qid', checked to be a
  * guest RX (even, want_odd false) or TX (odd) queue: 0, or -1. */
-static int
+int
 rv_vq(int vid, uint16_t qid, int parity, const char *call, struct rv_dev **dp,
       struct vhu_vhost_vq_info *q)
 {

@@ -31,9 +31,45 @@ extern int rv_logtype;
 #define RV_REFUSED(why) RV_REFUSE(__func__, (why))
 
 struct rv_dev;
+struct vhu_vhost_dev;
+struct vhu_vhost_vq_info;
+struct rte_vhost_inflight_info_split;
+struct rte_vhost_inflight_info_packed;
+struct vring_packed_desc;
 
 /* The registered device of 'vid' with a live backend (started), or NULL
  * after one log line naming 'call'. */
 struct rv_dev *rv_lookup(int vid, const char *call);
+
+/*
+ * rv_lookup(), and 'qid' checked to be one of its virtqueues: a guest RX
+ * queue (parity 0), TX queue (1) or either (-1); then its state in 'q'
+ * unless q is NULL. 0, or -1 after one log line.
+ */
+int rv_vq(int vid, uint16_t qid, int parity, const char *call, struct rv_dev **dp,
+	  struct vhu_vhost_vq_info *q);
+
+/* The libvhu device of a started 'd'. */
+struct vhu_vhost_dev *rv_vdev(const struct rv_dev *d);
+
+/* The next fetch-order number for an inflight entry the application sets. */
+uint64_t rv_inflight_next(struct rv_dev *d);
+
+/*
+ * rte_vhost_inflight.c: DPDK's inflight calls on a ring's record 'r' of a
+ * 'size'-entry ring, checked against the record's own indexes, which the
+ * front-end can write: 0, or -1 when an index is out of range.
+ */
+int rv_inflight_set_split(struct rte_vhost_inflight_info_split *r, uint16_t size, uint16_t idx,
+			  uint64_t counter);
+int rv_inflight_clr_split(struct rte_vhost_inflight_info_split *r, uint16_t size,
+			  uint16_t last_used_idx, uint16_t idx);
+int rv_inflight_last_split(struct rte_vhost_inflight_info_split *r, uint16_t size, uint16_t idx);
+/* Record the chain of ring slots head..last of 'desc' in flight; *entry gets its record entry. */
+int rv_inflight_set_packed(struct rte_vhost_inflight_info_packed *r,
+			   const struct vring_packed_desc *desc, uint16_t size, uint16_t head,
+			   uint16_t last, uint64_t counter, uint16_t *entry);
+int rv_inflight_clr_packed(struct rte_vhost_inflight_info_packed *r, uint16_t size, uint16_t head);
+int rv_inflight_last_packed(struct rte_vhost_inflight_info_packed *r, uint16_t size, uint16_t head);
 
 #endif /* RTE_VHOST_PRIV_H */

@@ -6,10 +6,11 @@
  *
  * - vDPA, virtio-crypto and the async (DMA) copy API: vhu is a software net
  *   backend that copies with the CPU;
- * - ring-level access for applications that walk guest rings themselves
- *   (memory table, vring addresses and bases, inflight records, dirty log
- *   writes, power monitor address): vhu's bursts own the rings, their
- *   indexes and dirty logging, and libvhu does not hand them out;
+ * - ring access for applications that walk guest rings themselves (vring
+ *   addresses, dirty log writes, power monitor address): vhu's bursts own
+ *   the rings and dirty logging, and libvhu does not hand them out (the
+ *   memory table, ring bases and inflight records are served, in
+ *   rte_vhost_ring.c);
  * - the external message hooks and the backend config-change request, which
  *   only make sense with such ring access.
  *
@@ -305,88 +306,6 @@ rte_vhost_async_try_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool
 }
 
 /* --- ring-level access ------------------------------------------------------------ */
-
-int
-rte_vhost_get_mem_table(int vid, struct rte_vhost_memory **mem)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_get_vhost_ring_inflight(int vid, uint16_t vring_idx,
-				  struct rte_vhost_ring_inflight *vring)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_set_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_set_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head, uint16_t last,
-				   uint16_t *inflight_entry)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_set_last_inflight_io_split(int vid, uint16_t vring_idx, uint16_t idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_set_last_inflight_io_packed(int vid, uint16_t vring_idx, uint16_t head)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_clr_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t last_used_idx, uint16_t idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_clr_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_get_vring_base(int vid, uint16_t queue_id, uint16_t *last_avail_idx,
-			 uint16_t *last_used_idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_get_vring_base_from_inflight(int vid, uint16_t queue_id, uint16_t *last_avail_idx,
-				       uint16_t *last_used_idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
-
-int
-rte_vhost_set_vring_base(int vid, uint16_t queue_id, uint16_t last_avail_idx,
-			 uint16_t last_used_idx)
-{
-	RV_REFUSED(RV_RING);
-	return -1;
-}
 
 int
 rte_vhost_get_log_base(int vid, uint64_t *log_base, uint64_t *log_size)

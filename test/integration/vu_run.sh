@@ -29,6 +29,12 @@
 #       with iommu-support=1: frames come back byte for byte through IOTLB
 #       mappings and misses are answered; against dpdk-testpmd, once the
 #       mappings are withdrawn nothing moves until they are restored.
+#   vu_run.sh rte-app
+#       vu_traffic against rte_ring_app, a DPDK application of its own on vhu's
+#       librte_vhost.so.23 (not net_vhost), split ring, one queue pair: every
+#       frame comes back, rte_vhost_get_mem_table's regions are readable
+#       through their addresses, and rte_vhost_get_vring_base counts on both
+#       rings exactly the frames vu_traffic sent.
 #   vu_run.sh malformed MODE EXPECTED
 #       a fake backend (fake_backend.py) answers one request badly (MODE);
 #       the port must refuse to start with a message naming the socket and
@@ -40,13 +46,14 @@
 #
 # Exit status: 0 pass, 1 fail, 77 skip (a peer that cannot run here, or a
 # ring flavour the backend does not offer). Environment: VHU_BUILD_DIR,
-# VU_TRAFFIC (the test program), and those of scripts/lib.sh.
+# VU_TRAFFIC (the test program), RTE_RING_APP, and those of scripts/lib.sh.
 
 set -u
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${VU_TRAFFIC:=$VHU_BUILD_DIR/test/integration/vu_traffic}"
+: "${RTE_RING_APP:=$VHU_BUILD_DIR/test/integration/rte_ring_app}"
 SIZES=64,1518,9000
 
 case_name=${1:-}
@@ -471,8 +478,55 @@ case_hostile() {
 	vhu_log "PASS"
 }
 
+# The largest value of FIELD (avail or used) in rte_ring_app's BASE lines for
+# virtqueue VQ: the indexes only grow while the front-end runs (the count
+# stays below 65536), and drop to 0 when it leaves.
+app_base() {
+	awk -v vq="vq=$1" -v f="$2" '$1 == "BASE" && $2 == vq {
+			for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f && kv[2] + 0 > m) m = kv[2] + 0 }
+		} END { print m + 0 }' "$VHU_WORK/backend.log"
+}
+
+case_rte_app() {
+	local sent rx_used tx_avail tx_used mem sock
+	require_traffic
+	[ -x "$RTE_RING_APP" ] || vhu_die "rte_ring_app not found at $RTE_RING_APP; build the tests"
+	vhu_rte_lib_sanitized &&
+		skip "vhu's librte_vhost.so.23 is built with a sanitizer; rte_ring_app, linked" \
+			"with DPDK's uninstrumented libraries, cannot load it"
+	vhu_init_work
+	sock=$VHU_WORK/vhost.sock
+	vhu_eal backend 1
+	vhu_spawn backend "$VHU_WORK/backend.log" \
+		env "LD_LIBRARY_PATH=$VHU_RTE_LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		"$RTE_RING_APP" "${VHU_EAL_ARGS[@]}" -- "$sock"
+	vhu_wait_socket backend "$sock" || fail "rte_ring_app did not come up"
+	vhu_require_vhost_lib backend vhu "$VHU_WORK/backend.log"
+	run_traffic "$VHU_WORK/frontend.log" \
+		--frontend "virtio-user,path=$sock,$(vu_keys split 0 0 1)" \
+		--queues 1 --sizes $SIZES --count 5000 --require VERSION_1 ||
+		fail "vu_traffic exited with $?"
+	grep -E '^RESULT' "$VHU_WORK/frontend.log" >&2
+	sent=$(sed -n 's/^RESULT: sent=\([0-9]*\).*/\1/p' "$VHU_WORK/frontend.log")
+	vhu_stop backend 10 || fail "rte_ring_app did not exit cleanly on SIGINT"
+	grep -E '^(MEM|MTU|DONE)' "$VHU_WORK/backend.log" >&2
+	mem=$(grep -c '^MEM regions=[1-9][0-9]* bytes=[1-9][0-9]* readable=1' "$VHU_WORK/backend.log")
+	[ "$mem" -ge 1 ] || fail "rte_ring_app did not read the memory table's regions"
+	rx_used=$(app_base 0 used)
+	tx_avail=$(app_base 1 avail)
+	tx_used=$(app_base 1 used)
+	vhu_log "vu_traffic sent $sent; rte_vhost_get_vring_base: guest RX used $rx_used," \
+		"guest TX avail $tx_avail, used $tx_used"
+	[ -n "$sent" ] && [ "$sent" -gt 0 ] || fail "vu_traffic reported no frames sent"
+	[ "$tx_avail" = "$sent" ] && [ "$tx_used" = "$sent" ] && [ "$rx_used" = "$sent" ] ||
+		fail "the ring bases do not count the $sent frames (one chain and one receive" \
+			"buffer each)"
+	vhu_log "PASS"
+}
+
 case "$case_name" in
 traffic) case_traffic "$@" ;;
+rte-app) case_rte_app "$@" ;;
 pmd-loopback) case_pmd_loopback "$@" ;;
 pmd-pair) case_pmd_pair "$@" ;;
 restarts) case_restarts "$@" ;;

@@ -45,8 +45,14 @@
 # holds the device: the guest prints its result and waits, the test asks
 # the backend, then ends QEMU.
 #
+# With VHU_BACKEND=rte the backend is dpdk-testpmd's net_vhost on vhu's
+# librte_vhost.so.23 (the same run as VHU_BACKEND=dpdk, on vhu's backend);
+# the test then also checks the port's extended statistics (per-queue
+# good_packets add up to the forward statistics) and, with VHU_QEMU_MTU, that
+# net_vhost learnt the guest's MTU through rte_vhost_get_mtu.
+#
 # Exit status: 0 pass, 1 fail, 77 skip (QEMU, a kernel, its modules, a static
-# busybox or, with VHU_BACKEND=dpdk, dpdk-testpmd is missing).
+# busybox or, with VHU_BACKEND=dpdk or rte, dpdk-testpmd is missing).
 #
 # Environment: see scripts/lib.sh (VHU_BACKEND=dpdk runs DPDK's net_vhost in
 # vhu-pmd's place, to check the test itself; VHU_KEEP=1 keeps the logs), and:
@@ -63,8 +69,12 @@
 #   VHU_QEMU_TIMEOUT   seconds the guest may take to print its result (default 180)
 #   VHU_QEMU_EAL_ARGS  more EAL options for the backend, e.g.
 #                      --log-level=vhu.vhost:debug
+#   VHU_QEMU_MTU       MTU QEMU gives the device (host_mtu=), 68 to 65535;
+#                      default: none. A dpdk-testpmd backend must show it as
+#                      its port's MTU.
 #   VHU_QEMU_DPDK_RETRY  1: dpdk-testpmd retries what the port refuses to send
-#                      (default: 1 with VHU_BACKEND=dpdk and the vIOMMU, else 0)
+#                      (default: 1 with VHU_BACKEND=dpdk or rte and the
+#                      vIOMMU, else 0)
 
 set -u
 # shellcheck source=scripts/lib.sh
@@ -79,6 +89,7 @@ iommu=${VHU_QEMU_IOMMU:-0}
 engine=${VHU_QEMU_ENGINE:-5tswap}
 count=${VHU_QEMU_COUNT:-20}
 interval=${VHU_QEMU_INTERVAL:-0.2}
+mtu=${VHU_QEMU_MTU:-}
 timeout=${VHU_QEMU_TIMEOUT:-180}
 guest_mem=256M
 guest_mac=52:54:00:0c:00:01
@@ -104,22 +115,32 @@ case "$engine" in
 *) vhu_die "VHU_QEMU_ENGINE=$engine is not an engine this test knows; use 5tswap or icmpecho" ;;
 esac
 # With a vIOMMU the first write into every fresh guest receive buffer misses
-# the IOTLB, and DPDK's net_vhost refuses the frame until the front-end has
-# answered; dpdk-testpmd's forwarding then drops it unless its retry mode is
-# on. vhu-pmd has no retry mode, so with vhu-pmd the variant passes only if
-# its port delivers such frames without dropping them.
-retry=${VHU_QEMU_DPDK_RETRY:-$([ "${VHU_BACKEND:-vhu}:$iommu" = dpdk:1 ] && echo 1 || echo 0)}
+# the IOTLB, and DPDK's net_vhost (on either library) refuses the frame until
+# the front-end has answered; dpdk-testpmd's forwarding then drops it unless
+# its retry mode is on. vhu-pmd has no retry mode, so with vhu-pmd the
+# variant passes only if its port delivers such frames without dropping them.
+case "${VHU_BACKEND:-vhu}:$iommu" in
+dpdk:1 | rte:1) retry=${VHU_QEMU_DPDK_RETRY:-1} ;;
+*) retry=${VHU_QEMU_DPDK_RETRY:-0} ;;
+esac
 case "$retry" in
 0 | 1) ;;
 *) vhu_die "VHU_QEMU_DPDK_RETRY=$retry is not 0 or 1" ;;
 esac
-if [ "$retry" = 1 ] && [ "${VHU_BACKEND:-vhu}" != dpdk ]; then
-	vhu_die "VHU_QEMU_DPDK_RETRY=1 needs VHU_BACKEND=dpdk: vhu-pmd has no transmit retry"
+if [ "$retry" = 1 ] && [ "${VHU_BACKEND:-vhu}" = vhu ]; then
+	vhu_die "VHU_QEMU_DPDK_RETRY=1 needs VHU_BACKEND=dpdk or rte: vhu-pmd has no transmit retry"
 fi
+case "$mtu" in
+'') ;;
+*[!0-9]*) vhu_die "VHU_QEMU_MTU=$mtu is not an MTU; use 68 to 65535" ;;
+*) [ "$mtu" -ge 68 ] && [ "$mtu" -le 65535 ] ||
+	vhu_die "VHU_QEMU_MTU=$mtu is not an MTU; use 68 to 65535" ;;
+esac
 case "$count" in
 '' | *[!0-9]* | 0) vhu_die "VHU_QEMU_COUNT=$count is not a positive number of echo requests" ;;
 esac
 variant="$ring ring, $queues queue pair(s)$([ "$iommu" = 1 ] && echo ", vIOMMU")"
+[ -n "$mtu" ] && variant+=", MTU $mtu"
 [ "$retry" = 1 ] && variant+=", transmit retry"
 
 # --- prerequisites -----------------------------------------------------------------
@@ -185,11 +206,13 @@ if [ "$VHU_BACKEND" = vhu ]; then
 else
 	# --no-flush-rx: otherwise dpdk-testpmd drains and counts, before its
 	# forward statistics start, whatever the guest sent before it started.
-	vhu_spawn backend "$blog" -i "$VHU_BACKEND_BIN" "${VHU_EAL_ARGS[@]}" "${eal_extra[@]}" \
+	vhu_spawn backend "$blog" -i env "${VHU_BACKEND_ENV[@]}" "$VHU_BACKEND_BIN" \
+		"${VHU_EAL_ARGS[@]}" "${eal_extra[@]}" \
 		--vdev "net_vhost0,iface=$sock,queues=$queues,client=0,iommu-support=$iommu" \
 		-- -i --no-flush-rx "${fwd_args[@]}"
 fi
 vhu_wait_socket backend "$sock" || fail "the backend did not come up"
+vhu_require_backend_lib backend "$blog"
 if [ "$retry" = 1 ]; then
 	# Each try waits 1 ms; an IOTLB miss takes a few ms to resolve under TCG.
 	vhu_command backend "set fwd $engine retry"
@@ -217,6 +240,7 @@ netdev="vhost-user,id=net0,chardev=vhu0"
 # uses MSI-X, so the device falls back to INTx. romfile= spares the firmware
 # the device's iPXE boot ROM: the kernel is loaded by -kernel.
 nic="virtio-net-pci,netdev=net0,mac=$guest_mac,vectors=0,packed=$packed,romfile="
+[ -n "$mtu" ] && nic+=",host_mtu=$mtu"
 if [ "$queues" -gt 1 ]; then
 	# virtio_net enables min(queue pairs, CPUs) queue pairs by itself.
 	machine+=(-smp "$queues")
@@ -280,6 +304,15 @@ elapsed=$(($(date +%s) - start))
 # which prints the forward statistics.
 vhu_command backend "show port stats 0"
 [ "$VHU_BACKEND" = vhu ] && vhu_command backend "show vhost 0"
+if [ "$VHU_BACKEND" != vhu ]; then
+	# net_vhost's per-queue statistics (the vhost library's vring stats) and
+	# its port's MTU (set from rte_vhost_get_mtu when the guest came).
+	vhu_command backend "show port xstats 0"
+	vhu_wait_log backend "$blog" 'tx_q0_good_packets' 20 ||
+		fail "the backend did not show its extended statistics"
+	vhu_command backend "show port info 0"
+	vhu_wait_log backend "$blog" 'MTU: ' 20 || fail "the backend did not show its port's info"
+fi
 vhu_command backend stop
 vhu_wait_log backend "$blog" 'Accumulated forward statistics' 20 ||
 	fail "the backend did not print its forward statistics when told to stop"
@@ -362,6 +395,21 @@ if [ "$b_rx" != "$(field if_tx_packets)" ] || [ "$b_tx" != "$(field if_rx_packet
 	[ "$b_rxd" != 0 ] || [ "$b_txd" != 0 ]; then
 	fail "the backend's statistics do not match the guest's interface counters, or it" \
 		"dropped$hint"
+fi
+if [ "$VHU_BACKEND" != vhu ]; then
+	x_rx=$(awk '$1 ~ /^rx_q[0-9]+_good_packets:$/ { n += $2 } END { print n + 0 }' "$blog")
+	x_tx=$(awk '$1 ~ /^tx_q[0-9]+_good_packets:$/ { n += $2 } END { print n + 0 }' "$blog")
+	vhu_log "backend xstats: rx_q*_good_packets add up to $x_rx, tx_q*_good_packets to $x_tx"
+	[ "$x_rx" = "$b_rx" ] && [ "$x_tx" = "$b_tx" ] ||
+		fail "xstats: rx_q*_good_packets add up to $x_rx and tx_q*_good_packets to $x_tx," \
+			"the forward statistics say received $b_rx, transmitted $b_tx"
+	if [ -n "$mtu" ]; then
+		port_mtu=$(awk '$1 == "MTU:" { v = $2 } END { print v }' "$blog")
+		vhu_log "backend: port MTU $port_mtu"
+		[ "$port_mtu" = "$mtu" ] ||
+			fail "the backend's port has MTU '$port_mtu', not the $mtu the guest's device" \
+				"has (net_vhost takes it from rte_vhost_get_mtu)"
+	fi
 fi
 if grep -q 'BROKEN' "$blog"; then
 	fail "the backend marked a virtqueue broken: $(grep 'BROKEN' "$blog" | head -n 1)"

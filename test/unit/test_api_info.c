@@ -197,6 +197,21 @@ TEST(offered_features_apply_flags_and_disable_features)
 	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, NULL), -EINVAL);
 }
 
+/* VHU_VHOST_FRONTEND_MTU: VIRTIO_NET_F_MTU and NET_MTU with no MTU of the backend's. */
+TEST(frontend_mtu_offers_the_feature_without_an_mtu)
+{
+	struct vhu_vhost_config cfg = { .path = "x", .queue_pairs = 1 };
+	uint64_t f = 0, pf = 0;
+
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, &pf), 0);
+	ASSERT_FALSE(f & VHU_BIT(VIRTIO_NET_F_MTU));
+	ASSERT_FALSE(pf & PF(MTU));
+	cfg.flags = VHU_VHOST_FRONTEND_MTU;
+	ASSERT_EQ(vhu_vhost_offered_features(&cfg, &f, &pf), 0);
+	ASSERT_TRUE(f & VHU_BIT(VIRTIO_NET_F_MTU));
+	ASSERT_TRUE(pf & PF(MTU));
+}
+
 TEST(get_mtu_needs_the_feature_then_gives_the_front_ends_mtu)
 {
 	struct vhu_vhost_dev *dev = fake_dev_new(1, 1500);
@@ -217,4 +232,125 @@ TEST(get_mtu_needs_the_feature_then_gives_the_front_ends_mtu)
 	ASSERT_EQ(vhu_vhost_get_mtu(NULL, &mtu), -EINVAL);
 	ASSERT_EQ(vhu_vhost_get_mtu(dev, NULL), -EINVAL);
 	fake_dev_free(dev);
+}
+
+/* Ring-level access: the bases follow the front-end's and may be set only on a stopped ring. */
+TEST(vring_base_reads_any_ring_and_is_set_only_while_stopped)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	uint16_t a = 1, u = 1;
+	int memfd = make_memfd(GUEST_SIZE);
+
+	negotiate(dev, memfd);
+	ASSERT_EQ(vhu_vhost_set_vring_base(dev, 0, 7, 5), 0);
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 0, &a, &u), 0);
+	ASSERT_EQ(a, 7);
+	ASSERT_EQ(u, 5);
+	/* GET_VRING_BASE tells the front-end what was set. */
+	msg_state(&m, VHOST_USER_GET_VRING_BASE, 0, 0);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
+	ASSERT_EQ(m.payload.state.num, 7);
+	start_ring(dev, 0);
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 0, &a, &u), 0);
+	ASSERT_EQ(a, 0); /* start_ring sent SET_VRING_BASE 0 */
+	log_capture_start();
+	ASSERT_EQ(vhu_vhost_set_vring_base(dev, 0, 3, 3), -EBUSY);
+	ASSERT_STR_CONTAINS(log_capture_stop(), "only while it is stopped");
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 2, &a, &u), -ERANGE);
+	ASSERT_EQ(vhu_vhost_set_vring_base(dev, 2, 0, 0), -ERANGE);
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 0, NULL, &u), -EINVAL);
+	ASSERT_EQ(vhu_vhost_get_vring_base(NULL, 0, &a, &u), -EINVAL);
+	ASSERT_EQ(vhu_vhost_set_vring_base(NULL, 0, 0, 0), -EINVAL);
+	fake_dev_free(dev);
+	close(memfd);
+}
+
+TEST(packed_vring_base_carries_the_wrap_counters_in_bit_15)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhost_user_msg m;
+	uint16_t a, u;
+
+	msg_u64(&m, VHOST_USER_SET_FEATURES,
+		VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_RING_PACKED));
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_state(&m, VHOST_USER_SET_VRING_NUM, 1, RING_SIZE);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	/* Packed base: avail slot 3 in wrap round 1, used slot 2 in round 0. */
+	msg_state(&m, VHOST_USER_SET_VRING_BASE, 1, 3u | 1u << 15 | 2u << 16);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 1, &a, &u), 0);
+	ASSERT_EQ(a, 0x8003);
+	ASSERT_EQ(u, 2);
+	ASSERT_EQ(vhu_vhost_set_vring_base(dev, 1, 0x0004, 0x8004), 0);
+	ASSERT_EQ(vhu_vhost_get_vring_base(dev, 1, &a, &u), 0);
+	ASSERT_EQ(a, 4);
+	ASSERT_EQ(u, 0x8004);
+	/* A slot past the 64-entry ring is refused. */
+	ASSERT_EQ(vhu_vhost_set_vring_base(dev, 1, RING_SIZE, 0), -EINVAL);
+	fake_dev_free(dev);
+}
+
+TEST(mem_table_copies_the_regions_and_counts_them)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_mem_region r[2];
+	int memfd = make_memfd(GUEST_SIZE);
+
+	ASSERT_EQ(vhu_vhost_get_mem_table(dev, r, 2), 0);
+	negotiate(dev, memfd);
+	ASSERT_EQ(vhu_vhost_get_mem_table(dev, NULL, 0), 1);
+	memset(r, 0, sizeof(r));
+	ASSERT_EQ(vhu_vhost_get_mem_table(dev, r, 2), 1);
+	ASSERT_EQ(r[0].guest_phys_addr, 0);
+	ASSERT_EQ(r[0].guest_user_addr, UVA_BASE);
+	ASSERT_EQ(r[0].size, GUEST_SIZE);
+	ASSERT_NE(r[0].host_user_addr, 0);
+	ASSERT_NOT_NULL(r[0].mmap_addr);
+	ASSERT_GE(r[0].mmap_size, GUEST_SIZE);
+	/* Our address is guest memory: the front-end's bytes read back. */
+	ASSERT_EQ(pwrite(memfd, "vhu", 4, 4096), 4);
+	ASSERT_STR_CONTAINS((const char *)(uintptr_t)(r[0].host_user_addr + 4096), "vhu");
+	ASSERT_EQ(vhu_vhost_get_mem_table(NULL, r, 2), -EINVAL);
+	ASSERT_EQ(vhu_vhost_get_mem_table(dev, NULL, 2), -EINVAL);
+	vhu_dev_reset(dev);
+	ASSERT_EQ(vhu_vhost_get_mem_table(dev, r, 2), 0);
+	fake_dev_free(dev);
+	close(memfd);
+}
+
+TEST(inflight_record_is_there_only_when_the_front_end_set_one_up)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_inflight inf;
+	struct vhost_user_msg m;
+	__typeof__(m.payload.inflight) given;
+	int memfd = make_memfd(GUEST_SIZE), fds[1];
+
+	negotiate(dev, memfd);
+	start_ring(dev, 0);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, &inf), -ENOENT);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 2, &inf), -ERANGE);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, NULL), -EINVAL);
+	/* The front-end asks for a buffer, hands it back, restarts ring 1 with it. */
+	dev->protocol_features |= PF(INFLIGHT_SHMFD);
+	msg_init(&m, VHOST_USER_GET_INFLIGHT_FD, sizeof(m.payload.inflight));
+	m.payload.inflight.num_queues = 2;
+	m.payload.inflight.queue_size = RING_SIZE;
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_REPLY);
+	ASSERT_GE(dev->reply_fd, 0);
+	fds[0] = dup(dev->reply_fd);
+	given = m.payload.inflight;
+	msg_init(&m, VHOST_USER_SET_INFLIGHT_FD, sizeof(m.payload.inflight));
+	m.payload.inflight = given;
+	ASSERT_EQ(SEND(dev, &m, fds, 1), VHU_MSG_OK);
+	start_ring(dev, 1);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 1, &inf), 0);
+	ASSERT_NOT_NULL(inf.record);
+	ASSERT_FALSE(inf.packed);
+	ASSERT_EQ(inf.size, RING_SIZE);
+	ASSERT_NULL(inf.desc_packed);
+	fake_dev_free(dev);
+	close(memfd);
 }

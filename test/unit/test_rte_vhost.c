@@ -188,6 +188,9 @@ TEST(features_before_start)
 	ASSERT_TRUE(f & (1ULL << 32)); /* VERSION_1 */
 	ASSERT_TRUE(f & (1ULL << 33)); /* IOMMU_PLATFORM, asked for */
 	ASSERT_TRUE(f & (1ULL << 34)); /* RING_PACKED */
+	ASSERT_TRUE(f & (1ULL << 3));  /* MTU, the front-end's, as DPDK offers it */
+	ASSERT_EQ(rte_vhost_driver_get_protocol_features(path, &pf), 0);
+	ASSERT_TRUE(pf & (1ULL << VHOST_USER_PROTOCOL_F_NET_MTU));
 	ASSERT_EQ(rte_vhost_driver_disable_features(path, 1ULL << 34), 0);
 	ASSERT_EQ(rte_vhost_driver_get_features(path, &f), 0);
 	ASSERT_FALSE(f & (1ULL << 34));
@@ -215,6 +218,46 @@ count_new_device(int vid)
 {
 	ready_calls++;
 	return 0;
+}
+
+/*
+ * The ring-level calls on a started device that no front-end has reached:
+ * no memory table yet, ring bases readable and settable (the rings are
+ * stopped), inflight calls doing nothing (INFLIGHT_SHMFD not negotiated:
+ * DPDK returns 0) or finding no record.
+ */
+static void
+ring_calls_before_a_front_end(int vid, uint32_t qn)
+{
+	struct rte_vhost_memory *mem = NULL;
+	struct rte_vhost_ring_inflight rinf;
+	uint16_t a = 1, b = 1, e;
+
+	ASSERT_EQ(rte_vhost_get_mem_table(vid, &mem), -1);
+	ASSERT_NULL(mem);
+	ASSERT_EQ(rte_vhost_get_mem_table(vid, NULL), -1);
+	ASSERT_EQ(rte_vhost_get_vring_base(vid, 0, &a, &b), 0);
+	ASSERT_EQ(a, 0);
+	ASSERT_EQ(b, 0);
+	ASSERT_EQ(rte_vhost_set_vring_base(vid, 1, 12, 10), 0);
+	ASSERT_EQ(rte_vhost_get_vring_base(vid, 1, &a, &b), 0);
+	ASSERT_EQ(a, 12);
+	ASSERT_EQ(b, 10);
+	ASSERT_EQ(rte_vhost_set_vring_base(vid, 1, 0, 0), 0);
+	ASSERT_EQ(rte_vhost_get_vring_base(vid, 2 * qn, &a, &b), -1);
+	ASSERT_EQ(rte_vhost_set_vring_base(vid, 2 * qn, 0, 0), -1);
+	ASSERT_EQ(rte_vhost_get_vring_base(vid, 0, NULL, &b), -1);
+	ASSERT_EQ(rte_vhost_get_vring_base(vid, 0, &a, NULL), -1);
+	ASSERT_EQ(rte_vhost_get_vhost_ring_inflight(vid, 0, &rinf), -1);
+	ASSERT_EQ(rte_vhost_get_vhost_ring_inflight(vid, 0, NULL), -1);
+	ASSERT_EQ(rte_vhost_get_vring_base_from_inflight(vid, 0, &a, &b), -1);
+	ASSERT_EQ(rte_vhost_set_inflight_desc_split(vid, 0, 0), 0);
+	ASSERT_EQ(rte_vhost_set_inflight_desc_packed(vid, 0, 0, 0, &e), 0);
+	ASSERT_EQ(rte_vhost_set_inflight_desc_packed(vid, 0, 0, 0, NULL), -1);
+	ASSERT_EQ(rte_vhost_set_last_inflight_io_split(vid, 0, 0), 0);
+	ASSERT_EQ(rte_vhost_set_last_inflight_io_packed(vid, 0, 0), 0);
+	ASSERT_EQ(rte_vhost_clr_inflight_desc_split(vid, 0, 0, 0), 0);
+	ASSERT_EQ(rte_vhost_clr_inflight_desc_packed(vid, 0, 0), 0);
 }
 
 /* A started device with no front-end: its vid exists, queues are checked. */
@@ -286,6 +329,7 @@ TEST(started_device_checks_queues)
 	ASSERT_EQ(stats[0].value, 0);
 	ASSERT_EQ(rte_vhost_vring_stats_reset(vid, 2 * qn), -1);
 	ASSERT_EQ(rte_vhost_vring_stats_reset(vid, 0), 0);
+	ring_calls_before_a_front_end(vid, qn);
 	ASSERT_EQ(ready_calls, 0);
 	ASSERT_EQ(rte_vhost_driver_unregister(path), 0);
 	ASSERT_EQ(access(path, F_OK), -1);

@@ -410,6 +410,57 @@ TEST(packed_held_packet_lands_in_the_buffers_it_reserved)
 }
 
 /*
+ * VHU_VHOST_MISS_REFUSE (DPDK's library semantics): the same burst returns 1,
+ * nothing is held, the caller keeps the big packet and, once the buffer is
+ * mapped, sends it again into the buffers it would have had.
+ */
+static void
+refused_packet_is_the_callers_to_send_again(bool packed)
+{
+	uint8_t small_want[100], big_want[SEGS * SEG_LEN];
+	const uint32_t big_need = HDR + SEGS * SEG_LEN;
+	struct rte_mbuf *pkts[2];
+	struct mx x;
+
+	mx_init(&x, packed);
+	vhu_net_dev(x.dev)->flags |= VHU_VHOST_MISS_REFUSE;
+	map_buf(&x, 0);
+	map_buf(&x, 1);
+	pkts[0] = mk_pkt(&x, 1, sizeof(small_want), 1, small_want);
+	pkts[1] = mk_pkt(&x, SEGS, SEG_LEN, 50, big_want);
+
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, pkts, 2), 1);
+	ASSERT_FALSE(x.vq->broken);
+	ASSERT_EQ(x.vq->miss_iova, buf_iova(2));
+	ASSERT_EQ(vhu_net_q(x.vq)->stash_n, 0);
+	ASSERT_EQ(rte_mbuf_refcnt_read(pkts[1]), 1);
+	expect_used(&x, 0, HDR + sizeof(small_want));
+	expect_no_used(&x);
+	expect_avail_at(&x, 1);
+	expect_untouched(&x, 1);
+	rte_pktmbuf_free(pkts[0]);
+
+	map_buf(&x, 2);
+	ASSERT_EQ(vhu_vhost_enqueue_burst(x.dev, 0, &pkts[1], 1), 1);
+	expect_used(&x, 1, BUF_LEN);
+	expect_used(&x, 2, big_need - BUF_LEN);
+	expect_no_used(&x);
+	expect_bytes(&x, 1, true, 2, big_want, BUF_LEN - HDR);
+	rte_pktmbuf_free(pkts[1]);
+	mx_fini(&x);
+}
+
+TEST(split_refused_packet_is_the_callers_to_send_again)
+{
+	refused_packet_is_the_callers_to_send_again(false);
+}
+
+TEST(packed_refused_packet_is_the_callers_to_send_again)
+{
+	refused_packet_is_the_callers_to_send_again(true);
+}
+
+/*
  * A packet that comes while an earlier one is held (its second buffer not
  * mapped) queues behind it, and both arrive in order once it is mapped: the
  * first buffer is neither used twice nor skipped.

@@ -69,6 +69,13 @@ struct vhu_vhost_callbacks {
 #define VHU_VHOST_IOMMU_SUPPORT (1u << 2) /* offer VIRTIO_F_IOMMU_PLATFORM (vIOMMU) */
 #define VHU_VHOST_CSUM		(1u << 3) /* offer checksum offload (CSUM, GUEST_CSUM) */
 #define VHU_VHOST_TSO		(1u << 4) /* offer TSO (HOST_TSO4/6, GUEST_TSO4/6); needs CSUM */
+/* Offer VIRTIO_NET_F_MTU and NET_SET_MTU with no MTU of the backend's: the
+ * front-end has it and tells it (DPDK's vhost library does so). */
+#define VHU_VHOST_FRONTEND_MTU (1u << 5)
+/* Guest RX behind a vIOMMU: refuse a packet whose buffer missed the IOTLB
+ * (the burst returns short; the caller retries or drops, as with DPDK's
+ * library) instead of holding it until the next burst or flush. */
+#define VHU_VHOST_MISS_REFUSE (1u << 6)
 
 struct vhu_vhost_config {
 	const char *path;	   /* UNIX socket path; copied */
@@ -219,6 +226,73 @@ const char *vhu_vhost_path(const struct vhu_vhost_dev *dev);
 const char *vhu_virtio_feature_name(unsigned int bit);
 /* Name of vhost-user protocol feature bit 'bit', or NULL. */
 const char *vhu_protocol_feature_name(unsigned int bit);
+
+/*
+ * ---- Ring-level access ----
+ *
+ * For an application that keeps ring state of its own besides vhu's bursts
+ * (DPDK's rte_vhost API as storage targets use it): the rings' base indexes,
+ * the memory table and the inflight records. The bursts need none of it.
+ */
+
+/*
+ * The next avail entry the device reads and the next used entry it writes on
+ * virtqueue 'vq', as GET_VRING_BASE would say: split rings give the
+ * free-running indexes; packed rings give the slot with its wrap counter in
+ * bit 15. Returns 0, -EINVAL (NULL argument) or -ERANGE ('vq' is not below
+ * 2 * queue_pairs). Any thread, without waiting; the values stay put only
+ * while the ring is not ready.
+ */
+int vhu_vhost_get_vring_base(struct vhu_vhost_dev *dev, uint16_t vq, uint16_t *last_avail,
+			     uint16_t *last_used);
+
+/*
+ * Set them (same encoding) on a ring that is not ready: the front-end reads
+ * them back with GET_VRING_BASE, and a ring started without a SET_VRING_BASE
+ * resumes there. Returns 0, -EINVAL (no device, or a packed slot past the
+ * ring), -ERANGE, or -EBUSY (the data path owns the ring). Any non-data
+ * thread; takes the control lock, so not from a watch callback (vhu.h).
+ */
+int vhu_vhost_set_vring_base(struct vhu_vhost_dev *dev, uint16_t vq, uint16_t last_avail,
+			     uint16_t last_used);
+
+/* One region of guest memory (vhu_vhost_get_mem_table()). */
+struct vhu_vhost_mem_region {
+	uint64_t guest_phys_addr; /* guest-physical start */
+	uint64_t guest_user_addr; /* the front-end's virtual address of it */
+	uint64_t host_user_addr;  /* ours */
+	uint64_t size;		  /* bytes */
+	void *mmap_addr;	  /* start of our mapping (it may begin before the region) */
+	uint64_t mmap_size;	  /* bytes mapped */
+};
+
+/*
+ * Copy up to 'max' regions of the device's memory table into 'regions'.
+ * Returns how many regions the table has (more than 'max': call again with
+ * room for all), 0 before the front-end sent one, or -EINVAL. The addresses
+ * stay mapped until the front-end replaces the table or leaves. Any non-data
+ * thread; takes the control lock.
+ */
+int vhu_vhost_get_mem_table(struct vhu_vhost_dev *dev, struct vhu_vhost_mem_region *regions,
+			    uint32_t max);
+
+/* A ring's inflight record (vhu_vhost_get_inflight()). */
+struct vhu_vhost_inflight {
+	void *record;		 /* the ring's region of the INFLIGHT_SHMFD buffer, laid out
+				  * as vhost-user.rst's QueueRegionSplit or QueueRegionPacked */
+	const void *desc_packed; /* packed and ready: the descriptor ring; else NULL */
+	uint16_t size;		 /* ring entries */
+	bool packed;		 /* packed layout */
+};
+
+/*
+ * The inflight record of virtqueue 'vq', which vhu's own bursts also keep.
+ * Returns 0, -EINVAL, -ERANGE, or -ENOENT (no record: INFLIGHT_SHMFD was not
+ * negotiated, or the ring has not started with one). The record stays
+ * mapped until the front-end leaves. Any non-data thread; takes the control
+ * lock.
+ */
+int vhu_vhost_get_inflight(struct vhu_vhost_dev *dev, uint16_t vq, struct vhu_vhost_inflight *inf);
 
 #ifdef __cplusplus
 }

@@ -161,7 +161,9 @@ vhu_vhost_enqueue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mbuf 
 		n = nq->rx_miss ? net_stash(vq, pkts, count) : 0;
 	} else {
 		n = net_enqueue(vq, pkts, count);
-		if (unlikely(nq->rx_miss) && n < count)
+		/* MISS_REFUSE: the caller keeps what missed, as DPDK's library has it. */
+		if (unlikely(nq->rx_miss) && n < count &&
+		    !(vhu_net_dev(dev)->flags & VHU_VHOST_MISS_REFUSE))
 			n += net_stash(vq, pkts + n, count - n);
 	}
 	vhu_vq_leave(vq);

@@ -27,7 +27,8 @@ struct vhu_net_dev {
 	uint16_t queue_pairs;	/* offered; rings 2 * qp (rx) and 2 * qp + 1 (tx) */
 	uint16_t mtu;		/* offered MTU, 0 for none */
 	uint16_t req_mtu;	/* NET_SET_MTU, 0 until the front-end sends one */
-	uint32_t flags;		/* VHU_VHOST_CSUM, VHU_VHOST_TSO: offloads offered */
+	uint32_t flags;		/* VHU_VHOST_CSUM, _TSO (offloads offered), _FRONTEND_MTU,
+				 * _MISS_REFUSE */
 	uint8_t mac[6];		/* config-space MAC */
 	uint8_t rarp_mac[6];	/* SEND_RARP: the guest's MAC to announce */
 	bool rarp_pending;	/* a RARP waits for the next dequeue on pair 0 (atomic: the

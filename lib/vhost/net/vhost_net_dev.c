@@ -36,7 +36,8 @@ net_init(struct vhu_vhost_dev *dev, const void *cfg)
 
 	nd->queue_pairs = c->queue_pairs;
 	nd->mtu = c->mtu;
-	nd->flags = c->flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO);
+	nd->flags = c->flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO | VHU_VHOST_FRONTEND_MTU |
+				VHU_VHOST_MISS_REFUSE);
 	memcpy(nd->mac, c->mac, sizeof(nd->mac));
 }
 
@@ -48,7 +49,7 @@ net_feature_bits(uint16_t queue_pairs, uint16_t mtu, uint32_t flags)
 
 	if (queue_pairs > 1)
 		f |= VHU_BIT(VIRTIO_NET_F_MQ);
-	if (mtu != 0)
+	if (mtu != 0 || (flags & VHU_VHOST_FRONTEND_MTU))
 		f |= VHU_BIT(VIRTIO_NET_F_MTU);
 	if (flags & (VHU_VHOST_CSUM | VHU_VHOST_TSO))
 		f |= VHU_BIT(VIRTIO_NET_F_CSUM) | VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
@@ -58,12 +59,14 @@ net_feature_bits(uint16_t queue_pairs, uint16_t mtu, uint32_t flags)
 	return f;
 }
 
-/* MTU is offered only with an MTU to offer (VIRTIO_NET_F_MTU goes with it). */
+/* MTU is offered only with an MTU to offer, ours or the front-end's
+ * (VIRTIO_NET_F_MTU goes with it). */
 static uint64_t
-net_protocol_bits(uint16_t mtu)
+net_protocol_bits(uint16_t mtu, uint32_t flags)
 {
 	return VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) |
-	       (mtu != 0 ? VHU_BIT(VHOST_USER_PROTOCOL_F_MTU) : 0);
+	       (mtu != 0 || (flags & VHU_VHOST_FRONTEND_MTU) ? VHU_BIT(VHOST_USER_PROTOCOL_F_MTU)
+							     : 0);
 }
 
 static uint64_t
@@ -77,7 +80,7 @@ net_features(const struct vhu_vhost_dev *dev)
 static uint64_t
 net_protocol_features(const struct vhu_vhost_dev *dev)
 {
-	return net_protocol_bits(vhu_net_dev(dev)->mtu);
+	return net_protocol_bits(vhu_net_dev(dev)->mtu, vhu_net_dev(dev)->flags);
 }
 
 /* GET_QUEUE_NUM: QEMU's vhost-user net compares it with its queue pairs. */
@@ -265,7 +268,8 @@ vhu_vhost_offered_features(const struct vhu_vhost_config *cfg, uint64_t *feature
 	*features = vhu_core_offered_features(
 		cfg->flags, net_feature_bits(cfg->queue_pairs, cfg->mtu, cfg->flags),
 		cfg->disable_features);
-	*protocol_features = vhu_core_offered_protocol_features(net_protocol_bits(cfg->mtu));
+	*protocol_features =
+		vhu_core_offered_protocol_features(net_protocol_bits(cfg->mtu, cfg->flags));
 	return 0;
 }
 
