@@ -91,8 +91,8 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
 static inline void
 vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 {
-	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, pos = vq->avail_idx, top = vq->id_top,
-		 size = vq->size;
+	uint16_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, top = vq->id_top, size = vq->size;
+	uint64_t rearm = vu_rx_rearm(vq->port_id);
 	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE, i;
 	struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
@@ -103,7 +103,7 @@ vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 		uint16_t id = in_order ? pos : vq->ids[--top];
 		uint32_t len;
 
-		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[id], pos, &len);
+		d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[id], pos, &len);
 		d->len = len;
 		d->id = id;
 		/* Release: as in vu_packed_add(), the descriptor and the buffer

@@ -13,6 +13,8 @@
 #ifndef VHU_VU_SPLIT_H
 #define VHU_VU_SPLIT_H
 
+#include <stddef.h>
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include <rte_branch_prediction.h>
@@ -73,19 +75,46 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 }
 
 /*
- * Make raw mbuf 'm' a receive buffer: what rte_pktmbuf_reset() sets, less
- * the lengths, which are set when it receives (the pool keeps its mbufs
- * with one segment, no next and a reference count of 1), and its slot
- * 's' at ring position 'pos'. The device writes the 'hdr'-byte header just
- * below the data offset. Returns the buffer's device address; *len its size.
+ * The first 8 bytes of a fresh receive mbuf (rte_mbuf's rearm_data): the
+ * default headroom, one reference, one segment, and 'port'. Built field by
+ * field, so it holds on any byte order; the compiler folds it to a constant
+ * and a shift.
  */
 static inline uint64_t
-vu_rx_buf_init(struct rte_mbuf *m, uint16_t hdr, uint16_t port, struct vu_slot *s, uint16_t pos,
+vu_rx_rearm(uint16_t port)
+{
+	struct rte_mbuf m;
+	uint64_t v;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) + sizeof(m.port) -
+				 offsetof(struct rte_mbuf, rearm_data) !=
+			 sizeof(v));
+	m.data_off = RTE_PKTMBUF_HEADROOM;
+	m.refcnt = 1;
+	m.nb_segs = 1;
+	m.port = port;
+	memcpy(&v, (const uint8_t *)&m + offsetof(struct rte_mbuf, rearm_data), sizeof(v));
+	return v;
+}
+
+/*
+ * Make raw mbuf 'm' a receive buffer, and its slot 's' at ring position
+ * 'pos'. A raw mbuf has from the pool one segment, no next and a reference
+ * count of 1, and RTE_MBUF_F_EXTERNAL in ol_flags if its pool lends pinned
+ * external buffers (the flag stays for the mbuf's life); everything else
+ * is what its last user left. So, as rte_pktmbuf_reset() would: data_off,
+ * refcnt, nb_segs and port in one store of 'rearm' (vu_rx_rearm()), the
+ * offload flags but RTE_MBUF_F_EXTERNAL cleared, packet type, VLAN tags and
+ * tx offload fields zeroed; the lengths are set when it receives. The
+ * device writes the 'hdr'-byte header just below the data offset. Returns
+ * the buffer's device address; *len its size.
+ */
+static inline uint64_t
+vu_rx_buf_init(struct rte_mbuf *m, uint64_t rearm, uint16_t hdr, struct vu_slot *s, uint16_t pos,
 	       uint32_t *len)
 {
-	m->data_off = RTE_PKTMBUF_HEADROOM;
-	m->port = port;
-	m->ol_flags = 0;
+	memcpy((uint8_t *)m + offsetof(struct rte_mbuf, rearm_data), &rearm, sizeof(rearm));
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->packet_type = 0;
 	m->vlan_tci = 0;
 	m->vlan_tci_outer = 0;
@@ -107,8 +136,9 @@ vu_rx_buf_init(struct rte_mbuf *m, uint16_t hdr, uint16_t port, struct vu_slot *
 static inline void
 vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 {
-	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, mask = vq->size - 1,
-		 avail = vq->avail_idx, head = vu_split_next_head(vq), i;
+	uint16_t hdr = vq->conf.hdr_len, mask = vq->size - 1, avail = vq->avail_idx,
+		 head = vu_split_next_head(vq), i;
+	uint64_t rearm = vu_rx_rearm(vq->port_id);
 	uint16_t *ring = vq->split.avail->ring;
 	struct vring_desc *desc = vq->split.desc;
 	struct vu_slot *slots = vq->slots;
@@ -119,7 +149,7 @@ vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 		uint16_t *slot = &ring[avail & mask];
 		uint32_t len;
 
-		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[head], head, &len);
+		d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[head], head, &len);
 		d->len = len;
 		d->flags = VRING_DESC_F_WRITE;
 		/* As vu_split_avail_push(): leave a line that holds the head clean. */
