@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include <rte_common.h>
@@ -458,7 +459,7 @@ struct vhu_port_tally {
 };
 
 /*
- * Packets tallied per pass of vhu_port_tally(): the size bins are counted in
+ * Packets binned per pass of vhu_port_tally_bins(): the size bins are counted in
  * eight 8-bit lanes of one register, which hold up to 255 each.
  */
 #define VHU_PORT_TALLY_LANE_MAX 255
@@ -500,35 +501,70 @@ vhu_port_untally_x(struct vhu_port_tally *t, const struct rte_mbuf *m)
 	vhu_port_tally_cast(t, m, -1);
 }
 
-/*
- * Tally pkts[0..n): bytes always, the extended counters when 'x'. The size
- * bins go to register lanes rather than to t->size[], whose increments would
- * chain through memory from one packet to the next: that halves the cost.
- */
+/* The size bins of pkts[0..n), one by one: for vhu_port_tally() of a burst that mixes bins. */
 static inline void
-vhu_port_tally(struct vhu_port_tally *t, struct rte_mbuf *const *pkts, uint16_t n, bool x)
+vhu_port_tally_bins(struct vhu_port_tally *t, struct rte_mbuf *const *pkts, uint16_t n)
 {
 	uint16_t i, end, b;
 	uint64_t lanes;
 
-	if (!x) {
-		for (i = 0; i < n; i++)
-			t->bytes += pkts[i]->pkt_len;
-		return;
-	}
+	/* Eight 8-bit lanes of one register rather than t->size[], whose
+	 * increments would chain through memory from one packet to the next. */
 	for (i = 0; i < n; i = end) {
 		end = RTE_MIN(n, i + VHU_PORT_TALLY_LANE_MAX);
 		lanes = 0;
-		for (; i < end; i++) {
-			const struct rte_mbuf *m = pkts[i];
-
-			t->bytes += m->pkt_len;
-			lanes += UINT64_C(1) << (vhu_port_size_bin(m->pkt_len) * 8);
-			vhu_port_tally_cast(t, m, 1);
-		}
+		for (; i < end; i++)
+			lanes += UINT64_C(1) << (vhu_port_size_bin(pkts[i]->pkt_len) * 8);
 		for (b = 0; b < VHU_PORT_SIZE_BINS; b++)
 			t->size[b] += (lanes >> (b * 8)) & 0xff;
 	}
+}
+
+/*
+ * Tally pkts[0..n): bytes always, the extended counters when 'x'. Each
+ * packet adds to sums kept in registers: its bytes, the smallest and the
+ * largest length, and when its destination is a group, to the group and
+ * broadcast counts. Size bins are ranges of lengths, so when the smallest
+ * and the largest length share a bin the whole burst goes to it at once;
+ * only a burst that mixes bins takes a second pass (vhu_port_tally_bins()).
+ */
+static inline void
+vhu_port_tally(struct vhu_port_tally *t, struct rte_mbuf *const *pkts, uint16_t n, bool x)
+{
+	uint32_t lo = UINT32_MAX, hi = 0, group = 0, broadcast = 0;
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	if (!x) {
+		for (i = 0; i < n; i++)
+			bytes += pkts[i]->pkt_len;
+		t->bytes += bytes;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = m->pkt_len;
+
+		bytes += len;
+		lo = RTE_MIN(lo, len);
+		hi = RTE_MAX(hi, len);
+		/* As vhu_port_tally_cast(): a runt is nobody's group. */
+		if (unlikely(dst[0] & 1) && m->data_len >= RTE_ETHER_ADDR_LEN) {
+			group++;
+			broadcast +=
+				rte_is_broadcast_ether_addr((const struct rte_ether_addr *)dst);
+		}
+	}
+	t->bytes += bytes;
+	t->broadcast += broadcast;
+	t->multicast += group - broadcast;
+	if (n == 0)
+		return;
+	if (likely(vhu_port_size_bin(lo) == vhu_port_size_bin(hi)))
+		t->size[vhu_port_size_bin(lo)] += n;
+	else
+		vhu_port_tally_bins(t, pkts, n);
 }
 
 /* Add a tally of nb packets to the live counters of queue q. Owning lcore only. */
@@ -559,7 +595,7 @@ vhu_port_tally_commit(struct vhu_port_queue *q, uint16_t nb, const struct vhu_po
 static inline uint16_t
 vhu_port_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_port_tally t = {0};
+	struct vhu_port_tally t;
 	struct vhu_port_tap *tap;
 	bool x;
 	uint16_t nb;
@@ -567,6 +603,8 @@ vhu_port_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts,
 	nb = port->ops->rx_burst(port, queue, pkts, n);
 	if (nb == 0)
 		return 0;
+	/* Zeroed here, not at the declaration: an empty poll need not pay for it. */
+	memset(&t, 0, sizeof(t));
 	x = __atomic_load_n(&port->xstats, __ATOMIC_RELAXED);
 	vhu_port_tally(&t, pkts, nb, x);
 	vhu_port_tally_commit(&port->rxq[queue], nb, &t, x);

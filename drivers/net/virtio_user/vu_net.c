@@ -11,7 +11,10 @@
  * header goes into the headroom when the mbuf is ours alone, else into the
  * slot's tx area, and a chain of segments becomes one indirect descriptor
  * (a direct chain without INDIRECT_DESC). Other mbufs are copied into the
- * shared pool first, and counted.
+ * shared pool first, and counted. Plain packets (one direct segment of the
+ * shared pool, ours alone: vu_tx_plain()), the usual case, take a fast path
+ * of one descriptor each and go back to the pool in bulk once sent; the
+ * slot remembers which path posted a packet, so reclaim knows how to free it.
  *
  * Each burst marks its queue busy (vhu_burst_enter()), then checks the
  * queue's ready flag (acquire), so the control thread can take a ring back
@@ -330,19 +333,6 @@ vu_tx_descs(const struct vu_vq *vq, uint16_t segs, bool push)
 }
 
 /*
- * Zero the virtio-net header at 'p', 10 bytes or (with MRG_RXBUF or
- * VERSION_1) 12: constant sizes, so stores rather than a call to memset
- * (12 to 17 instructions a packet, front/split/g2h-64).
- */
-static inline void
-vu_tx_hdr_clear(uint8_t *p, uint16_t hdr)
-{
-	memset(p, 0, sizeof(struct virtio_net_hdr));
-	if (hdr == sizeof(struct virtio_net_hdr_mrg_rxbuf))
-		memset(p + sizeof(struct virtio_net_hdr), 0, sizeof(uint16_t));
-}
-
-/*
  * Describe the packet as pieces: the header (in the headroom, pushed, or
  * in the slot's tx area) and each segment. Returns the piece count.
  */
@@ -408,25 +398,38 @@ vu_tx_add_pieces(struct vu_vq *vq, struct rte_mbuf *m, bool push)
 	vu_add_chain(vq, pc, n, m);
 }
 
-/* Post packet 'm' (its bytes in shared memory; the descriptors it needs are free). */
+/*
+ * Post packet 'm' (its bytes in shared memory; the descriptors it needs are
+ * free) by the general path: its slot says so, for reclaim to free it with
+ * checks.
+ */
 static inline void
 vu_tx_add(struct vu_vq *vq, struct rte_mbuf *m, bool push)
 {
 	uint16_t hdr = vq->conf.hdr_len;
+	uint16_t id = vq->conf.packed ? vu_packed_next_id(vq) : vu_split_next_head(vq);
 	uint8_t *p;
 	uint64_t addr;
 
 	if (unlikely(m->nb_segs != 1 || !push)) {
 		vu_tx_add_pieces(vq, m, push);
-		return;
+	} else {
+		p = rte_pktmbuf_mtod(m, uint8_t *) - hdr;
+		vu_tx_hdr_clear(p, hdr);
+		addr = vu_mem_iova(vq->mem, p);
+		if (vq->conf.packed)
+			vu_packed_add(vq, addr, hdr + m->data_len, 0, m);
+		else
+			vu_split_add(vq, addr, hdr + m->data_len, 0, m);
 	}
-	p = rte_pktmbuf_mtod(m, uint8_t *) - hdr;
-	vu_tx_hdr_clear(p, hdr);
-	addr = vu_mem_iova(vq->mem, p);
-	if (vq->conf.packed)
-		vu_packed_add(vq, addr, hdr + m->data_len, 0, m);
-	else
-		vu_split_add(vq, addr, hdr + m->data_len, 0, m);
+	vq->slots[id].len = VU_TX_GENERAL;
+}
+
+/* Post plain packets (vu_tx_plain()) from pkts[0..n) until another; returns how many. */
+static inline uint16_t
+vu_tx_add_plain(struct vu_vq *vq, struct rte_mbuf *const *pkts, uint16_t n)
+{
+	return vq->conf.packed ? vu_packed_add_tx(vq, pkts, n) : vu_split_add_tx(vq, pkts, n);
 }
 
 /* Reclaim used tx buffers; false if the ring broke. */
@@ -453,10 +456,18 @@ vu_tx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, u
 	if (unlikely(!vq->tx_open))
 		return 0; /* no backend to take them: the caller drops them, counted */
 	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		bool shared = vu_tx_shared(vq, m), push;
+		struct rte_mbuf *m;
+		bool shared, push;
 		uint16_t segs, need;
 
+		/* Plain packets, the usual case, in one pass; the rest of this loop
+		 * takes the next other one (or finds the ring full), then the pass
+		 * resumes. */
+		i += vu_tx_add_plain(vq, pkts + i, RTE_MIN((uint16_t)(n - i), vq->num_free));
+		if (i == n)
+			break;
+		m = pkts[i];
+		shared = vu_tx_shared(vq, m);
 		if (i + 1 < n)
 			rte_prefetch0(pkts[i + 1]);
 		segs = m->nb_segs;

@@ -84,31 +84,39 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
 }
 
 /*
- * Post n mbufs, raw from the pool, as receive buffers of one descriptor
- * each (see vu_split_add_rx()); num_free >= n was checked. vu_packed_add()
- * n times, with the ring state kept in registers and written back once.
+ * Post ms[0..n) as buffers of one descriptor each, receive buffers or plain
+ * packets to send, as vu_split_add_bufs() does; num_free >= n was checked.
+ * vu_packed_add() per buffer, with the ring state kept in registers and
+ * written back once. Returns how many it posted.
  */
-static inline void
-vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+static __rte_always_inline uint16_t
+vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, const bool tx)
 {
-	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, pos = vq->avail_idx, top = vq->id_top,
-		 size = vq->size;
-	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE, i;
+	uint16_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, top = vq->id_top, size = vq->size;
+	uint16_t flags = vq->avail_flags | (tx ? 0 : VRING_DESC_F_WRITE), i;
+	uint64_t rearm = tx ? 0 : vu_rx_rearm(vq->port_id);
+	const struct rte_mempool *pool = vq->pool;
 	struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
 	bool in_order = vq->conf.in_order;
 
 	for (i = 0; i < n; i++) {
 		struct vring_packed_desc *d = &desc[pos];
-		uint16_t id = in_order ? pos : vq->ids[--top];
+		uint16_t id;
 		uint32_t len;
 
-		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[id], pos, &len);
+		if (tx && unlikely(!vu_tx_plain(ms[i], pool, hdr)))
+			break;
+		id = in_order ? pos : vq->ids[--top];
+		if (tx)
+			d->addr = vu_tx_buf_init(ms[i], hdr, &slots[id], pos, &len);
+		else
+			d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[id], pos, &len);
 		d->len = len;
 		d->id = id;
-		/* Release: as in vu_packed_add(), the descriptor and the buffer
-		 * before the flags that make it available; pairs with the
-		 * device's acquire load of the flags. */
+		/* Release: as in vu_packed_add(), the descriptor (and a packet's
+		 * header and bytes) before the flags that make it available;
+		 * pairs with the device's acquire load of the flags. */
 		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 		if (++pos == size) {
 			pos = 0;
@@ -119,9 +127,24 @@ vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 	vq->avail_idx = pos;
 	vq->avail_flags = flags & ~VRING_DESC_F_WRITE;
 	vq->id_top = top;
-	vq->num_free -= n;
-	vq->added += n;
-	vq->inflight += n;
+	vq->num_free -= i;
+	vq->added += i;
+	vq->inflight += i;
+	return i;
+}
+
+/* Post n mbufs, raw from the pool, as receive buffers (vu_packed_add_bufs()). */
+static inline void
+vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+{
+	vu_packed_add_bufs(vq, ms, n, false);
+}
+
+/* Post pkts[0..n) while they are plain (vu_packed_add_bufs()); returns how many. */
+static inline uint16_t
+vu_packed_add_tx(struct vu_vq *vq, struct rte_mbuf *const *pkts, uint16_t n)
+{
+	return vu_packed_add_bufs(vq, pkts, n, true);
 }
 
 /* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
@@ -342,46 +365,89 @@ vu_packed_rx_fast(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t
 	return vu_packed_rx_fast_layout(vq, pkts, n, hdr, false);
 }
 
-/*
- * Consume the used descriptors of a transmit ring and free their mbufs
- * (under IN_ORDER one used descriptor may stand for a batch ending at its
- * id). Returns false if the ring broke.
- */
-static inline bool
-vu_packed_tx_reclaim(struct vu_vq *vq)
+/* vu_packed_tx_reclaim() for one value of IN_ORDER; always inlined as vu_split_rx_fast_layout(). */
+static __rte_always_inline bool
+vu_packed_tx_reclaim_layout(struct vu_vq *vq, const bool in_order)
 {
+	uint16_t pos = vq->last_used, size = vq->size, top = vq->id_top, inflight = vq->inflight;
+	uint16_t num_free = vq->num_free, nd = 0, id, cur;
+	const struct vring_packed_desc *desc = vq->packed.desc;
+	/* Used: both bits equal the device's wrap counter (vu_packed_is_used()). */
+	uint16_t used_bits = vq->used_wrap ? VU_PACKED_WRAP_BITS : 0;
 	struct rte_mbuf *done[VU_MAX_BURST];
-	uint16_t nd = 0, id, cur;
+	struct vu_slot *slots = vq->slots;
+	uint32_t kinds = VU_TX_PLAIN;
 	bool ok = true;
-	uint32_t len;
 
-	while (vq->inflight > 0 && vu_packed_used_peek(vq, 0, &id, &len)) {
-		if (unlikely(id >= vq->size || vq->slots[id].ndescs == 0)) {
+	while (inflight > 0) {
+		const struct vring_packed_desc *d = &desc[pos];
+
+		/* Acquire: pairs with the device's release store of the flags
+		 * after it wrote the id. */
+		if ((__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) & VU_PACKED_WRAP_BITS) !=
+		    used_bits)
+			break;
+		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+		if (unlikely(id >= size || slots[id].ndescs == 0)) {
 			vu_vq_set_broken(vq, "used buffer id %u was not posted", id);
 			ok = false;
 			break;
 		}
+		/* Under IN_ORDER one used descriptor may stand for a batch ending at its id. */
 		do {
-			cur = vq->conf.in_order ? vq->last_used : id;
+			struct vu_slot *s;
+
+			cur = in_order ? pos : id;
+			s = &slots[cur];
 			/* Cannot trigger while our own bookkeeping holds; it bounds the walk. */
-			if (unlikely(vq->slots[cur].ndescs == 0)) {
+			if (unlikely(s->ndescs == 0)) {
 				vu_vq_set_broken(vq, "in-order walk to id %u met a free slot %u",
 						 id, cur);
 				ok = false;
 				goto out;
 			}
-			done[nd++] = vq->slots[cur].m;
-			vu_packed_release(vq, cur);
+			done[nd++] = s->m;
+			kinds |= s->len;
+			num_free += s->ndescs;
+			inflight--;
+			pos += s->ndescs;
+			if (pos >= size) {
+				pos -= size;
+				used_bits ^= VU_PACKED_WRAP_BITS;
+			}
+			s->ndescs = 0;
+			if (!in_order)
+				vq->ids[top++] = cur;
 			if (nd == RTE_DIM(done)) {
-				vu_free_sent(done, nd);
+				vu_tx_free(vq, done, nd, kinds);
 				nd = 0;
+				kinds = VU_TX_PLAIN;
 			}
 		} while (cur != id);
 	}
 out:
+	vq->last_used = pos;
+	vq->used_wrap = used_bits != 0;
+	vq->id_top = top;
+	vq->num_free = num_free;
+	vq->inflight = inflight;
 	if (nd > 0)
-		vu_free_sent(done, nd);
+		vu_tx_free(vq, done, nd, kinds);
 	return ok;
+}
+
+/*
+ * Consume the used descriptors of a transmit ring and free their mbufs
+ * (under IN_ORDER one used descriptor may stand for a batch ending at its
+ * id), with the ring state in registers, written back once. Returns false
+ * if the ring broke.
+ */
+static inline bool
+vu_packed_tx_reclaim(struct vu_vq *vq)
+{
+	if (vq->conf.in_order)
+		return vu_packed_tx_reclaim_layout(vq, true);
+	return vu_packed_tx_reclaim_layout(vq, false);
 }
 
 /* ---- both layouts ---- */

@@ -150,11 +150,16 @@ struct vu_tx_area {
 	struct vring_desc table[VU_IND_MAX]; /* split and packed layouts are both 16 bytes */
 };
 
+/* A net tx slot's 'len': how reclaim frees the mbuf. */
+#define VU_TX_PLAIN   0		 /* a plain packet (vu_tx_plain()): back to the pool in bulk */
+#define VU_TX_GENERAL UINT32_MAX /* any other: through vu_free_sent()'s checks */
+
 /* What the driver keeps per buffer it posted, by head (split) or buffer id (packed). */
 struct vu_slot {
 	struct rte_mbuf
 		*m;	 /* net rx: the posted mbuf; tx: the chain to free when used; blk: NULL */
-	uint32_t len;	 /* bytes the device may write (a used length past it is a violation) */
+	uint32_t len;	 /* bytes the device may write (a used length past it is a violation);
+			  * net tx, where the device writes nothing: VU_TX_PLAIN or VU_TX_GENERAL */
 	uint16_t ndescs; /* ring descriptors the buffer takes; 0 when not posted */
 	uint16_t last;	 /* split: last descriptor of the chain (free list splice) */
 };

@@ -13,6 +13,8 @@
 #ifndef VHU_VU_SPLIT_H
 #define VHU_VU_SPLIT_H
 
+#include <stddef.h>
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include <rte_branch_prediction.h>
@@ -73,19 +75,46 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 }
 
 /*
- * Make raw mbuf 'm' a receive buffer: what rte_pktmbuf_reset() sets, less
- * the lengths, which are set when it receives (the pool keeps its mbufs
- * with one segment, no next and a reference count of 1), and its slot
- * 's' at ring position 'pos'. The device writes the 'hdr'-byte header just
- * below the data offset. Returns the buffer's device address; *len its size.
+ * The first 8 bytes of a fresh receive mbuf (rte_mbuf's rearm_data): the
+ * default headroom, one reference, one segment, and 'port'. Built field by
+ * field, so it holds on any byte order; the compiler folds it to a constant
+ * and a shift.
  */
 static inline uint64_t
-vu_rx_buf_init(struct rte_mbuf *m, uint16_t hdr, uint16_t port, struct vu_slot *s, uint16_t pos,
+vu_rx_rearm(uint16_t port)
+{
+	struct rte_mbuf m;
+	uint64_t v;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) + sizeof(m.port) -
+				 offsetof(struct rte_mbuf, rearm_data) !=
+			 sizeof(v));
+	m.data_off = RTE_PKTMBUF_HEADROOM;
+	m.refcnt = 1;
+	m.nb_segs = 1;
+	m.port = port;
+	memcpy(&v, (const uint8_t *)&m + offsetof(struct rte_mbuf, rearm_data), sizeof(v));
+	return v;
+}
+
+/*
+ * Make raw mbuf 'm' a receive buffer, and its slot 's' at ring position
+ * 'pos'. A raw mbuf has from the pool one segment, no next and a reference
+ * count of 1, and RTE_MBUF_F_EXTERNAL in ol_flags if its pool lends pinned
+ * external buffers (the flag stays for the mbuf's life); everything else
+ * is what its last user left. So, as rte_pktmbuf_reset() would: data_off,
+ * refcnt, nb_segs and port in one store of 'rearm' (vu_rx_rearm()), the
+ * offload flags but RTE_MBUF_F_EXTERNAL cleared, packet type, VLAN tags and
+ * tx offload fields zeroed; the lengths are set when it receives. The
+ * device writes the 'hdr'-byte header just below the data offset. Returns
+ * the buffer's device address; *len its size.
+ */
+static inline uint64_t
+vu_rx_buf_init(struct rte_mbuf *m, uint64_t rearm, uint16_t hdr, struct vu_slot *s, uint16_t pos,
 	       uint32_t *len)
 {
-	m->data_off = RTE_PKTMBUF_HEADROOM;
-	m->port = port;
-	m->ol_flags = 0;
+	memcpy((uint8_t *)m + offsetof(struct rte_mbuf, rearm_data), &rearm, sizeof(rearm));
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
 	m->packet_type = 0;
 	m->vlan_tci = 0;
 	m->vlan_tci_outer = 0;
@@ -99,16 +128,68 @@ vu_rx_buf_init(struct rte_mbuf *m, uint16_t hdr, uint16_t port, struct vu_slot *
 }
 
 /*
- * Post n mbufs, raw from the pool, as receive buffers of one descriptor
- * each, the device to write the header just below each one's data offset;
- * num_free >= n was checked. vu_split_add() n times, with the ring state
- * kept in registers and written back once.
+ * Is 'm' a plain packet to send: one direct segment of the shared pool
+ * 'pool', ours alone, with room for the 'hdr'-byte header in its headroom?
+ * Then its bytes lie in shared memory at its buf_iova (the pool is
+ * populated unit by unit, vu_mem_populate()), the header goes into its
+ * headroom, and once sent it goes straight back to the pool (what
+ * rte_pktmbuf_free() would do with it), so the fast path takes it with
+ * none of vu_tx_burst()'s general checks.
+ */
+static inline bool
+vu_tx_plain(const struct rte_mbuf *m, const struct rte_mempool *pool, uint16_t hdr)
+{
+	return m->pool == pool && RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+	       m->nb_segs == 1 && m->next == NULL && m->data_off >= hdr;
+}
+
+/*
+ * Zero the virtio-net header at 'p', 10 bytes or (with MRG_RXBUF or
+ * VERSION_1) 12: constant sizes, so stores rather than a call to memset
+ * (12 to 17 instructions a packet, front/split/g2h-64). A received mbuf
+ * sent back still holds the device's header.
  */
 static inline void
-vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+vu_tx_hdr_clear(uint8_t *p, uint16_t hdr)
 {
-	uint16_t hdr = vq->conf.hdr_len, port = vq->port_id, mask = vq->size - 1,
-		 avail = vq->avail_idx, head = vu_split_next_head(vq), i;
+	memset(p, 0, sizeof(struct virtio_net_hdr));
+	if (hdr == sizeof(struct virtio_net_hdr_mrg_rxbuf))
+		memset(p + sizeof(struct virtio_net_hdr), 0, sizeof(uint16_t));
+}
+
+/*
+ * Zero the 'hdr'-byte virtio-net header just below the data of plain packet
+ * 'm', and fill its slot 's' at ring position 'pos'. Returns the device
+ * address of the header; *len is the bytes from there to the end of the frame.
+ */
+static inline uint64_t
+vu_tx_buf_init(struct rte_mbuf *m, uint16_t hdr, struct vu_slot *s, uint16_t pos, uint32_t *len)
+{
+	vu_tx_hdr_clear(rte_pktmbuf_mtod(m, uint8_t *) - hdr, hdr);
+	*len = hdr + m->data_len;
+	s->m = m;
+	s->len = VU_TX_PLAIN;
+	s->ndescs = 1;
+	s->last = pos;
+	return m->buf_iova + m->data_off - hdr;
+}
+
+/*
+ * Post ms[0..n) as buffers of one descriptor each; num_free >= n was
+ * checked. Receive ('tx' false): mbufs raw from the pool, every one posted
+ * (vu_rx_buf_init()). Transmit: packets while they are plain (vu_tx_plain(),
+ * vu_tx_buf_init()). vu_split_add() per buffer, with the ring state kept in
+ * registers and written back once. Always inlined so that each caller gets
+ * the loop of its own direction, with no test of 'tx' per buffer. Returns
+ * how many it posted.
+ */
+static __rte_always_inline uint16_t
+vu_split_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, const bool tx)
+{
+	uint16_t hdr = vq->conf.hdr_len, mask = vq->size - 1, avail = vq->avail_idx,
+		 head = vu_split_next_head(vq), i;
+	uint64_t rearm = tx ? 0 : vu_rx_rearm(vq->port_id);
+	const struct rte_mempool *pool = vq->pool;
 	uint16_t *ring = vq->split.avail->ring;
 	struct vring_desc *desc = vq->split.desc;
 	struct vu_slot *slots = vq->slots;
@@ -119,9 +200,14 @@ vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 		uint16_t *slot = &ring[avail & mask];
 		uint32_t len;
 
-		d->addr = vu_rx_buf_init(ms[i], hdr, port, &slots[head], head, &len);
+		if (tx && unlikely(!vu_tx_plain(ms[i], pool, hdr)))
+			break;
+		if (tx)
+			d->addr = vu_tx_buf_init(ms[i], hdr, &slots[head], head, &len);
+		else
+			d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[head], head, &len);
 		d->len = len;
-		d->flags = VRING_DESC_F_WRITE;
+		d->flags = tx ? 0 : VRING_DESC_F_WRITE;
 		/* As vu_split_avail_push(): leave a line that holds the head clean. */
 		if (*slot != head)
 			*slot = head;
@@ -133,9 +219,28 @@ vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
 	else
 		vq->free_head = head;
 	vq->avail_idx = avail;
-	vq->num_free -= n;
-	vq->added += n;
-	vq->inflight += n;
+	vq->num_free -= i;
+	vq->added += i;
+	vq->inflight += i;
+	return i;
+}
+
+/* Post n mbufs, raw from the pool, as receive buffers (vu_split_add_bufs()). */
+static inline void
+vu_split_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+{
+	vu_split_add_bufs(vq, ms, n, false);
+}
+
+/*
+ * Post pkts[0..n) while they are plain (vu_split_add_bufs()). Returns how
+ * many it posted: it stops at the first other packet, for vu_tx_burst()'s
+ * general path.
+ */
+static inline uint16_t
+vu_split_add_tx(struct vu_vq *vq, struct rte_mbuf *const *pkts, uint16_t n)
+{
+	return vu_split_add_bufs(vq, pkts, n, true);
 }
 
 /* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
@@ -402,6 +507,21 @@ vu_free_sent(struct rte_mbuf **ms, uint16_t n)
 	rte_mempool_put_bulk(mp, (void **)ms, n);
 }
 
+/*
+ * Free n sent mbufs whose slots' 'len' OR to 'kinds': when all were plain
+ * (VU_TX_PLAIN, checked at post by vu_tx_plain()) they go back to the
+ * shared pool in one rte_mempool_put_bulk() without a look at any of them;
+ * otherwise through vu_free_sent().
+ */
+static inline void
+vu_tx_free(const struct vu_vq *vq, struct rte_mbuf **ms, uint16_t n, uint32_t kinds)
+{
+	if (likely(kinds == VU_TX_PLAIN))
+		rte_mempool_put_bulk(vq->pool, (void **)ms, n);
+	else
+		vu_free_sent(ms, n);
+}
+
 /* vu_split_tx_reclaim() for one value of IN_ORDER; always inlined as vu_split_rx_fast_layout(). */
 static __rte_always_inline bool
 vu_split_tx_reclaim_layout(struct vu_vq *vq, const bool in_order)
@@ -411,6 +531,7 @@ vu_split_tx_reclaim_layout(struct vu_vq *vq, const bool in_order)
 	uint16_t oldest = vq->oldest, num_free = vq->num_free, inflight = vq->inflight, nd = 0, i;
 	struct rte_mbuf *done[VU_MAX_BURST];
 	struct vu_slot *slots = vq->slots;
+	uint32_t kinds = VU_TX_PLAIN;
 	bool ok = true;
 
 	for (i = 0; i < n; i++) {
@@ -438,6 +559,7 @@ vu_split_tx_reclaim_layout(struct vu_vq *vq, const bool in_order)
 				goto out;
 			}
 			done[nd++] = s->m;
+			kinds |= s->len;
 			num_free += s->ndescs;
 			inflight--;
 			if (in_order) {
@@ -448,8 +570,9 @@ vu_split_tx_reclaim_layout(struct vu_vq *vq, const bool in_order)
 			}
 			s->ndescs = 0;
 			if (nd == RTE_DIM(done)) {
-				vu_free_sent(done, nd);
+				vu_tx_free(vq, done, nd, kinds);
 				nd = 0;
+				kinds = VU_TX_PLAIN;
 			}
 		} while (cur != id);
 	}
@@ -459,7 +582,7 @@ out:
 	vq->num_free = num_free;
 	vq->inflight = inflight;
 	if (nd > 0)
-		vu_free_sent(done, nd);
+		vu_tx_free(vq, done, nd, kinds);
 	vu_split_quiet(vq);
 	return ok;
 }
