@@ -215,8 +215,11 @@ vhu_iotlb_prepare(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *
 		t = iotlb_without(dev->iotlb, m->iova, m->size, 0);
 		if (t == NULL)
 			return -ENOMEM;
-		*c = (struct vhu_iotlb_change){ .table = t, .withdraws = true, .invalidate = true,
-						.iova = m->iova, .size = m->size };
+		*c = (struct vhu_iotlb_change){ .table = t,
+						.withdraws = true,
+						.invalidate = true,
+						.iova = m->iova,
+						.size = m->size };
 		return 0;
 	}
 	/* UPDATE replaces whatever overlapped the range. */

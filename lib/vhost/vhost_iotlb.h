@@ -90,9 +90,9 @@ void vhu_iotlb_post_miss(struct vhu_vq *vq, uint64_t iova, uint8_t perm);
  * to start every ring after: this module never stops or starts a ring.
  */
 struct vhu_iotlb_change {
-	struct vhu_iotlb *table;	/* the table to publish (owned until committed) */
-	bool withdraws;			/* it lacks a mapping the current table has */
-	bool invalidate;		/* INVALIDATE: [iova, iova + size) is withdrawn */
+	struct vhu_iotlb *table; /* the table to publish (owned until committed) */
+	bool withdraws;		 /* it lacks a mapping the current table has */
+	bool invalidate;	 /* INVALIDATE: [iova, iova + size) is withdrawn */
 	uint64_t iova;
 	uint64_t size;
 };
@@ -105,8 +105,8 @@ struct vhu_iotlb_change {
 int vhu_iotlb_prepare(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *m,
 		      struct vhu_iotlb_change *c);
 /* Does the change take away a translation of an area of ring 'vq'? */
-bool vhu_iotlb_change_unmaps_ring(const struct vhu_vhost_dev *dev,
-				  const struct vhu_iotlb_change *c, const struct vhu_vq *vq);
+bool vhu_iotlb_change_unmaps_ring(const struct vhu_vhost_dev *dev, const struct vhu_iotlb_change *c,
+				  const struct vhu_vq *vq);
 /*
  * Control thread: publish the prepared table and count the message. Returns
  * once no burst can hold the old table (freed).

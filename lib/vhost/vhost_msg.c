@@ -774,8 +774,8 @@ handle_set_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fd
 {
 	struct vhost_user_config *c = &msg->payload.config;
 
-	return vhu_dev_set_config(dev, c->offset, c->payload, c->size) == 0 ? VHU_MSG_OK :
-									   VHU_MSG_FAIL;
+	return vhu_dev_set_config(dev, c->offset, c->payload, c->size) == 0 ? VHU_MSG_OK
+									    : VHU_MSG_FAIL;
 }
 
 static enum vhu_msg_result

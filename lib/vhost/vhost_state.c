@@ -216,13 +216,17 @@ vhu_dev_set_config(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *bu
 	int rc;
 
 	if (offset > size || len > size - offset) {
-		VHU_LOG(ERR, "%s: SET_CONFIG offset %u size %u refused: not inside the %u-byte "
-			"config space of a %s device", dev->path, offset, len, size, dev->type->name);
+		VHU_LOG(ERR,
+			"%s: SET_CONFIG offset %u size %u refused: not inside the %u-byte "
+			"config space of a %s device",
+			dev->path, offset, len, size, dev->type->name);
 		return -ERANGE;
 	}
 	rc = dev->type->set_config != NULL ? dev->type->set_config(dev, offset, buf, len) : -EPERM;
 	if (rc != 0)
-		VHU_LOG(ERR, "%s: SET_CONFIG offset %u size %u refused: that part of the %s "
-			"config space is read-only", dev->path, offset, len, dev->type->name);
+		VHU_LOG(ERR,
+			"%s: SET_CONFIG offset %u size %u refused: that part of the %s "
+			"config space is read-only",
+			dev->path, offset, len, dev->type->name);
 	return rc;
 }

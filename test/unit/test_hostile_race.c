@@ -42,9 +42,10 @@
 #define RING_SIZE 64
 #define POOL_SIZE 511
 #define RACED_BURSTS 50000	/* per layout: bursts that did work while the guest wrote */
-#define MAX_SECONDS 20		/* per layout, CPU seconds each thread may spend to get there:
-				 * many times what it takes */
-#define WALL_SECONDS 80		/* per layout, the longest wait for that CPU time */
+#define MAX_SECONDS \
+	20			 /* per layout, CPU seconds each thread may spend to get there: \
+				  * many times what it takes */
+#define WALL_SECONDS   80	 /* per layout, the longest wait for that CPU time */
 #define ALONE_SECONDS 2		/* per layout, with one CPU (no race: see race()) */
 #define CORRUPT_ONE_IN 16	/* steps of the guest between two strikes, on average */
 #define BAD_ONE_IN 32		/* buffers offered between two bad ones, on average */
@@ -516,11 +517,13 @@ race(bool packed)
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 	ASSERT_EQ(pthread_join(th, NULL), 0);
 	rte_log_set_level(vhu_vhost_logtype, (uint32_t)log_level);
-	th_diag("%u bursts in %.2f s against a guest that offered %" PRIu64 " buffers and made %"
-		PRIu64 " random writes: %u packets moved, %u rings broken and restarted; %u bursts "
+	th_diag("%u bursts in %.2f s against a guest that offered %" PRIu64
+		" buffers and made %" PRIu64
+		" random writes: %u packets moved, %u rings broken and restarted; %u bursts "
 		"ran while the guest wrote the rings, %u of them moved packets or broke a ring; "
 		"the guest went on from the device's slot %" PRIu64 " times; CPU: %.1f s bursts, "
-		"%.1f s guest", bursts, secs, r.posts, r.writes, moved, broken, raced, raced_work,
+		"%.1f s guest",
+		bursts, secs, r.posts, r.writes, moved, broken, raced, raced_work,
 		r.wedged[0] + r.wedged[1], cpu_bursts, cpu_guest);
 	ASSERT_GT(moved, 0);	/* the walks went deep */
 	ASSERT_GT(broken, 0);	/* and the corruption reached the checks */
@@ -528,12 +531,12 @@ race(bool packed)
 		/* It raced, and not only while the rings were empty. */
 		if (raced_work < RACED_BURSTS)
 			th_diag("the guest thread hardly ran while the bursts did: in %.1f s the "
-				"bursts had %.1f s of CPU and the guest %.1f s (%s)", secs,
-				cpu_bursts, cpu_guest,
-				RTE_MIN(cpu_bursts, cpu_guest) >= MAX_SECONDS ?
-					"both ran: they did not run at once, or the race is gone" :
-					"a machine far too loaded, or valgrind, which runs one "
-					"thread at a time");
+				"bursts had %.1f s of CPU and the guest %.1f s (%s)",
+				secs, cpu_bursts, cpu_guest,
+				RTE_MIN(cpu_bursts, cpu_guest) >= MAX_SECONDS
+					? "both ran: they did not run at once, or the race is gone"
+					: "a machine far too loaded, or valgrind, which runs one "
+					  "thread at a time");
 		ASSERT_GE(raced_work, RACED_BURSTS);
 	}
 	bystander_check(&r, packed, before, mp);

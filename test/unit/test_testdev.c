@@ -767,7 +767,8 @@ config_get_reads_any_range_of_the_space_the_type_fills(void)
 	testdev_free(dev);
 }
 
-/* The core refuses a write outside the space before the type sees it, the type a read-only field. */
+/* The core refuses a write outside the space before the type sees it, the type a read-only field.
+ */
 static void
 config_set_is_bounded_by_the_core_and_checked_by_the_type(void)
 {
@@ -775,8 +776,8 @@ config_set_is_bounded_by_the_core_and_checked_by_the_type(void)
 	struct testdev_config *c = vhu_dev_priv(dev);
 	struct vhost_user_msg m;
 
-	dev->protocol_features = VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |
-				 VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	dev->protocol_features =
+		VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	m.payload.config.payload[0] = 0x34;
 	m.payload.config.payload[1] = 0x12;
 	ASSERT_EQ(vhu_dev_set_config(dev, 2, m.payload.config.payload, 2), 0);
