@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Device objects: creation from a device type and its config, reset, the
- * memory table swap, the process's device list, and the state snapshots of
- * the public API. Ring state changes are in vhost_vq.c.
+ * Device objects: creation from a device type and its config, destruction,
+ * the process's device list, and the state snapshots of the public API. What
+ * a connection negotiates (features, memory table, reset) is vhost_state.c's;
+ * ring state changes are in vhost_vq.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +16,6 @@
 #include <rte_malloc.h>
 
 #include "vhost_iotlb.h"
-#include "vhost_log.h"
-#include "vhost_inflight.h"
 
 RTE_LOG_REGISTER(vhu_vhost_logtype, vhu.vhost, INFO);
 
@@ -45,99 +44,6 @@ dev_unlist(struct vhu_vhost_dev *dev)
 			return;
 		}
 	}
-}
-
-void
-vhu_fd_replace(int *slot, int fd)
-{
-	if (*slot >= 0)
-		close(*slot);
-	*slot = fd;
-}
-
-uint64_t
-vhu_core_offered_features(uint32_t flags, uint64_t type_features, uint64_t disable_features)
-{
-	uint64_t f = VHU_CORE_FEATURES | type_features;
-
-	if (flags & VHU_VHOST_IOMMU_SUPPORT)
-		f |= VHU_BIT(VIRTIO_F_IOMMU_PLATFORM);
-	return f & ~disable_features;
-}
-
-uint64_t
-vhu_core_offered_protocol_features(uint64_t type_protocol_features)
-{
-	return VHU_PROTOCOL_FEATURES | type_protocol_features;
-}
-
-uint64_t
-vhu_dev_offered_features(const struct vhu_vhost_dev *dev)
-{
-	return vhu_core_offered_features(dev->flags, dev->type->features(dev),
-					 dev->disable_features);
-}
-
-/* Keep the copies vhu_vhost_get_info() reads from any thread in step with dev->mem. */
-static void
-dev_count_mem(struct vhu_vhost_dev *dev)
-{
-	uint64_t bytes = 0;
-	uint32_t i, n = dev->mem != NULL ? dev->mem->nregions : 0;
-
-	for (i = 0; i < n; i++)
-		bytes += dev->mem->regions[i].size;
-	__atomic_store_n(&dev->mem_regions, n, __ATOMIC_RELAXED);
-	__atomic_store_n(&dev->mem_bytes, bytes, __ATOMIC_RELAXED);
-}
-
-void
-vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem)
-{
-	struct vhu_mem *old = dev->mem;
-
-	vhu_dev_stop_all(dev);
-	vhu_numa_learn_regions(mem);
-	dev->mem = mem;
-	dev_count_mem(dev);
-	/* IOTLB entries point into the old mappings: re-map them first. */
-	vhu_iotlb_remap(dev);
-	vhu_dev_release_mem(dev, old);
-	vhu_dev_restart_all(dev);
-}
-
-void
-vhu_dev_reset(struct vhu_vhost_dev *dev)
-{
-	struct vhu_mem *old;
-	uint16_t i;
-
-	vhu_dev_stop_all(dev);
-	for (i = 0; i < dev->num_queues; i++)
-		vhu_vq_reset(dev->vq[i]);
-	vhu_iotlb_flush(dev);
-	vhu_log_free(dev);
-	vhu_inflight_free(dev);
-	if (dev->type->reset != NULL)
-		dev->type->reset(dev);
-	old = dev->mem;
-	dev->mem = NULL;
-	vhu_dev_release_mem(dev, old);
-	dev_count_mem(dev);
-	dev->features = 0;
-	dev->features_set = false;
-	dev->protocol_features = 0;
-	dev->owner = false;
-	dev->status = 0;
-	dev->nr_vqs = 0;
-	vhu_fd_replace(&dev->backend_req_fd, -1);
-}
-
-uint64_t
-vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev)
-{
-	return vhu_core_offered_protocol_features(
-		dev->type->protocol_features != NULL ? dev->type->protocol_features(dev) : 0);
 }
 
 int
@@ -413,69 +319,4 @@ vhu_vhost_get_vq_info(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhos
 		pthread_mutex_unlock(&vhu_ctrl_lock);
 	}
 	return 0;
-}
-
-static const char *const virtio_feature_names[64] = {
-	[VIRTIO_NET_F_CSUM] = "CSUM",
-	[VIRTIO_NET_F_GUEST_CSUM] = "GUEST_CSUM",
-	[VIRTIO_NET_F_MTU] = "MTU",
-	[VIRTIO_NET_F_MAC] = "MAC",
-	[VIRTIO_NET_F_GUEST_TSO4] = "GUEST_TSO4",
-	[VIRTIO_NET_F_GUEST_TSO6] = "GUEST_TSO6",
-	[VIRTIO_NET_F_GUEST_ECN] = "GUEST_ECN",
-	[VIRTIO_NET_F_GUEST_UFO] = "GUEST_UFO",
-	[VIRTIO_NET_F_HOST_TSO4] = "HOST_TSO4",
-	[VIRTIO_NET_F_HOST_TSO6] = "HOST_TSO6",
-	[VIRTIO_NET_F_HOST_ECN] = "HOST_ECN",
-	[VIRTIO_NET_F_HOST_UFO] = "HOST_UFO",
-	[VIRTIO_NET_F_MRG_RXBUF] = "MRG_RXBUF",
-	[VIRTIO_NET_F_STATUS] = "STATUS",
-	[VIRTIO_NET_F_CTRL_VQ] = "CTRL_VQ",
-	[VIRTIO_NET_F_CTRL_RX] = "CTRL_RX",
-	[VIRTIO_NET_F_GUEST_ANNOUNCE] = "GUEST_ANNOUNCE",
-	[VIRTIO_NET_F_MQ] = "MQ",
-	[VIRTIO_F_NOTIFY_ON_EMPTY] = "NOTIFY_ON_EMPTY",
-	[VHOST_F_LOG_ALL] = "LOG_ALL",
-	[VIRTIO_F_ANY_LAYOUT] = "ANY_LAYOUT",
-	[VIRTIO_RING_F_INDIRECT_DESC] = "INDIRECT_DESC",
-	[VIRTIO_RING_F_EVENT_IDX] = "EVENT_IDX",
-	[VHOST_USER_F_PROTOCOL_FEATURES] = "PROTOCOL_FEATURES",
-	[VIRTIO_F_VERSION_1] = "VERSION_1",
-	[VIRTIO_F_IOMMU_PLATFORM] = "IOMMU_PLATFORM",
-	[VIRTIO_F_RING_PACKED] = "RING_PACKED",
-	[VIRTIO_F_IN_ORDER] = "IN_ORDER",
-	[VIRTIO_F_ORDER_PLATFORM] = "ORDER_PLATFORM",
-	[VIRTIO_F_NOTIFICATION_DATA] = "NOTIFICATION_DATA",
-};
-
-static const char *const protocol_feature_names[64] = {
-	[VHOST_USER_PROTOCOL_F_MQ] = "MQ",
-	[VHOST_USER_PROTOCOL_F_LOG_SHMFD] = "LOG_SHMFD",
-	[VHOST_USER_PROTOCOL_F_RARP] = "RARP",
-	[VHOST_USER_PROTOCOL_F_REPLY_ACK] = "REPLY_ACK",
-	[VHOST_USER_PROTOCOL_F_MTU] = "MTU",
-	[VHOST_USER_PROTOCOL_F_BACKEND_REQ] = "BACKEND_REQ",
-	[VHOST_USER_PROTOCOL_F_CROSS_ENDIAN] = "CROSS_ENDIAN",
-	[VHOST_USER_PROTOCOL_F_CRYPTO_SESSION] = "CRYPTO_SESSION",
-	[VHOST_USER_PROTOCOL_F_PAGEFAULT] = "PAGEFAULT",
-	[VHOST_USER_PROTOCOL_F_CONFIG] = "CONFIG",
-	[VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD] = "BACKEND_SEND_FD",
-	[VHOST_USER_PROTOCOL_F_HOST_NOTIFIER] = "HOST_NOTIFIER",
-	[VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD] = "INFLIGHT_SHMFD",
-	[VHOST_USER_PROTOCOL_F_RESET_DEVICE] = "RESET_DEVICE",
-	[VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS] = "INBAND_NOTIFICATIONS",
-	[VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS] = "CONFIGURE_MEM_SLOTS",
-	[VHOST_USER_PROTOCOL_F_STATUS] = "STATUS",
-};
-
-const char *
-vhu_virtio_feature_name(unsigned int bit)
-{
-	return bit < 64 ? virtio_feature_names[bit] : NULL;
-}
-
-const char *
-vhu_protocol_feature_name(unsigned int bit)
-{
-	return bit < 64 ? protocol_feature_names[bit] : NULL;
 }

@@ -183,23 +183,23 @@ ring_uses(const struct vhu_vhost_dev *dev, const struct vhu_vq *vq, uint64_t iov
 	       range_hits(iova, size, vq->used_uaddr, vring_used_size(vq->size, ev));
 }
 
-enum vhu_msg_result
-vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *m)
+int
+vhu_iotlb_prepare(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *m,
+		  struct vhu_iotlb_change *c)
 {
-	bool evicted = false;
 	struct vhu_iotlb *t;
 	uint64_t end;
-	uint16_t i;
 
+	memset(c, 0, sizeof(*c));
 	if (!dev_has_feature(dev, VIRTIO_F_IOMMU_PLATFORM)) {
 		VHU_LOG(ERR, "%s: IOTLB message without IOMMU_PLATFORM negotiated; refused",
 			dev->path);
-		return VHU_MSG_FAIL;
+		return -EPERM;
 	}
 	if (m->type != VHOST_IOTLB_UPDATE && m->type != VHOST_IOTLB_INVALIDATE) {
 		VHU_LOG(ERR, "%s: IOTLB message type %u refused (only UPDATE and INVALIDATE come "
 			"from a front-end)", dev->path, m->type);
-		return VHU_MSG_FAIL;
+		return -EINVAL;
 	}
 	if (m->size == 0 || __builtin_add_overflow(m->iova, m->size - 1, &end) ||
 	    (m->type == VHOST_IOTLB_UPDATE &&
@@ -209,49 +209,58 @@ vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_ms
 			" perm %u is invalid (zero or overflowing size, or bad permission)",
 			dev->path, m->type == VHOST_IOTLB_UPDATE ? "UPDATE" : "INVALIDATE",
 			m->iova, m->size, m->uaddr, m->perm);
-		return VHU_MSG_FAIL;
+		return -EINVAL;
 	}
 	if (m->type == VHOST_IOTLB_INVALIDATE) {
 		t = iotlb_without(dev->iotlb, m->iova, m->size, 0);
 		if (t == NULL)
-			return VHU_MSG_FAIL;
-		/* Rings whose areas the withdrawn range covers stop until re-mapped. */
-		for (i = 0; i < dev->num_queues; i++)
-			if (dev->vq[i]->ready && ring_uses(dev, dev->vq[i], m->iova, m->size))
-				vhu_vq_stop(dev, dev->vq[i]);
-		iotlb_publish(dev, t, true);
-		dev->iotlb_invalidations++;
-		/* Each stopped ring asks for its areas again now (trying to start
-		 * it sends the MISS): a front-end like QEMU sends an UPDATE only to
-		 * answer a MISS, and no burst runs on a stopped ring to post one,
-		 * so the ring would wait for good. */
-		vhu_dev_restart_all(dev);
-		return VHU_MSG_OK;
+			return -ENOMEM;
+		*c = (struct vhu_iotlb_change){ .table = t,
+						.withdraws = true,
+						.invalidate = true,
+						.iova = m->iova,
+						.size = m->size };
+		return 0;
 	}
 	/* UPDATE replaces whatever overlapped the range. */
 	t = iotlb_without(dev->iotlb, m->iova, m->size, 8);
 	if (t == NULL)
-		return VHU_MSG_FAIL;
+		return -ENOMEM;
 	if (t->n + 8 >= VHU_IOTLB_MAX_ENTRIES) {
 		/* Full: evict the lowest half; misses will bring back what is used. */
 		memmove(t->e, t->e + t->n / 2, (t->n - t->n / 2) * sizeof(t->e[0]));
 		t->n -= t->n / 2;
-		evicted = true;
+		c->withdraws = true;
 	}
 	if (iotlb_add_mapped(dev, t, t->n + 8, m->iova, m->size, m->uaddr, m->perm) != 0) {
 		VHU_LOG(ERR, "%s: IOTLB UPDATE iova 0x%" PRIx64 " maps uaddr 0x%" PRIx64 "+0x%" PRIx64
 			" outside guest memory (or across too many regions); refused", dev->path,
 			m->iova, m->uaddr, m->size);
 		free(t);
-		return VHU_MSG_FAIL;
+		return -EFAULT;
 	}
 	qsort(t->e, t->n, sizeof(t->e[0]), entry_cmp);
 	/* What the update replaced it maps again; only an eviction withdraws. */
-	iotlb_publish(dev, t, evicted);
-	dev->iotlb_updates++;
-	/* Rings waiting for their addresses may start now. */
-	vhu_dev_restart_all(dev);
-	return VHU_MSG_OK;
+	c->table = t;
+	return 0;
+}
+
+bool
+vhu_iotlb_change_unmaps_ring(const struct vhu_vhost_dev *dev, const struct vhu_iotlb_change *c,
+			     const struct vhu_vq *vq)
+{
+	return c->invalidate && ring_uses(dev, vq, c->iova, c->size);
+}
+
+void
+vhu_iotlb_commit(struct vhu_vhost_dev *dev, struct vhu_iotlb_change *c)
+{
+	iotlb_publish(dev, c->table, c->withdraws);
+	c->table = NULL;
+	if (c->invalidate)
+		dev->iotlb_invalidations++;
+	else
+		dev->iotlb_updates++;
 }
 
 void

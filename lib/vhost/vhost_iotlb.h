@@ -82,9 +82,36 @@ struct vhu_iotlb_miss {
  */
 void vhu_iotlb_post_miss(struct vhu_vq *vq, uint64_t iova, uint8_t perm);
 
-/* Control thread: handle IOTLB_MSG (UPDATE or INVALIDATE). */
-enum vhu_msg_result vhu_iotlb_handle_msg(struct vhu_vhost_dev *dev,
-					 const struct vhost_user_iotlb_msg *m);
+/*
+ * What an IOTLB message (UPDATE or INVALIDATE) changes, as this module
+ * reports it to the core: the new table, and for an INVALIDATE the range
+ * withdrawn. The core stops the rings whose areas the range covers
+ * (vhu_iotlb_change_unmaps_ring()) before it commits the change, and tries
+ * to start every ring after: this module never stops or starts a ring.
+ */
+struct vhu_iotlb_change {
+	struct vhu_iotlb *table; /* the table to publish (owned until committed) */
+	bool withdraws;		 /* it lacks a mapping the current table has */
+	bool invalidate;	 /* INVALIDATE: [iova, iova + size) is withdrawn */
+	uint64_t iova;
+	uint64_t size;
+};
+
+/*
+ * Control thread: check an IOTLB_MSG and build the table it makes. 0, or
+ * -errno (logged: not negotiated, bad type or range, outside guest memory,
+ * out of memory) with nothing changed.
+ */
+int vhu_iotlb_prepare(struct vhu_vhost_dev *dev, const struct vhost_user_iotlb_msg *m,
+		      struct vhu_iotlb_change *c);
+/* Does the change take away a translation of an area of ring 'vq'? */
+bool vhu_iotlb_change_unmaps_ring(const struct vhu_vhost_dev *dev, const struct vhu_iotlb_change *c,
+				  const struct vhu_vq *vq);
+/*
+ * Control thread: publish the prepared table and count the message. Returns
+ * once no burst can hold the old table (freed).
+ */
+void vhu_iotlb_commit(struct vhu_vhost_dev *dev, struct vhu_iotlb_change *c);
 /* Control thread: send a MISS for 'iova' on the back-end channel. 0 or -errno. */
 int vhu_iotlb_send_miss(struct vhu_vhost_dev *dev, uint64_t iova, uint8_t perm);
 /* Control thread: re-map every entry after the memory table changed. */

@@ -758,10 +758,8 @@ handle_set_inflight_fd(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, in
 static enum vhu_msg_result
 handle_iotlb_msg(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fds, int nfds)
 {
-	enum vhu_msg_result rc = vhu_iotlb_handle_msg(dev, &msg->payload.iotlb);
+	enum vhu_msg_result rc = vhu_dev_iotlb_msg(dev, &msg->payload.iotlb);
 
-	if (rc == VHU_MSG_CLOSE)
-		return rc;
 	/* The spec has the back-end acknowledge every IOTLB message, REPLY_ACK or not. */
 	return reply_u64(msg, rc == VHU_MSG_OK ? 0 : 1);
 }
@@ -771,11 +769,8 @@ handle_get_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fd
 {
 	struct vhost_user_config *c = &msg->payload.config;
 
-	memset(c->payload, 0, sizeof(c->payload));
-	if (dev->type->get_config(dev, c->offset, c->payload, c->size) != 0) {
-		/* The spec asks for a reply with size 0 on failure. */
-		c->size = 0;
-	}
+	/* The validator checked offset + size <= VHOST_USER_MAX_CONFIG_SIZE. */
+	vhu_dev_get_config(dev, c->offset, c->payload, c->size);
 	msg->hdr.size = offsetof(struct vhost_user_config, payload) + c->size;
 	return VHU_MSG_REPLY;
 }
@@ -785,13 +780,8 @@ handle_set_config(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int *fd
 {
 	struct vhost_user_config *c = &msg->payload.config;
 
-	if (dev->type->set_config == NULL ||
-	    dev->type->set_config(dev, c->offset, c->payload, c->size) != 0) {
-		VHU_LOG(ERR, "%s: SET_CONFIG offset %u size %u refused: that part of the config "
-			"space is read-only", dev->path, c->offset, c->size);
-		return VHU_MSG_FAIL;
-	}
-	return VHU_MSG_OK;
+	return vhu_dev_set_config(dev, c->offset, c->payload, c->size) == 0 ? VHU_MSG_OK
+									    : VHU_MSG_FAIL;
 }
 
 static enum vhu_msg_result

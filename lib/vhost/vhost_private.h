@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -247,10 +248,14 @@ struct vhu_device_type {
 	uint64_t (*protocol_features)(const struct vhu_vhost_dev *dev);
 	/* The GET_QUEUE_NUM reply (net: queue pairs). NULL: the ring count. */
 	uint64_t (*queue_num)(const struct vhu_vhost_dev *dev);
-	/* Copy config space [offset, offset + len) into 'buf'; 0 or -errno. */
-	int (*get_config)(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf,
-			  uint32_t len);
-	/* Front-end writes config space; 0 or -errno. NULL: read-only. */
+	/* Fill the config space into 'space' (VHOST_USER_MAX_CONFIG_SIZE bytes,
+	 * zeroed) and return its size in bytes. The core answers GET_CONFIG from
+	 * it and refuses a SET_CONFIG outside it (vhu_dev_get_config()). NULL: no
+	 * config space (reads as zeros, writes refused). */
+	uint32_t (*get_config)(const struct vhu_vhost_dev *dev, uint8_t *space);
+	/* The front-end writes [offset, offset + len), which the core checked is
+	 * inside the config space: refuse (-EPERM) what is read-only, else apply
+	 * it; 0 or -errno. NULL: the whole space is read-only. */
 	int (*set_config)(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf,
 			  uint32_t len);
 	/* Features are now negotiated (SET_FEATURES). May be NULL. */
@@ -370,6 +375,44 @@ vhu_dev_priv(const struct vhu_vhost_dev *dev)
 	return (void *)(uintptr_t)(dev + 1);
 }
 
+/*
+ * ---- the handoff: taking back what bursts may hold (lib/common/vhu_handoff.h) ----
+ *
+ * Control thread, after unpublishing something bursts on 'vq' (or on any ring
+ * of 'dev') may hold (a ring's 'ready', the IOTLB, the dirty log): return once
+ * no such burst is still running, its stores visible. Never from a data lcore
+ * (it would wait for itself). Here, below every module of the core, so that a
+ * feature module that swaps an object waits without calling the ring module.
+ */
+static inline void
+vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
+{
+	/* Orders what the caller unpublished before the load of the mark
+	 * (vhu_handoff.h: the fence between [C] and [D]). */
+	vhu_handoff_barrier();
+	vhu_burst_wait(&vq->mark, dev->path, vq->index);
+}
+
+static inline void
+vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
+{
+	uint16_t i;
+
+	/* One barrier covers every mark read below. */
+	vhu_handoff_barrier();
+	for (i = 0; i < dev->num_queues; i++)
+		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
+}
+
+/* Close what '*slot' holds (if anything) and keep 'fd' there instead. */
+static inline void
+vhu_fd_replace(int *slot, int fd)
+{
+	if (*slot >= 0)
+		close(*slot);
+	*slot = fd;
+}
+
 /* Bytes to allocate for a device of type 't' and for each of its rings. */
 static inline size_t
 vhu_dev_bytes(const struct vhu_device_type *t)
@@ -407,31 +450,40 @@ dev_has_protocol_feature(const struct vhu_vhost_dev *dev, unsigned int bit)
 	VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
 	VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 
-/*
- * GET_CONFIG for a device type: copy [offset, offset + len) of the config
- * space 'space' ('size' bytes) into 'buf', zeros past its end.
- */
-static inline void
-vhu_config_read(const void *space, size_t size, uint32_t offset, uint8_t *buf, uint32_t len)
-{
-	memset(buf, 0, len);
-	if (offset < size)
-		memcpy(buf, (const uint8_t *)space + offset, RTE_MIN((size_t)len, size - offset));
-}
-
-/* vhost_dev.c: devices (control thread). */
+/* vhost_state.c: a device's negotiated state (control thread). */
 /* What a device of these core flags offers on top of its type's bits. */
 uint64_t vhu_core_offered_features(uint32_t flags, uint64_t type_features,
 				   uint64_t disable_features);
 uint64_t vhu_core_offered_protocol_features(uint64_t type_protocol_features);
 uint64_t vhu_dev_offered_features(const struct vhu_vhost_dev *dev);
+uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
+/*
+ * Install the memory table 'mem' (its regions mapped): learn their NUMA nodes,
+ * stop the rings, re-map the IOTLB, unmap what 'mem' does not keep, restart.
+ */
+void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
+/* Forget all a front-end set up: rings, memory, IOTLB, log, inflight, features. */
+void vhu_dev_reset(struct vhu_vhost_dev *dev);
+/*
+ * GET_CONFIG: copy [offset, offset + len) of the device's config space
+ * (struct vhu_device_type.get_config) into 'buf', zeros past its end.
+ */
+void vhu_dev_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf,
+			uint32_t len);
+/*
+ * SET_CONFIG: 0; -ERANGE if [offset, offset + len) is not inside the config
+ * space, -EPERM if the type has no set_config, or set_config's -errno (logged).
+ */
+int vhu_dev_set_config(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf,
+		       uint32_t len);
+
+/* vhost_dev.c: devices (control thread). */
 /*
  * Tell the front-end that the config space changed (CONFIG_CHANGE_MSG on the
  * back-end channel, no reply asked). 0, or -ENOTCONN without a channel, or
  * -EIO. Control thread, or with vhu_ctrl_lock held.
  */
 int vhu_dev_config_changed(struct vhu_vhost_dev *dev);
-uint64_t vhu_dev_offered_protocol_features(const struct vhu_vhost_dev *dev);
 /*
  * Make a device of type 'type' from the core's config and the type's 'type_cfg'
  * and start serving its socket. Returns the device, or NULL with rte_errno set
@@ -447,7 +499,6 @@ struct vhu_vhost_dev *vhu_dev_create(const struct vhu_device_type *type,
  */
 int vhu_dev_init(struct vhu_vhost_dev *dev, const struct vhu_device_type *type,
 		 const struct vhu_dev_config *cfg, const void *type_cfg);
-void vhu_dev_replace_mem(struct vhu_vhost_dev *dev, struct vhu_mem *mem);
 /*
  * Memory table 'old' (NULL: none) is no longer the device's: unmap it, or,
  * while the device type says work from before still writes guest memory
@@ -459,23 +510,14 @@ void vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old);
 bool vhu_dev_reap_mem(struct vhu_vhost_dev *dev);
 /* Unmap every retired table, done or not (the device is being freed). Control thread. */
 void vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev);
-void vhu_dev_reset(struct vhu_vhost_dev *dev);
-void vhu_fd_replace(int *slot, int fd);
 
 /* vhost_vq.c: ring state transitions (control thread). */
 /* Put a ring in its initial state (no fds: callers close them first). */
 void vhu_vq_init(struct vhu_vq *vq, uint16_t index, struct vhu_vhost_dev *dev);
 /* Close the ring's fds and put it in its initial state. */
 void vhu_vq_reset(struct vhu_vq *vq);
-/* Take the ring back from the data path (a grace period); a no-op if not ready. */
-/*
- * Control thread, after unpublishing something bursts on 'vq' (or on any ring
- * of 'dev') may hold: return once no such burst is still running, its stores
- * visible. Never from a data lcore (it would wait for itself).
- */
-void vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
-void vhu_dev_wait_bursts(struct vhu_vhost_dev *dev);
-/* Clear 'ready' and wait out the burst that may have seen it set. */
+/* Take the ring back from the data path: clear 'ready' and wait out the burst
+ * that may have seen it set (a no-op if not ready). */
 void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 /* Hand the ring to the data path if it has all it needs; logs why not otherwise. */
 void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
@@ -519,6 +561,14 @@ enum vhu_msg_result {
 	VHU_MSG_FAIL,		/* refused; ack non-zero if asked, else close */
 	VHU_MSG_CLOSE,		/* malformed: close the connection */
 };
+
+/*
+ * vhost_state.c, IOTLB_MSG (UPDATE or INVALIDATE): apply what vhost_iotlb.c prepares,
+ * stopping the rings whose areas lose their translations first and trying to
+ * start every ring after. VHU_MSG_OK or VHU_MSG_FAIL (logged).
+ */
+enum vhu_msg_result vhu_dev_iotlb_msg(struct vhu_vhost_dev *dev,
+				      const struct vhost_user_iotlb_msg *m);
 
 /* How a request's payload size is checked. */
 enum vhu_msg_size {

@@ -211,26 +211,6 @@ publish:
 }
 
 void
-vhu_vq_wait_burst(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
-{
-	/* Orders what the caller unpublished before the load of the mark
-	 * (vhu_handoff.h: the fence between [C] and [D]). */
-	vhu_handoff_barrier();
-	vhu_burst_wait(&vq->mark, dev->path, vq->index);
-}
-
-void
-vhu_dev_wait_bursts(struct vhu_vhost_dev *dev)
-{
-	uint16_t i;
-
-	/* One barrier covers every mark read below. */
-	vhu_handoff_barrier();
-	for (i = 0; i < dev->num_queues; i++)
-		vhu_burst_wait(&dev->vq[i]->mark, dev->path, i);
-}
-
-void
 vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 {
 	if (!vq->ready)

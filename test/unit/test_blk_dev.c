@@ -293,7 +293,7 @@ TEST(config_space_describes_the_image)
 	struct virtio_blk_config c;
 	uint8_t part[4];
 
-	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	vhu_dev_get_config(dev, 0, (uint8_t *)&c, sizeof(c));
 	ASSERT_EQ(c.capacity, CAPACITY / 512);
 	ASSERT_EQ(c.blk_size, 512);
 	ASSERT_EQ(c.num_queues, 2);
@@ -309,9 +309,7 @@ TEST(config_space_describes_the_image)
 	ASSERT_EQ(c.max_write_zeroes_seg, VHU_BLK_MAX_RANGES);
 	ASSERT_EQ(c.write_zeroes_may_unmap, 1);
 	/* A part of it, as QEMU reads it. */
-	ASSERT_EQ(dev->type->get_config(dev, offsetof(struct virtio_blk_config, num_queues), part,
-					sizeof(part)),
-		  0);
+	vhu_dev_get_config(dev, offsetof(struct virtio_blk_config, num_queues), part, sizeof(part));
 	ASSERT_EQ(part[0] | part[1] << 8, 2);
 	blk_free(dev);
 }
@@ -326,13 +324,13 @@ TEST(only_the_cache_mode_is_writable)
 
 	negotiate(dev);
 	ASSERT_FALSE(vhu_blk_write_back(dev));
-	ASSERT_EQ(dev->type->set_config(dev, wce, &one, 1), 0);
+	ASSERT_EQ(vhu_dev_set_config(dev, wce, &one, 1), 0);
 	ASSERT_TRUE(vhu_blk_write_back(dev));
-	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	vhu_dev_get_config(dev, 0, (uint8_t *)&c, sizeof(c));
 	ASSERT_EQ(c.writeback, 1);
-	ASSERT_EQ(dev->type->set_config(dev, wce, &two, 1), -EPERM);
-	ASSERT_EQ(dev->type->set_config(dev, 0, zeros, 8), -EPERM); /* capacity */
-	ASSERT_EQ(dev->type->set_config(dev, wce - 1, zeros, 2), -EPERM);
+	ASSERT_EQ(vhu_dev_set_config(dev, wce, &two, 1), -EPERM);
+	ASSERT_EQ(vhu_dev_set_config(dev, 0, zeros, 8), -EPERM); /* capacity */
+	ASSERT_EQ(vhu_dev_set_config(dev, wce - 1, zeros, 2), -EPERM);
 	ASSERT_TRUE(vhu_blk_write_back(dev));
 	/* A reset forgets the guest's choice. */
 	vhu_dev_reset(dev);
@@ -347,7 +345,7 @@ TEST(resize_updates_capacity_and_needs_a_channel_to_tell)
 	struct virtio_blk_config c;
 
 	ASSERT_EQ(vhu_blk_resize(dev, 2 * CAPACITY), -ENOTCONN); /* no back-end channel */
-	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	vhu_dev_get_config(dev, 0, (uint8_t *)&c, sizeof(c));
 	ASSERT_EQ(c.capacity, 2 * CAPACITY / 512);
 	ASSERT_EQ(vhu_blk_resize(dev, 1000), -EINVAL);
 	ASSERT_EQ(vhu_blk_resize(NULL, CAPACITY), -EINVAL);
@@ -355,7 +353,7 @@ TEST(resize_updates_capacity_and_needs_a_channel_to_tell)
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	ASSERT_EQ(vhu_blk_resize(dev, CAPACITY), -EBUSY);
 	pthread_mutex_unlock(&vhu_ctrl_lock);
-	ASSERT_EQ(dev->type->get_config(dev, 0, (uint8_t *)&c, sizeof(c)), 0);
+	vhu_dev_get_config(dev, 0, (uint8_t *)&c, sizeof(c));
 	ASSERT_EQ(c.capacity, 2 * CAPACITY / 512);
 	blk_free(dev);
 }

@@ -16,9 +16,12 @@
  * at a scheduler tick. A burst during which the guest's count of writes moved
  * raced it; each layout runs until RACED_BURSTS such bursts moved packets or
  * broke a ring, and fails if that takes longer than MAX_SECONDS (many times
- * what it takes on a loaded machine), so that the test cannot quietly stop
- * racing. With one CPU there is no race to count: each layout then runs
- * ALONE_SECONDS and says so.
+ * what it takes) of CPU time in both threads, so that the test cannot
+ * quietly stop racing. The budget is CPU time, not wall time: on a machine
+ * loaded by other work the two threads run less, and less often at once,
+ * and the race takes longer without being any less raced (WALL_SECONDS
+ * bounds the wait). With one CPU there is no race to count: each layout
+ * then runs ALONE_SECONDS and says so.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -39,7 +42,10 @@
 #define RING_SIZE 64
 #define POOL_SIZE 511
 #define RACED_BURSTS 50000	/* per layout: bursts that did work while the guest wrote */
-#define MAX_SECONDS 20		/* per layout, to get there: many times what it takes */
+#define MAX_SECONDS \
+	20			 /* per layout, CPU seconds each thread may spend to get there: \
+				  * many times what it takes */
+#define WALL_SECONDS   80	 /* per layout, the longest wait for that CPU time */
 #define ALONE_SECONDS 2		/* per layout, with one CPU (no race: see race()) */
 #define CORRUPT_ONE_IN 16	/* steps of the guest between two strikes, on average */
 #define BAD_ONE_IN 32		/* buffers offered between two bad ones, on average */
@@ -405,6 +411,17 @@ seconds_since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* CPU time clock 'c' has counted, in seconds. */
+static double
+cpu_seconds(clockid_t c)
+{
+	struct timespec t;
+
+	if (clock_gettime(c, &t) != 0)
+		th_fail(__FILE__, __LINE__, "clock_gettime of a thread's CPU clock failed");
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static void
 race(bool packed)
 {
@@ -415,9 +432,10 @@ race(bool packed)
 	struct packed_drv pd[2];
 	struct rte_mbuf *pkts[32];
 	struct vhu_vq before[2];
+	double secs, cpu_bursts = 0, cpu_guest = 0, bursts0 = 0, guest0 = 0;
+	clockid_t guest_clock;
 	struct timespec t0;
 	bool elsewhere;
-	double secs;
 	pthread_t th;
 	struct race r;
 	uint16_t q;
@@ -455,6 +473,11 @@ race(bool packed)
 	while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
 		sched_yield();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (elsewhere) {
+		ASSERT_EQ(pthread_getcpuclockid(th, &guest_clock), 0);
+		bursts0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+		guest0 = cpu_seconds(guest_clock);
+	}
 	do {
 		uint64_t stores = __atomic_load_n(&r.stores, __ATOMIC_RELAXED);
 		unsigned int broke = 0, n, did;
@@ -480,25 +503,40 @@ race(bool packed)
 		if (bursts % 256 != 0)
 			continue;
 		secs = seconds_since(&t0);
-		if (elsewhere ? raced_work >= RACED_BURSTS || secs >= MAX_SECONDS :
-				secs >= ALONE_SECONDS)
+		if (!elsewhere) {
+			if (secs >= ALONE_SECONDS)
+				break;
+			continue;
+		}
+		cpu_bursts = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - bursts0;
+		cpu_guest = cpu_seconds(guest_clock) - guest0;
+		if (raced_work >= RACED_BURSTS || RTE_MIN(cpu_bursts, cpu_guest) >= MAX_SECONDS ||
+		    secs >= WALL_SECONDS)
 			break;
 	} while (true);
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 	ASSERT_EQ(pthread_join(th, NULL), 0);
 	rte_log_set_level(vhu_vhost_logtype, (uint32_t)log_level);
-	th_diag("%u bursts in %.2f s against a guest that offered %" PRIu64 " buffers and made %"
-		PRIu64 " random writes: %u packets moved, %u rings broken and restarted; %u bursts "
+	th_diag("%u bursts in %.2f s against a guest that offered %" PRIu64
+		" buffers and made %" PRIu64
+		" random writes: %u packets moved, %u rings broken and restarted; %u bursts "
 		"ran while the guest wrote the rings, %u of them moved packets or broke a ring; "
-		"the guest went on from the device's slot %" PRIu64 " times", bursts, secs, r.posts,
-		r.writes, moved, broken, raced, raced_work, r.wedged[0] + r.wedged[1]);
+		"the guest went on from the device's slot %" PRIu64 " times; CPU: %.1f s bursts, "
+		"%.1f s guest",
+		bursts, secs, r.posts, r.writes, moved, broken, raced, raced_work,
+		r.wedged[0] + r.wedged[1], cpu_bursts, cpu_guest);
 	ASSERT_GT(moved, 0);	/* the walks went deep */
 	ASSERT_GT(broken, 0);	/* and the corruption reached the checks */
 	if (elsewhere) {
 		/* It raced, and not only while the rings were empty. */
 		if (raced_work < RACED_BURSTS)
-			th_diag("the guest thread hardly ran while the bursts did (a machine "
-				"far too loaded, or valgrind, which runs one thread at a time)");
+			th_diag("the guest thread hardly ran while the bursts did: in %.1f s the "
+				"bursts had %.1f s of CPU and the guest %.1f s (%s)",
+				secs, cpu_bursts, cpu_guest,
+				RTE_MIN(cpu_bursts, cpu_guest) >= MAX_SECONDS
+					? "both ran: they did not run at once, or the race is gone"
+					: "a machine far too loaded, or valgrind, which runs one "
+					  "thread at a time");
 		ASSERT_GE(raced_work, RACED_BURSTS);
 	}
 	bystander_check(&r, packed, before, mp);

@@ -78,7 +78,7 @@ map_buf(struct mx *x, unsigned int i)
 		.type = VHOST_IOTLB_UPDATE,
 	};
 
-	ASSERT_EQ(vhu_iotlb_handle_msg(x->dev, &m), VHU_MSG_OK);
+	ASSERT_EQ(vhu_dev_iotlb_msg(x->dev, &m), VHU_MSG_OK);
 }
 
 /*
@@ -190,7 +190,7 @@ unmap_range(struct mx *x, uint64_t iova, uint64_t size)
 		.type = VHOST_IOTLB_INVALIDATE,
 	};
 
-	ASSERT_EQ(vhu_iotlb_handle_msg(x->dev, &m), VHU_MSG_OK);
+	ASSERT_EQ(vhu_dev_iotlb_msg(x->dev, &m), VHU_MSG_OK);
 }
 
 static void

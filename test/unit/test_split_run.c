@@ -288,7 +288,7 @@ map_page(struct rx *x, unsigned int i, uint64_t gpa)
 		.type = VHOST_IOTLB_UPDATE,
 	};
 
-	ASSERT_EQ(vhu_iotlb_handle_msg(x->dev, &msg), VHU_MSG_OK);
+	ASSERT_EQ(vhu_dev_iotlb_msg(x->dev, &msg), VHU_MSG_OK);
 }
 
 TEST(dequeue_run_ends_at_an_iotlb_miss_and_the_chain_waits_for_its_mapping)

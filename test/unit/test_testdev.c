@@ -55,6 +55,15 @@ testdev_new(uint16_t queues)
 }
 
 static void
+testdev_free(struct vhu_vhost_dev *dev)
+{
+	vhu_dev_reset(dev);
+	for (int i = 0; i < VHU_MAX_VQS; i++)
+		free(dev->vq[i]);
+	free(dev);
+}
+
+static void
 tx_init(struct tx *t, bool packed)
 {
 	uint16_t q;
@@ -707,10 +716,88 @@ device_type_offers_its_features_beside_the_core_ones(void)
 	ASSERT_EQ(dev->num_queues, 3);
 	ASSERT_TRUE((f & VHU_CORE_FEATURES) == VHU_CORE_FEATURES);
 	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF), 0); /* no net in sight */
-	vhu_dev_reset(dev);
-	for (int i = 0; i < VHU_MAX_VQS; i++)
-		free(dev->vq[i]);
-	free(dev);
+	testdev_free(dev);
+}
+
+/* Send GET_CONFIG or SET_CONFIG of [offset, offset + len) through the dispatcher. */
+static enum vhu_msg_action
+config_msg(struct vhu_vhost_dev *dev, uint32_t request, uint32_t offset, uint32_t len,
+	   struct vhost_user_msg *m)
+{
+	const char *why = NULL;
+
+	m->hdr.request = request;
+	m->hdr.flags = VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK;
+	m->hdr.size = offsetof(struct vhost_user_config, payload) + len;
+	m->payload.config.offset = offset;
+	m->payload.config.size = len;
+	m->payload.config.flags = 0;
+	return vhu_msg_dispatch(dev, m, NULL, 0, &why);
+}
+
+/* A device type fills its config space; the core reads any part of it, zeros past its end. */
+static void
+config_get_reads_any_range_of_the_space_the_type_fills(void)
+{
+	static const uint8_t zero[16];
+	struct vhu_vhost_dev *dev = testdev_new(3);
+	struct vhost_user_msg m;
+	uint32_t magic;
+
+	dev->protocol_features = VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG);
+	memset(&m, 0xaa, sizeof(m));
+	ASSERT_EQ(config_msg(dev, VHOST_USER_GET_CONFIG, 0, TESTDEV_CONFIG_SIZE, &m),
+		  VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.config.size, TESTDEV_CONFIG_SIZE);
+	ASSERT_EQ(m.payload.config.payload[0] | m.payload.config.payload[1] << 8, 3);
+	memcpy(&magic, m.payload.config.payload + 4, sizeof(magic));
+	ASSERT_EQ(magic, TESTDEV_CONFIG_MAGIC);
+	/* Straddling the end: the magic's last byte, then zeros. */
+	memset(&m, 0xaa, sizeof(m));
+	ASSERT_EQ(config_msg(dev, VHOST_USER_GET_CONFIG, 7, 9, &m), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.config.size, 9);
+	ASSERT_EQ(m.payload.config.payload[0], (TESTDEV_CONFIG_MAGIC >> 24) & 0xff);
+	ASSERT_MEM_EQ(m.payload.config.payload + 1, zero, 8);
+	/* Wholly past the end, up to the last byte the protocol allows. */
+	memset(&m, 0xaa, sizeof(m));
+	ASSERT_EQ(config_msg(dev, VHOST_USER_GET_CONFIG, VHOST_USER_MAX_CONFIG_SIZE - 16, 16, &m),
+		  VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.config.size, 16);
+	ASSERT_MEM_EQ(m.payload.config.payload, zero, sizeof(zero));
+	testdev_free(dev);
+}
+
+/* The core refuses a write outside the space before the type sees it, the type a read-only field.
+ */
+static void
+config_set_is_bounded_by_the_core_and_checked_by_the_type(void)
+{
+	struct vhu_vhost_dev *dev = testdev_new(1);
+	struct testdev_config *c = vhu_dev_priv(dev);
+	struct vhost_user_msg m;
+
+	dev->protocol_features =
+		VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	m.payload.config.payload[0] = 0x34;
+	m.payload.config.payload[1] = 0x12;
+	ASSERT_EQ(vhu_dev_set_config(dev, 2, m.payload.config.payload, 2), 0);
+	ASSERT_EQ(c->scratch, 0x1234);
+	ASSERT_EQ(c->set_config_calls, 1);
+	/* Read-only field: the type refuses it. */
+	ASSERT_EQ(vhu_dev_set_config(dev, 0, m.payload.config.payload, 2), -EPERM);
+	ASSERT_EQ(c->set_config_calls, 2);
+	/* Past the end, or straddling it: the core refuses, the type is not called. */
+	ASSERT_EQ(vhu_dev_set_config(dev, 7, m.payload.config.payload, 2), -ERANGE);
+	ASSERT_EQ(vhu_dev_set_config(dev, 9, m.payload.config.payload, 1), -ERANGE);
+	ASSERT_EQ(vhu_dev_set_config(dev, 2, m.payload.config.payload, UINT32_MAX), -ERANGE);
+	ASSERT_EQ(c->set_config_calls, 2);
+	/* Through the dispatcher, a refusal is a non-zero REPLY_ACK. */
+	memset(m.payload.config.payload, 0, 4);
+	ASSERT_EQ(config_msg(dev, VHOST_USER_SET_CONFIG, 200, 4, &m), VHU_MSG_ACT_REPLY);
+	ASSERT_EQ(m.payload.u64, 1);
+	ASSERT_EQ(c->set_config_calls, 2);
+	ASSERT_EQ(c->scratch, 0x1234);
+	testdev_free(dev);
 }
 
 static uint32_t mark_inside; /* the ring's mark as the hook saw it */
@@ -782,6 +869,10 @@ suite_register(void)
 
 	th_register(__FILE__, __LINE__, "device_type_offers_its_features_beside_the_core_ones",
 		    device_type_offers_its_features_beside_the_core_ones);
+	th_register(__FILE__, __LINE__, "config_get_reads_any_range_of_the_space_the_type_fills",
+		    config_get_reads_any_range_of_the_space_the_type_fills);
+	th_register(__FILE__, __LINE__, "config_set_is_bounded_by_the_core_and_checked_by_the_type",
+		    config_set_is_bounded_by_the_core_and_checked_by_the_type);
 	for (i = 0; i < RTE_DIM(suite); i++) {
 		for (l = 0; l < 2; l++) {
 			snprintf(name, sizeof(name), "%s_%s", suite[i].name,

@@ -25,13 +25,30 @@ testdev_features(const struct vhu_vhost_dev *dev)
 	return ((const struct testdev_config *)vhu_dev_priv(dev))->features;
 }
 
-/* A config space of zeros. */
-static int
-testdev_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf, uint32_t len)
+/* A config space of TESTDEV_CONFIG_SIZE bytes (testdev.h); the core does the offsets. */
+static uint32_t
+testdev_get_config(const struct vhu_vhost_dev *dev, uint8_t *space)
 {
-	RTE_SET_USED(dev);
-	RTE_SET_USED(offset);
-	memset(buf, 0, len);
+	const struct testdev_config *c = vhu_dev_priv(dev);
+	uint32_t magic = TESTDEV_CONFIG_MAGIC;
+
+	memcpy(space, &c->queues, sizeof(c->queues));
+	memcpy(space + 2, &c->scratch, sizeof(c->scratch));
+	memcpy(space + 4, &magic, sizeof(magic));
+	return TESTDEV_CONFIG_SIZE;
+}
+
+/* Only bytes 2-3 (scratch) are writable. */
+static int
+testdev_set_config(struct vhu_vhost_dev *dev, uint32_t offset, const uint8_t *buf, uint32_t len)
+{
+	struct testdev_config *c = vhu_dev_priv(dev);
+	uint8_t *scratch = (uint8_t *)&c->scratch;
+
+	c->set_config_calls++;
+	if (offset < 2 || offset + len > 4)
+		return -EPERM;
+	memcpy(scratch + (offset - 2), buf, len);
 	return 0;
 }
 
@@ -50,6 +67,7 @@ const struct vhu_device_type testdev_type = {
 	.init = testdev_init,
 	.features = testdev_features,
 	.get_config = testdev_get_config,
+	.set_config = testdev_set_config,
 	.queue_start = testdev_queue_start,
 };
 

@@ -21,7 +21,17 @@
 struct testdev_config {
 	uint16_t queues;   /* rings, 1..VHU_MAX_VQS */
 	uint64_t features; /* device feature bits to offer */
+	/* The device's state (a copy of the config above it): */
+	uint16_t scratch;	   /* config space bytes 2-3, the one writable field */
+	uint32_t set_config_calls; /* set_config hook calls: the core's checks come first */
 };
+
+/*
+ * The test device's config space: TESTDEV_CONFIG_SIZE bytes, the ring count
+ * (le16), the writable scratch field (le16), TESTDEV_CONFIG_MAGIC (le32).
+ */
+#define TESTDEV_CONFIG_SIZE  8
+#define TESTDEV_CONFIG_MAGIC 0x74736574u /* "test" */
 
 /* Per-ring state (after struct vhu_vq), written by serve only. */
 struct testdev_vq {

@@ -127,15 +127,15 @@ vhu_blk_config_space(const struct vhu_vhost_dev *dev, struct virtio_blk_config *
 	}
 }
 
-static int
-blk_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf, uint32_t len)
+static uint32_t
+blk_get_config(const struct vhu_vhost_dev *dev, uint8_t *space)
 {
 	struct virtio_blk_config cfg;
 
-	/* offset + len <= 256 was checked by the message validator. */
+	RTE_BUILD_BUG_ON(sizeof(cfg) > VHOST_USER_MAX_CONFIG_SIZE);
 	vhu_blk_config_space(dev, &cfg);
-	vhu_config_read(&cfg, sizeof(cfg), offset, buf, len);
-	return 0;
+	memcpy(space, &cfg, sizeof(cfg));
+	return sizeof(cfg);
 }
 
 /* Only 'writeback' is writable, and only with CONFIG_WCE (virtio 1.2, 5.2.5). */

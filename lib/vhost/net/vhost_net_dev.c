@@ -102,15 +102,15 @@ net_config(const struct vhu_vhost_dev *dev, struct virtio_net_config *cfg)
 	cfg->mtu = nd->req_mtu != 0 ? nd->req_mtu : nd->mtu;
 }
 
-static int
-net_get_config(const struct vhu_vhost_dev *dev, uint32_t offset, uint8_t *buf, uint32_t len)
+static uint32_t
+net_get_config(const struct vhu_vhost_dev *dev, uint8_t *space)
 {
 	struct virtio_net_config cfg;
 
-	/* offset + len <= 256 was checked by the message validator. */
+	RTE_BUILD_BUG_ON(sizeof(cfg) > VHOST_USER_MAX_CONFIG_SIZE);
 	net_config(dev, &cfg);
-	vhu_config_read(&cfg, sizeof(cfg), offset, buf, len);
-	return 0;
+	memcpy(space, &cfg, sizeof(cfg));
+	return sizeof(cfg);
 }
 
 static int

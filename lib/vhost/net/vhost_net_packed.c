@@ -267,8 +267,8 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	start = cur;
 	for (i = 0; i < count; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
-		enum vhu_chain_rc rc = VHU_CHAIN_OK;
+		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, left;
+		enum vhu_chain_rc rc;
 		struct vhu_cursor at;
 		uint16_t nbufs = 0, b;
 		uint32_t nvec = 0;
@@ -284,45 +284,25 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			break; /* the caller keeps (and drops) pkts[i..] */
 		}
 
-		/* Reserve chains until the packet fits: one without MRG_RXBUF. */
-		while (have < need) {
-			const struct vhu_cursor here = at;
-			uint32_t first = nvec;
-			uint64_t got;
+		/* Reserve chains until the packet fits: one without MRG_RXBUF. A
+		 * chain of too many pieces is given back, and the packet tries the
+		 * next, within one lap of the ring per burst: no driver makes more
+		 * available, but a hostile one re-posting behind us would keep
+		 * this going for ever. */
+		for (;;) {
+			struct vhu_cursor here;
+			bool long_chain;
 
-			if (nbufs == VHU_VEC_MAX || (nbufs == 1 && !nq->mrg_rxbuf) ||
-			    !vhu_packed_more(vq, &at)) {
-				rc = VHU_CHAIN_DROP;
+			rc = vhu_net_rx_reserve(vq, true, &at, need, vec, &nvec, bufs, &nbufs,
+						&here, &long_chain);
+			if (likely(!long_chain) ||
+			    vhu_packed_dist(vq, start.idx, start.wrap, here.idx, here.wrap) >=
+				    vq->size ||
+			    !rx_packed_give_back(vq, &batch, bufs, nbufs, need, &rc))
 				break;
-			}
-			rc = vhu_packed_pop(vq, &at, true, vec, &nvec, &bufs[nbufs]);
-			got = bufs[nbufs].len;
-			if (unlikely(rc == VHU_CHAIN_DROP)) {
-				/* More pieces than vec holds: use those kept if the packet
-				 * fits, else give the chain back (see vhost_net.h). */
-				got = vhu_vec_bytes(vec, first, nvec);
-				if (have + got < need) {
-					/* Give back within one lap of the ring per burst:
-					 * no driver makes more available, but a hostile
-					 * one re-posting behind us would keep this going
-					 * for ever. */
-					if (vhu_packed_dist(vq, start.idx, start.wrap, here.idx,
-							    here.wrap) >= vq->size ||
-					    !rx_packed_give_back(vq, &batch, bufs, nbufs, need, &rc))
-						break;
-					cur = at;
-					nbufs = 0;
-					nvec = 0;
-					have = 0;
-					continue;
-				}
-				rc = VHU_CHAIN_OK;
-			}
-			if (rc != VHU_CHAIN_OK)
-				break;
-			bufs[nbufs].len = got;
-			nbufs++;
-			have += got;
+			cur = at;
+			nbufs = 0;
+			nvec = 0;
 		}
 		if (unlikely(rc != VHU_CHAIN_OK)) {
 			nq->rx_miss = rc == VHU_CHAIN_RETRY;

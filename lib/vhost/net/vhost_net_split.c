@@ -174,49 +174,31 @@ enqueue_one(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_split_burst *b
 	    struct rte_mbuf *m, struct vhu_copy_batch *cb)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
-	uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, have = 0, left;
+	uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, left;
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct vhu_chain heads[VHU_VEC_MAX];
-	uint32_t nvec = 0, nheads = 0, h;
-	enum vhu_chain_rc rc = VHU_CHAIN_OK;
+	uint32_t nvec = 0;
+	uint16_t nheads = 0, h;
+	enum vhu_chain_rc rc;
 	struct vhu_cursor at = *cur; /* where this packet's heads are popped */
 
 	if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
 		vq->stats.bad_hdr++;
 		return false;
 	}
-	/* Reserve heads until the packet fits: one without MRG_RXBUF. */
-	while (have < need) {
-		uint32_t first = nvec;
-		uint64_t got;
+	/* Reserve heads until the packet fits: one without MRG_RXBUF. A head
+	 * of too many pieces is given back, and the packet tries the next. */
+	for (;;) {
+		struct vhu_cursor here;
+		bool long_chain;
 
-		if (!vhu_split_more(vq, &at) || nheads == VHU_VEC_MAX ||
-		    (nheads == 1 && !nq->mrg_rxbuf)) {
-			rc = VHU_CHAIN_DROP;
+		rc = vhu_net_rx_reserve(vq, false, &at, need, vec, &nvec, heads, &nheads, &here,
+					&long_chain);
+		if (likely(!long_chain) || !rx_split_give_back(vq, b, heads, nheads, need, &rc))
 			break;
-		}
-		rc = vhu_split_pop(vq, &at, true, vec, &nvec, &heads[nheads]);
-		got = heads[nheads].len;
-		if (unlikely(rc == VHU_CHAIN_DROP)) {
-			/* More pieces than vec holds: use those kept if the packet
-			 * fits, else give the chain back (see vhost_net.h). */
-			got = vhu_vec_bytes(vec, first, nvec);
-			if (have + got < need) {
-				if (!rx_split_give_back(vq, b, heads, nheads, need, &rc))
-					break;
-				*cur = at;
-				nheads = 0;
-				nvec = 0;
-				have = 0;
-				continue;
-			}
-			rc = VHU_CHAIN_OK;
-		}
-		if (rc != VHU_CHAIN_OK)
-			break;
-		heads[nheads].len = got;
-		nheads++;
-		have += got;
+		*cur = at;
+		nheads = 0;
+		nvec = 0;
 	}
 	if (unlikely(rc != VHU_CHAIN_OK)) {
 		nq->rx_miss = rc == VHU_CHAIN_RETRY;
