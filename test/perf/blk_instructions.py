@@ -19,7 +19,7 @@ cases of blk_vs_qsd.py (4 KiB random reads, one queue, a null device):
               calls.
   vhu-blkgen  the same, the generator under callgrind (its whole process)
               against vhu-blk at full speed: requests are vhu_vblk_submit
-              calls, polls vhu_vblk_poll calls, busy polls vhu_vblk_kick
+              calls, polls vhu_vblk_poll calls, busy polls complete_polled
               calls; the idle ones are measured with vhu-blk stopped.
   qsd         its whole process (the binary has no symbols to count calls
               by): two runs of vhu-blkgen --ios=N1 and --ios=N2 against a
@@ -71,7 +71,7 @@ COUNTERS = {
     "vhu-blk": {"requests": "bdev_submit", "polls": "vhu_blk_dequeue_burst",
                 "busy": "vhu_blk_complete_burst"},
     "vhu-blkgen": {"requests": "vhu_vblk_submit", "polls": "vhu_vblk_poll",
-                   "busy": "vhu_vblk_kick"},
+                   "busy": "complete_polled"},
 }
 
 
@@ -139,11 +139,12 @@ def totals(text):
 
 def calls(text):
     """{function: calls} of one uncompressed callgrind dump: each call site's
-    calls= line, summed by the function called."""
+    calls= line, summed by the function called. A copy the compiler made of a
+    function (name.constprop.0, name.isra.0) counts for the function."""
     out, callee = {}, None
     for line in text.splitlines():
         if line.startswith("cfn="):
-            callee = line[4:]
+            callee = line[4:].split(".")[0]
         elif line.startswith("calls=") and callee is not None:
             out[callee] = out.get(callee, 0) + int(line[6:].split()[0])
     return out

@@ -32,6 +32,9 @@ calls=50 0
 cfn=bdev_submit
 calls=100 0
 0 2000
+cfn=complete_polled.constprop.0
+calls=7 0
+0 700
 totals: 90000
 """
 
@@ -45,6 +48,9 @@ class DumpTest(unittest.TestCase):
         self.assertEqual(c["bdev_submit"], 400)
         self.assertEqual(c["vhu_blk_dequeue_burst"], 50)
         self.assertNotIn("blk_poll_once", c)
+
+    def test_a_compiler_made_copy_counts_for_its_function(self):
+        self.assertEqual(bi.calls(DUMP)["complete_polled"], 7)
 
     def test_a_dump_without_totals_is_refused(self):
         with self.assertRaises(RuntimeError):
