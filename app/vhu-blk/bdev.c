@@ -75,12 +75,6 @@ bdev_queue_fini(struct bdev_queue *q)
 	q->ring = NULL;
 }
 
-uint32_t
-bdev_io_ops(const struct bdev *b, const struct vhu_blk_req *req)
-{
-	return b->kind == BDEV_FILE ? bdev_uring_ops(b, req) : 0;
-}
-
 /* The malloc disk carries a request out at once. */
 static int
 ram_do(struct bdev *b, const struct vhu_blk_req *req)

@@ -91,8 +91,16 @@ int bdev_refresh(struct bdev *b);
 int bdev_queue_init(struct bdev_queue *q, struct bdev *b, uint32_t depth);
 void bdev_queue_fini(struct bdev_queue *q);
 
+/* The file backend's count (bdev_uring.c). */
+uint32_t bdev_uring_ops(const struct bdev *b, const struct vhu_blk_req *req);
+
 /* Kernel operations a request needs: the submitter checks there is room first. */
-uint32_t bdev_io_ops(const struct bdev *b, const struct vhu_blk_req *req);
+static inline uint32_t
+bdev_io_ops(const struct bdev *b, const struct vhu_blk_req *req)
+{
+	return b->kind == BDEV_FILE ? bdev_uring_ops(b, req) : 0;
+}
+
 /* True if the queue has room for 'ops' more operations. */
 static inline bool
 bdev_queue_has_room(const struct bdev_queue *q, uint32_t ops)
@@ -113,7 +121,6 @@ uint32_t bdev_poll(struct bdev_queue *q);
 int bdev_uring_open(struct bdev *b, const char *path, bool read_only, char *why, size_t why_len);
 int bdev_uring_queue_init(struct bdev_queue *q, uint32_t depth);
 void bdev_uring_queue_fini(struct bdev_queue *q);
-uint32_t bdev_uring_ops(const struct bdev *b, const struct vhu_blk_req *req);
 void bdev_uring_submit(struct bdev_queue *q, struct bdev_io *io);
 uint32_t bdev_uring_poll(struct bdev_queue *q);
 

@@ -336,6 +336,7 @@ main(int argc, char **argv)
 		return BLK_EXIT_FAILURE;
 	}
 	app.tsc_hz = rte_get_tsc_hz();
+	app.tsc_ns_scale = blk_tsc_ns_scale(app.tsc_hz);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = run(&app);

@@ -34,18 +34,14 @@ blk_op_of(uint32_t type)
 	}
 }
 
-/* The app context of the device, for the backend's done() callback. */
-static struct blk_app *poll_app;
-
-/* Count request 'r' of queue 'bq' done with 'status' and hand it back to the device. */
-static void
-blk_finish(struct blk_queue *bq, struct vhu_blk_request *r, uint8_t status)
+/* Request 'r' of queue 'bq' is done with 'status': kept for the poll's hand-back. */
+static inline void
+blk_done(struct blk_queue *bq, struct vhu_blk_request *r, uint8_t status)
 {
-	struct blk_app *a = poll_app;
-	uint64_t ns = (rte_rdtsc() - bq->start_tsc[r->index]) * 1000000000ull / a->tsc_hz;
-
-	blk_stats_complete(&bq->stats, blk_op_of(r->req.type), r->req.len, status, ns);
-	vhu_blk_complete(a->dev, r, status);
+	/* At most VHU_BLK_WINDOW requests are out, and each completes once. */
+	bq->done[bq->ndone] = r;
+	bq->done_status[bq->ndone] = status;
+	bq->ndone++;
 }
 
 /* The backend finished 'io' (from bdev_submit() or bdev_poll()). */
@@ -60,7 +56,32 @@ blk_io_done(struct bdev_io *io, int result)
 		status = VIRTIO_BLK_S_UNSUPP;
 	else if (result != 0)
 		status = VIRTIO_BLK_S_IOERR;
-	blk_finish(bq, bq->req[idx], status);
+	blk_done(bq, bq->req[idx], status);
+}
+
+/*
+ * Count the requests done since the last call and hand them to the device
+ * together: one timestamp, one hold of the ring. Returns how many.
+ */
+static uint32_t
+blk_hand_back(struct blk_app *a, struct blk_queue *bq)
+{
+	uint32_t i, n = bq->ndone;
+	uint64_t now;
+
+	if (n == 0)
+		return 0;
+	now = rte_rdtsc();
+	for (i = 0; i < n; i++) {
+		const struct vhu_blk_request *r = bq->done[i];
+
+		blk_stats_complete(&bq->stats, blk_op_of(r->req.type), r->req.len,
+				   bq->done_status[i],
+				   blk_tsc_to_ns(now - bq->start_tsc[r->index], a->tsc_ns_scale));
+	}
+	vhu_blk_complete_burst(a->dev, bq->id, bq->done, bq->done_status, (uint16_t)n);
+	bq->ndone = 0;
+	return n;
 }
 
 /* Submit request 'r' if the backend has room; false (nothing done) if it has not. */
@@ -94,32 +115,44 @@ blk_backlog_drain(struct blk_app *a, struct blk_queue *bq)
 	return true;
 }
 
-/* One pass over queue 'bq'; returns requests taken and completions reaped. */
+/*
+ * One pass over queue 'bq': reap the backend's completions, take a burst of
+ * requests and submit it, then hand back everything done in the pass (the
+ * RAM backends complete within the submit) and return it to the guest with
+ * one flush. Returns requests taken and completions reaped.
+ */
 static uint32_t
 blk_poll_queue(struct blk_app *a, struct blk_queue *bq, bool draining)
 {
 	struct vhu_blk_request *reqs[BLK_BURST];
 	uint32_t work = bdev_poll(&bq->bq);
 	uint16_t n = 0, i;
+	uint64_t now;
 
 	if (blk_backlog_drain(a, bq) && !draining)
 		n = vhu_blk_dequeue_burst(a->dev, bq->id, reqs, BLK_BURST);
-	for (i = 0; i < n; i++) {
-		struct vhu_blk_request *r = reqs[i];
+	if (n > 0) {
+		now = rte_rdtsc(); /* the burst was taken at once */
+		for (i = 0; i < n; i++) {
+			struct vhu_blk_request *r = reqs[i];
 
-		bq->start_tsc[r->index] = rte_rdtsc();
-		if (r->answered) {
-			blk_finish(bq, r, r->req.status_value);
-		} else if (bq->backlog_n > 0 || !blk_submit(a, bq, r)) {
-			/* The window (VHU_BLK_WINDOW) bounds what can wait here. */
-			bq->backlog[(bq->backlog_head + bq->backlog_n) % VHU_BLK_WINDOW] = r;
-			bq->backlog_n++;
+			bq->start_tsc[r->index] = now;
+			if (r->answered) {
+				blk_done(bq, r, r->req.status_value);
+			} else if (bq->backlog_n > 0 || !blk_submit(a, bq, r)) {
+				/* The window (VHU_BLK_WINDOW) bounds what can wait here. */
+				bq->backlog[(bq->backlog_head + bq->backlog_n) % VHU_BLK_WINDOW] =
+					r;
+				bq->backlog_n++;
+			}
 		}
-	}
-	/* Submit what the burst queued to the kernel now rather than next pass. */
-	if (n > 0)
+		/* Submit what the burst queued to the kernel now rather than next pass. */
 		work += bdev_poll(&bq->bq);
-	vhu_blk_flush(a->dev, bq->id);
+	}
+	/* Only a completion can make a request returnable (they return in take
+	 * order): a pass that handed none back has nothing to flush. */
+	if (blk_hand_back(a, bq) > 0)
+		vhu_blk_flush(a->dev, bq->id);
 	return work + n;
 }
 
@@ -148,7 +181,6 @@ blk_queue_init(struct blk_app *a, uint16_t q)
 		free(bq);
 		return rc;
 	}
-	poll_app = a;
 	a->queues[q] = bq;
 	return 0;
 }

@@ -32,6 +32,10 @@ struct blk_queue {
 	/* Requests taken but not yet submitted for want of backend room. */
 	struct vhu_blk_request *backlog[VHU_BLK_WINDOW];
 	uint32_t backlog_head, backlog_n;
+	/* Requests done in this poll and their status, handed to the device together. */
+	struct vhu_blk_request *done[VHU_BLK_WINDOW];
+	uint8_t done_status[VHU_BLK_WINDOW];
+	uint32_t ndone;
 	struct blk_queue_stats stats; /* written by the poller only */
 };
 
@@ -51,6 +55,7 @@ struct blk_app {
 	unsigned int npollers;
 	bool main_polls; /* no worker lcores: the main lcore polls as well */
 	uint64_t tsc_hz;
+	uint64_t tsc_ns_scale;	 /* blk_tsc_ns_scale(tsc_hz), for latencies */
 	uint64_t start_tsc;	 /* when serving started, for rates */
 	uint64_t announced_size; /* the image size the device was last given */
 	bool quit;		 /* SIGINT or SIGTERM (atomic) */

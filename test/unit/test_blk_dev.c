@@ -435,6 +435,43 @@ completions_out_of_order_reach_the_guest_in_take_order(const void *arg)
 	bt_fini(&t);
 }
 
+static void
+a_burst_of_completions_is_one_return_with_each_status(const void *arg)
+{
+	static const uint8_t status[3] = { VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK };
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4], *other[2];
+	struct rq q[3];
+	uint32_t len;
+	uint16_t id;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	q[0] = post_req(&t, VIRTIO_BLK_T_IN, 0, 512);
+	q[1] = post_req(&t, VIRTIO_BLK_T_IN, 1, 1024);
+	q[2] = post_req(&t, VIRTIO_BLK_T_OUT, 8, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* A request of another queue is no request of queue 0: nothing changes. */
+	other[0] = r[0];
+	vhu_blk_complete_burst(t.dev, 1, other, status, 1);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
+	ASSERT_EQ(status_of(&t, &q[0]), 0xff);
+	/* The last two, then the first: the guest sees all three at its completion. */
+	vhu_blk_complete_burst(t.dev, 0, &r[1], &status[1], 2);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
+	vhu_blk_complete_burst(t.dev, 0, r, status, 1);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 3);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, &id, &len));
+		ASSERT_EQ(id, q[i].id);
+		ASSERT_EQ(status_of(&t, &q[i]), status[i]);
+	}
+	ASSERT_FALSE(reap(&t, &id, &len));
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	bt_fini(&t);
+}
+
 /* Post one request, take it, and check the device answered it with 'status'. */
 static void
 expect_answered(struct bt *t, uint32_t type, uint64_t sector, uint32_t len, uint8_t status)
@@ -1005,6 +1042,8 @@ static const struct {
 	{ "read_request_is_handed_over_and_completed", read_request_is_handed_over_and_completed },
 	{ "completions_out_of_order_reach_the_guest_in_take_order",
 	  completions_out_of_order_reach_the_guest_in_take_order },
+	{ "a_burst_of_completions_is_one_return_with_each_status",
+	  a_burst_of_completions_is_one_return_with_each_status },
 	{ "requests_outside_the_image_get_ioerr", requests_outside_the_image_get_ioerr },
 	{ "read_only_refuses_writes_and_unknown_types_are_unsupp",
 	  read_only_refuses_writes_and_unknown_types_are_unsupp },

@@ -140,3 +140,25 @@ TEST(printed_line_has_rates_and_percentiles)
 	ASSERT_STR_CONTAINS(buf, "p99");
 	free(buf);
 }
+
+TEST(tsc_cycles_become_nanoseconds_as_a_division_gives)
+{
+	static const uint64_t hz[] = { 1000000000ull, 2450000000ull, 3000000001ull, 25000000ull };
+	static const uint64_t cycles[] = { 0, 1, 999, 123456789, 7ull * 3600 * 3000000000ull };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(hz) / sizeof(hz[0]); i++) {
+		uint64_t scale = blk_tsc_ns_scale(hz[i]);
+
+		for (j = 0; j < sizeof(cycles) / sizeof(cycles[0]); j++) {
+			uint64_t want =
+				(uint64_t)((unsigned __int128)cycles[j] * 1000000000ull / hz[i]);
+			uint64_t got = blk_tsc_to_ns(cycles[j], scale);
+
+			/* The truncated factor costs at most a nanosecond below 2^32
+			 * cycles, and a part in a billion beyond. */
+			ASSERT_LE(got, want);
+			ASSERT_LE(want - got, 1 + want / 1000000000ull);
+		}
+	}
+}

@@ -146,24 +146,43 @@ blk_log_written(struct vhu_vq *vq, const struct vhu_blk_request *r, uint8_t stat
 }
 
 void
-vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint8_t status)
+vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_request *const *reqs,
+		       const uint8_t *status, uint16_t n)
 {
-	struct vhu_blk_queue *bq;
+	struct vhu_blk_queue *bq = blk_queue(dev, q);
+	uint32_t epoch;
 	struct vhu_vq *vq;
+	bool write;
+	uint16_t i;
 
-	if (r == NULL || (bq = blk_queue(dev, r->queue)) == NULL)
+	if (bq == NULL || reqs == NULL || status == NULL || n == 0)
 		return;
 	/* Held whether the ring runs or not: the window is the ring's too. */
-	vq = vhu_vq_hold(dev, r->queue);
-	/* A ring stopped since the take: guest memory may be another table now. */
-	if (vhu_vq_usable(dev, vq) && bq->w.e[r->ticket & bq->w.mask].epoch ==
-					      __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED)) {
-		*r->req.status = status;
-		if (unlikely(vq->log != NULL))
-			blk_log_written(vq, r, status);
+	vq = vhu_vq_hold(dev, q);
+	/* A ring stopped since the take: guest memory may be another table now,
+	 * and the status of a request of an older epoch is not written. */
+	write = vhu_vq_usable(dev, vq);
+	epoch = __atomic_load_n(&bq->epoch, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++) {
+		struct vhu_blk_request *r = reqs[i];
+
+		if (unlikely(r->queue != q))
+			continue; /* not this queue's: its window entry is elsewhere */
+		if (write && bq->w.e[r->ticket & bq->w.mask].epoch == epoch) {
+			*r->req.status = status[i];
+			if (unlikely(vq->log != NULL))
+				blk_log_written(vq, r, status[i]);
+		}
+		vhu_window_complete(&bq->w, r->ticket, blk_used_len(r, status[i]));
 	}
-	vhu_window_complete(&bq->w, r->ticket, blk_used_len(r, status));
 	vhu_vq_leave(vq);
+}
+
+void
+vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint8_t status)
+{
+	if (r != NULL)
+		vhu_blk_complete_burst(dev, r->queue, &r, &status, 1);
 }
 
 uint16_t

@@ -11,7 +11,8 @@
  *                             device answers itself (GET_ID, bad requests)
  *                             come with their status already decided;
  *   vhu_blk_complete()        give a request's status, when its I/O is done,
- *                             in any order and in any later call;
+ *                             in any order and in any later call (or
+ *                             vhu_blk_complete_burst() for several);
  *   vhu_blk_flush()           return the completed requests to the guest
  *                             (in the order they were taken) and notify it.
  *
@@ -121,6 +122,14 @@ uint16_t vhu_blk_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu
  * the next vhu_blk_flush(). Data lcore of the request's queue.
  */
 void vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint8_t status);
+
+/*
+ * The burst form of vhu_blk_complete(): requests reqs[0 .. n), all taken
+ * from queue 'q', are done with status[i] each; the ring is held once for
+ * them all. Data lcore of 'q'.
+ */
+void vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q,
+			    struct vhu_blk_request *const *reqs, const uint8_t *status, uint16_t n);
 
 /*
  * Return the completed requests of queue 'q' to the guest, in take order,
