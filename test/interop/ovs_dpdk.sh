@@ -178,9 +178,19 @@ start_vswitchd() {
 }
 
 # set_flows: port 1 <-> port 2 (OpenFlow flows live in ovs-vswitchd only).
+# A started ovs-vswitchd opens the bridge's OpenFlow socket (br0.mgmt) only
+# once it has configured the bridge, which on a loaded machine can come after
+# its ports are up: wait for it to answer.
 set_flows() {
-	ovs-ofctl del-flows br0 &&
-		ovs-ofctl add-flow br0 in_port=1,actions=output:2 &&
+	local i
+	for ((i = 0; i < 300; i++)); do
+		ovs-ofctl del-flows br0 2>"$VHU_WORK/ofctl.err" && break
+		vhu_alive "${VHU_PID[vswitchd]}" || fail "ovs-vswitchd died"
+		sleep 0.1
+	done
+	[ "$i" -lt 300 ] ||
+		fail "br0's OpenFlow socket did not answer within 30 s: $(cat "$VHU_WORK/ofctl.err")"
+	ovs-ofctl add-flow br0 in_port=1,actions=output:2 &&
 		ovs-ofctl add-flow br0 in_port=2,actions=output:1 || fail "could not set the flows"
 }
 
@@ -335,7 +345,9 @@ traffic 1 2
 # ports are in the database, so the new ovs-vswitchd connects to both.
 kill -KILL "${VHU_PID[vswitchd]}" 2>/dev/null
 vhu_stop vswitchd 10 noint
-rm -f "$ovs/vswitchd.ctl"
+# A killed ovs-vswitchd leaves its sockets behind; ovs-ofctl would find the
+# old br0.mgmt and be refused until the new process replaces it.
+rm -f "$ovs/vswitchd.ctl" "$ovs/br0.mgmt" "$ovs/br0.snoop"
 vhu_log "ovs-vswitchd killed; starting it again"
 start_vswitchd "$VHU_WORK/vswitchd-restarted.log"
 ovs_added 1 "$VHU_WORK/vu1.sock"
