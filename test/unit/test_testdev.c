@@ -44,6 +44,7 @@ struct tx {
 	struct vhu_vhost_dev *dev;
 	bool packed;
 	struct testdev_vq served[2]; /* blk: what serve() did on each ring (testdev_q() else) */
+	uint32_t epoch[2];	     /* test device: ring starts, as blk counts its own */
 	struct packed_drv pd[2]; /* packed: the driver's side of each ring */
 	uint16_t next_desc[2];	 /* split: next unused descriptor per ring */
 	uint16_t used_seen[2];	 /* split: used entries the driver took */
@@ -649,41 +650,101 @@ take_all_async(struct vhu_vq *vq, struct vhu_window *w, uint32_t epoch, uint32_t
 	return n; /* nothing returned in this burst: no flush */
 }
 
+/*
+ * Ring 'q''s completion window, made empty for 'entries' chains (a power of
+ * two): blk's own, the one its ring stop waits on (VHU_BLK_WINDOW entries of
+ * room), or a new one for the test device, which has none.
+ */
+static struct vhu_window *
+window_new(struct tx *t, uint16_t q, uint32_t entries)
+{
+	struct vhu_window *w;
+
+	if (t->dev->type == &vhu_blk_device_type) {
+		ASSERT_LE(entries, VHU_BLK_WINDOW);
+		w = &vhu_blk_dev(t->dev)->q[q].w;
+	} else {
+		w = calloc(1, vhu_window_bytes(entries));
+		ASSERT_TRUE(w != NULL);
+	}
+	vhu_window_init(w, entries);
+	return w;
+}
+
+static void
+window_free(struct tx *t, struct vhu_window *w)
+{
+	if (t->dev->type != &vhu_blk_device_type)
+		free(w);
+}
+
+/* Ring 'q''s epoch: blk's, which its start hook moves on; the test's count otherwise. */
+static uint32_t
+epoch(struct tx *t, uint16_t q)
+{
+	if (t->dev->type == &vhu_blk_device_type)
+		return vhu_blk_dev(t->dev)->q[q].epoch;
+	return t->epoch[q];
+}
+
+/*
+ * Stop ring 'q' as GET_VRING_BASE does (vhu_vq_stop(): the type's stop hook,
+ * which for blk waits for the chains out on its window), then start it again
+ * from its positions as they are: memory back, the start hook, ready.
+ */
+static void
+restart(struct tx *t, uint16_t q)
+{
+	struct vhu_vq *vq = t->dev->vq[q];
+
+	vhu_vq_stop(t->dev, vq);
+	ASSERT_FALSE(vq->ready);
+	if (t->dev->type == &vhu_blk_device_type)
+		ASSERT_FALSE(vhu_blk_dev(t->dev)->q[q].held); /* every chain out was complete */
+	vq->mem = t->g.mem;
+	t->epoch[q]++;
+	if (t->dev->type->queue_start != NULL)
+		t->dev->type->queue_start(t->dev, vq);
+	/* Release: as vhu_vq_try_start() publishes a ring to the lcore's acquire in
+	 * vhu_vq_enter(). */
+	__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
+}
+
 static void
 late_completions_are_returned_in_take_order(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
 	uint16_t ids[3], id;
-	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	void *rec;
 	struct tx t;
 
 	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
+	w = window_new(&t, SINK, 4);
+	e = epoch(&t, SINK);
 	rec = attach_inflight(vq);
-	vhu_window_init(w, 4);
 	for (int i = 0; i < 3; i++)
 		ids[i] = post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 7, tickets), 3);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 3);
 	ASSERT_EQ(inflight_count(vq), 3);
 	ASSERT_EQ(vhu_window_outstanding(w), 3);
 	/* The last completes first: it waits for the first, and stays in flight. */
 	vhu_window_complete(w, tickets[2], 3);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 0);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 0);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(inflight_count(vq), 3);
 	vhu_window_complete(w, tickets[0], 1);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 1);
 	ASSERT_TRUE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(id, ids[0]);
 	ASSERT_EQ(len, 1);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(inflight_count(vq), 2);
 	vhu_window_complete(w, tickets[1], 2);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 2);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 2);
 	for (int i = 1; i < 3; i++) {
 		ASSERT_TRUE(reap(&t, SINK, &id, &len));
 		ASSERT_EQ(id, ids[i]);
@@ -694,7 +755,7 @@ late_completions_are_returned_in_take_order(const void *arg)
 	vq->inflight_split = NULL;
 	vq->inflight_packed = NULL;
 	free(rec);
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
@@ -702,30 +763,30 @@ static void
 full_window_stops_taking_until_a_return(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	struct vhu_window *w = calloc(1, vhu_window_bytes(2));
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	uint16_t id;
 	struct tx t;
 
 	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
-	vhu_window_init(w, 2);
+	w = window_new(&t, SINK, 2);
+	e = epoch(&t, SINK);
 	for (int i = 0; i < 3; i++)
 		post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 2);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 2);
 	ASSERT_EQ(vhu_window_room(w), 0);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 0); /* the third waits in the ring */
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 0); /* the third waits in the ring */
 	vhu_window_complete(w, tickets[0], 0);
 	vhu_window_complete(w, tickets[1], 0);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 2);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 2);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 1);
 	vhu_window_complete(w, tickets[0], 0);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 1);
 	for (int i = 0; i < 3; i++)
 		ASSERT_TRUE(reap(&t, SINK, &id, &len));
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
@@ -733,32 +794,35 @@ static void
 completion_of_an_older_epoch_is_dropped(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	uint16_t id, used;
 	struct tx t;
 
 	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
-	vhu_window_init(w, 4);
+	w = window_new(&t, SINK, 4);
+	e = epoch(&t, SINK);
 	post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 1, tickets), 1);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 1);
 	used = vq->last_used_idx;
-	/* The ring restarted (epoch 2) before the completion came. */
+	/* The chain completes, and the ring restarts before the lcore returns it:
+	 * the stop finds nothing out, and the start begins a new epoch. */
 	vhu_window_complete(w, tickets[0], 5);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 2), 0);
+	restart(&t, SINK);
+	ASSERT_EQ(epoch(&t, SINK), e + 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, epoch(&t, SINK)), 0);
 	ASSERT_EQ(vq->last_used_idx, used);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(vhu_window_outstanding(w), 0);
 	/* A stopped ring's completions are dropped the same way. */
 	post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 2, tickets), 1);
+	ASSERT_EQ(take_all_async(vq, w, epoch(&t, SINK), tickets), 1);
 	vhu_window_complete(w, tickets[0], 0);
 	ASSERT_EQ(vhu_window_drop_completed(w), 1);
 	ASSERT_EQ(vhu_window_outstanding(w), 0);
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
