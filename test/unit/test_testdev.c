@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The generic ring suite: every behaviour of the core verbs a device type
- * relies on, run over split and packed rings against the test device
- * (testdev.c), which links the core and no net object. Each test is
- * registered twice, "<name>_split" and "<name>_packed".
+ * relies on, run over split and packed rings of a device of each type that
+ * links the core and no net object: the test device (testdev.c) and blk.
+ * Each ring test is registered once a type and layout, "<name>_<type>_<layout>"
+ * (type "test" or "blk"): a type's ops (its ring count, the features it
+ * offers, its ring start and stop hooks, blk's wait for the requests out
+ * when a ring stops) must not break what the core guarantees. Every type's
+ * rings are served the test device's way (testdev_serve_into()), with the
+ * core verbs alone. The tests of the test device's own config space stay
+ * its own.
  *
  * No EAL: the device and its rings are plain allocations over the unit
  * tests' synthetic guest memory (guest.c), with guard pages around it.
@@ -16,6 +22,7 @@
 #include "guest.h"
 #include "test_harness.h"
 #include "testdev.h"
+#include "vhost_blk.h"
 #include "vhost_inflight.h"
 #include "vhost_log.h"
 #include "virtq_async.h"
@@ -26,22 +33,30 @@
 #define SINK	    0
 #define SOURCE	    1
 
+/* What a ring test runs on: a device type and a ring layout. */
+struct run {
+	const struct vhu_device_type *type;
+	bool packed;
+};
+
 struct tx {
 	struct guest g;
 	struct vhu_vhost_dev *dev;
 	bool packed;
+	struct testdev_vq served[2]; /* blk: what serve() did on each ring (testdev_q() else) */
+	uint32_t epoch[2];	     /* test device: ring starts, as blk counts its own */
 	struct packed_drv pd[2]; /* packed: the driver's side of each ring */
 	uint16_t next_desc[2];	 /* split: next unused descriptor per ring */
 	uint16_t used_seen[2];	 /* split: used entries the driver took */
 };
 
+/* A device of 'type' as its constructor makes one, with 'type_cfg', bar the socket. */
 static struct vhu_vhost_dev *
-testdev_new(uint16_t queues)
+type_new(const struct vhu_device_type *type, const char *path, const void *type_cfg)
 {
-	struct testdev_config cfg = {.queues = queues};
-	struct vhu_dev_config core = {.path = "unit-testdev"};
-	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(&testdev_type));
-	size_t vq_bytes = vhu_vq_bytes(&testdev_type);
+	struct vhu_dev_config core = { .path = path };
+	struct vhu_vhost_dev *dev = calloc(1, vhu_dev_bytes(type));
+	size_t vq_bytes = vhu_vq_bytes(type);
 	uint16_t i;
 
 	ASSERT_TRUE(dev != NULL);
@@ -50,12 +65,26 @@ testdev_new(uint16_t queues)
 		ASSERT_TRUE(dev->vq[i] != NULL);
 		memset(dev->vq[i], 0, vq_bytes);
 	}
-	ASSERT_EQ(vhu_dev_init(dev, &testdev_type, &core, &cfg), 0);
+	ASSERT_EQ(vhu_dev_init(dev, type, &core, type_cfg), 0);
 	return dev;
 }
 
+/* A device of 'type' with 'queues' rings: a test device, or a blk device over a small image. */
+static struct vhu_vhost_dev *
+dev_new(const struct vhu_device_type *type, uint16_t queues)
+{
+	struct testdev_config test = { .queues = queues };
+	struct vhu_blk_config blk = {
+		.path = "unit-blk", .num_queues = queues, .capacity = 1 << 20, .blk_size = 512
+	};
+
+	if (type == &testdev_type)
+		return type_new(type, "unit-testdev", &test);
+	return type_new(type, blk.path, &blk);
+}
+
 static void
-testdev_free(struct vhu_vhost_dev *dev)
+dev_free(struct vhu_vhost_dev *dev)
 {
 	vhu_dev_reset(dev);
 	for (int i = 0; i < VHU_MAX_VQS; i++)
@@ -64,32 +93,57 @@ testdev_free(struct vhu_vhost_dev *dev)
 }
 
 static void
-tx_init(struct tx *t, bool packed)
+tx_init(struct tx *t, const void *arg)
 {
+	const struct run *r = arg;
 	uint16_t q;
 
 	memset(t, 0, sizeof(*t));
-	t->packed = packed;
+	t->packed = r->packed;
 	guest_init(&t->g, 2, REGION_SIZE);
-	t->dev = testdev_new(2);
+	t->dev = dev_new(r->type, 2);
+	/* Everything offered is taken, as SET_FEATURES does; the layout must be offered. */
+	ASSERT_TRUE(vhu_dev_offered_features(t->dev) & VHU_BIT(VIRTIO_F_RING_PACKED));
+	t->dev->features =
+		vhu_dev_offered_features(t->dev) & ~(t->packed ? 0 : VHU_BIT(VIRTIO_F_RING_PACKED));
+	t->dev->features_set = true;
+	if (r->type->features_set != NULL)
+		r->type->features_set(t->dev);
 	for (q = 0; q < 2; q++) {
-		if (packed)
-			guest_packed_ring_core(&t->g, t->dev->vq[q], RING_SIZE, &t->pd[q]);
+		struct vhu_vq *vq = t->dev->vq[q];
+
+		if (t->packed)
+			guest_packed_ring_core(&t->g, vq, RING_SIZE, &t->pd[q]);
 		else
-			guest_split_ring_core(&t->g, t->dev->vq[q], RING_SIZE);
-		t->dev->vq[q]->dev = t->dev;
+			guest_split_ring_core(&t->g, vq, RING_SIZE);
+		vq->dev = t->dev;
+		/* As the core starts a ring, the type's hook last (vhu_vq_try_start()). */
+		if (r->type->queue_start != NULL)
+			r->type->queue_start(t->dev, vq);
 	}
 }
 
+/* What serve() did on ring 'q': the test device keeps it beside the ring. */
+static struct testdev_vq *
+served(struct tx *t, uint16_t q)
+{
+	return t->dev->type == &testdev_type ? testdev_q(t->dev->vq[q]) : &t->served[q];
+}
+
+/* The device serves up to 'max' chains of ring 'q' with the core verbs; returns how many. */
+static uint16_t
+serve(struct tx *t, uint16_t q, uint16_t max)
+{
+	if (t->dev->type == &testdev_type)
+		return testdev_serve(t->dev, q, max);
+	return testdev_serve_into(t->dev, q, max, &t->served[q]);
+}
+
+/* Stops the rings as the core does (vhu_dev_reset(): the type's stop hook runs), then frees. */
 static void
 tx_fini(struct tx *t)
 {
-	uint16_t i;
-
-	vhu_dev_reset(t->dev);
-	for (i = 0; i < VHU_MAX_VQS; i++)
-		free(t->dev->vq[i]);
-	free(t->dev);
+	dev_free(t->dev);
 	guest_fini(&t->g);
 }
 
@@ -177,13 +231,13 @@ pop_and_return_on_the_sink(const void *arg)
 	struct tx t;
 	uint32_t len;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	ids[0] = post(&t, SINK, one, 1, NULL);
 	ids[1] = post(&t, SINK, two, 2, NULL);
 	ids[2] = post(&t, SINK, small, 1, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 3);
-	ASSERT_EQ(testdev_q(t.dev->vq[SINK])->bytes, 225);
-	ASSERT_EQ(testdev_q(t.dev->vq[SINK])->sum,
+	ASSERT_EQ(serve(&t, SINK, 32), 3);
+	ASSERT_EQ(served(&t, SINK)->bytes, 225);
+	ASSERT_EQ(served(&t, SINK)->sum,
 		  sink_sum(100, 0) + sink_sum(50, 0) + sink_sum(70, 1) + sink_sum(5, 0));
 	for (int i = 0; i < 3; i++) {
 		ASSERT_TRUE(reap(&t, SINK, &id, &len));
@@ -191,7 +245,7 @@ pop_and_return_on_the_sink(const void *arg)
 		ASSERT_EQ(len, 0);
 	}
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0); /* nothing more posted */
+	ASSERT_EQ(serve(&t, SINK, 32), 0); /* nothing more posted */
 	tx_fini(&t);
 }
 
@@ -205,9 +259,9 @@ push_fills_the_source_and_returns_lengths(const void *arg)
 	struct tx t;
 	uint32_t len, i;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	head = post(&t, SOURCE, lens, 2, &gpa);
-	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 1);
+	ASSERT_EQ(serve(&t, SOURCE, 32), 1);
 	ASSERT_TRUE(reap(&t, SOURCE, &id, &len));
 	ASSERT_EQ(id, head);
 	ASSERT_EQ(len, 70);
@@ -227,7 +281,8 @@ indirect_chain_is_read_through_its_table(const void *arg)
 	uint32_t len;
 	uint64_t sum = 0;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
+	ASSERT_TRUE(dev_has_feature(t.dev, VIRTIO_RING_F_INDIRECT_DESC));
 	vq = t.dev->vq[SINK];
 	table = guest_alloc(&t.g, 3 * 16, 16);
 	for (i = 0; i < 3; i++) {
@@ -258,8 +313,8 @@ indirect_chain_is_read_through_its_table(const void *arg)
 		drv_desc(vq, 7, table, 3 * sizeof(*tab), VRING_DESC_F_INDIRECT, 0);
 		drv_avail(vq, 7);
 	}
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
-	ASSERT_EQ(testdev_q(vq)->sum, sum);
+	ASSERT_EQ(serve(&t, SINK, 32), 1);
+	ASSERT_EQ(served(&t, SINK)->sum, sum);
 	ASSERT_TRUE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(id, 7);
 	tx_fini(&t);
@@ -273,11 +328,12 @@ in_order_sink_burst_comes_back_in_order(const void *arg)
 	struct tx t;
 	uint32_t len;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
+	ASSERT_TRUE(dev_has_feature(t.dev, VIRTIO_F_IN_ORDER)); /* the type let it be negotiated */
 	t.dev->vq[SINK]->in_order = true;
 	for (i = 0; i < 3; i++)
 		ids[i] = post(&t, SINK, two, 2, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 3);
+	ASSERT_EQ(serve(&t, SINK, 32), 3);
 	if (t.packed) {
 		/* One used descriptor for the burst, with the id of its last buffer. */
 		ASSERT_TRUE(pdrv_take_used_in_order(&t.pd[SINK], &id, &len, &nbufs));
@@ -302,11 +358,12 @@ event_idx_interrupts_only_past_the_event(const void *arg)
 	struct tx t;
 	int efd, i;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ASSERT_TRUE(efd >= 0);
 	vq->callfd = efd;
+	ASSERT_TRUE(dev_has_feature(t.dev, VIRTIO_RING_F_EVENT_IDX));
 	vq->event_idx = true;
 	/* The driver wants an interrupt once the used index passes 4. */
 	if (t.packed) {
@@ -317,13 +374,13 @@ event_idx_interrupts_only_past_the_event(const void *arg)
 	}
 	for (i = 0; i < 2; i++)
 		post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 1), 1); /* one chain at a time: no batch */
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 1), 1);
+	ASSERT_EQ(serve(&t, SINK, 1), 1); /* one chain at a time: no batch */
+	ASSERT_EQ(serve(&t, SINK, 1), 1);
 	ASSERT_EQ(vq->stats.notify, 0);
 	ASSERT_TRUE(eventfd_read(efd, &v) != 0); /* nothing signalled */
 	for (i = 0; i < 4; i++)
 		post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 3), 3); /* used 2 -> 5 passes 4 */
+	ASSERT_EQ(serve(&t, SINK, 3), 3); /* used 2 -> 5 passes 4 */
 	ASSERT_EQ(vq->stats.notify, 1);
 	ASSERT_EQ(eventfd_read(efd, &v), 0);
 	ASSERT_EQ(v, 1);
@@ -376,7 +433,7 @@ inflight_record_holds_taken_chains_until_the_flush(const void *arg)
 
 	memset(&b, 0, sizeof(b));
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
 	rec = attach_inflight(vq);
 	post(&t, SINK, one, 1, NULL);
@@ -391,7 +448,7 @@ inflight_record_holds_taken_chains_until_the_flush(const void *arg)
 	vhu_vq_flush(vq, &b);
 	ASSERT_EQ(inflight_count(vq), 0);
 	/* The device serves the rest as usual, and the record ends empty. */
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
+	ASSERT_EQ(serve(&t, SINK, 32), 1);
 	ASSERT_EQ(inflight_count(vq), 0);
 	if (!t.packed)
 		ASSERT_EQ(vq->inflight_split->used_idx, 2);
@@ -410,17 +467,18 @@ dirty_log_marks_the_buffers_written_and_the_used_ring(const void *arg)
 	uint64_t gpa, used;
 	struct tx t;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SOURCE];
 	log.bitmap = calloc(1, log.size);
 	ASSERT_TRUE(log.bitmap != NULL);
 	t.dev->log = &log;
+	ASSERT_TRUE(dev_has_feature(t.dev, VHOST_F_LOG_ALL));
 	vq->logging = true;
 	post(&t, SOURCE, one, 1, &gpa);
 	used = guest_gpa_of(&t.g, t.packed ? (const void *)&vq->desc_packed[0]
 					   : (const void *)&vq->used->ring[0]);
 	ASSERT_FALSE(log_page_dirty(log.bitmap, gpa));
-	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 1);
+	ASSERT_EQ(serve(&t, SOURCE, 32), 1);
 	ASSERT_TRUE(log_page_dirty(log.bitmap, gpa));
 	ASSERT_TRUE(log_page_dirty(log.bitmap, used));
 	ASSERT_FALSE(log_page_dirty(log.bitmap, guest_region_gpa(&t.g, 1) + REGION_SIZE - 1));
@@ -437,7 +495,7 @@ hostile_descriptor_latches_the_ring_broken(const void *arg)
 	struct vhu_vq *vq;
 	struct tx t;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
 	if (t.packed) {
 		struct vring_packed_desc d = {.addr = 0x10, .len = 16, .id = 0};
@@ -448,13 +506,13 @@ hostile_descriptor_latches_the_ring_broken(const void *arg)
 		drv_avail(vq, 0);
 		t.next_desc[SINK] = 1;
 	}
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
+	ASSERT_EQ(serve(&t, SINK, 32), 0);
 	ASSERT_TRUE(vq->broken);
 	ASSERT_STR_CONTAINS(vq->broken_reason, "not in guest memory");
 	/* Latched: a good chain after it is not served until the ring restarts. */
 	post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
-	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 0); /* the other ring is empty, not broken */
+	ASSERT_EQ(serve(&t, SINK, 32), 0);
+	ASSERT_EQ(serve(&t, SOURCE, 32), 0); /* the other ring is empty, not broken */
 	ASSERT_FALSE(t.dev->vq[SOURCE]->broken);
 	tx_fini(&t);
 }
@@ -462,19 +520,17 @@ hostile_descriptor_latches_the_ring_broken(const void *arg)
 static void
 one_descriptor_chains_take_the_batched_verbs(const void *arg)
 {
-	const uint32_t one[] = {16};
-	struct vhu_vq *vq;
+	const uint32_t one[] = { 16 };
 	uint16_t id, i;
 	struct tx t;
 	uint32_t len;
 
-	tx_init(&t, *(const bool *)arg);
-	vq = t.dev->vq[SOURCE];
+	tx_init(&t, arg);
 	for (i = 0; i < 8; i++)
 		post(&t, SOURCE, one, 1, NULL);
-	ASSERT_EQ(testdev_serve(t.dev, SOURCE, 32), 8);
+	ASSERT_EQ(serve(&t, SOURCE, 32), 8);
 	/* Packed rings take four slots of a cache line at once; split ones one by one. */
-	ASSERT_EQ(testdev_q(vq)->batched, t.packed ? 8 : 0);
+	ASSERT_EQ(served(&t, SOURCE)->batched, t.packed ? 8 : 0);
 	for (i = 0; i < 8; i++) {
 		ASSERT_TRUE(reap(&t, SOURCE, &id, &len));
 		ASSERT_EQ(len, 16);
@@ -532,7 +588,7 @@ request_chain_pops_readable_then_writable(const void *arg)
 	struct tx t;
 
 	memset(&b, 0, sizeof(b));
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
 	post_mixed(&t, SINK, lens, 4, 0xc); /* header, data out, then data in, status */
 	post_mixed(&t, SINK, lens, 2, 0x0); /* readable only: n_out is every piece */
@@ -562,7 +618,7 @@ request_chain_readable_after_writable_breaks_the_ring(const void *arg)
 	struct tx t;
 
 	memset(&b, 0, sizeof(b));
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
 	post_mixed(&t, SINK, lens, 3, 0x2); /* readable, writable, readable */
 	ASSERT_TRUE(vhu_vq_begin(vq, &cur, &b, false));
@@ -594,41 +650,101 @@ take_all_async(struct vhu_vq *vq, struct vhu_window *w, uint32_t epoch, uint32_t
 	return n; /* nothing returned in this burst: no flush */
 }
 
+/*
+ * Ring 'q''s completion window, made empty for 'entries' chains (a power of
+ * two): blk's own, the one its ring stop waits on (VHU_BLK_WINDOW entries of
+ * room), or a new one for the test device, which has none.
+ */
+static struct vhu_window *
+window_new(struct tx *t, uint16_t q, uint32_t entries)
+{
+	struct vhu_window *w;
+
+	if (t->dev->type == &vhu_blk_device_type) {
+		ASSERT_LE(entries, VHU_BLK_WINDOW);
+		w = &vhu_blk_dev(t->dev)->q[q].w;
+	} else {
+		w = calloc(1, vhu_window_bytes(entries));
+		ASSERT_TRUE(w != NULL);
+	}
+	vhu_window_init(w, entries);
+	return w;
+}
+
+static void
+window_free(struct tx *t, struct vhu_window *w)
+{
+	if (t->dev->type != &vhu_blk_device_type)
+		free(w);
+}
+
+/* Ring 'q''s epoch: blk's, which its start hook moves on; the test's count otherwise. */
+static uint32_t
+epoch(struct tx *t, uint16_t q)
+{
+	if (t->dev->type == &vhu_blk_device_type)
+		return vhu_blk_dev(t->dev)->q[q].epoch;
+	return t->epoch[q];
+}
+
+/*
+ * Stop ring 'q' as GET_VRING_BASE does (vhu_vq_stop(): the type's stop hook,
+ * which for blk waits for the chains out on its window), then start it again
+ * from its positions as they are: memory back, the start hook, ready.
+ */
+static void
+restart(struct tx *t, uint16_t q)
+{
+	struct vhu_vq *vq = t->dev->vq[q];
+
+	vhu_vq_stop(t->dev, vq);
+	ASSERT_FALSE(vq->ready);
+	if (t->dev->type == &vhu_blk_device_type)
+		ASSERT_FALSE(vhu_blk_dev(t->dev)->q[q].held); /* every chain out was complete */
+	vq->mem = t->g.mem;
+	t->epoch[q]++;
+	if (t->dev->type->queue_start != NULL)
+		t->dev->type->queue_start(t->dev, vq);
+	/* Release: as vhu_vq_try_start() publishes a ring to the lcore's acquire in
+	 * vhu_vq_enter(). */
+	__atomic_store_n(&vq->ready, true, __ATOMIC_RELEASE);
+}
+
 static void
 late_completions_are_returned_in_take_order(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
 	uint16_t ids[3], id;
-	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	void *rec;
 	struct tx t;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
+	w = window_new(&t, SINK, 4);
+	e = epoch(&t, SINK);
 	rec = attach_inflight(vq);
-	vhu_window_init(w, 4);
 	for (int i = 0; i < 3; i++)
 		ids[i] = post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 7, tickets), 3);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 3);
 	ASSERT_EQ(inflight_count(vq), 3);
 	ASSERT_EQ(vhu_window_outstanding(w), 3);
 	/* The last completes first: it waits for the first, and stays in flight. */
 	vhu_window_complete(w, tickets[2], 3);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 0);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 0);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(inflight_count(vq), 3);
 	vhu_window_complete(w, tickets[0], 1);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 1);
 	ASSERT_TRUE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(id, ids[0]);
 	ASSERT_EQ(len, 1);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(inflight_count(vq), 2);
 	vhu_window_complete(w, tickets[1], 2);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 7), 2);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 2);
 	for (int i = 1; i < 3; i++) {
 		ASSERT_TRUE(reap(&t, SINK, &id, &len));
 		ASSERT_EQ(id, ids[i]);
@@ -639,7 +755,7 @@ late_completions_are_returned_in_take_order(const void *arg)
 	vq->inflight_split = NULL;
 	vq->inflight_packed = NULL;
 	free(rec);
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
@@ -647,30 +763,30 @@ static void
 full_window_stops_taking_until_a_return(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	struct vhu_window *w = calloc(1, vhu_window_bytes(2));
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	uint16_t id;
 	struct tx t;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
-	vhu_window_init(w, 2);
+	w = window_new(&t, SINK, 2);
+	e = epoch(&t, SINK);
 	for (int i = 0; i < 3; i++)
 		post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 2);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 2);
 	ASSERT_EQ(vhu_window_room(w), 0);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 0); /* the third waits in the ring */
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 0); /* the third waits in the ring */
 	vhu_window_complete(w, tickets[0], 0);
 	vhu_window_complete(w, tickets[1], 0);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 2);
-	ASSERT_EQ(take_all_async(vq, w, 0, tickets), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 2);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 1);
 	vhu_window_complete(w, tickets[0], 0);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 0), 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, e), 1);
 	for (int i = 0; i < 3; i++)
 		ASSERT_TRUE(reap(&t, SINK, &id, &len));
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
@@ -678,45 +794,50 @@ static void
 completion_of_an_older_epoch_is_dropped(const void *arg)
 {
 	const uint32_t one[] = { 32 };
-	struct vhu_window *w = calloc(1, vhu_window_bytes(4));
-	uint32_t tickets[8], len;
+	uint32_t tickets[8], len, e;
+	struct vhu_window *w;
 	struct vhu_vq *vq;
 	uint16_t id, used;
 	struct tx t;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	vq = t.dev->vq[SINK];
-	ASSERT_TRUE(w != NULL);
-	vhu_window_init(w, 4);
+	w = window_new(&t, SINK, 4);
+	e = epoch(&t, SINK);
 	post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 1, tickets), 1);
+	ASSERT_EQ(take_all_async(vq, w, e, tickets), 1);
 	used = vq->last_used_idx;
-	/* The ring restarted (epoch 2) before the completion came. */
+	/* The chain completes, and the ring restarts before the lcore returns it:
+	 * the stop finds nothing out, and the start begins a new epoch. */
 	vhu_window_complete(w, tickets[0], 5);
-	ASSERT_EQ(vhu_vq_return_completed(vq, w, 2), 0);
+	restart(&t, SINK);
+	ASSERT_EQ(epoch(&t, SINK), e + 1);
+	ASSERT_EQ(vhu_vq_return_completed(vq, w, epoch(&t, SINK)), 0);
 	ASSERT_EQ(vq->last_used_idx, used);
 	ASSERT_FALSE(reap(&t, SINK, &id, &len));
 	ASSERT_EQ(vhu_window_outstanding(w), 0);
 	/* A stopped ring's completions are dropped the same way. */
 	post(&t, SINK, one, 1, NULL);
-	ASSERT_EQ(take_all_async(vq, w, 2, tickets), 1);
+	ASSERT_EQ(take_all_async(vq, w, epoch(&t, SINK), tickets), 1);
 	vhu_window_complete(w, tickets[0], 0);
 	ASSERT_EQ(vhu_window_drop_completed(w), 1);
 	ASSERT_EQ(vhu_window_outstanding(w), 0);
-	free(w);
+	window_free(&t, w);
 	tx_fini(&t);
 }
 
+/* The core offers its features and the type's, no more (the test device offers none: no net). */
 static void
-device_type_offers_its_features_beside_the_core_ones(void)
+device_type_offers_its_features_beside_the_core_ones(const void *arg)
 {
-	struct vhu_vhost_dev *dev = testdev_new(3);
+	const struct vhu_device_type *type = arg;
+	struct vhu_vhost_dev *dev = dev_new(type, 3);
 	uint64_t f = vhu_dev_offered_features(dev);
 
 	ASSERT_EQ(dev->num_queues, 3);
 	ASSERT_TRUE((f & VHU_CORE_FEATURES) == VHU_CORE_FEATURES);
-	ASSERT_EQ(f & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF), 0); /* no net in sight */
-	testdev_free(dev);
+	ASSERT_EQ(f, VHU_CORE_FEATURES | type->features(dev));
+	dev_free(dev);
 }
 
 /* Send GET_CONFIG or SET_CONFIG of [offset, offset + len) through the dispatcher. */
@@ -740,7 +861,7 @@ static void
 config_get_reads_any_range_of_the_space_the_type_fills(void)
 {
 	static const uint8_t zero[16];
-	struct vhu_vhost_dev *dev = testdev_new(3);
+	struct vhu_vhost_dev *dev = dev_new(&testdev_type, 3);
 	struct vhost_user_msg m;
 	uint32_t magic;
 
@@ -764,7 +885,7 @@ config_get_reads_any_range_of_the_space_the_type_fills(void)
 		  VHU_MSG_ACT_REPLY);
 	ASSERT_EQ(m.payload.config.size, 16);
 	ASSERT_MEM_EQ(m.payload.config.payload, zero, sizeof(zero));
-	testdev_free(dev);
+	dev_free(dev);
 }
 
 /* The core refuses a write outside the space before the type sees it, the type a read-only field.
@@ -772,7 +893,7 @@ config_get_reads_any_range_of_the_space_the_type_fills(void)
 static void
 config_set_is_bounded_by_the_core_and_checked_by_the_type(void)
 {
-	struct vhu_vhost_dev *dev = testdev_new(1);
+	struct vhu_vhost_dev *dev = dev_new(&testdev_type, 1);
 	struct testdev_config *c = vhu_dev_priv(dev);
 	struct vhost_user_msg m;
 
@@ -797,7 +918,7 @@ config_set_is_bounded_by_the_core_and_checked_by_the_type(void)
 	ASSERT_EQ(m.payload.u64, 1);
 	ASSERT_EQ(c->set_config_calls, 2);
 	ASSERT_EQ(c->scratch, 0x1234);
-	testdev_free(dev);
+	dev_free(dev);
 }
 
 static uint32_t mark_inside; /* the ring's mark as the hook saw it */
@@ -816,17 +937,17 @@ serve_marks_the_ring_busy_for_its_whole_burst(const void *arg)
 	struct tx t;
 	uint32_t before;
 
-	tx_init(&t, *(const bool *)arg);
+	tx_init(&t, arg);
 	post(&t, SINK, one, 1, NULL);
 	before = t.dev->vq[SINK]->mark.seq;
 	ASSERT_EQ(before & 1, 0);
 	testdev_burst_hook = record_mark;
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 1);
+	ASSERT_EQ(serve(&t, SINK, 32), 1);
 	testdev_burst_hook = NULL;
 	ASSERT_EQ(mark_inside, before + 1);
 	ASSERT_EQ(t.dev->vq[SINK]->mark.seq, before + 2);
 	/* An empty ring: in and out, idle again. */
-	ASSERT_EQ(testdev_serve(t.dev, SINK, 32), 0);
+	ASSERT_EQ(serve(&t, SINK, 32), 0);
 	ASSERT_EQ(t.dev->vq[SINK]->mark.seq, before + 4);
 	tx_fini(&t);
 }
@@ -859,25 +980,35 @@ static const struct {
 	  serve_marks_the_ring_busy_for_its_whole_burst },
 };
 
-static const bool layouts[2] = {false, true};
+static const struct run runs[] = {
+	{ &testdev_type, false },
+	{ &testdev_type, true },
+	{ &vhu_blk_device_type, false },
+	{ &vhu_blk_device_type, true },
+};
 
 __attribute__((constructor)) static void
 suite_register(void)
 {
 	char name[128];
-	size_t i, l;
+	size_t i, r;
 
-	th_register(__FILE__, __LINE__, "device_type_offers_its_features_beside_the_core_ones",
-		    device_type_offers_its_features_beside_the_core_ones);
+	for (r = 0; r < RTE_DIM(runs); r += 2) {
+		snprintf(name, sizeof(name),
+			 "device_type_offers_its_features_beside_the_core_ones_%s",
+			 runs[r].type->name);
+		th_register_arg(__FILE__, __LINE__, name,
+				device_type_offers_its_features_beside_the_core_ones, runs[r].type);
+	}
 	th_register(__FILE__, __LINE__, "config_get_reads_any_range_of_the_space_the_type_fills",
 		    config_get_reads_any_range_of_the_space_the_type_fills);
 	th_register(__FILE__, __LINE__, "config_set_is_bounded_by_the_core_and_checked_by_the_type",
 		    config_set_is_bounded_by_the_core_and_checked_by_the_type);
 	for (i = 0; i < RTE_DIM(suite); i++) {
-		for (l = 0; l < 2; l++) {
-			snprintf(name, sizeof(name), "%s_%s", suite[i].name,
-				 layouts[l] ? "packed" : "split");
-			th_register_arg(__FILE__, __LINE__, name, suite[i].fn, &layouts[l]);
+		for (r = 0; r < RTE_DIM(runs); r++) {
+			snprintf(name, sizeof(name), "%s_%s_%s", suite[i].name, runs[r].type->name,
+				 runs[r].packed ? "packed" : "split");
+			th_register_arg(__FILE__, __LINE__, name, suite[i].fn, &runs[r]);
 		}
 	}
 }

@@ -95,10 +95,16 @@ testdev_work(struct testdev_vq *tq, bool source, const struct vhu_buf_vec *vec, 
 uint16_t
 testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max)
 {
+	return testdev_serve_into(dev, q, max, NULL);
+}
+
+/* 'tq' NULL: the test device's own count, beside the ring. */
+uint16_t
+testdev_serve_into(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max, struct testdev_vq *tq)
+{
 	const bool source = (q & 1) != 0;
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
 	struct vhu_chain c[VHU_VQ_BATCH];
-	struct testdev_vq *tq;
 	struct vhu_cursor cur = { 0 };
 	struct vhu_burst b;
 	struct vhu_vq *vq;
@@ -112,7 +118,8 @@ testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max)
 
 	if (q >= dev->num_queues || (vq = vhu_vq_enter(dev, q)) == NULL)
 		return 0;
-	tq = testdev_q(vq);
+	if (tq == NULL)
+		tq = testdev_q(vq);
 	if (!vhu_vq_begin(vq, &cur, &b, !source)) {
 		vhu_vq_leave(vq);
 		return 0;

@@ -57,6 +57,15 @@ testdev_q(struct vhu_vq *vq)
  */
 uint16_t testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max);
 
+/*
+ * testdev_serve() on ring 'q' of a device of any type, counting in 'tq'
+ * rather than beside the ring (another type's rings have no room for it):
+ * the core verbs know no device type, so the generic ring suite serves
+ * every type's rings the test device's way.
+ */
+uint16_t testdev_serve_into(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max,
+			    struct testdev_vq *tq);
+
 /* Called by testdev_serve() inside a burst that found chains, before the
  * first pop (NULL: not called). Tests look at the ring from there. */
 extern void (*testdev_burst_hook)(struct vhu_vq *vq);
