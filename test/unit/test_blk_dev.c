@@ -10,6 +10,7 @@
  * reached outside its buffers would fault.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -964,6 +965,26 @@ byte_of(int fd, off_t off)
 	return b;
 }
 
+/* Whether the page at 'p' is mapped, from /proc/self/maps: a probe that
+ * touches nothing (msync() of an unmapped page is an error under valgrind). */
+static bool
+page_mapped(const void *p)
+{
+	uintptr_t a = (uintptr_t)p, lo, hi;
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (f == NULL)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 && a >= lo && a < hi;
+	free(line);
+	fclose(f);
+	return found;
+}
+
 static void
 memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
 {
@@ -999,7 +1020,7 @@ memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
 	ASSERT_TRUE(hva2 != hva1);
 	ASSERT_TRUE(t.dev->mem_retired != NULL);
 	ASSERT_TRUE(vhu_dev_reap_mem(t.dev));
-	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), 0);
+	ASSERT_TRUE(page_mapped(hva1));
 	/* The ring restarts at its used position: the read is taken again, but
 	 * not while its first I/O may still run. */
 	resume_fresh(&t, t.packed ? 1u << 15 | 1u << 31 : 0);
@@ -1012,8 +1033,7 @@ memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0); /* dropped: an earlier epoch's */
 	ASSERT_FALSE(vhu_dev_reap_mem(t.dev));
 	ASSERT_TRUE(t.dev->mem_retired == NULL);
-	ASSERT_EQ(msync(hva1, 4096, MS_ASYNC), -1); /* unmapped now */
-	ASSERT_EQ(errno, ENOMEM);
+	ASSERT_FALSE(page_mapped(hva1)); /* unmapped now */
 	/* The read again, in the new table, completes once. */
 	ASSERT_EQ(take(&t, r, 2), 1);
 	ASSERT_PTR_EQ(r[0]->req.data[0].iov_base, hva2 + 4096);
