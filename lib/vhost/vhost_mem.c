@@ -41,8 +41,10 @@ mem_holds_mapping(const struct vhu_mem *mem, const void *addr)
 	return false;
 }
 
-void
-vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
+/* Unmap the regions of 'mem' that neither 'keep' nor a table on the retired
+ * list 'rest' holds, and free 'mem'. */
+static void
+mem_free_unless_held(struct vhu_mem *mem, const struct vhu_mem *keep, const struct vhu_mem *rest)
 {
 	uint32_t i;
 
@@ -50,11 +52,21 @@ vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
 		return;
 	for (i = 0; i < mem->nregions; i++) {
 		struct vhu_mem_region *r = &mem->regions[i];
+		const struct vhu_mem *t;
+		bool held = mem_holds_mapping(keep, r->mmap_addr);
 
-		if (r->mmap_addr != NULL && !mem_holds_mapping(keep, r->mmap_addr))
+		for (t = rest; t != NULL && !held; t = t->retired_next)
+			held = mem_holds_mapping(t, r->mmap_addr);
+		if (r->mmap_addr != NULL && !held)
 			munmap(r->mmap_addr, r->mmap_size);
 	}
 	free(mem);
+}
+
+void
+vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
+{
+	mem_free_unless_held(mem, keep, NULL);
 }
 
 /*
@@ -69,27 +81,6 @@ vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
  * the last table, current or retired, that holds it.
  */
 
-/* Unmap the regions of 'mem' that neither the device's table nor a table on
- * the list 'rest' holds, and free 'mem'. */
-static void
-mem_free_unless_held(const struct vhu_vhost_dev *dev, struct vhu_mem *mem,
-		     const struct vhu_mem *rest)
-{
-	uint32_t i;
-
-	for (i = 0; i < mem->nregions; i++) {
-		struct vhu_mem_region *r = &mem->regions[i];
-		const struct vhu_mem *t;
-		bool held = mem_holds_mapping(dev->mem, r->mmap_addr);
-
-		for (t = rest; t != NULL && !held; t = t->retired_next)
-			held = mem_holds_mapping(t, r->mmap_addr);
-		if (r->mmap_addr != NULL && !held)
-			munmap(r->mmap_addr, r->mmap_size);
-	}
-	free(mem);
-}
-
 static void
 mem_free_retired(struct vhu_vhost_dev *dev)
 {
@@ -97,7 +88,7 @@ mem_free_retired(struct vhu_vhost_dev *dev)
 		struct vhu_mem *m = dev->mem_retired;
 
 		dev->mem_retired = m->retired_next;
-		mem_free_unless_held(dev, m, dev->mem_retired);
+		mem_free_unless_held(m, dev->mem, dev->mem_retired);
 	}
 }
 
