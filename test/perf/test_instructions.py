@@ -112,5 +112,31 @@ class GateTest(unittest.TestCase):
         self.assertEqual(len(notes), 2)
 
 
+class CopyMovesTest(unittest.TestCase):
+    """The gate measures with the copy moves its baseline had."""
+
+    def setUp(self):
+        self.saved = os.environ.get("VHU_COPY_AVX2")
+
+    def tearDown(self):
+        if self.saved is None:
+            os.environ.pop("VHU_COPY_AVX2", None)
+        else:
+            os.environ["VHU_COPY_AVX2"] = self.saved
+
+    def test_the_environment_can_keep_the_narrow_moves(self):
+        os.environ["VHU_COPY_AVX2"] = "0"
+        self.assertEqual(instr.copy_moves(), "16-byte")
+
+    def test_the_cpu_decides_otherwise(self):
+        os.environ.pop("VHU_COPY_AVX2", None)
+        with open("/proc/cpuinfo") as f:
+            avx2 = any(l.startswith("flags") and " avx2" in l for l in f)
+        self.assertEqual(instr.copy_moves(), "32-byte" if avx2 else "16-byte")
+
+    def test_environment_records_the_moves(self):
+        self.assertIn(instr.environment("no-such-build")["copy"], ("16-byte", "32-byte"))
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0]], verbosity=1)
