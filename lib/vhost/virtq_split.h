@@ -35,7 +35,7 @@ vhu_split_gather_dir(struct vhu_vq *vq, uint32_t head, enum vhu_dir dir, struct 
 	const struct vring_desc *table = vq->desc;
 	uint32_t table_size = vq->size, idx = head, visited = 0, n = *nvec;
 	enum vhu_chain_rc rc = VHU_CHAIN_OK;
-	bool drop = false, seen_write = false;
+	bool drop = false, seen_write = false, indirect = false;
 	uint64_t sum = 0;
 
 	if (unlikely(head >= vq->size)) {
@@ -55,12 +55,16 @@ vhu_split_gather_dir(struct vhu_vq *vq, uint32_t head, enum vhu_dir dir, struct 
 			return VHU_CHAIN_BROKEN;
 		}
 		if (unlikely(d.flags & VRING_DESC_F_INDIRECT)) {
-			if (unlikely(!vq->indirect || table != vq->desc ||
-				     (d.flags & VRING_DESC_F_NEXT))) {
+			/* Nesting is known by where the walk is, not by the table's
+			 * address: an indirect table the guest placed over the ring's
+			 * own descriptor table maps to vq->desc, and a test of the
+			 * pointer would follow it back into itself for ever. */
+			if (unlikely(!vq->indirect || indirect || (d.flags & VRING_DESC_F_NEXT))) {
 				vhu_vq_set_broken(vq, "head %u: %s", head,
-						  !vq->indirect ? "indirect descriptor not negotiated" :
-						  table != vq->desc ? "nested indirect table" :
-								      "indirect descriptor with NEXT");
+						  !vq->indirect
+							  ? "indirect descriptor not negotiated"
+						  : indirect ? "nested indirect table"
+							     : "indirect descriptor with NEXT");
 				return VHU_CHAIN_BROKEN;
 			}
 			if (unlikely(d.len == 0 || (d.len % sizeof(struct vring_desc)) != 0 ||
@@ -73,6 +77,7 @@ vhu_split_gather_dir(struct vhu_vq *vq, uint32_t head, enum vhu_dir dir, struct 
 			if (unlikely(table == NULL))
 				return rc;
 			table_size = d.len / sizeof(struct vring_desc);
+			indirect = true;
 			idx = 0;
 			visited = 0;
 			continue;

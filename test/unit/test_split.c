@@ -445,6 +445,26 @@ TEST(gather_breaks_on_a_buffer_whose_end_wraps_past_2_pow_64)
 	free(top);
 }
 
+/*
+ * An indirect descriptor whose table is the ring's own descriptor table: the
+ * walk enters it, meets the same indirect descriptor, and must see that as
+ * nesting. (A check of the table's address against the ring's took it for
+ * the ring itself and walked round for ever: a data lcore stalled by the
+ * guest, found by fuzz_split.)
+ */
+TEST(gather_breaks_on_an_indirect_table_that_is_the_ring_itself)
+{
+	uint64_t ring;
+	struct fx f;
+
+	fx_init(&f, 1, 8);
+	f.vq->indirect = true;
+	ring = guest_gpa_of(&f.g, f.vq->desc);
+	drv_desc(f.vq, 0, ring, 8 * sizeof(struct vring_desc), VRING_DESC_F_INDIRECT, 0);
+	EXPECT_BROKEN(&f, gather(&f, 0, false), "nested indirect table");
+	fx_fini(&f);
+}
+
 TEST(gather_breaks_on_a_nested_indirect_table)
 {
 	struct vring_desc *table;
