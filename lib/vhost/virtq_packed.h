@@ -214,6 +214,36 @@ _Static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "vhu_packed_slot: little-end
  */
 #define VHU_PACKED_FOR_EACH(k) _Pragma("GCC unroll 4") for ((k) = 0; (k) < VHU_PACKED_BATCH; (k)++)
 
+/*
+ * Whether vhu_packed_read_four() reads a slot's len, id and flags in one
+ * eight-byte load, relaxed, then fences (acquire) before the addresses.
+ * That needs two things of the machine beyond the C memory model, which
+ * says nothing of one load that reads bytes several stores wrote (a
+ * mixed-size access):
+ *  - the aligned eight-byte load is one access (single-copy atomic), so its
+ *    bytes are one snapshot of the slot, never half of an old one;
+ *  - loads are not reordered with loads, and each core's stores become
+ *    visible to others in the order it made them (x86's TSO), so a load
+ *    that sees the flags the driver stored last (with release, or after its
+ *    write barrier) also sees the len and id it stored before them.
+ * x86-64 guarantees both (Intel SDM vol. 3A, "Guaranteed Atomic Operations"
+ * and "Memory Ordering"). Elsewhere (Arm's and POWER's rules for a load that
+ * spans several stores are their own, and weaker orderings leave less to
+ * lean on) the flags are read alone, the fence follows, and len, id and
+ * address are read after it, each as the driver wrote it: two more loads a
+ * slot, and correct under the C model alone.
+ * VHU_PACKED_READ_PORTABLE forces that path on x86 (the unit test
+ * packed_batch_portable runs the batch suite over it).
+ *
+ * The other direction needs nothing of the sort: vhu_packed_return_four()
+ * writes a used slot's id, len and flags with one aligned eight-byte store,
+ * one write of all its bytes, so a driver that sees its flags (acquire)
+ * reads the id and len of that store or of a later one.
+ */
+#if defined(RTE_ARCH_X86_64) && !defined(VHU_PACKED_READ_PORTABLE)
+#define VHU_PACKED_READ_TAIL_WHOLE 1
+#endif
+
 /* A packed descriptor as its two words. The ring is 16-byte aligned (vhu_vq_try_start()). */
 union vhu_packed_slot {
 	struct vring_packed_desc desc;
@@ -260,6 +290,7 @@ vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writ
 
 	if ((idx & (VHU_PACKED_BATCH - 1)) != 0 || idx + VHU_PACKED_BATCH > vq->size)
 		return false;
+#ifdef VHU_PACKED_READ_TAIL_WHOLE
 	VHU_PACKED_FOR_EACH (k)
 		tail[k] = __atomic_load_n(&s[k].w.tail, __ATOMIC_RELAXED);
 	if ((((tail[0] ^ want) | (tail[1] ^ want) | (tail[2] ^ want) | (tail[3] ^ want)) & mask) !=
@@ -267,11 +298,35 @@ vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writ
 		return false;
 	/* Acquire: pairs with the driver's release stores of the four flags; the
 	 * addresses read below are what it published. A slot's len and id are
-	 * what it published too: they came with the flags, in one aligned load
-	 * of the eight bytes the driver wrote them to before the flags. */
+	 * what it published too: they came with the flags, in one load of the
+	 * eight bytes (see VHU_PACKED_READ_TAIL_WHOLE for why that holds here). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	VHU_PACKED_FOR_EACH (k)
 		addr[k] = __atomic_load_n(&s[k].w.addr, __ATOMIC_RELAXED);
+#else
+	{
+		uint16_t f[VHU_PACKED_BATCH];
+		uint64_t differ = 0;
+
+		VHU_PACKED_FOR_EACH (k) {
+			f[k] = __atomic_load_n(&s[k].desc.flags, __ATOMIC_RELAXED);
+			differ |= VHU_PACKED_TAIL(0, 0, f[k]) ^ want;
+		}
+		if ((differ & mask) != 0)
+			return false;
+		/* Acquire: pairs with the driver's release stores of the four
+		 * flags (its write barrier before each): the len, id and address
+		 * read below, each alone, are what it wrote before them. The
+		 * flags are the ones checked, not read again. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		VHU_PACKED_FOR_EACH (k) {
+			tail[k] = VHU_PACKED_TAIL(__atomic_load_n(&s[k].desc.len, __ATOMIC_RELAXED),
+						  __atomic_load_n(&s[k].desc.id, __ATOMIC_RELAXED),
+						  f[k]);
+			addr[k] = __atomic_load_n(&s[k].desc.addr, __ATOMIC_RELAXED);
+		}
+	}
+#endif
 	return true;
 }
 

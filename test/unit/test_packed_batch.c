@@ -21,6 +21,12 @@
 #include "unit_eal.h"
 #include "vhost_log.h"
 #include "vhu_vhost.h"
+#include "virtq_packed.h"
+
+/* Built twice (meson.build): the second build must test the portable read. */
+#if defined(VHU_PACKED_READ_PORTABLE) && defined(VHU_PACKED_READ_TAIL_WHOLE)
+#error "VHU_PACKED_READ_PORTABLE did not select the portable batch read of virtq_packed.h"
+#endif
 
 #define REGION_SIZE (256 * 1024)
 #define NBUF 24			/* buffers the tests may post */
