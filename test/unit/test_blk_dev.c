@@ -452,15 +452,15 @@ a_burst_of_completions_is_one_return_with_each_status(const void *arg)
 	q[1] = post_req(&t, VIRTIO_BLK_T_IN, 1, 1024);
 	q[2] = post_req(&t, VIRTIO_BLK_T_OUT, 8, 512);
 	ASSERT_EQ(take(&t, r, 4), 3);
-	/* A request of another queue is no request of queue 0: nothing changes. */
+	/* A request of queue 0 is no request of queue 1: refused, nothing changes. */
 	other[0] = r[0];
-	vhu_blk_complete_burst(t.dev, 1, other, status, 1);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 1, other, status, 1), 0);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
 	ASSERT_EQ(status_of(&t, &q[0]), 0xff);
 	/* The last two, then the first: the guest sees all three at its completion. */
-	vhu_blk_complete_burst(t.dev, 0, &r[1], &status[1], 2);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, &r[1], &status[1], 2), 2);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
-	vhu_blk_complete_burst(t.dev, 0, r, status, 1);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, r, status, 1), 1);
 	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 3);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
 	for (int i = 0; i < 3; i++) {
@@ -474,6 +474,56 @@ a_burst_of_completions_is_one_return_with_each_status(const void *arg)
 }
 
 /* Post one request, take it, and check the device answered it with 'status'. */
+/*
+ * A burst that holds a request of another queue completes the ones before
+ * it and leaves it and the rest to the caller, counted: none is lost, and
+ * completed on their own queue afterwards, the guest sees all of them.
+ */
+static void
+a_request_of_another_queue_stops_the_burst_and_is_counted(const void *arg)
+{
+	static const uint8_t status[4] = { VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK,
+					   VIRTIO_BLK_S_OK };
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4], *mixed[4], foreign;
+	struct rq q[3];
+	uint32_t len;
+	uint16_t id;
+	struct bt t;
+	int i;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	for (i = 0; i < 3; i++)
+		q[i] = post_req(&t, VIRTIO_BLK_T_IN, (uint64_t)i, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* What queue 1's lcore would have taken: its window is not queue 0's. */
+	foreign = *r[2];
+	foreign.queue = 1;
+	mixed[0] = r[0];
+	mixed[1] = r[1];
+	mixed[2] = &foreign;
+	mixed[3] = r[2];
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, mixed, status, 4), 2);
+	ASSERT_EQ(vhu_blk_dev(t.dev)->q[0].foreign, 1);
+	ASSERT_EQ(status_of(&t, &q[0]), status[0]);
+	ASSERT_EQ(status_of(&t, &q[1]), status[1]);
+	ASSERT_EQ(status_of(&t, &q[2]), 0xff); /* after the foreign one: left out */
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 2);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 1);
+	/* The caller completes what was left on its own queue. */
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, &mixed[3], &status[3], 1), 1);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, &id, &len));
+		ASSERT_EQ(id, q[i].id);
+		ASSERT_EQ(status_of(&t, &q[i]), i == 1 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	}
+	ASSERT_FALSE(reap(&t, &id, &len));
+	ASSERT_EQ(vhu_blk_dev(t.dev)->q[0].foreign, 1);
+	bt_fini(&t);
+}
+
 static void
 expect_answered(struct bt *t, uint32_t type, uint64_t sector, uint32_t len, uint8_t status)
 {
@@ -1064,6 +1114,8 @@ static const struct {
 	  completions_out_of_order_reach_the_guest_in_take_order },
 	{ "a_burst_of_completions_is_one_return_with_each_status",
 	  a_burst_of_completions_is_one_return_with_each_status },
+	{ "a_request_of_another_queue_stops_the_burst_and_is_counted",
+	  a_request_of_another_queue_stops_the_burst_and_is_counted },
 	{ "requests_outside_the_image_get_ioerr", requests_outside_the_image_get_ioerr },
 	{ "read_only_refuses_writes_and_unknown_types_are_unsupp",
 	  read_only_refuses_writes_and_unknown_types_are_unsupp },
