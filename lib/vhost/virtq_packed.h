@@ -3,8 +3,9 @@
  * Packed virtqueue walking for the data path (virtio 1.2, 2.8), parallel to
  * the split walker: gather (a chain whose head slot is available), push
  * (collect a used descriptor), publish (the burst) and notify; and, at the
- * end, the core verbs on a packed ring (begin, pop, pop_batch, take,
- * return, flush: see virtq_verbs.h).
+ * end, the core verbs on a packed ring (begin, pop, take, return, flush:
+ * see virtq_verbs.h), with the batch verbs only a packed ring has
+ * (read_four, map_four, take_four, return_four).
  *
  * Positions are (index, wrap counter) pairs. A slot is available when its
  * AVAIL bit equals our avail wrap counter and its USED bit does not. The
@@ -625,26 +626,6 @@ vhu_packed_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec 
 	return rc;
 }
 
-/* The batch form of pop (see vhu_vq_pop_batch()), over vhu_packed_read_four(). */
-static inline bool
-vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
-		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
-{
-	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
-	uint16_t k;
-
-	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, writable, tail, addr) ||
-	    !vhu_packed_map_four(vq, cur->idx, writable, tail, addr, want, vec))
-		return false;
-	VHU_PACKED_FOR_EACH (k) {
-		c[k].id = vhu_packed_tail_id(tail[k]); /* slot is implied (take_batch) */
-		c[k].ndesc = 1;
-		c[k].len = vhu_packed_tail_len(tail[k]);
-	}
-	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
-	return true;
-}
-
 static inline void
 vhu_packed_take(struct vhu_vq *vq, const struct vhu_chain *c)
 {
@@ -753,35 +734,6 @@ vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint
 	}
 	b->nchains += VHU_PACKED_BATCH;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
-}
-
-/* Take the VHU_PACKED_BATCH chains of one vhu_packed_pop_batch() (one slot each). */
-static inline void
-vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
-{
-	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
-
-	vhu_packed_take_four(vq, id);
-}
-
-/*
- * Return them, with len[k] bytes written into chain k (len NULL: none); see
- * vhu_packed_return_four(), which takes the lengths of a batch as a whole.
- */
-static inline void
-vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
-			const uint32_t *len)
-{
-	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
-	uint16_t k;
-
-	if (len != NULL && (len[0] == 0 || len[1] == 0 || len[2] == 0 || len[3] == 0)) {
-		/* Some written, some not: their flags differ (WRITE). */
-		for (k = 0; k < VHU_PACKED_BATCH; k++)
-			vhu_packed_push(vq, b, id[k], len[k], 1);
-		return;
-	}
-	vhu_packed_return_four(vq, b, id, len);
 }
 
 static inline void
