@@ -478,18 +478,21 @@ vhu_port_size_bin(uint32_t len)
 	return len <= 1518 ? VHU_PORT_SIZE_1024_1518 : VHU_PORT_SIZE_1519_MAX;
 }
 
-/* Count a packet's destination in t (sign 1) or take it back out (sign -1). */
+/*
+ * Add packet m's destination to *group if it is a group address, and to
+ * *broadcast too if it is the broadcast one (multicast is the difference).
+ * The one place that decides; inlined, the sums stay in the caller's
+ * registers.
+ */
 static inline void
-vhu_port_tally_cast(struct vhu_port_tally *t, const struct rte_mbuf *m, int sign)
+vhu_port_count_cast(const struct rte_mbuf *m, uint32_t *group, uint32_t *broadcast)
 {
 	const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
 
 	/* The group bit is the lowest bit of the first byte; a runt is nobody's group. */
 	if (unlikely(dst[0] & 1) && m->data_len >= RTE_ETHER_ADDR_LEN) {
-		if (rte_is_broadcast_ether_addr((const struct rte_ether_addr *)dst))
-			t->broadcast += sign;
-		else
-			t->multicast += sign;
+		(*group)++;
+		*broadcast += rte_is_broadcast_ether_addr((const struct rte_ether_addr *)dst);
 	}
 }
 
@@ -497,8 +500,12 @@ vhu_port_tally_cast(struct vhu_port_tally *t, const struct rte_mbuf *m, int sign
 static inline void
 vhu_port_untally_x(struct vhu_port_tally *t, const struct rte_mbuf *m)
 {
+	uint32_t group = 0, broadcast = 0;
+
 	t->size[vhu_port_size_bin(m->pkt_len)]--;
-	vhu_port_tally_cast(t, m, -1);
+	vhu_port_count_cast(m, &group, &broadcast);
+	t->broadcast -= broadcast;
+	t->multicast -= group - broadcast;
 }
 
 /* The size bins of pkts[0..n), one by one: for vhu_port_tally() of a burst that mixes bins. */
@@ -543,18 +550,12 @@ vhu_port_tally(struct vhu_port_tally *t, struct rte_mbuf *const *pkts, uint16_t 
 	}
 	for (i = 0; i < n; i++) {
 		const struct rte_mbuf *m = pkts[i];
-		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
 		uint32_t len = m->pkt_len;
 
 		bytes += len;
 		lo = RTE_MIN(lo, len);
 		hi = RTE_MAX(hi, len);
-		/* As vhu_port_tally_cast(): a runt is nobody's group. */
-		if (unlikely(dst[0] & 1) && m->data_len >= RTE_ETHER_ADDR_LEN) {
-			group++;
-			broadcast +=
-				rte_is_broadcast_ether_addr((const struct rte_ether_addr *)dst);
-		}
+		vhu_port_count_cast(m, &group, &broadcast);
 	}
 	t->bytes += bytes;
 	t->broadcast += broadcast;

@@ -521,22 +521,16 @@ handle_set_vring_base(struct vhu_vhost_dev *dev, struct vhost_user_msg *msg, int
 		return VHU_MSG_FAIL;
 	}
 	if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		/* Packed (QEMU's encoding): bits 0-14 the avail slot, 15 its wrap
-		 * counter, 16-30 the used slot, 31 its wrap counter. A front-end
-		 * that sends only the low half means used == avail. */
-		uint32_t avail = base & 0x7fff, used = (base >> 16) & 0x7fff;
+		/* Packed (QEMU's encoding): the low half the avail slot and its
+		 * wrap counter, the high half the used ones. A front-end that
+		 * sends only the low half means used == avail. */
+		uint16_t avail = (uint16_t)base, used = base <= UINT16_MAX ? avail : base >> 16;
 
-		if (base <= UINT16_MAX)
-			used = avail;
-		if ((vq->num_set && (avail >= vq->size || used >= vq->size))) {
+		if (vhu_vq_set_packed_base(vq, avail, used) != 0) {
 			VHU_LOG(ERR, "%s: ring %u: packed base 0x%x points past the %u-entry ring",
 				dev->path, vq->index, base, vq->size);
 			return VHU_MSG_CLOSE;
 		}
-		vq->last_avail_idx = (uint16_t)avail;
-		vq->avail_wrap = (base >> 15) & 1;
-		vq->last_used_idx = (uint16_t)used;
-		vq->used_wrap = base <= UINT16_MAX ? vq->avail_wrap : (base >> 31) & 1;
 		return VHU_MSG_OK;
 	}
 	if (base > UINT16_MAX) {

@@ -521,6 +521,13 @@ void vhu_vq_reset(struct vhu_vq *vq);
 void vhu_vq_stop(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
 /* Hand the ring to the data path if it has all it needs; logs why not otherwise. */
 void vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq);
+/*
+ * Set a stopped packed ring's positions from a base as GET_VRING_BASE
+ * encodes it: 'avail' and 'used' each a slot (bits 0-14) and its wrap
+ * counter (bit 15). Returns 0, or -EINVAL (nothing set) if the ring's size
+ * is known and a slot is past it. SET_VRING_BASE and vhu_vhost_set_vring_base().
+ */
+int vhu_vq_set_packed_base(struct vhu_vq *vq, uint16_t avail, uint16_t used);
 /* vhu_vq_stop() every ring with one wait for their bursts, and restart them after. */
 void vhu_dev_stop_all(struct vhu_vhost_dev *dev);
 void vhu_dev_restart_all(struct vhu_vhost_dev *dev);

@@ -60,15 +60,8 @@ vhu_vhost_set_vring_base(struct vhu_vhost_dev *dev, uint16_t index, uint16_t las
 	pthread_mutex_lock(&vhu_ctrl_lock);
 	if (vq->ready) {
 		err = -EBUSY;
-	} else if (dev_has_feature(dev, VIRTIO_F_RING_PACKED) && vq->num_set &&
-		   ((last_avail & 0x7fff) >= vq->size || (last_used & 0x7fff) >= vq->size)) {
-		err = -EINVAL;
 	} else if (dev_has_feature(dev, VIRTIO_F_RING_PACKED)) {
-		vq->last_avail_idx = last_avail & 0x7fff;
-		vq->avail_wrap = (last_avail >> 15) & 1;
-		vq->last_used_idx = last_used & 0x7fff;
-		vq->used_wrap = (last_used >> 15) & 1;
-		err = 0;
+		err = vhu_vq_set_packed_base(vq, last_avail, last_used);
 	} else {
 		vq->last_avail_idx = last_avail;
 		vq->last_used_idx = last_used;

@@ -79,6 +79,18 @@ vhu_vq_reset(struct vhu_vq *vq)
 	vq_set_initial(vq, index, dev);
 }
 
+int
+vhu_vq_set_packed_base(struct vhu_vq *vq, uint16_t avail, uint16_t used)
+{
+	if (vq->num_set && ((avail & 0x7fff) >= vq->size || (used & 0x7fff) >= vq->size))
+		return -EINVAL;
+	vq->last_avail_idx = avail & 0x7fff;
+	vq->avail_wrap = (avail >> 15) & 1;
+	vq->last_used_idx = used & 0x7fff;
+	vq->used_wrap = (used >> 15) & 1;
+	return 0;
+}
+
 /* Translate the ring areas; false (and a log line) if any is not in guest memory. */
 static bool
 vq_translate(struct vhu_vhost_dev *dev, struct vhu_vq *vq)

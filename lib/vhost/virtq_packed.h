@@ -3,8 +3,9 @@
  * Packed virtqueue walking for the data path (virtio 1.2, 2.8), parallel to
  * the split walker: gather (a chain whose head slot is available), push
  * (collect a used descriptor), publish (the burst) and notify; and, at the
- * end, the core verbs on a packed ring (begin, pop, pop_batch, take,
- * return, flush: see virtq_verbs.h).
+ * end, the core verbs on a packed ring (begin, pop, take, return, flush:
+ * see virtq_verbs.h), with the batch verbs only a packed ring has
+ * (read_four, map_four, take_four, return_four).
  *
  * Positions are (index, wrap counter) pairs. A slot is available when its
  * AVAIL bit equals our avail wrap counter and its USED bit does not. The
@@ -214,6 +215,36 @@ _Static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "vhu_packed_slot: little-end
  */
 #define VHU_PACKED_FOR_EACH(k) _Pragma("GCC unroll 4") for ((k) = 0; (k) < VHU_PACKED_BATCH; (k)++)
 
+/*
+ * Whether vhu_packed_read_four() reads a slot's len, id and flags in one
+ * eight-byte load, relaxed, then fences (acquire) before the addresses.
+ * That needs two things of the machine beyond the C memory model, which
+ * says nothing of one load that reads bytes several stores wrote (a
+ * mixed-size access):
+ *  - the aligned eight-byte load is one access (single-copy atomic), so its
+ *    bytes are one snapshot of the slot, never half of an old one;
+ *  - loads are not reordered with loads, and each core's stores become
+ *    visible to others in the order it made them (x86's TSO), so a load
+ *    that sees the flags the driver stored last (with release, or after its
+ *    write barrier) also sees the len and id it stored before them.
+ * x86-64 guarantees both (Intel SDM vol. 3A, "Guaranteed Atomic Operations"
+ * and "Memory Ordering"). Elsewhere (Arm's and POWER's rules for a load that
+ * spans several stores are their own, and weaker orderings leave less to
+ * lean on) the flags are read alone, the fence follows, and len, id and
+ * address are read after it, each as the driver wrote it: two more loads a
+ * slot, and correct under the C model alone.
+ * VHU_PACKED_READ_PORTABLE forces that path on x86 (the unit test
+ * packed_batch_portable runs the batch suite over it).
+ *
+ * The other direction needs nothing of the sort: vhu_packed_return_four()
+ * writes a used slot's id, len and flags with one aligned eight-byte store,
+ * one write of all its bytes, so a driver that sees its flags (acquire)
+ * reads the id and len of that store or of a later one.
+ */
+#if defined(RTE_ARCH_X86_64) && !defined(VHU_PACKED_READ_PORTABLE)
+#define VHU_PACKED_READ_TAIL_WHOLE 1
+#endif
+
 /* A packed descriptor as its two words. The ring is 16-byte aligned (vhu_vq_try_start()). */
 union vhu_packed_slot {
 	struct vring_packed_desc desc;
@@ -260,6 +291,7 @@ vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writ
 
 	if ((idx & (VHU_PACKED_BATCH - 1)) != 0 || idx + VHU_PACKED_BATCH > vq->size)
 		return false;
+#ifdef VHU_PACKED_READ_TAIL_WHOLE
 	VHU_PACKED_FOR_EACH (k)
 		tail[k] = __atomic_load_n(&s[k].w.tail, __ATOMIC_RELAXED);
 	if ((((tail[0] ^ want) | (tail[1] ^ want) | (tail[2] ^ want) | (tail[3] ^ want)) & mask) !=
@@ -267,11 +299,35 @@ vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writ
 		return false;
 	/* Acquire: pairs with the driver's release stores of the four flags; the
 	 * addresses read below are what it published. A slot's len and id are
-	 * what it published too: they came with the flags, in one aligned load
-	 * of the eight bytes the driver wrote them to before the flags. */
+	 * what it published too: they came with the flags, in one load of the
+	 * eight bytes (see VHU_PACKED_READ_TAIL_WHOLE for why that holds here). */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	VHU_PACKED_FOR_EACH (k)
 		addr[k] = __atomic_load_n(&s[k].w.addr, __ATOMIC_RELAXED);
+#else
+	{
+		uint16_t f[VHU_PACKED_BATCH];
+		uint64_t differ = 0;
+
+		VHU_PACKED_FOR_EACH (k) {
+			f[k] = __atomic_load_n(&s[k].desc.flags, __ATOMIC_RELAXED);
+			differ |= VHU_PACKED_TAIL(0, 0, f[k]) ^ want;
+		}
+		if ((differ & mask) != 0)
+			return false;
+		/* Acquire: pairs with the driver's release stores of the four
+		 * flags (its write barrier before each): the len, id and address
+		 * read below, each alone, are what it wrote before them. The
+		 * flags are the ones checked, not read again. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		VHU_PACKED_FOR_EACH (k) {
+			tail[k] = VHU_PACKED_TAIL(__atomic_load_n(&s[k].desc.len, __ATOMIC_RELAXED),
+						  __atomic_load_n(&s[k].desc.id, __ATOMIC_RELAXED),
+						  f[k]);
+			addr[k] = __atomic_load_n(&s[k].desc.addr, __ATOMIC_RELAXED);
+		}
+	}
+#endif
 	return true;
 }
 
@@ -570,26 +626,6 @@ vhu_packed_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec 
 	return rc;
 }
 
-/* The batch form of pop (see vhu_vq_pop_batch()), over vhu_packed_read_four(). */
-static inline bool
-vhu_packed_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable,
-		     const uint32_t *want, struct vhu_chain *c, struct vhu_buf_vec *vec)
-{
-	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
-	uint16_t k;
-
-	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, writable, tail, addr) ||
-	    !vhu_packed_map_four(vq, cur->idx, writable, tail, addr, want, vec))
-		return false;
-	VHU_PACKED_FOR_EACH (k) {
-		c[k].id = vhu_packed_tail_id(tail[k]); /* slot is implied (take_batch) */
-		c[k].ndesc = 1;
-		c[k].len = vhu_packed_tail_len(tail[k]);
-	}
-	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
-	return true;
-}
-
 static inline void
 vhu_packed_take(struct vhu_vq *vq, const struct vhu_chain *c)
 {
@@ -698,35 +734,6 @@ vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint
 	}
 	b->nchains += VHU_PACKED_BATCH;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
-}
-
-/* Take the VHU_PACKED_BATCH chains of one vhu_packed_pop_batch() (one slot each). */
-static inline void
-vhu_packed_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
-{
-	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
-
-	vhu_packed_take_four(vq, id);
-}
-
-/*
- * Return them, with len[k] bytes written into chain k (len NULL: none); see
- * vhu_packed_return_four(), which takes the lengths of a batch as a whole.
- */
-static inline void
-vhu_packed_return_batch(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vhu_chain *c,
-			const uint32_t *len)
-{
-	const uint16_t id[VHU_PACKED_BATCH] = { c[0].id, c[1].id, c[2].id, c[3].id };
-	uint16_t k;
-
-	if (len != NULL && (len[0] == 0 || len[1] == 0 || len[2] == 0 || len[3] == 0)) {
-		/* Some written, some not: their flags differ (WRITE). */
-		for (k = 0; k < VHU_PACKED_BATCH; k++)
-			vhu_packed_push(vq, b, id[k], len[k], 1);
-		return;
-	}
-	vhu_packed_return_four(vq, b, id, len);
 }
 
 static inline void

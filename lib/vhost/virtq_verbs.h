@@ -24,11 +24,14 @@
  * them in take order and returns them outside a taking burst, with
  * vhu_vq_begin_return() in place of vhu_vq_begin().
  *
- * The batched forms for the hot path: vhu_vq_pop_batch() pops
- * VHU_VQ_BATCH single-descriptor chains that share a cache line of a packed
- * ring with one look at the line (false on a split ring or when they do not
- * qualify, and the caller goes one by one); vhu_vq_take_batch() and
- * vhu_vq_return_batch() take and return them together.
+ * The batched forms for the hot path exist on a packed ring only, and are
+ * its own (virtq_packed.h): vhu_packed_read_four() looks at the
+ * VHU_PACKED_BATCH single-descriptor chains that share a cache line with
+ * one look at the line (false when they do not qualify, and the caller goes
+ * one by one), vhu_packed_map_four() maps their buffers, and
+ * vhu_packed_take_four() and vhu_packed_return_four() take and return them
+ * together, the four kept in the caller's registers throughout. A device
+ * checks vq->packed before it calls them.
  *
  * Each verb is a one-line dispatch to its split (virtq_split.h) or packed
  * (virtq_packed.h) form, which have the same names with vhu_split_ and
@@ -125,9 +128,6 @@ vhu_vq_leave(struct vhu_vq *vq)
 	vhu_burst_exit(&vq->mark);
 }
 
-/* Chains vhu_vq_pop_batch() takes at once. */
-#define VHU_VQ_BATCH VHU_PACKED_BATCH
-
 /* One burst's returns, pending until vhu_vq_flush(). */
 struct vhu_burst {
 	union {
@@ -188,21 +188,6 @@ vhu_vq_pop_rw(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_buf_vec *vec
 }
 
 /*
- * The batched pop: the VHU_VQ_BATCH chains at the cursor, if they are single
- * descriptors in one cache line of a packed ring, for direction 'writable',
- * each contiguous here for want[k] bytes (a receive ring) or its whole
- * length (a transmit ring, 'want' NULL). Fills c[] and vec[] (one piece per
- * chain) and moves the cursor past them; false, having changed nothing but
- * maybe posted an IOTLB miss, if they do not qualify or the ring is split.
- */
-static inline bool
-vhu_vq_pop_batch(struct vhu_vq *vq, struct vhu_cursor *cur, bool writable, const uint32_t *want,
-		 struct vhu_chain *c, struct vhu_buf_vec *vec)
-{
-	return vq->packed && vhu_packed_pop_batch(vq, cur, writable, want, c, vec);
-}
-
-/*
  * The device owns chain 'c' (popped, and every chain popped before it taken):
  * record it in the inflight region and move the avail position past it.
  */
@@ -213,21 +198,6 @@ vhu_vq_take(struct vhu_vq *vq, const struct vhu_chain *c)
 		vhu_packed_take(vq, c);
 	else
 		vhu_split_take(vq, c);
-}
-
-/* Take the VHU_VQ_BATCH chains of one successful vhu_vq_pop_batch(). */
-static inline void
-vhu_vq_take_batch(struct vhu_vq *vq, const struct vhu_chain *c)
-{
-	vhu_packed_take_batch(vq, c); /* only a packed ring pops batches */
-}
-
-/* Return them, with len[k] bytes written into chain k (len NULL: none). */
-static inline void
-vhu_vq_return_batch(struct vhu_vq *vq, struct vhu_burst *b, const struct vhu_chain *c,
-		    const uint32_t *len)
-{
-	vhu_packed_return_batch(vq, &b->packed, c, len);
 }
 
 /* Give taken chain 'c' back with 'len' bytes written into it (0 for a transmit ring). */

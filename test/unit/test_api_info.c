@@ -292,6 +292,56 @@ TEST(packed_vring_base_carries_the_wrap_counters_in_bit_15)
 	fake_dev_free(dev);
 }
 
+/*
+ * SET_VRING_BASE and vhu_vhost_set_vring_base() decode a packed base in one
+ * place: for each base, the message and the call leave the same positions,
+ * and refuse the same slots past the ring, leaving the old ones.
+ */
+TEST(packed_vring_base_message_and_call_agree)
+{
+	static const struct {
+		uint16_t avail, used;
+	} bases[] = {
+		{ 0, 0 },	    { 0x8003, 2 },
+		{ 5, 0x8005 },	    { 0x8000 | (RING_SIZE - 1), RING_SIZE - 1 },
+		{ RING_SIZE, 0 },   { 0, 0x8000 | RING_SIZE },
+		{ 0xffff, 0xffff },
+	};
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	uint16_t a_msg, u_msg, a_call, u_call;
+	struct vhost_user_msg m;
+	enum vhu_msg_result mr;
+	unsigned int i;
+	int cr;
+
+	msg_u64(&m, VHOST_USER_SET_FEATURES,
+		VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(VIRTIO_F_RING_PACKED));
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	msg_state(&m, VHOST_USER_SET_VRING_NUM, 1, RING_SIZE);
+	ASSERT_EQ(SEND(dev, &m, NULL, 0), VHU_MSG_OK);
+	for (i = 0; i < RTE_DIM(bases); i++) {
+		const bool fits = (bases[i].avail & 0x7fff) < RING_SIZE &&
+				  (bases[i].used & 0x7fff) < RING_SIZE;
+
+		/* A known state first, 1 and 0x8001, for a refusal to leave. */
+		ASSERT_EQ(vhu_vhost_set_vring_base(dev, 1, 1, 0x8001), 0);
+		msg_state(&m, VHOST_USER_SET_VRING_BASE, 1,
+			  bases[i].avail | (uint32_t)bases[i].used << 16);
+		mr = SEND(dev, &m, NULL, 0);
+		ASSERT_EQ(vhu_vhost_get_vring_base(dev, 1, &a_msg, &u_msg), 0);
+		ASSERT_EQ(vhu_vhost_set_vring_base(dev, 1, 1, 0x8001), 0);
+		cr = vhu_vhost_set_vring_base(dev, 1, bases[i].avail, bases[i].used);
+		ASSERT_EQ(vhu_vhost_get_vring_base(dev, 1, &a_call, &u_call), 0);
+		ASSERT_EQ(mr, fits ? VHU_MSG_OK : VHU_MSG_CLOSE);
+		ASSERT_EQ(cr, fits ? 0 : -EINVAL);
+		ASSERT_EQ(a_msg, a_call);
+		ASSERT_EQ(u_msg, u_call);
+		ASSERT_EQ(a_call, fits ? bases[i].avail : 1);
+		ASSERT_EQ(u_call, fits ? bases[i].used : 0x8001);
+	}
+	fake_dev_free(dev);
+}
+
 TEST(mem_table_copies_the_regions_and_counts_them)
 {
 	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);

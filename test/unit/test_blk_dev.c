@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,15 +453,15 @@ a_burst_of_completions_is_one_return_with_each_status(const void *arg)
 	q[1] = post_req(&t, VIRTIO_BLK_T_IN, 1, 1024);
 	q[2] = post_req(&t, VIRTIO_BLK_T_OUT, 8, 512);
 	ASSERT_EQ(take(&t, r, 4), 3);
-	/* A request of another queue is no request of queue 0: nothing changes. */
+	/* A request of queue 0 is no request of queue 1: refused, nothing changes. */
 	other[0] = r[0];
-	vhu_blk_complete_burst(t.dev, 1, other, status, 1);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 1, other, status, 1), 0);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
 	ASSERT_EQ(status_of(&t, &q[0]), 0xff);
 	/* The last two, then the first: the guest sees all three at its completion. */
-	vhu_blk_complete_burst(t.dev, 0, &r[1], &status[1], 2);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, &r[1], &status[1], 2), 2);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
-	vhu_blk_complete_burst(t.dev, 0, r, status, 1);
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, r, status, 1), 1);
 	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 3);
 	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 3);
 	for (int i = 0; i < 3; i++) {
@@ -474,6 +475,56 @@ a_burst_of_completions_is_one_return_with_each_status(const void *arg)
 }
 
 /* Post one request, take it, and check the device answered it with 'status'. */
+/*
+ * A burst that holds a request of another queue completes the ones before
+ * it and leaves it and the rest to the caller, counted: none is lost, and
+ * completed on their own queue afterwards, the guest sees all of them.
+ */
+static void
+a_request_of_another_queue_stops_the_burst_and_is_counted(const void *arg)
+{
+	static const uint8_t status[4] = { VIRTIO_BLK_S_OK, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK,
+					   VIRTIO_BLK_S_OK };
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4], *mixed[4], foreign;
+	struct rq q[3];
+	uint32_t len;
+	uint16_t id;
+	struct bt t;
+	int i;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	for (i = 0; i < 3; i++)
+		q[i] = post_req(&t, VIRTIO_BLK_T_IN, (uint64_t)i, 512);
+	ASSERT_EQ(take(&t, r, 4), 3);
+	/* What queue 1's lcore would have taken: its window is not queue 0's. */
+	foreign = *r[2];
+	foreign.queue = 1;
+	mixed[0] = r[0];
+	mixed[1] = r[1];
+	mixed[2] = &foreign;
+	mixed[3] = r[2];
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, mixed, status, 4), 2);
+	ASSERT_EQ(vhu_blk_dev(t.dev)->q[0].foreign, 1);
+	ASSERT_EQ(status_of(&t, &q[0]), status[0]);
+	ASSERT_EQ(status_of(&t, &q[1]), status[1]);
+	ASSERT_EQ(status_of(&t, &q[2]), 0xff); /* after the foreign one: left out */
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 2);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 1);
+	/* The caller completes what was left on its own queue. */
+	ASSERT_EQ(vhu_blk_complete_burst(t.dev, 0, &mixed[3], &status[3], 1), 1);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(reap(&t, &id, &len));
+		ASSERT_EQ(id, q[i].id);
+		ASSERT_EQ(status_of(&t, &q[i]), i == 1 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	}
+	ASSERT_FALSE(reap(&t, &id, &len));
+	ASSERT_EQ(vhu_blk_dev(t.dev)->q[0].foreign, 1);
+	bt_fini(&t);
+}
+
 static void
 expect_answered(struct bt *t, uint32_t type, uint64_t sector, uint32_t len, uint8_t status)
 {
@@ -1048,12 +1099,190 @@ memory_stays_mapped_until_a_request_left_out_completes(const void *arg)
 	bt_fini(&t);
 }
 
+/* ---- a new memory table under a running ring, with no SET_VRING_BASE ---- */
+
+#define RUN_UVA	   0x7f4400000000ull /* where the front-end has the table's first region */
+#define RUN_SIZE   (256 * 1024)
+#define RUN_DESC   0	 /* the ring, in that region: descriptors (or the packed ring) */
+#define RUN_AVAIL  8192	 /* avail ring, or the driver's event area */
+#define RUN_USED   12288 /* used ring, or the device's event area */
+#define RUN_REQ(i) (65536 + (i)*16384) /* request i: header, data +4096, status +8192 */
+
+/* Send message 'request' (its payload, or 'u64' if NULL) with 'fds'; the handler's verdict. */
+static enum vhu_msg_result
+send_msg(struct bt *t, uint32_t request, uint64_t u64, const void *payload, uint32_t size, int *fds,
+	 int nfds)
+{
+	struct vhost_user_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.request = request;
+	m.hdr.flags = VHOST_USER_VERSION;
+	m.hdr.size = size;
+	if (payload != NULL)
+		memcpy(&m.payload, payload, size);
+	else
+		m.payload.u64 = u64;
+	return vhu_msg_handle(t->dev, &m, fds, nfds);
+}
+
+/*
+ * SET_MEM_TABLE of the region of 'fd' at MEM_GPA and RUN_UVA and, when
+ * 'hotplugged' >= 0, of that memfd too, after it (as memory hot-plug sends).
+ */
+static void
+run_mem_table(struct bt *t, int fd, int hotplugged)
+{
+	struct vhost_user_memory mem = { .nregions = hotplugged >= 0 ? 2 : 1 };
+	int give[2];
+
+	mem.regions[0] = (struct vhost_user_mem_region){ MEM_GPA, RUN_SIZE, RUN_UVA, 0 };
+	mem.regions[1] = (struct vhost_user_mem_region){ MEM_GPA + RUN_SIZE, RUN_SIZE,
+							 RUN_UVA + RUN_SIZE, 0 };
+	give[0] = dup(fd);
+	give[1] = hotplugged >= 0 ? dup(hotplugged) : -1;
+	ASSERT_GE(give[0], 0);
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_MEM_TABLE, 0, &mem,
+			   8 + mem.nregions * sizeof(mem.regions[0]), give, (int)mem.nregions),
+		  VHU_MSG_OK);
+}
+
+/* Start ring 0 in the table's first region as a front-end does: num, addr, base, kick, enable. */
+static void
+run_start_ring(struct bt *t)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = RING_SIZE };
+	struct vhost_user_vring_addr a = {
+		.index = 0,
+		.desc_user_addr = RUN_UVA + RUN_DESC,
+		.avail_user_addr = RUN_UVA + RUN_AVAIL,
+		.used_user_addr = RUN_UVA + RUN_USED,
+	};
+	struct vhu_vq *vq = t->dev->vq[0];
+	int kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ASSERT_GE(kick, 0);
+	vhu_vq_reset(vq); /* bt_init's ring in the test's own memory: not this one */
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_VRING_NUM, 0, &st, sizeof(st), NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_VRING_ADDR, 0, &a, sizeof(a), NULL, 0), VHU_MSG_OK);
+	/* Packed: both positions at slot 0 of wrap round 1. */
+	st.num = t->packed ? 1u << 15 | 1u << 31 : 0;
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_VRING_BASE, 0, &st, sizeof(st), NULL, 0), VHU_MSG_OK);
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_VRING_KICK, 0, NULL, sizeof(uint64_t), &kick, 1),
+		  VHU_MSG_OK);
+	/* PROTOCOL_FEATURES is negotiated: the ring waits to be enabled. */
+	st.num = 1;
+	ASSERT_EQ(send_msg(t, VHOST_USER_SET_VRING_ENABLE, 0, &st, sizeof(st), NULL, 0),
+		  VHU_MSG_OK);
+	ASSERT_TRUE(vq->ready);
+	memset(&t->pd, 0, sizeof(t->pd));
+	t->pd.vq = vq;
+	t->pd.avail_wrap = true;
+	t->pd.used_wrap = true;
+	t->next_desc = 0;
+	t->used_seen = 0;
+}
+
+/* Driver: post request i, a 512-byte read of sector i, in the table's first region. */
+static uint16_t
+run_post_read(struct bt *t, uint8_t *hva, unsigned int i)
+{
+	const struct virtio_blk_outhdr h = { .type = VIRTIO_BLK_T_IN, .sector = i };
+	const struct buf b[3] = { { MEM_GPA + RUN_REQ(i), sizeof(h), false },
+				  { MEM_GPA + RUN_REQ(i) + 4096, 512, true },
+				  { MEM_GPA + RUN_REQ(i) + 8192, 1, true } };
+
+	memcpy(hva + RUN_REQ(i), &h, sizeof(h));
+	hva[RUN_REQ(i) + 8192] = 0xff;
+	return post(t, b, 3);
+}
+
+/*
+ * The front-end sends a new memory table (memory hot-plug: the same guest
+ * RAM plus a region) while a ring has requests read out, and restarts
+ * nothing itself: no GET_VRING_BASE, no SET_VRING_BASE. The ring stop
+ * waits for the request out; the ring restarts at its used position on its
+ * own; the request, whose first completion came while the ring was stopped
+ * and wrote no status, is read again from the new mapping and completes
+ * once; the first mapping is gone, and nothing touched it after.
+ */
+static void
+mem_table_under_requests_out_takes_them_again_without_a_base(const void *arg)
+{
+	struct vhu_blk_config cfg = blk_cfg();
+	struct vhu_blk_request *r[4];
+	uint16_t head[2], id;
+	uint8_t *hva1, *hva2;
+	struct late l;
+	int fd, plug;
+	pthread_t th;
+	uint32_t len;
+	struct bt t;
+
+	bt_init(&t, *(const bool *)arg, &cfg);
+	vhu_blk_dev(t.dev)->stop_wait_us = 2 * 1000 * 1000;
+	fd = memfd_create("vhu-unit-blk-run", MFD_CLOEXEC);
+	plug = memfd_create("vhu-unit-blk-plug", MFD_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(plug, 0);
+	ASSERT_EQ(ftruncate(fd, RUN_SIZE), 0);
+	ASSERT_EQ(ftruncate(plug, RUN_SIZE), 0);
+	run_mem_table(&t, fd, -1);
+	run_start_ring(&t);
+	hva1 = (uint8_t *)(uintptr_t)t.dev->mem->regions[0].hva;
+	head[0] = run_post_read(&t, hva1, 0);
+	head[1] = run_post_read(&t, hva1, 1);
+	ASSERT_EQ(take(&t, r, 4), 2);
+	ASSERT_PTR_EQ(r[1]->req.data[0].iov_base, hva1 + RUN_REQ(1) + 4096);
+	/* The first is done and returned; the second is still out. */
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	/* Its I/O finishes 50 ms into the ring stop of the new table. */
+	l.dev = t.dev;
+	l.r = r[1];
+	ASSERT_EQ(pthread_create(&th, NULL, complete_later, &l), 0);
+	run_mem_table(&t, fd, plug);
+	ASSERT_EQ(pthread_join(th, NULL), 0);
+	hva2 = (uint8_t *)(uintptr_t)t.dev->mem->regions[0].hva;
+	ASSERT_TRUE(hva2 != hva1);
+	ASSERT_TRUE(t.dev->vq[0]->ready);	  /* restarted by the table, on its own */
+	ASSERT_EQ(hva2[RUN_REQ(1) + 8192], 0xff); /* no status from the stopped ring */
+	vhu_dev_reap_mem(t.dev);
+	ASSERT_TRUE(t.dev->mem_retired == NULL);
+	ASSERT_FALSE(page_mapped(hva1 + RUN_REQ(1))); /* unmapped, once nothing could use it */
+	/* The old epoch's completion is dropped; the read is taken again, in the new mapping. */
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 0);
+	ASSERT_EQ(take(&t, r, 4), 1);
+	ASSERT_EQ(r[0]->req.offset, 512);
+	ASSERT_PTR_EQ(r[0]->req.data[0].iov_base, hva2 + RUN_REQ(1) + 4096);
+	memset(r[0]->req.data[0].iov_base, 0x5a, 512);
+	vhu_blk_complete(t.dev, r[0], VIRTIO_BLK_S_OK);
+	ASSERT_EQ(vhu_blk_flush(t.dev, 0), 1);
+	/* The guest sees each request once, in order, with its status and data. */
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(id, head[0]);
+	ASSERT_TRUE(reap(&t, &id, &len));
+	ASSERT_EQ(id, head[1]);
+	ASSERT_EQ(len, 513);
+	ASSERT_FALSE(reap(&t, &id, &len));
+	ASSERT_EQ(byte_of(fd, RUN_REQ(0) + 8192), VIRTIO_BLK_S_OK);
+	ASSERT_EQ(byte_of(fd, RUN_REQ(1) + 8192), VIRTIO_BLK_S_OK);
+	ASSERT_EQ(byte_of(fd, RUN_REQ(1) + 4096), 0x5a);
+	ASSERT_EQ(vhu_blk_outstanding(t.dev, 0), 0);
+	ASSERT_EQ(take(&t, r, 4), 0);
+	bt_fini(&t);
+	close(fd);
+	close(plug);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(const void *arg);
 } suite[] = {
 	{ "memory_stays_mapped_until_a_request_left_out_completes",
 	  memory_stays_mapped_until_a_request_left_out_completes },
+	{ "mem_table_under_requests_out_takes_them_again_without_a_base",
+	  mem_table_under_requests_out_takes_them_again_without_a_base },
 	{ "dirty_log_marks_the_id_read_data_and_status_written",
 	  dirty_log_marks_the_id_read_data_and_status_written },
 	{ "ring_stop_reports_a_base_where_every_request_completes_once",
@@ -1064,6 +1293,8 @@ static const struct {
 	  completions_out_of_order_reach_the_guest_in_take_order },
 	{ "a_burst_of_completions_is_one_return_with_each_status",
 	  a_burst_of_completions_is_one_return_with_each_status },
+	{ "a_request_of_another_queue_stops_the_burst_and_is_counted",
+	  a_request_of_another_queue_stops_the_burst_and_is_counted },
 	{ "requests_outside_the_image_get_ioerr", requests_outside_the_image_get_ioerr },
 	{ "read_only_refuses_writes_and_unknown_types_are_unsupp",
 	  read_only_refuses_writes_and_unknown_types_are_unsupp },

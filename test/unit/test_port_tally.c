@@ -173,6 +173,37 @@ TEST(runt_with_group_bit_is_neither_broadcast_nor_multicast)
 	check_tally(2);
 }
 
+/*
+ * A transmit burst whose last packets the port refused: taking each back out
+ * (vhu_port_untally_x()) leaves what tallying only the accepted ones gives,
+ * for every kind of destination, runts with the group bit included.
+ */
+TEST(untally_takes_back_exactly_what_the_tally_added)
+{
+	static const enum dst_kind kinds[] = { UNICAST, BROADCAST, MULTICAST };
+	struct vhu_port_tally got, want;
+	unsigned int i, accepted, b;
+
+	for (i = 0; i < 12; i++)
+		pkt_make(i, 60 + i * 40, (uint16_t)(60 + i * 40), kinds[i % 3]);
+	pkt_make(12, 5, 5, BROADCAST);	/* a runt */
+	pkt_make(13, 64, 4, MULTICAST); /* an address split across segments */
+	for (accepted = 0; accepted <= 14; accepted++) {
+		memset(&got, 0, sizeof(got));
+		vhu_port_tally(&got, pkts, 14, true);
+		for (i = accepted; i < 14; i++) {
+			got.bytes -= pkts[i]->pkt_len;
+			vhu_port_untally_x(&got, pkts[i]);
+		}
+		tally_ref(&want, (uint16_t)accepted);
+		ASSERT_EQ(got.bytes, want.bytes);
+		for (b = 0; b < VHU_PORT_SIZE_BINS; b++)
+			ASSERT_EQ(got.size[b], want.size[b]);
+		ASSERT_EQ(got.broadcast, want.broadcast);
+		ASSERT_EQ(got.multicast, want.multicast);
+	}
+}
+
 TEST(long_mixed_burst_past_the_lane_limit)
 {
 	unsigned int i;

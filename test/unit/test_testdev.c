@@ -539,6 +539,45 @@ one_descriptor_chains_take_the_batched_verbs(const void *arg)
 }
 
 /*
+ * The batch verbs on the other two returns: a sink batch (nothing written,
+ * its used descriptors go straight to the ring) and a source batch with a
+ * buffer of 0 bytes (nothing written into it, so its used descriptor differs
+ * and the four go back one by one). The guest sees what one by one gives.
+ */
+static void
+sink_batches_and_an_empty_source_buffer_come_back_as_one_by_one(const void *arg)
+{
+	const uint32_t one[] = { 16 }, none[] = { 0 };
+	uint16_t id, ids[8], i;
+	struct tx t;
+	uint32_t len;
+
+	tx_init(&t, arg);
+	for (i = 0; i < 8; i++)
+		ids[i] = post(&t, SINK, one, 1, NULL);
+	ASSERT_EQ(serve(&t, SINK, 32), 8);
+	ASSERT_EQ(served(&t, SINK)->batched, t.packed ? 8 : 0);
+	ASSERT_EQ(served(&t, SINK)->bytes, 8 * 16);
+	for (i = 0; i < 8; i++) {
+		ASSERT_TRUE(reap(&t, SINK, &id, &len));
+		ASSERT_EQ(id, ids[i]);
+		ASSERT_EQ(len, 0);
+	}
+	ASSERT_FALSE(reap(&t, SINK, &id, &len));
+	for (i = 0; i < 4; i++)
+		ids[i] = post(&t, SOURCE, i == 2 ? none : one, 1, NULL);
+	ASSERT_EQ(serve(&t, SOURCE, 32), 4);
+	ASSERT_EQ(served(&t, SOURCE)->batched, t.packed ? 4 : 0);
+	for (i = 0; i < 4; i++) {
+		ASSERT_TRUE(reap(&t, SOURCE, &id, &len));
+		ASSERT_EQ(id, ids[i]);
+		ASSERT_EQ(len, i == 2 ? 0 : 16);
+	}
+	ASSERT_FALSE(reap(&t, SOURCE, &id, &len));
+	tx_fini(&t);
+}
+
+/*
  * Driver: post on ring 'q' a chain of 'n' buffers of lens[i] bytes, buffer i
  * device-writable if bit i of 'writable' is set. Returns the chain's id.
  */
@@ -969,6 +1008,8 @@ static const struct {
 	  hostile_descriptor_latches_the_ring_broken },
 	{ "one_descriptor_chains_take_the_batched_verbs",
 	  one_descriptor_chains_take_the_batched_verbs },
+	{ "sink_batches_and_an_empty_source_buffer_come_back_as_one_by_one",
+	  sink_batches_and_an_empty_source_buffer_come_back_as_one_by_one },
 	{ "request_chain_pops_readable_then_writable", request_chain_pops_readable_then_writable },
 	{ "request_chain_readable_after_writable_breaks_the_ring",
 	  request_chain_readable_after_writable_breaks_the_ring },

@@ -92,6 +92,46 @@ testdev_work(struct testdev_vq *tq, bool source, const struct vhu_buf_vec *vec, 
 	return written;
 }
 
+/*
+ * The four chains at the cursor of a packed ring through the batch verbs
+ * the net bursts use (virtq_packed.h), if they are a batch whose buffers map
+ * whole; false, nothing changed, if they are not (or the ring is split).
+ */
+static bool
+testdev_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *b,
+	      struct testdev_vq *tq, bool source)
+{
+	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
+	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
+	uint32_t len[VHU_PACKED_BATCH];
+	uint16_t id[VHU_PACKED_BATCH], k;
+	bool empty = false;
+
+	if (!vq->packed || !vhu_packed_read_four(vq, cur->idx, cur->wrap, source, tail, addr) ||
+	    !vhu_packed_map_four(vq, cur->idx, source, tail, addr, NULL, vec))
+		return false;
+	for (k = 0; k < VHU_PACKED_BATCH; k++)
+		id[k] = vhu_packed_tail_id(tail[k]);
+	vhu_packed_take_four(vq, id);
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		len[k] = testdev_work(tq, source, &vec[k], 1);
+		empty |= len[k] == 0;
+	}
+	if (!source) {
+		vhu_packed_return_four(vq, b, id, NULL);
+	} else if (!empty) {
+		vhu_packed_return_four(vq, b, id, len);
+	} else {
+		/* A buffer of 0 bytes got nothing: its flags differ (no WRITE). */
+		for (k = 0; k < VHU_PACKED_BATCH; k++)
+			vhu_packed_push(vq, b, id[k], len[k], 1);
+	}
+	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
+	tq->batched += VHU_PACKED_BATCH;
+	tq->chains += VHU_PACKED_BATCH;
+	return true;
+}
+
 uint16_t
 testdev_serve(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max)
 {
@@ -104,17 +144,16 @@ testdev_serve_into(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max, struct t
 {
 	const bool source = (q & 1) != 0;
 	struct vhu_buf_vec vec[VHU_VEC_MAX];
-	struct vhu_chain c[VHU_VQ_BATCH];
 	struct vhu_cursor cur = { 0 };
+	struct vhu_chain c = { 0 };
 	struct vhu_burst b;
 	struct vhu_vq *vq;
-	uint16_t n = 0, k;
+	uint16_t n = 0;
 
 	/* Zeroed only because GCC cannot see that begin and flush (pop and
 	 * return) take the same layout's branch; a device written for one
 	 * layout needs no such thing. */
 	memset(&b, 0, sizeof(b));
-	memset(c, 0, sizeof(c));
 
 	if (q >= dev->num_queues || (vq = vhu_vq_enter(dev, q)) == NULL)
 		return 0;
@@ -127,26 +166,20 @@ testdev_serve_into(struct vhu_vhost_dev *dev, uint16_t q, uint16_t max, struct t
 	if (testdev_burst_hook != NULL)
 		testdev_burst_hook(vq);
 	while (n < max && vhu_vq_more(vq, &cur)) {
-		uint32_t nvec = 0, len[VHU_VQ_BATCH];
+		uint32_t nvec = 0, len;
 		enum vhu_chain_rc rc;
 
-		if (max - n >= VHU_VQ_BATCH && vhu_vq_pop_batch(vq, &cur, source, NULL, c, vec)) {
-			vhu_vq_take_batch(vq, c);
-			for (k = 0; k < VHU_VQ_BATCH; k++)
-				len[k] = testdev_work(tq, source, &vec[k], 1);
-			vhu_vq_return_batch(vq, &b, c, len);
-			tq->batched += VHU_VQ_BATCH;
-			tq->chains += VHU_VQ_BATCH;
-			n += VHU_VQ_BATCH;
+		if (max - n >= VHU_PACKED_BATCH && testdev_batch(vq, &cur, &b.packed, tq, source)) {
+			n += VHU_PACKED_BATCH;
 			continue;
 		}
-		rc = vhu_vq_pop(vq, &cur, source, vec, &nvec, &c[0]);
+		rc = vhu_vq_pop(vq, &cur, source, vec, &nvec, &c);
 		if (rc < 0)
 			break; /* broken (latched), or an IOTLB miss: stays in the ring */
-		vhu_vq_take(vq, &c[0]);
+		vhu_vq_take(vq, &c);
 		/* A chain of more pieces than vec holds is returned unread. */
-		len[0] = rc == VHU_CHAIN_OK ? testdev_work(tq, source, vec, nvec) : 0;
-		vhu_vq_return(vq, &b, &c[0], len[0]);
+		len = rc == VHU_CHAIN_OK ? testdev_work(tq, source, vec, nvec) : 0;
+		vhu_vq_return(vq, &b, &c, len);
 		tq->chains++;
 		n++;
 	}

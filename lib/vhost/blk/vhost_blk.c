@@ -145,7 +145,28 @@ blk_log_written(struct vhu_vq *vq, const struct vhu_blk_request *r, uint8_t stat
 		blk_log_data(vq, &r->req, r->req.len);
 }
 
-void
+/*
+ * Request 'r', handed to vhu_blk_complete_burst() of queue 'q', was taken
+ * from another queue: its window entry is that queue's, which only that
+ * queue's lcore may touch, so it is left out, with the requests after it,
+ * for the caller to complete on the right queue. Counted, and logged at the
+ * 1st, 2nd, 4th, 8th... time on this queue: a request never completed hangs
+ * the guest's I/O, so the operator must hear of it.
+ */
+static __rte_noinline void
+blk_foreign_request(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_queue *bq,
+		    const struct vhu_blk_request *r)
+{
+	bq->foreign++;
+	if ((bq->foreign & (bq->foreign - 1)) == 0)
+		VHU_LOG(ERR,
+			"%s: queue %u was given a request of queue %u to complete (%" PRIu64
+			" so far); it and the ones after it are left out: complete each on the "
+			"lcore of its own queue (vhu_blk_complete(), or r->queue)",
+			dev->path, q, r->queue, bq->foreign);
+}
+
+uint16_t
 vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_request *const *reqs,
 		       const uint8_t *status, uint16_t n)
 {
@@ -156,7 +177,7 @@ vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_req
 	uint16_t i;
 
 	if (bq == NULL || reqs == NULL || status == NULL || n == 0)
-		return;
+		return 0;
 	/* Held whether the ring runs or not: the window is the ring's too. */
 	vq = vhu_vq_hold(dev, q);
 	/* A ring stopped since the take: guest memory may be another table now,
@@ -166,8 +187,10 @@ vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_req
 	for (i = 0; i < n; i++) {
 		struct vhu_blk_request *r = reqs[i];
 
-		if (unlikely(r->queue != q))
-			continue; /* not this queue's: its window entry is elsewhere */
+		if (unlikely(r->queue != q)) {
+			blk_foreign_request(dev, q, bq, r);
+			break;
+		}
 		if (write && bq->w.e[r->ticket & bq->w.mask].epoch == epoch) {
 			*r->req.status = status[i];
 			if (unlikely(vq->log != NULL))
@@ -176,6 +199,7 @@ vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q, struct vhu_blk_req
 		vhu_window_complete(&bq->w, r->ticket, blk_used_len(r, status[i]));
 	}
 	vhu_vq_leave(vq);
+	return i;
 }
 
 void

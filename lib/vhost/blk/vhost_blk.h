@@ -29,6 +29,9 @@ struct vhu_blk_queue {
 	 * write guest memory, which stays mapped until they complete (mem_held). */
 	uint32_t held_end;
 	bool held;
+	/* The lcore's: requests of other queues it was handed to complete
+	 * (vhu_blk_complete_burst() refuses them; logged). */
+	uint64_t foreign;
 	/* The lcore's: requests out, by window position. */
 	struct vhu_blk_request slots[VHU_BLK_WINDOW];
 	union {

@@ -126,10 +126,14 @@ void vhu_blk_complete(struct vhu_vhost_dev *dev, struct vhu_blk_request *r, uint
 /*
  * The burst form of vhu_blk_complete(): requests reqs[0 .. n), all taken
  * from queue 'q', are done with status[i] each; the ring is held once for
- * them all. Data lcore of 'q'.
+ * them all. Returns how many were completed, the first ones: n, unless
+ * reqs[ret] was taken from another queue (a bug of the caller, logged),
+ * which is left out with the ones after it, still the caller's to complete
+ * on their own queues' lcores. Data lcore of 'q'.
  */
-void vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q,
-			    struct vhu_blk_request *const *reqs, const uint8_t *status, uint16_t n);
+uint16_t vhu_blk_complete_burst(struct vhu_vhost_dev *dev, uint16_t q,
+				struct vhu_blk_request *const *reqs, const uint8_t *status,
+				uint16_t n);
 
 /*
  * Return the completed requests of queue 'q' to the guest, in take order,

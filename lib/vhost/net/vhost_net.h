@@ -130,18 +130,19 @@ vhu_net_tx_copy_flat(const struct vhu_vq *vq, const struct vhu_buf_vec *vec, str
 
 /*
  * Copy the gathered chain, less its virtio-net header, into 'm' (a fresh
- * mbuf), chaining more mbufs from 'mp' if needed. Returns 0, or -1 to drop.
- * (Not deferred like the receive copies: the dequeue gathers a chain ahead
- * and prefetches it, and deferring on top measured no better: g2h 64 B best
- * 19.2 against 19.9 Mpps.)
+ * mbuf), chaining more mbufs from 'mp' if needed, the general way: for a
+ * chain vhu_net_tx_copy_flat() refused, or that is not flat. Returns 0, or
+ * -1 to drop. (Not deferred like the receive copies: the dequeue gathers a
+ * chain ahead and prefetches it, and deferring on top measured no better:
+ * g2h 64 B best 19.2 against 19.9 Mpps.)
  *
  * Always inlined: out of line in the split burst's file it cost 9
  * instructions a packet there and 19 in the packed one
  * (test/perf/instructions.py, split/g2h-64 and packed/g2h-64).
  */
 static __rte_always_inline int
-vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
-	struct rte_mempool *mp, struct rte_mbuf *m)
+vhu_net_tx_copy_general(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
+			uint64_t total, struct rte_mempool *mp, struct rte_mbuf *m)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
 	uint32_t skip = nq->hdr_len, i, room, hoff = 0;
@@ -149,8 +150,6 @@ vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec,
 	struct rte_mbuf *cur = m;
 	uint64_t pkt_len;
 
-	if (likely(nvec == 1) && vhu_net_tx_copy_flat(vq, vec, m))
-		return 0;
 	if (unlikely(total <= skip || total - skip > VHU_MAX_PKT_LEN))
 		return -1; /* header longer than the chain, empty or oversized packet */
 	pkt_len = total - skip;
@@ -204,6 +203,16 @@ fail:
 	rte_pktmbuf_free(m->next);
 	m->next = NULL;
 	return -1;
+}
+
+/* Copy the gathered chain into 'm': flat if it can (vhu_net_tx_copy_flat()), else in general. */
+static __rte_always_inline int
+vhu_net_tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_t total,
+		struct rte_mempool *mp, struct rte_mbuf *m)
+{
+	if (likely(nvec == 1) && vhu_net_tx_copy_flat(vq, vec, m))
+		return 0;
+	return vhu_net_tx_copy_general(vq, vec, nvec, total, mp, m);
 }
 
 /* Copy 'len' bytes from 'src' into the vec at (*vi, *voff). */

@@ -10,8 +10,10 @@
 /*
  * Copy the packet in the buffer of 'len' bytes at 'addr' into mbuf 'm' the
  * general way (its header kept, mbufs chained); returns 1, or 0 if it is
- * dropped (counted; 'm' is reset for the next). Out of line: the batch
- * copies most packets without it, and keeps its registers.
+ * dropped (counted; 'm' is reset for the next). For the packets the batch's
+ * plain copy refused (a header to keep, or too long for one mbuf), which the
+ * flat copy refuses too: not tried again. Out of line: the batch copies
+ * most packets without it, and keeps its registers.
  */
 static __rte_noinline uint16_t
 tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *mp,
@@ -19,7 +21,7 @@ tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *
 {
 	const struct vhu_buf_vec vec = { .addr = addr, .len = len };
 
-	if (likely(vhu_net_tx_copy(vq, &vec, 1, len, mp, m) == 0))
+	if (likely(vhu_net_tx_copy_general(vq, &vec, 1, len, mp, m) == 0))
 		return 1;
 	vq->stats.errors++;
 	rte_pktmbuf_reset(m);
