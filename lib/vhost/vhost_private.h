@@ -333,6 +333,9 @@ struct vhu_vhost_dev {
 	struct vhu_mem *mem_retired;	/* replaced tables kept mapped, oldest first; they
 					 * outlive a reset (vhu_dev_release_mem()) */
 	bool mem_retired_tick;		/* a control-thread tick reaps them */
+	bool mem_stop_owed;		/* a reset took the memory of a device the
+					 * application was told runs: retired tables
+					 * stay mapped until device_stopping returns */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
 	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
@@ -510,6 +513,8 @@ void vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old);
 bool vhu_dev_reap_mem(struct vhu_vhost_dev *dev);
 /* Unmap every retired table, done or not (the device is being freed). Control thread. */
 void vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev);
+/* device_stopping returned: unmap what mem_stop_owed kept. Under vhu_ctrl_lock. */
+void vhu_dev_stop_told(struct vhu_vhost_dev *dev);
 
 /* vhost_vq.c: ring state transitions (control thread). */
 /* Put a ring in its initial state (no fds: callers close them first). */

@@ -52,7 +52,9 @@ struct vhu_vhost_callbacks {
 	/* Every ring the front-end enabled is ready (at least one): start polling. */
 	void (*device_ready)(void *arg, struct vhu_vhost_dev *dev);
 	/* The device is no longer ready (a ring stopped, the front-end reset or
-	 * left); its rings are already stopped and bursts on them return 0. */
+	 * left); its rings are already stopped and bursts on them return 0.
+	 * After a reset or a disconnect, guest memory stays mapped until this
+	 * returns. */
 	void (*device_stopping)(void *arg, struct vhu_vhost_dev *dev);
 	/* Virtqueue 'vq' became ready for the data path (enabled) or stopped. */
 	void (*vring_state)(void *arg, struct vhu_vhost_dev *dev, uint16_t vq, bool enabled);
