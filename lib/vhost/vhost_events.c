@@ -150,6 +150,8 @@ vhu_events_check(struct vhu_vhost_dev *dev)
 	check_rings(dev, true);
 	if (running && !dev->ev_running) {
 		dev->ev_running = true;
+		/* Cleared when device_stopping returns (vhu_events_deliver()). */
+		dev->ev_told = dev->cb.device_stopping != NULL;
 		if (dev->cb.device_ready != NULL)
 			event_queue_add(dev, VHU_EV_READY, 0, false);
 	}
@@ -236,8 +238,10 @@ vhu_events_deliver(void)
 		pthread_mutex_lock(&vhu_ctrl_lock);
 		/* device_stopping returned: guest memory a reset kept for the
 		 * application may go now (vhost_mem.c). */
-		if (e->kind == VHU_EV_STOPPING && !event_dev_gone)
+		if (e->kind == VHU_EV_STOPPING && !event_dev_gone && !e->dev->ev_running) {
+			e->dev->ev_told = false;
 			vhu_dev_stop_told(e->dev);
+		}
 		event_dev_gone = false;
 		event_dev = NULL;
 		pthread_cond_broadcast(&event_done);

@@ -174,6 +174,7 @@ vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev)
 {
 	/* The application is not told any more: no reason to keep it. */
 	dev->mem_stop_owed = false;
+	dev->ev_told = false;
 	if (dev->mem_retired_tick) {
 		vhu_ctrl_remove_tick(mem_retired_tick, dev);
 		dev->mem_retired_tick = false;

@@ -333,9 +333,9 @@ struct vhu_vhost_dev {
 	struct vhu_mem *mem_retired;	/* replaced tables kept mapped, oldest first; they
 					 * outlive a reset (vhu_dev_release_mem()) */
 	bool mem_retired_tick;		/* a control-thread tick reaps them */
-	bool mem_stop_owed;		/* a reset took the memory of a device the
-					 * application was told runs: retired tables
-					 * stay mapped until device_stopping returns */
+	bool mem_stop_owed;		/* a reset took the memory of a device whose
+					 * device_stopping has not returned (ev_told):
+					 * retired tables stay mapped until it has */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
 	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
@@ -361,6 +361,8 @@ struct vhu_vhost_dev {
 	struct vhu_vhost_callbacks cb; /* members may be NULL */
 	void *cb_arg;		       /* their first argument */
 	bool ev_running;	       /* device_ready told, device_stopping not since */
+	bool ev_told;		       /* running told, and device_stopping (there is
+					* one) not returned since: it may be queued */
 	uint64_t ev_features;	       /* features last told */
 	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
 

@@ -88,7 +88,7 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 		dev->type->reset(dev);
 	/* The application hears of the stop only after this (vhost_events.c) and
 	 * may read guest memory until its device_stopping returns. */
-	if (dev->ev_running && dev->cb.device_stopping != NULL)
+	if (dev->ev_told)
 		dev->mem_stop_owed = true;
 	old = dev->mem;
 	dev->mem = NULL;

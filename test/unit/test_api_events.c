@@ -399,6 +399,7 @@ TEST(control_thread_calls_back_from_its_own_thread_and_fini_joins_it)
 TEST(guest_memory_stays_mapped_until_device_stopping_returns)
 {
 	struct vhu_vhost_dev *dev;
+	struct vhost_user_msg m;
 	int before, mapped;
 	struct fe fe;
 
@@ -422,6 +423,27 @@ TEST(guest_memory_stays_mapped_until_device_stopping_returns)
 	ASSERT_SEEN(4, EV_STOPPING, 0, false);
 	ASSERT_EQ(maps_at_stopping, mapped);
 	ASSERT_EQ(count_memfd_mappings(), before);
+
+	/* Again, with the stop queued by GET_VRING_BASE and the disconnect
+	 * handled in the same round, before the stop is delivered. */
+	fe_connect(&fe);
+	pump();
+	n_seen = 0;
+	fe_negotiate(&fe);
+	fe_ring(&fe, 0, 0x10000);
+	fe_ring(&fe, 1, 0x20000);
+	pump();
+	pump();
+	ASSERT_EQ(count_memfd_mappings(), mapped);
+	maps_at_stopping = -1;
+	msg_state(&m, VHOST_USER_GET_VRING_BASE, 0, 0);
+	fe_send(&fe, &m, NULL, 0);
+	/* Half closed: the reply still goes out, then the backend reads the end. */
+	ASSERT_EQ(shutdown(fe.sock, SHUT_WR), 0);
+	pump();
+	ASSERT_EQ(maps_at_stopping, mapped);
+	ASSERT_EQ(count_memfd_mappings(), before);
+	fe_close(&fe);
 	vhu_vhost_destroy(dev);
 	ASSERT_EQ(vhu_fini(), 0);
 }
