@@ -11,6 +11,7 @@
  * runs, an index the front-end wrote into the inflight record.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <rte_vhost.h>
@@ -114,24 +115,17 @@ rte_vhost_set_vring_base(int vid, uint16_t queue_id, uint16_t last_avail_idx,
 }
 
 /*
- * The inflight record of 'vid' ring 'qid' for 'call': 1 (found, in *inf),
- * 0 (INFLIGHT_SHMFD not negotiated: DPDK's calls then do nothing and return
- * 0) or -1 after a log line. 'packed' is the layout the call is for (-1:
- * either).
+ * The inflight record of 'vid' ring 'qid' for 'call', a call that hands the
+ * record to the application (which reads it once, at new_device): 0 (found,
+ * in *inf) or -1 after a log line. Takes the control lock: not for the data
+ * path (rv_inflight_hold() below is).
  */
 static int
-rv_inflight(int vid, uint16_t qid, int packed, const char *call, struct rv_dev **dp,
+rv_inflight(int vid, uint16_t qid, const char *call, struct rv_dev **dp,
 	    struct vhu_vhost_inflight *inf)
 {
-	struct vhu_vhost_info info;
 	int r;
 
-	*dp = rv_lookup(vid, call);
-	if (*dp == NULL || vhu_vhost_get_info(rv_vdev(*dp), &info) != 0)
-		return -1;
-	/* DPDK's order: the feature before the ring index. */
-	if (packed >= 0 && !(info.protocol_features & RV_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)))
-		return 0;
 	if (rv_vq(vid, qid, -1, call, dp, NULL) != 0)
 		return -1;
 	r = vhu_vhost_get_inflight(rv_vdev(*dp), qid, inf);
@@ -140,12 +134,7 @@ rv_inflight(int vid, uint16_t qid, int packed, const char *call, struct rv_dev *
 		       r == -ENOENT ? " (the front-end did not set one up)" : "");
 		return -1;
 	}
-	if (packed >= 0 && inf->packed != (packed == 1)) {
-		RV_LOG(ERR, "%s: device %d queue %u is a %s ring\n", call, vid, qid,
-		       inf->packed ? "packed" : "split");
-		return -1;
-	}
-	return 1;
+	return 0;
 }
 
 int
@@ -159,7 +148,7 @@ rte_vhost_get_vhost_ring_inflight(int vid, uint16_t vring_idx,
 		RV_LOG(ERR, "rte_vhost_get_vhost_ring_inflight: vring is NULL\n");
 		return -1;
 	}
-	if (rv_inflight(vid, vring_idx, -1, "rte_vhost_get_vhost_ring_inflight", &d, &inf) != 1)
+	if (rv_inflight(vid, vring_idx, "rte_vhost_get_vhost_ring_inflight", &d, &inf) != 0)
 		return -1;
 	if (inf.packed)
 		vring->inflight_packed = inf.record;
@@ -182,7 +171,7 @@ rte_vhost_get_vring_base_from_inflight(int vid, uint16_t queue_id, uint16_t *las
 		RV_LOG(ERR, "rte_vhost_get_vring_base_from_inflight: a result pointer is NULL\n");
 		return -1;
 	}
-	if (rv_inflight(vid, queue_id, -1, "rte_vhost_get_vring_base_from_inflight", &d, &inf) != 1)
+	if (rv_inflight(vid, queue_id, "rte_vhost_get_vring_base_from_inflight", &d, &inf) != 0)
 		return -1;
 	if (!inf.packed) {
 		RV_LOG(ERR,
@@ -197,14 +186,59 @@ rte_vhost_get_vring_base_from_inflight(int vid, uint16_t queue_id, uint16_t *las
 	return 0;
 }
 
+/*
+ * The per-request inflight calls run on the lcore that processes the ring,
+ * once per request: they hold the ring as a burst does
+ * (vhu_vhost_inflight_enter()) and never take the control lock, which the
+ * control thread may hold while it waits for that very lcore. 'packed' is
+ * the layout the call is for. 1 (held: the record is in *inf), 0
+ * (INFLIGHT_SHMFD not negotiated: DPDK's calls then do nothing and return
+ * 0) or -1 after a log line.
+ */
+static int
+rv_inflight_hold(int vid, uint16_t qid, bool packed, const char *call,
+		 struct vhu_vhost_inflight *inf, struct rv_dev **dp)
+{
+	struct vhu_vhost_info info;
+	int r;
+
+	*dp = rv_lookup(vid, call);
+	if (*dp == NULL || vhu_vhost_get_info(rv_vdev(*dp), &info) != 0)
+		return -1;
+	/* DPDK's order: the feature before the ring index. */
+	if (!(info.protocol_features & RV_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)))
+		return 0;
+	if (rv_vq(vid, qid, -1, call, dp, NULL) != 0)
+		return -1;
+	r = vhu_vhost_inflight_enter(rv_vdev(*dp), qid, inf);
+	if (r != 0) {
+		RV_LOG(ERR, "%s: device %d queue %u %s\n", call, vid, qid,
+		       r == -EAGAIN ? "is not running (call it between new_device and "
+				      "destroy_device)"
+				    : "has no inflight record (the front-end did not set one up)");
+		return -1;
+	}
+	if (inf->packed != packed) {
+		RV_LOG(ERR, "%s: device %d queue %u is a %s ring\n", call, vid, qid,
+		       inf->packed ? "packed" : "split");
+		vhu_vhost_inflight_leave(inf);
+		return -1;
+	}
+	return 1;
+}
+
 int
 rte_vhost_set_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t idx)
 {
 	struct vhu_vhost_inflight inf;
 	struct rv_dev *d;
-	int r = rv_inflight(vid, vring_idx, 0, "rte_vhost_set_inflight_desc_split", &d, &inf);
+	int r = rv_inflight_hold(vid, vring_idx, false, __func__, &inf, &d);
 
-	return r <= 0 ? r : rv_inflight_set_split(inf.record, inf.size, idx, rv_inflight_next(d));
+	if (r <= 0)
+		return r;
+	r = rv_inflight_set_split(inf.record, inf.size, idx, rv_inflight_next(d));
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }
 
 int
@@ -219,18 +253,13 @@ rte_vhost_set_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head, u
 		RV_LOG(ERR, "rte_vhost_set_inflight_desc_packed: inflight_entry is NULL\n");
 		return -1;
 	}
-	r = rv_inflight(vid, vring_idx, 1, "rte_vhost_set_inflight_desc_packed", &d, &inf);
+	r = rv_inflight_hold(vid, vring_idx, true, __func__, &inf, &d);
 	if (r <= 0)
 		return r;
-	if (inf.desc_packed == NULL) {
-		RV_LOG(ERR,
-		       "rte_vhost_set_inflight_desc_packed: device %d queue %u is not "
-		       "running\n",
-		       vid, vring_idx);
-		return -1;
-	}
-	return rv_inflight_set_packed(inf.record, inf.desc_packed, inf.size, head, last,
-				      rv_inflight_next(d), inflight_entry);
+	r = rv_inflight_set_packed(inf.record, inf.desc_packed, inf.size, head, last,
+				   rv_inflight_next(d), inflight_entry);
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }
 
 int
@@ -238,9 +267,13 @@ rte_vhost_set_last_inflight_io_split(int vid, uint16_t vring_idx, uint16_t idx)
 {
 	struct vhu_vhost_inflight inf;
 	struct rv_dev *d;
-	int r = rv_inflight(vid, vring_idx, 0, "rte_vhost_set_last_inflight_io_split", &d, &inf);
+	int r = rv_inflight_hold(vid, vring_idx, false, __func__, &inf, &d);
 
-	return r <= 0 ? r : rv_inflight_last_split(inf.record, inf.size, idx);
+	if (r <= 0)
+		return r;
+	r = rv_inflight_last_split(inf.record, inf.size, idx);
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }
 
 int
@@ -248,9 +281,13 @@ rte_vhost_set_last_inflight_io_packed(int vid, uint16_t vring_idx, uint16_t head
 {
 	struct vhu_vhost_inflight inf;
 	struct rv_dev *d;
-	int r = rv_inflight(vid, vring_idx, 1, "rte_vhost_set_last_inflight_io_packed", &d, &inf);
+	int r = rv_inflight_hold(vid, vring_idx, true, __func__, &inf, &d);
 
-	return r <= 0 ? r : rv_inflight_last_packed(inf.record, inf.size, head);
+	if (r <= 0)
+		return r;
+	r = rv_inflight_last_packed(inf.record, inf.size, head);
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }
 
 int
@@ -258,9 +295,13 @@ rte_vhost_clr_inflight_desc_split(int vid, uint16_t vring_idx, uint16_t last_use
 {
 	struct vhu_vhost_inflight inf;
 	struct rv_dev *d;
-	int r = rv_inflight(vid, vring_idx, 0, "rte_vhost_clr_inflight_desc_split", &d, &inf);
+	int r = rv_inflight_hold(vid, vring_idx, false, __func__, &inf, &d);
 
-	return r <= 0 ? r : rv_inflight_clr_split(inf.record, inf.size, last_used_idx, idx);
+	if (r <= 0)
+		return r;
+	r = rv_inflight_clr_split(inf.record, inf.size, last_used_idx, idx);
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }
 
 int
@@ -268,7 +309,11 @@ rte_vhost_clr_inflight_desc_packed(int vid, uint16_t vring_idx, uint16_t head)
 {
 	struct vhu_vhost_inflight inf;
 	struct rv_dev *d;
-	int r = rv_inflight(vid, vring_idx, 1, "rte_vhost_clr_inflight_desc_packed", &d, &inf);
+	int r = rv_inflight_hold(vid, vring_idx, true, __func__, &inf, &d);
 
-	return r <= 0 ? r : rv_inflight_clr_packed(inf.record, inf.size, head);
+	if (r <= 0)
+		return r;
+	r = rv_inflight_clr_packed(inf.record, inf.size, head);
+	vhu_vhost_inflight_leave(&inf);
+	return r;
 }

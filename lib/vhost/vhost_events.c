@@ -15,6 +15,10 @@
  * A device being destroyed drops its queued events; if another thread is
  * delivering one of them at that moment, vhu_events_drop() waits until the
  * callback returned, so that none runs on a freed device.
+ *
+ * When the front-end leaves or resets a running device, the reset unmaps
+ * nothing the application may still read: guest memory stays mapped until
+ * device_stopping has returned (vhost_mem.c, mem_stop_owed).
  */
 #include <stdlib.h>
 #include <sys/queue.h>
@@ -43,6 +47,8 @@ static TAILQ_HEAD(, vhu_event) event_queue = TAILQ_HEAD_INITIALIZER(event_queue)
 /* The device whose callback runs now, and on which thread (vhu_ctrl_lock). */
 static struct vhu_vhost_dev *event_dev;
 static pthread_t event_thread;
+/* The running callback destroyed its own device: do not touch it after. */
+static bool event_dev_gone;
 /* Signalled (with vhu_ctrl_lock) when a callback returns. */
 static pthread_cond_t event_done = PTHREAD_COND_INITIALIZER;
 
@@ -144,6 +150,8 @@ vhu_events_check(struct vhu_vhost_dev *dev)
 	check_rings(dev, true);
 	if (running && !dev->ev_running) {
 		dev->ev_running = true;
+		/* Cleared when device_stopping returns (vhu_events_deliver()). */
+		dev->ev_told = dev->cb.device_stopping != NULL;
 		if (dev->cb.device_ready != NULL)
 			event_queue_add(dev, VHU_EV_READY, 0, false);
 	}
@@ -175,6 +183,8 @@ vhu_events_drop(struct vhu_vhost_dev *dev)
 	 * From the callback itself (destroying its own device), do not. */
 	while (event_dev == dev && !pthread_equal(event_thread, pthread_self()))
 		pthread_cond_wait(&event_done, &vhu_ctrl_lock);
+	if (event_dev == dev)
+		event_dev_gone = true;
 }
 
 static void
@@ -226,6 +236,13 @@ vhu_events_deliver(void)
 		event_call(e, &cb, arg);
 
 		pthread_mutex_lock(&vhu_ctrl_lock);
+		/* device_stopping returned: guest memory a reset kept for the
+		 * application may go now (vhost_mem.c). */
+		if (e->kind == VHU_EV_STOPPING && !event_dev_gone && !e->dev->ev_running) {
+			e->dev->ev_told = false;
+			vhu_dev_stop_told(e->dev);
+		}
+		event_dev_gone = false;
 		event_dev = NULL;
 		pthread_cond_broadcast(&event_done);
 		pthread_mutex_unlock(&vhu_ctrl_lock);

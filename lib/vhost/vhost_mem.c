@@ -79,6 +79,12 @@ vhu_mem_free(struct vhu_mem *mem, const struct vhu_mem *keep)
  * second (a tick, only while the list is not empty). Tables share mappings
  * (ADD/REM_MEM_REG copy the others' regions): a mapping is unmapped with
  * the last table, current or retired, that holds it.
+ *
+ * A reset (the front-end left or reset the device) also retires the table
+ * of a device the application was told runs (mem_stop_owed): its
+ * device_stopping comes after the reset, and until it returns the
+ * application may still read guest memory it found through the table
+ * (DPDK's destroy_device promises as much). vhu_dev_stop_told() unmaps it.
  */
 
 static void
@@ -97,6 +103,8 @@ vhu_dev_reap_mem(struct vhu_vhost_dev *dev)
 {
 	if (dev->mem_retired == NULL)
 		return false;
+	if (dev->mem_stop_owed)
+		return true;
 	if (dev->type->mem_held != NULL && dev->type->mem_held(dev))
 		return true;
 	mem_free_retired(dev);
@@ -131,6 +139,10 @@ vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old)
 	}
 	if (!vhu_dev_reap_mem(dev) || old == NULL)
 		return;
+	/* Waiting for the application, which is no news; the tick is for the
+	 * device type's I/O. */
+	if (dev->mem_stop_owed)
+		return;
 	VHU_LOG(WARNING,
 		"%s: guest memory replaced while I/O a ring stop did not wait out may "
 		"still write it: the old table stays mapped until that I/O completes",
@@ -140,8 +152,29 @@ vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old)
 }
 
 void
+vhu_dev_stop_told(struct vhu_vhost_dev *dev)
+{
+	if (!dev->mem_stop_owed)
+		return;
+	dev->mem_stop_owed = false;
+	if (vhu_dev_reap_mem(dev)) {
+		/* The device type's I/O still writes it: its tick takes over. */
+		if (!dev->mem_retired_tick && vhu_ctrl_add_tick(mem_retired_tick, dev) == 0)
+			dev->mem_retired_tick = true;
+		return;
+	}
+	if (dev->mem_retired_tick) {
+		vhu_ctrl_remove_tick(mem_retired_tick, dev);
+		dev->mem_retired_tick = false;
+	}
+}
+
+void
 vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev)
 {
+	/* The application is not told any more: no reason to keep it. */
+	dev->mem_stop_owed = false;
+	dev->ev_told = false;
 	if (dev->mem_retired_tick) {
 		vhu_ctrl_remove_tick(mem_retired_tick, dev);
 		dev->mem_retired_tick = false;

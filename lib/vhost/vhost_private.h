@@ -333,6 +333,9 @@ struct vhu_vhost_dev {
 	struct vhu_mem *mem_retired;	/* replaced tables kept mapped, oldest first; they
 					 * outlive a reset (vhu_dev_release_mem()) */
 	bool mem_retired_tick;		/* a control-thread tick reaps them */
+	bool mem_stop_owed;		/* a reset took the memory of a device whose
+					 * device_stopping has not returned (ev_told):
+					 * retired tables stay mapped until it has */
 	struct vhu_iotlb *iotlb;	/* IOTLB (vIOMMU), published with release, or NULL */
 	struct vhu_log *log;		/* dirty log (SET_LOG_BASE), published with release */
 	struct vhu_inflight *inflight;	/* INFLIGHT_SHMFD buffer, or NULL */
@@ -358,6 +361,8 @@ struct vhu_vhost_dev {
 	struct vhu_vhost_callbacks cb; /* members may be NULL */
 	void *cb_arg;		       /* their first argument */
 	bool ev_running;	       /* device_ready told, device_stopping not since */
+	bool ev_told;		       /* running told, and device_stopping (there is
+					* one) not returned since: it may be queued */
 	uint64_t ev_features;	       /* features last told */
 	uint64_t ev_vq_ready[(VHU_MAX_VQS + 63) / 64]; /* ring states told, a bit per ring */
 
@@ -510,6 +515,8 @@ void vhu_dev_release_mem(struct vhu_vhost_dev *dev, struct vhu_mem *old);
 bool vhu_dev_reap_mem(struct vhu_vhost_dev *dev);
 /* Unmap every retired table, done or not (the device is being freed). Control thread. */
 void vhu_dev_drop_retired_mem(struct vhu_vhost_dev *dev);
+/* device_stopping returned: unmap what mem_stop_owed kept. Under vhu_ctrl_lock. */
+void vhu_dev_stop_told(struct vhu_vhost_dev *dev);
 
 /* vhost_vq.c: ring state transitions (control thread). */
 /* Put a ring in its initial state (no fds: callers close them first). */

@@ -8,10 +8,15 @@
  * does; what follows pointers into control state (the memory table, the
  * inflight buffer) or changes a ring takes vhu_ctrl_lock, so it never sees a
  * table being replaced, and changes only rings the data path does not own.
+ * The exception is the data path's own way to a running ring's inflight
+ * record (vhu_vhost_inflight_enter()): it marks the ring as a burst does and
+ * takes no lock, so a lcore that completes requests never waits for the
+ * control thread.
  */
 #include <errno.h>
 
 #include "vhost_private.h"
+#include "virtq_verbs.h"
 
 /* The ring 'index' of 'dev', or NULL: *err says why. */
 static struct vhu_vq *
@@ -120,4 +125,44 @@ vhu_vhost_get_inflight(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vho
 	inf->desc_packed = vq->packed && vq->ready ? (const void *)vq->desc_packed : NULL;
 	pthread_mutex_unlock(&vhu_ctrl_lock);
 	return inf->record != NULL ? 0 : -ENOENT;
+}
+
+int
+vhu_vhost_inflight_enter(struct vhu_vhost_dev *dev, uint16_t index, struct vhu_vhost_inflight *inf)
+{
+	struct vhu_vq *vq;
+	int err = -EINVAL;
+
+	if (inf == NULL || ring_of(dev, index, &err) == NULL)
+		return err;
+	memset(inf, 0, sizeof(*inf));
+	/* Marked before 'ready' is read: a stop that clears 'ready' then waits
+	 * for the mark, so the record and the ring read below stay mapped until
+	 * vhu_vhost_inflight_leave() (vhu_handoff.h). */
+	vq = vhu_vq_hold(dev, index);
+	/* Acquire: pairs with the release of 'ready' in vhu_vq_try_start(); the
+	 * layout, size, ring and record read below are the ones it published. */
+	if (!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE)) {
+		vhu_vq_leave(vq);
+		return -EAGAIN;
+	}
+	inf->packed = vq->packed;
+	inf->size = vq->size;
+	inf->record = vq->packed ? (void *)vq->inflight_packed : (void *)vq->inflight_split;
+	inf->desc_packed = vq->packed ? (const void *)vq->desc_packed : NULL;
+	if (inf->record == NULL) {
+		vhu_vq_leave(vq);
+		return -ENOENT;
+	}
+	inf->held = vq;
+	return 0;
+}
+
+void
+vhu_vhost_inflight_leave(struct vhu_vhost_inflight *inf)
+{
+	if (inf == NULL || inf->held == NULL)
+		return;
+	vhu_vq_leave(inf->held);
+	inf->held = NULL;
 }

@@ -86,6 +86,10 @@ vhu_dev_reset(struct vhu_vhost_dev *dev)
 	vhu_inflight_free(dev);
 	if (dev->type->reset != NULL)
 		dev->type->reset(dev);
+	/* The application hears of the stop only after this (vhost_events.c) and
+	 * may read guest memory until its device_stopping returns. */
+	if (dev->ev_told)
+		dev->mem_stop_owed = true;
 	old = dev->mem;
 	dev->mem = NULL;
 	vhu_dev_release_mem(dev, old);

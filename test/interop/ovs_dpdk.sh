@@ -41,60 +41,12 @@ set -u
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-: "${VHU_BACKEND:=rte}"
+# shellcheck source=test/interop/ovs_lib.sh
+. "$(dirname "$0")/ovs_lib.sh"
+
 VHU_PROG=ovs-dpdk-$VHU_BACKEND
-VSWITCHD=${VHU_OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
-SCHEMA=${VHU_OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
-OVS_MEM_MB=512
 cycles=${VHU_OVS_CYCLES:-10}
 seconds=${VHU_TRAFFIC_SECONDS:-3}
-
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-
-case "$VHU_BACKEND" in
-rte | dpdk) ;;
-*) vhu_die "VHU_BACKEND=$VHU_BACKEND: this test runs OVS on 'rte' (vhu's library) or 'dpdk'" ;;
-esac
-for tool in ovsdb-tool ovsdb-server ovs-vsctl ovs-ofctl ovs-appctl; do
-	command -v "$tool" >/dev/null ||
-		skip "$tool not found; install OVS-DPDK with 'apt-get install openvswitch-switch-dpdk'"
-done
-[ -x "$VSWITCHD" ] && [ -r "$SCHEMA" ] ||
-	skip "$VSWITCHD or $SCHEMA not found; install OVS-DPDK with" \
-		"'apt-get install openvswitch-switch-dpdk' (or set VHU_OVS_VSWITCHD, VHU_OVS_SCHEMA)"
-vhu_require_backend
-[ -n "$(vhu_huge_mount)" ] && [ "$(vhu_huge_free_mb)" -ge "$OVS_MEM_MB" ] ||
-	skip "OVS-DPDK runs its EAL --in-memory, which does not work with --no-huge: it needs" \
-		"$OVS_MEM_MB MB of free 2 MB hugepages, and $(vhu_huge_free_mb) MB are free" \
-		"(scripts/setup.sh reserves them)"
-vhu_init_work
-
-ovs=$VHU_WORK/ovs
-mkdir "$ovs" || vhu_die "cannot create $ovs"
-export OVS_RUNDIR=$ovs OVS_LOGDIR=$ovs OVS_DBDIR=$ovs OVS_SYSCONFDIR=$ovs
-db=unix:$ovs/db.sock
-vlog=$VHU_WORK/vswitchd.log
-
-# Stops OVS's daemons (they are vhu_spawn's, so vhu_cleanup would SIGINT
-# them; ovs-appctl exit first lets ovs-vswitchd release its ports), then
-# everything else, whatever the exit status.
-ovs_cleanup() {
-	local rc=$?
-	if [ -n "${VHU_PID[vswitchd]:-}" ]; then
-		ovs-appctl -t "$ovs/vswitchd.ctl" --timeout=10 exit >/dev/null 2>&1
-		vhu_stop vswitchd 10 noint || true
-	fi
-	if [ -n "${VHU_PID[ovsdb]:-}" ]; then
-		ovs-appctl -t "$ovs/ovsdb-server.ctl" --timeout=10 exit >/dev/null 2>&1
-		vhu_stop ovsdb 10 noint || true
-	fi
-	(exit "$rc")
-	vhu_cleanup
-}
-trap ovs_cleanup EXIT
 
 fail() {
 	vhu_log "FAIL (OVS on the $VHU_BACKEND library): $*"
@@ -104,23 +56,7 @@ fail() {
 	exit 1
 }
 
-vsctl() {
-	ovs-vsctl --db="$db" --timeout=30 "$@"
-}
-
-# ovs_stat IFACE KEY: OVS's statistics counter KEY of interface IFACE, or
-# nothing. ovs-vswitchd writes them to its database every
-# $STATS_SECONDS s (other_config:stats-update-interval, which has no
-# shorter setting): a value read is as old as that.
-STATS_SECONDS=5
-ovs_stat() {
-	vsctl get interface "$1" "statistics:$2" 2>/dev/null
-}
-
-# ovs_stats_current: waits until what OVS counted so far is in its database.
-ovs_stats_current() {
-	sleep $((STATS_SECONDS + 1))
-}
+ovs_require
 
 # stops ROLE: how many forward statistics ROLE's dpdk-testpmd has shown.
 stops() {
@@ -141,18 +77,6 @@ stop_fwd() {
 	fail "$1 did not show its forward statistics on 'stop'"
 }
 
-# ovs_added N SOCK: waits until ovs-vswitchd has brought up the vhost device
-# of SOCK N times in all (its new_device callback logs each).
-ovs_added() {
-	local n=$1 sock=$2 i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(grep -c "vHost Device '$sock' has been added" "$vlog")" -ge "$n" ] && return 0
-		vhu_alive "${VHU_PID[vswitchd]}" || fail "ovs-vswitchd died"
-		sleep 0.1
-	done
-	fail "ovs-vswitchd did not bring up $sock (${n}th time) within 30 s"
-}
-
 vswitchd_fds() {
 	find "/proc/${VHU_PID[vswitchd]}/fd" -mindepth 1 2>/dev/null | wc -l
 }
@@ -162,53 +86,10 @@ vswitchd_rss() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/${VHU_PID[vswitchd]}/status" 2>/dev/null
 }
 
-# start_vswitchd LOG: starts ovs-vswitchd on the library VHU_BACKEND asks for,
-# logging to LOG (vlog), and waits for its DPDK to be up.
-start_vswitchd() {
-	vlog=$1
-	vhu_spawn vswitchd "$vlog" env "${VHU_BACKEND_ENV[@]}" "$VSWITCHD" "$db" \
-		--pidfile="$ovs/vswitchd.pid" --unixctl="$ovs/vswitchd.ctl" -vconsole:info
-	vhu_wait_log vswitchd "$vlog" 'DPDK Enabled - initialized' 60 ||
-		fail "ovs-vswitchd did not initialise DPDK"
-	if [ "$VHU_BACKEND" = rte ]; then
-		vhu_require_vhost_lib vswitchd vhu "$vlog"
-	else
-		vhu_require_vhost_lib vswitchd system
-	fi
-}
-
-# set_flows: port 1 <-> port 2 (OpenFlow flows live in ovs-vswitchd only).
-# A started ovs-vswitchd opens the bridge's OpenFlow socket (br0.mgmt) only
-# once it has configured the bridge, which on a loaded machine can come after
-# its ports are up: wait for it to answer.
-set_flows() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		ovs-ofctl del-flows br0 2>"$VHU_WORK/ofctl.err" && break
-		vhu_alive "${VHU_PID[vswitchd]}" || fail "ovs-vswitchd died"
-		sleep 0.1
-	done
-	[ "$i" -lt 300 ] ||
-		fail "br0's OpenFlow socket did not answer within 30 s: $(cat "$VHU_WORK/ofctl.err")"
-	ovs-ofctl add-flow br0 in_port=1,actions=output:2 &&
-		ovs-ofctl add-flow br0 in_port=2,actions=output:1 || fail "could not set the flows"
-}
-
 # --- OVS ------------------------------------------------------------------------
-ovsdb-tool create "$ovs/conf.db" "$SCHEMA" >/dev/null 2>&1 ||
-	vhu_die "ovsdb-tool could not create $ovs/conf.db from $SCHEMA"
-vhu_spawn ovsdb "$VHU_WORK/ovsdb.log" ovsdb-server "$ovs/conf.db" --remote="punix:$ovs/db.sock" \
-	--pidfile="$ovs/ovsdb-server.pid" --unixctl="$ovs/ovsdb-server.ctl" -vconsole:info
-vhu_wait_socket ovsdb "$ovs/db.sock" || fail "ovsdb-server did not come up"
-vsctl --no-wait init
-# One PMD thread on core 1; EAL's main lcore 0.
-vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-lcore-mask=0x1 \
-	other_config:pmd-cpu-mask=0x2 "other_config:dpdk-socket-mem=$OVS_MEM_MB" \
-	"other_config:stats-update-interval=$((STATS_SECONDS * 1000))" \
-	"other_config:dpdk-socket-limit=$OVS_MEM_MB" "other_config:dpdk-extra=--no-pci" ||
-	fail "could not configure OVS"
+ovs_start_db
 start_vswitchd "$vlog"
-vsctl add-br br0 -- set bridge br0 datapath_type=netdev || fail "could not add the bridge"
+ovs_add_bridge
 
 # --- frontends and ports --------------------------------------------------------
 # start_frontend N: dpdk-testpmd's virtio-user, the vhost-user server of port N.
@@ -221,9 +102,7 @@ start_frontend() {
 
 # add_port N: vhu$N, OpenFlow port N, the client of frontend N.
 add_port() {
-	vsctl add-port br0 "vhu$1" -- set interface "vhu$1" type=dpdkvhostuserclient \
-		"options:vhost-server-path=$VHU_WORK/vu$1.sock" "ofport_request=$1" ||
-		fail "could not add port vhu$1"
+	ovs_add_port "$1" "$VHU_WORK/vu$1.sock"
 }
 
 start_frontend 1
@@ -358,9 +237,7 @@ traffic 2 1
 
 # --- the end --------------------------------------------------------------------
 vsctl del-port br0 vhu1 || fail "could not delete vhu1 at the end"
-ovs-appctl -t "$ovs/vswitchd.ctl" --timeout=20 exit >/dev/null 2>&1 ||
-	fail "ovs-vswitchd did not answer 'exit'"
-vhu_stop vswitchd 20 noint || fail "ovs-vswitchd did not exit cleanly"
+ovs_exit
 for n in 1 2; do
 	vhu_quit "frontend$n" || fail "frontend $n did not quit cleanly"
 done

@@ -370,20 +370,14 @@ TEST(mem_table_copies_the_regions_and_counts_them)
 	close(memfd);
 }
 
-TEST(inflight_record_is_there_only_when_the_front_end_set_one_up)
+/* INFLIGHT_SHMFD: GET_INFLIGHT_FD for two rings, and the buffer handed back. */
+static void
+give_inflight(struct vhu_vhost_dev *dev)
 {
-	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
-	struct vhu_vhost_inflight inf;
 	struct vhost_user_msg m;
 	__typeof__(m.payload.inflight) given;
-	int memfd = make_memfd(GUEST_SIZE), fds[1];
+	int fds[1];
 
-	negotiate(dev, memfd);
-	start_ring(dev, 0);
-	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, &inf), -ENOENT);
-	ASSERT_EQ(vhu_vhost_get_inflight(dev, 2, &inf), -ERANGE);
-	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, NULL), -EINVAL);
-	/* The front-end asks for a buffer, hands it back, restarts ring 1 with it. */
 	dev->protocol_features |= PF(INFLIGHT_SHMFD);
 	msg_init(&m, VHOST_USER_GET_INFLIGHT_FD, sizeof(m.payload.inflight));
 	m.payload.inflight.num_queues = 2;
@@ -395,12 +389,97 @@ TEST(inflight_record_is_there_only_when_the_front_end_set_one_up)
 	msg_init(&m, VHOST_USER_SET_INFLIGHT_FD, sizeof(m.payload.inflight));
 	m.payload.inflight = given;
 	ASSERT_EQ(SEND(dev, &m, fds, 1), VHU_MSG_OK);
+}
+
+TEST(inflight_record_is_there_only_when_the_front_end_set_one_up)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_inflight inf;
+	int memfd = make_memfd(GUEST_SIZE);
+
+	negotiate(dev, memfd);
+	start_ring(dev, 0);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, &inf), -ENOENT);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 2, &inf), -ERANGE);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 0, NULL), -EINVAL);
+	/* The front-end asks for a buffer, hands it back, restarts ring 1 with it. */
+	give_inflight(dev);
 	start_ring(dev, 1);
 	ASSERT_EQ(vhu_vhost_get_inflight(dev, 1, &inf), 0);
 	ASSERT_NOT_NULL(inf.record);
 	ASSERT_FALSE(inf.packed);
 	ASSERT_EQ(inf.size, RING_SIZE);
 	ASSERT_NULL(inf.desc_packed);
+	fake_dev_free(dev);
+	close(memfd);
+}
+
+/* The control thread stopping ring 1, as GET_VRING_BASE does. */
+struct ring_stopper {
+	struct vhu_vhost_dev *dev;
+	bool done; /* the stop returned */
+};
+
+static void *
+stop_ring_1(void *arg)
+{
+	struct ring_stopper *st = arg;
+
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	vhu_vq_stop(st->dev, st->dev->vq[1]);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	__atomic_store_n(&st->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A data lcore records each request in the inflight record (DPDK's
+ * rte_vhost_set/clr_inflight_desc_*): reaching the record must not wait for
+ * the control lock, which the control thread holds while it waits for that
+ * lcore (this thread holds it: a call that took it would hang). And since
+ * the control thread unmaps the record once a ring stops, a stop must wait
+ * until the lcore lets go of the ring.
+ */
+TEST(inflight_enter_takes_no_lock_and_a_ring_stop_waits_for_its_leave)
+{
+	struct vhu_vhost_dev *dev = fake_dev_new(1, 0);
+	struct vhu_vhost_inflight inf, ctl;
+	struct ring_stopper st = { .dev = dev };
+	int memfd = make_memfd(GUEST_SIZE);
+	pthread_t t;
+
+	negotiate(dev, memfd);
+	start_ring(dev, 0);
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	/* Ring 0 runs without a record; ring 1 does not run. Nothing is held. */
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 0, &inf), -ENOENT);
+	ASSERT_NULL(inf.held);
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 1, &inf), -EAGAIN);
+	ASSERT_NULL(inf.held);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	give_inflight(dev);
+	start_ring(dev, 1);
+	pthread_mutex_lock(&vhu_ctrl_lock);
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 1, &inf), 0);
+	pthread_mutex_unlock(&vhu_ctrl_lock);
+	ASSERT_NOT_NULL(inf.held);
+	ASSERT_FALSE(inf.packed);
+	ASSERT_EQ(inf.size, RING_SIZE);
+	ASSERT_EQ(vhu_vhost_get_inflight(dev, 1, &ctl), 0);
+	ASSERT_EQ(inf.record, ctl.record);
+	/* Held: the stop waits. */
+	ASSERT_EQ(pthread_create(&t, NULL, stop_ring_1, &st), 0);
+	usleep(200 * 1000);
+	ASSERT_FALSE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
+	vhu_vhost_inflight_leave(&inf);
+	ASSERT_NULL(inf.held);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	ASSERT_TRUE(__atomic_load_n(&st.done, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 1, &inf), -EAGAIN);
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 2, &inf), -ERANGE);
+	ASSERT_EQ(vhu_vhost_inflight_enter(dev, 1, NULL), -EINVAL);
+	ASSERT_EQ(vhu_vhost_inflight_enter(NULL, 1, &inf), -EINVAL);
+	vhu_vhost_inflight_leave(NULL);
 	fake_dev_free(dev);
 	close(memfd);
 }

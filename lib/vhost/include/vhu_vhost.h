@@ -52,7 +52,9 @@ struct vhu_vhost_callbacks {
 	/* Every ring the front-end enabled is ready (at least one): start polling. */
 	void (*device_ready)(void *arg, struct vhu_vhost_dev *dev);
 	/* The device is no longer ready (a ring stopped, the front-end reset or
-	 * left); its rings are already stopped and bursts on them return 0. */
+	 * left); its rings are already stopped and bursts on them return 0.
+	 * After a reset or a disconnect, guest memory stays mapped until this
+	 * returns. */
 	void (*device_stopping)(void *arg, struct vhu_vhost_dev *dev);
 	/* Virtqueue 'vq' became ready for the data path (enabled) or stopped. */
 	void (*vring_state)(void *arg, struct vhu_vhost_dev *dev, uint16_t vq, bool enabled);
@@ -283,6 +285,7 @@ struct vhu_vhost_inflight {
 	const void *desc_packed; /* packed and ready: the descriptor ring; else NULL */
 	uint16_t size;		 /* ring entries */
 	bool packed;		 /* packed layout */
+	void *held;		 /* the ring vhu_vhost_inflight_enter() holds; else NULL */
 };
 
 /*
@@ -290,9 +293,26 @@ struct vhu_vhost_inflight {
  * Returns 0, -EINVAL, -ERANGE, or -ENOENT (no record: INFLIGHT_SHMFD was not
  * negotiated, or the ring has not started with one). The record stays
  * mapped until the front-end leaves. Any non-data thread; takes the control
- * lock.
+ * lock, so a data lcore uses vhu_vhost_inflight_enter() instead.
  */
 int vhu_vhost_get_inflight(struct vhu_vhost_dev *dev, uint16_t vq, struct vhu_vhost_inflight *inf);
+
+/*
+ * The data path's way to the same record, for an application that keeps it
+ * per request (DPDK's rte_vhost_set/clr_inflight_desc_*): holds virtqueue
+ * 'vq' as a burst does and gives its record while the ring runs. Returns 0
+ * (held: the record stays mapped, for a ring stop waits until
+ * vhu_vhost_inflight_leave()), -EINVAL, -ERANGE, -EAGAIN (the ring is not
+ * running) or -ENOENT (it runs without a record); nothing is held on error.
+ * Never waits: no lock, one compiler barrier (a fence without expedited
+ * membarrier). Call it from the one thread that polls 'vq', as the bursts,
+ * and not from within a burst on it; leave before the next burst.
+ */
+int vhu_vhost_inflight_enter(struct vhu_vhost_dev *dev, uint16_t vq,
+			     struct vhu_vhost_inflight *inf);
+
+/* Release the ring vhu_vhost_inflight_enter() held in 'inf' (nothing if none). */
+void vhu_vhost_inflight_leave(struct vhu_vhost_inflight *inf);
 
 #ifdef __cplusplus
 }
