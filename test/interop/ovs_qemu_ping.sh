@@ -125,8 +125,7 @@ ovs_add_port 1 "$gsock"
 
 # --- pings --------------------------------------------------------------------------
 result_line() {
-	[ -f "$clog" ] || return 0
-	tr -d '\r' <"$clog" | grep '^VHU-QEMU-RESULT ' | tail -n 1
+	guest_line "$clog" VHU-QEMU-RESULT
 }
 deadline=$(($(date +%s) + timeout))
 while [ -z "$(result_line)" ]; do

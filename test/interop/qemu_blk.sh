@@ -198,7 +198,7 @@ console() {
 	[ -f "$clog" ] && tr -d '\r' <"$clog"
 }
 result_line() {
-	console | grep '^VHU-QEMU-RESULT ' | tail -n 1
+	guest_line "$clog" VHU-QEMU-RESULT
 }
 chunks_written() {
 	console | grep -c '^VHU-BLK-CHUNK '

@@ -279,8 +279,7 @@ qemu_pid=${VHU_PID[qemu]}
 
 # The guest prints its result line and then waits (vhu.hold=1).
 result_line() {
-	[ -f "$clog" ] || return 0
-	tr -d '\r' <"$clog" | grep '^VHU-QEMU-RESULT ' | tail -n 1
+	guest_line "$clog" VHU-QEMU-RESULT
 }
 deadline=$(($(date +%s) + timeout))
 while [ -z "$(result_line)" ]; do

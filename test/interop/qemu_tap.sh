@@ -135,16 +135,11 @@ vhu_spawn qemu "$qlog" "$qemu" -accel tcg -nodefaults -display none -no-reboot \
 	-chardev "socket,id=vhu0,path=$sock" -netdev "vhost-user,id=net0,chardev=vhu0" \
 	-device "virtio-net-pci,netdev=net0,mac=$guest_mac,vectors=0,romfile="
 
-# guest_line TAG: the last line of the guest console starting with TAG.
-guest_line() {
-	[ -f "$clog" ] || return 0
-	tr -d '\r' <"$clog" | grep "^$1 " | tail -n 1
-}
 
 # wait_guest TAG WHAT: waits for the guest to print a TAG line.
 wait_guest() {
 	local deadline=$(($(date +%s) + timeout))
-	while [ -z "$(guest_line "$1")" ]; do
+	while [ -z "$(guest_line "$clog" "$1")" ]; do
 		vhu_alive "${VHU_PID[qemu]}" || fail "QEMU exited before the guest $2"
 		grep -q 'unable to start vhost net' "$qlog" &&
 			fail "QEMU could not start the vhost-user device; see the backend's messages"
@@ -162,7 +157,7 @@ field() {
 }
 
 wait_guest VHU-QEMU-PING "pinged the host"
-line=$(guest_line VHU-QEMU-PING)
+line=$(guest_line "$clog" VHU-QEMU-PING)
 vhu_log "guest to host: $line"
 if [ "$(field "$line" received)" != "$count" ] || [ "$(field "$line" transmitted)" != "$count" ]
 then
@@ -208,7 +203,7 @@ EOF
 
 wait_guest VHU-QEMU-RESULT "reported what it received"
 elapsed=$(($(date +%s) - start))
-result=$(guest_line VHU-QEMU-RESULT)
+result=$(guest_line "$clog" VHU-QEMU-RESULT)
 vhu_log "guest: $result"
 vhu_stop qemu 10 || vhu_log "QEMU did not stop cleanly on SIGINT (see its log)"
 vhu_command backend stop

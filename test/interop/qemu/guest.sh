@@ -118,6 +118,13 @@ build_initramfs() {
 	(cd "$root" && find . | cpio_create) >"$VHU_WORK/initramfs.cpio"
 }
 
+# guest_line LOG TAG: the last line of the guest's console log LOG that starts
+# with the word TAG, carriage returns removed; nothing while there is none.
+guest_line() {
+	[ -f "$1" ] || return 0
+	tr -d '\r' <"$1" | grep "^$2 " | tail -n 1
+}
+
 # guest_field LINE NAME: the value of NAME in LINE, a guest's result line of
 # NAME=VALUE words; empty when LINE has no such word.
 guest_field() {
