@@ -199,9 +199,10 @@ vhu_vq_try_start(struct vhu_vhost_dev *dev, struct vhu_vq *vq)
 	/* The used index is ours; a front-end that restarted kept it in guest memory. */
 	used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
 	if (used_idx != vq->last_avail_idx) {
-		VHU_LOG(WARNING, "%s: ring %u: base %u differs from used index %u; resuming at %u "
-			"(in-flight packets are lost)", dev->path, vq->index, vq->last_avail_idx,
-			used_idx, used_idx);
+		VHU_LOG(WARNING,
+			"%s: ring %u: base %u differs from used index %u; resuming at %u "
+			"(in-flight chains are taken again)",
+			dev->path, vq->index, vq->last_avail_idx, used_idx, used_idx);
 		vq->last_avail_idx = used_idx;
 	}
 	vq->last_used_idx = used_idx;

@@ -76,6 +76,20 @@ vhu_vhost_dequeue_burst(struct vhu_vhost_dev *dev, uint16_t qp, struct rte_mempo
 	return n;
 }
 
+uint16_t
+vhu_net_tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *mp,
+		    struct rte_mbuf *m)
+{
+	const struct vhu_buf_vec vec = { .addr = addr, .len = len };
+
+	if (likely(vhu_net_tx_copy_general(vq, &vec, 1, len, mp, m) == 0))
+		return 1;
+	/* Dropped: the buffer goes back to the guest, the mbuf is reused. */
+	vq->stats.errors++;
+	rte_pktmbuf_reset(m);
+	return 0;
+}
+
 /* ---- guest RX: mbufs -> ring ---- */
 
 void

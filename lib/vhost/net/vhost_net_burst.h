@@ -17,6 +17,18 @@ uint16_t vhu_net_dequeue_split(struct vhu_vq *vq, struct rte_mempool *mp, struct
 uint16_t vhu_net_dequeue_packed(struct vhu_vq *vq, struct rte_mempool *mp,
 				struct rte_mbuf **pkts, uint16_t count);
 
+/*
+ * Copy the packet in the one buffer of 'len' bytes at 'addr' into mbuf 'm'
+ * the general way (its header kept, mbufs chained); returns 1, or 0 if it is
+ * dropped (counted; 'm' is reset for the next). For the packets of a run or
+ * batch that the plain copy refused (a header to keep, or too long for one
+ * mbuf), which the flat copy would refuse again: not tried twice. Out of
+ * line: the runs and batches copy most packets without it, and keep their
+ * registers.
+ */
+uint16_t vhu_net_tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *mp,
+			     struct rte_mbuf *m);
+
 /* Guest RX: copy up to 'count' packets into the guest's buffers; returns how many. */
 uint16_t vhu_net_enqueue_split(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count);
 uint16_t vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count);

@@ -8,32 +8,11 @@
 #include "vhost_net_burst.h"
 
 /*
- * Copy the packet in the buffer of 'len' bytes at 'addr' into mbuf 'm' the
- * general way (its header kept, mbufs chained); returns 1, or 0 if it is
- * dropped (counted; 'm' is reset for the next). For the packets the batch's
- * plain copy refused (a header to keep, or too long for one mbuf), which the
- * flat copy refuses too: not tried again. Out of line: the batch copies
- * most packets without it, and keeps its registers.
- */
-static __rte_noinline uint16_t
-tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mempool *mp,
-	    struct rte_mbuf *m)
-{
-	const struct vhu_buf_vec vec = { .addr = addr, .len = len };
-
-	if (likely(vhu_net_tx_copy_general(vq, &vec, 1, len, mp, m) == 0))
-		return 1;
-	vq->stats.errors++;
-	rte_pktmbuf_reset(m);
-	return 0;
-}
-
-/*
  * Guest TX, batch path (see VHU_PACKED_BATCH): take the four packets at the
  * cursor into pkts[*out..], if they are a batch whose buffers map whole.
  * Returns false, having changed nothing, if they are not. The packets
  * without a header to keep that fit one mbuf (most) are copied here, the
- * others by tx_copy_one(), which drops what the single path would.
+ * others by vhu_net_tx_copy_one(), which drops what the single path would.
  *
  * Always inlined: called once per four packets, its call, spills and
  * reloads cost 9 instructions a packet (packed/g2h-64, test/perf/instructions.py).
@@ -63,7 +42,7 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 								     vec[k].len - hdr_len)))
 			n++;
 		else
-			n += tx_copy_one(vq, vec[k].addr, vec[k].len, mp, pkts[n]);
+			n += vhu_net_tx_copy_one(vq, vec[k].addr, vec[k].len, mp, pkts[n]);
 	}
 	vhu_packed_return_four(vq, batch, id, NULL);
 	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);

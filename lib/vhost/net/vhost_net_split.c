@@ -57,7 +57,8 @@ dequeue_chain(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_split_burst 
 /*
  * Copy the run of flat chains vec[0..n) into pkts[*out..]. The packets
  * without a header to keep that fit one mbuf (most) are copied here, with
- * the ring's fields read once for the run; the others the general way.
+ * the ring's fields read once for the run; the others the general way,
+ * without trying the flat copy again.
  */
 static inline void
 dequeue_run(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint16_t n, struct rte_mempool *mp,
@@ -73,7 +74,7 @@ dequeue_run(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint16_t n, struct
 								     vec[k].len - hdr_len)))
 			o++;
 		else
-			o += tx_copy(vq, &vec[k], 1, vec[k].len, mp, pkts[o]);
+			o += vhu_net_tx_copy_one(vq, vec[k].addr, vec[k].len, mp, pkts[o]);
 	}
 	*out = o;
 }
