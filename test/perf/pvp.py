@@ -217,7 +217,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    info = machine_info()
+    info = machine_info(args.vhu_pmd)
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])

@@ -58,6 +58,7 @@ hugepage and runtime-directory rights) like any DPDK process, except compare.
 
 import argparse
 import datetime
+import hashlib
 import glob
 import json
 import os
@@ -732,7 +733,27 @@ def cmd_output(argv):
         return None
 
 
-def machine_info():
+def binary_info(path):
+    """What identifies the binary measured as vhu: its path, a hash of its
+    bytes, and the git revision of the tree it was built in (None outside one;
+    a wrapper script names only itself)."""
+    info = {"path": os.path.abspath(path), "sha256": None, "git": None}
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        info["sha256"] = h.hexdigest()
+    except OSError:
+        pass
+    info["git"] = cmd_output(["git", "-C", os.path.dirname(info["path"]), "describe", "--always",
+                              "--dirty"]) or None
+    return info
+
+
+def machine_info(vhu_pmd=None):
+    """The machine and software of a run. 'harness' is the tree this script
+    runs from; what was measured as vhu is 'vhu_pmd' (binary_info())."""
     cpu = None
     try:
         with open("/proc/cpuinfo") as f:
@@ -756,7 +777,8 @@ def machine_info():
         "kernel": platform.release(),
         "os": os_name,
         "dpdk": cmd_output(["pkg-config", "--modversion", "libdpdk"]),
-        "vhu": cmd_output(["git", "-C", REPO, "describe", "--always", "--dirty"]),
+        "harness": cmd_output(["git", "-C", REPO, "describe", "--always", "--dirty"]),
+        "vhu_pmd": binary_info(vhu_pmd) if vhu_pmd else None,
         "hugepages_free_mb": huge_free_mb(),
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
@@ -863,7 +885,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    info = machine_info()
+    info = machine_info(args.vhu_pmd)
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers (see top)" %
             info["load_average_before"][0])
