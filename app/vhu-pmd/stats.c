@@ -18,6 +18,7 @@
 
 #include "fwd.h"
 #include "vhu_pmd.h"
+#include "vhu_vhost_user_port.h"
 
 void
 stats_forget(struct stats_state *st, const struct vhu_port *port)
@@ -162,6 +163,37 @@ stats_show_nic(struct stats_state *st)
 	fflush(stdout);
 }
 
+static void
+stats_show_burst_cycles_dir(unsigned int port_id, const char *what,
+			    const struct vhu_vhost_user_burst_cycles *c)
+{
+	printf("  port %u vhost %s: backend cycles/packet=%.2f (cycles=%" PRIu64
+	       " / packets=%" PRIu64 "; calls=%" PRIu64 ", empty calls=%" PRIu64
+	       ", empty cycles=%" PRIu64 ") at %" PRIu64 " MHz Clock\n",
+	       port_id, what, c->packets != 0 ? (double)c->cycles / (double)c->packets : 0.0,
+	       c->cycles, c->packets, c->calls, c->empty_calls, c->empty_cycles,
+	       rte_get_tsc_hz() / 1000000);
+}
+
+/*
+ * The cycles inside each vhost-user port's backend calls (burst-cycles=1),
+ * since the port was made, in the line test/perf/vhost_burst_cycles.c prints
+ * for DPDK's rte_vhost bursts.
+ */
+static void
+stats_show_burst_cycles(struct vhu_port *const *ports, unsigned int n)
+{
+	struct vhu_vhost_user_burst_cycles enq, deq;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (vhu_vhost_user_port_burst_cycles(ports[i], &enq, &deq) != 0)
+			continue;
+		stats_show_burst_cycles_dir(ports[i]->id, "enqueue", &enq);
+		stats_show_burst_cycles_dir(ports[i]->id, "dequeue", &deq);
+	}
+}
+
 void
 stats_show_fwd(struct pmd *pmd)
 {
@@ -213,6 +245,7 @@ stats_show_fwd(struct pmd *pmd)
 	printf("  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\n");
 	/* Packets per busy cycle: what was received, or sent by an engine that only sends. */
 	fwd_show_lcore_stats(pmd, pmd->cfg.engine->rx ? total.rx.packets : total.tx.packets);
+	stats_show_burst_cycles(ports, n);
 	fflush(stdout);
 }
 

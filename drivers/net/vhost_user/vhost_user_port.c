@@ -4,12 +4,18 @@
  * (lib/vhost), with the keys of DPDK's net_vhost where they overlap:
  *
  *     vhost-user,iface=PATH[,queues=1..16][,client=0|1][,mtu=N][,mac=XX:XX:XX:XX:XX:XX]
- *                [,iommu-support=0|1][,csum=0|1][,tso=0|1]
+ *                [,iommu-support=0|1][,csum=0|1][,tso=0|1][,burst-cycles=0|1]
  *
  * Port rx queue q is the guest's transmit queue of pair q (what the guest
  * sends, we receive) and port tx queue q its receive queue. The backend
  * copies packets, so tx frees the mbufs it placed. The link follows the
  * backend's lifecycle callbacks (up on device_ready, down when it stops).
+ *
+ * burst-cycles=1 counts the TSC cycles inside each call into the backend
+ * (vhu_vhost_enqueue_burst, vhu_vhost_dequeue_burst), as the LD_PRELOAD
+ * interposer test/perf/vhost_burst_cycles.c counts them around DPDK's
+ * rte_vhost bursts: the same boundary in both applications, so that the two
+ * backends' cost per packet compare (vhu_vhost_user_port_burst_cycles()).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
@@ -25,9 +32,18 @@
 #include "vhu_vhost.h"
 #include "vhu_vhost_user_port.h"
 
+/* One queue's burst counts in one direction; written by the queue's lcore alone. */
+struct vhost_user_queue_cycles {
+	struct vhu_vhost_user_burst_cycles enq; /* port tx queue: into the guest */
+	struct vhu_vhost_user_burst_cycles deq; /* port rx queue: from the guest */
+} __rte_cache_aligned;
+
 struct vhost_user_port {
 	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
 	bool link;		   /* device_ready called, device_stopping not since (atomic) */
+	bool burst_cycles;	   /* burst-cycles=1: count cycles inside the bursts */
+	/* Per queue, since the port was made (burst_cycles only). */
+	struct vhost_user_queue_cycles cycles[VHU_PORT_MAX_QUEUES];
 };
 
 static const struct vhu_port_ops vhost_user_ops;
@@ -89,7 +105,7 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 {
 	struct vhost_user_port *vp = port->priv;
 	struct vhu_vhost_config cfg = {0};
-	uint64_t queues = 1, client = 0, mtu = 0, iommu = 0, csum = 0, tso = 0;
+	uint64_t queues = 1, client = 0, mtu = 0, iommu = 0, csum = 0, tso = 0, burst_cycles = 0;
 	const char *str;
 	int rc;
 
@@ -114,6 +130,8 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		rc = vhu_port_kvargs_uint(port, kvargs, "csum", 0, 1, &csum);
 	if (rc == 0)
 		rc = vhu_port_kvargs_uint(port, kvargs, "tso", 0, 1, &tso);
+	if (rc == 0)
+		rc = vhu_port_kvargs_uint(port, kvargs, "burst-cycles", 0, 1, &burst_cycles);
 	if (rc != 0)
 		return rc;
 	str = rte_kvargs_get(kvargs, "mac");
@@ -122,6 +140,7 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 		if (rc != 0)
 			return rc;
 	}
+	vp->burst_cycles = burst_cycles != 0;
 	cfg.queue_pairs = queues;
 	cfg.flags = (client != 0 ? VHU_VHOST_CLIENT : 0) |
 		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |
@@ -167,21 +186,51 @@ vhost_user_start(struct vhu_port *port)
 	return 0;
 }
 
+/*
+ * Adds one call to a queue's counts. Single writer (the queue's lcore): plain
+ * loads, relaxed stores so that a reader on another thread sees whole values.
+ */
+static inline void
+vhost_user_count_burst(struct vhu_vhost_user_burst_cycles *c, uint16_t nb, uint64_t cycles)
+{
+	if (nb != 0) {
+		__atomic_store_n(&c->cycles, c->cycles + cycles, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->packets, c->packets + nb, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->calls, c->calls + 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&c->empty_calls, c->empty_calls + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->empty_cycles, c->empty_cycles + cycles, __ATOMIC_RELAXED);
+	}
+}
+
 static uint16_t
 vhost_user_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vhost_user_port *vp = port->priv;
+	uint64_t start;
+	uint16_t nb;
 
-	return vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
+	if (likely(!vp->burst_cycles))
+		return vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
+	start = rte_rdtsc();
+	nb = vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
+	vhost_user_count_burst(&vp->cycles[queue].deq, nb, rte_rdtsc() - start);
+	return nb;
 }
 
 static uint16_t
 vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vhost_user_port *vp = port->priv;
+	uint64_t start = 0;
 	uint16_t nb;
 
+	if (unlikely(vp->burst_cycles))
+		start = rte_rdtsc();
 	nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
+	/* The free is the application's mbuf work, outside the boundary as in net_vhost. */
+	if (unlikely(vp->burst_cycles))
+		vhost_user_count_burst(&vp->cycles[queue].enq, nb, rte_rdtsc() - start);
 	/* The backend copied them into guest buffers: the mbufs are ours to free. */
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(pkts, nb);
@@ -362,6 +411,39 @@ vhost_user_xstats(const struct vhu_port *port, struct vhu_port_xstat *xs, unsign
 	return (int)count;
 }
 
+static void
+vhost_user_add_cycles(struct vhu_vhost_user_burst_cycles *sum,
+		      const struct vhu_vhost_user_burst_cycles *c)
+{
+	sum->cycles += __atomic_load_n(&c->cycles, __ATOMIC_RELAXED);
+	sum->packets += __atomic_load_n(&c->packets, __ATOMIC_RELAXED);
+	sum->calls += __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
+	sum->empty_calls += __atomic_load_n(&c->empty_calls, __ATOMIC_RELAXED);
+	sum->empty_cycles += __atomic_load_n(&c->empty_cycles, __ATOMIC_RELAXED);
+}
+
+int
+vhu_vhost_user_port_burst_cycles(const struct vhu_port *port,
+				 struct vhu_vhost_user_burst_cycles *enq,
+				 struct vhu_vhost_user_burst_cycles *deq)
+{
+	const struct vhost_user_port *vp;
+	unsigned int q;
+
+	if (port == NULL || port->ops != &vhost_user_ops || enq == NULL || deq == NULL)
+		return -EINVAL;
+	vp = port->priv;
+	if (!vp->burst_cycles)
+		return -ENOTSUP;
+	memset(enq, 0, sizeof(*enq));
+	memset(deq, 0, sizeof(*deq));
+	for (q = 0; q < VHU_PORT_MAX_QUEUES; q++) {
+		vhost_user_add_cycles(enq, &vp->cycles[q].enq);
+		vhost_user_add_cycles(deq, &vp->cycles[q].deq);
+	}
+	return 0;
+}
+
 struct vhu_vhost_dev *
 vhu_vhost_user_port_dev(const struct vhu_port *port)
 {
@@ -374,14 +456,15 @@ vhu_vhost_user_port_dev(const struct vhu_port *port)
 }
 
 static const char *const vhost_user_keys[] = {
-	"iface", "queues", "client", "mtu", "mac", "iommu-support", "csum", "tso", NULL,
+	"iface",	 "queues", "client", "mtu",	     "mac",
+	"iommu-support", "csum",   "tso",    "burst-cycles", NULL,
 };
 
 static const struct vhu_port_ops vhost_user_ops = {
 	.name = "vhost-user",
 	.keys = vhost_user_keys,
 	.usage = "vhost-user,iface=PATH[,queues=1..16][,client=0|1][,mtu=68..65535][,mac=MAC]"
-		 "[,iommu-support=0|1][,csum=0|1][,tso=0|1]",
+		 "[,iommu-support=0|1][,csum=0|1][,tso=0|1][,burst-cycles=0|1]",
 	.priv_size = sizeof(struct vhost_user_port),
 	.create = vhost_user_create,
 	.destroy = vhost_user_destroy,

@@ -16,4 +16,27 @@
  */
 struct vhu_vhost_dev *vhu_vhost_user_port_dev(const struct vhu_port *port);
 
+/*
+ * The TSC cycles spent inside a port's calls into the backend, one direction,
+ * all queues, since the port was made (its device string has burst-cycles=1).
+ * The application's mbuf work around the calls is not in them.
+ */
+struct vhu_vhost_user_burst_cycles {
+	uint64_t cycles;       /* inside calls that moved at least one packet */
+	uint64_t packets;      /* packets those calls moved */
+	uint64_t calls;	       /* calls that moved at least one packet */
+	uint64_t empty_calls;  /* calls that moved none (no room, or nothing to receive) */
+	uint64_t empty_cycles; /* inside those */
+};
+
+/*
+ * Fills enq (vhu_vhost_enqueue_burst: host to guest) and deq
+ * (vhu_vhost_dequeue_burst: guest to host). Returns 0, -EINVAL when 'port' is
+ * NULL or another driver's (or enq or deq is NULL), -ENOTSUP when the port
+ * does not count (burst-cycles=0). Any thread; exact once the bursts stopped.
+ */
+int vhu_vhost_user_port_burst_cycles(const struct vhu_port *port,
+				     struct vhu_vhost_user_burst_cycles *enq,
+				     struct vhu_vhost_user_burst_cycles *deq);
+
 #endif /* VHU_VHOST_USER_PORT_H */
