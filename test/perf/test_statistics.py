@@ -175,6 +175,86 @@ class Cycles(unittest.TestCase):
         self.assertIn("yes", line)
 
 
+# The interposer's lines (dpdk-testpmd) and vhu-pmd's (one per port and direction).
+INTERPOSER_END = (
+    "vhost enqueue: backend cycles/packet=96.00 (cycles=9600000 / packets=100000; calls=3125, "
+    "empty calls=1000, empty cycles=50000) at 2600 MHz Clock\n"
+    "vhost dequeue: backend cycles/packet=0.00 (cycles=0 / packets=0; calls=0, empty calls=0, "
+    "empty cycles=0) at 2600 MHz Clock\n")
+VHU_PMD_BURSTS = (
+    "  port 0 vhost enqueue: backend cycles/packet=80.00 (cycles=8000000 / packets=100000; "
+    "calls=3125, empty calls=3125, empty cycles=90000) at 2600 MHz Clock\n"
+    "  port 1 vhost enqueue: backend cycles/packet=120.00 (cycles=12000000 / packets=100000; "
+    "calls=3125, empty calls=0, empty cycles=0) at 2600 MHz Clock\n")
+
+
+def burst_run(mpps, rx, burst):
+    r = run(mpps, rx)
+    r["burst_cycles"] = burst
+    r["burst"] = {"cycles": burst * 1000, "packets": 1000, "calls": 30, "empty_calls": 10,
+                  "empty_cycles": 500, "cycles_per_packet": burst}
+    return r
+
+
+class BurstCycles(unittest.TestCase):
+    def test_the_interposer_line_gives_cycles_over_packets_of_its_direction(self):
+        enq = bench.burst_cycles("x\n" + INTERPOSER_END, "enqueue")
+        self.assertEqual(enq["packets"], 100000)
+        self.assertEqual(enq["empty_calls"], 1000)
+        self.assertEqual(enq["empty_cycles"], 50000)
+        self.assertAlmostEqual(enq["cycles_per_packet"], 96.0)
+        deq = bench.burst_cycles(INTERPOSER_END, "dequeue")
+        self.assertEqual(deq["packets"], 0)
+        self.assertIsNone(deq["cycles_per_packet"])
+
+    def test_vhu_pmd_ports_add_up_and_no_line_is_none(self):
+        enq = bench.burst_cycles(VHU_PMD_BURSTS, "enqueue")
+        self.assertEqual((enq["cycles"], enq["packets"]), (20000000, 200000))
+        self.assertAlmostEqual(enq["cycles_per_packet"], 100.0)
+        self.assertIsNone(bench.burst_cycles(VHU_PMD_BURSTS, "dequeue"))
+        self.assertIsNone(bench.burst_cycles(TESTPMD_END, "enqueue"))
+
+    def test_a_ports_last_line_counts(self):
+        later = VHU_PMD_BURSTS.replace("cycles=8000000 / packets=100000",
+                                       "cycles=9000000 / packets=100000")
+        enq = bench.burst_cycles(VHU_PMD_BURSTS + later, "enqueue")
+        self.assertEqual(enq["cycles"], 21000000)
+
+    def test_h2g_ratio_is_of_the_burst_figure_and_both_are_kept(self):
+        case = bench.summarise_case(
+            {"case": "packed/h2g-64", "target": 1.3, "cycles_figure": "backend burst"},
+            {"subject": [burst_run(12.0, 60.0, 120.0), burst_run(12.2, 61.0, 118.0)],
+             "reference": [burst_run(13.0, 50.0, 96.0), burst_run(13.1, 51.0, 97.0)]}, 1.3)
+        self.assertEqual(case["subject_cycles"], 118.0)
+        self.assertEqual(case["reference_cycles"], 96.0)
+        self.assertEqual(case["cycles_ratio"], round(96 / 118, 3))
+        self.assertFalse(case["meets_target"])
+        self.assertEqual(case["subject_receiver_cycles"], 60.0)
+        self.assertEqual(case["subject_burst_empty_share"], 0.25)
+        line = bench.results_table([case]).splitlines()[2]
+        self.assertIn("burst", line)
+        self.assertIn("60 ±1%", line)  # the receiver's, beside
+
+    def test_g2h_keeps_the_receiver_primary_and_shows_the_burst_figure(self):
+        case = bench.summarise_case(
+            {"case": "packed/g2h-64", "target": 1.3},
+            {"subject": [burst_run(12.0, 110.0, 70.0), burst_run(12.2, 111.0, 71.0)],
+             "reference": [burst_run(13.0, 130.0, 90.0), burst_run(13.1, 131.0, 91.0)]}, 1.3)
+        self.assertEqual(case["cycles_figure"], "receiver")
+        self.assertEqual(case["subject_cycles"], 110.0)
+        self.assertEqual(case["subject_burst_cycles"], 70.0)
+        self.assertEqual(case["burst_cycles_ratio"], round(90 / 70, 3))
+        self.assertIn("70 ±1%", bench.results_table([case]).splitlines()[2])
+
+    def test_old_files_without_the_burst_figure_still_summarise(self):
+        case = bench.summarise_case({"case": "backend/h2g-64", "target": 1.3},
+                                    {"subject": [run(20.0, 100.0)],
+                                     "reference": [run(20.0, 140.0)]}, 1.3)
+        self.assertIsNone(case["subject_burst_cycles"])
+        self.assertIsNone(case["subject_burst_empty_share"])
+        self.assertIn(" - ", bench.results_table([case]).splitlines()[2])
+
+
 def doc(subject, reference, spread=0.0):
     return {"results": [{"case": "packed/g2h-64", "target": 1.3, "subject_cycles": subject,
                          "reference_cycles": reference, "subject_cycles_spread": spread,
@@ -202,6 +282,16 @@ class Compare(unittest.TestCase):
         rows = bench.compare_cases(doc(100.0, 130.0), doc(100.0, 143.0))
         self.assertAlmostEqual(rows[0]["reference_change"], 0.1)
         self.assertIn("+10.0%", bench.compare_table(rows))
+
+    def test_a_file_from_before_the_burst_figure_gets_no_verdict_against_it(self):
+        old = doc(100.0, 130.0)
+        new = doc(60.0, 130.0)
+        new["results"][0]["cycles_figure"] = "backend burst"
+        rows = bench.compare_cases(old, new)
+        self.assertEqual(rows[0]["verdict"], "other figure")
+        # Two files of the same figure, old (no key) or new, are judged.
+        self.assertEqual(bench.compare_cases(old, doc(60.0, 130.0))[0]["verdict"], "cheaper")
+        self.assertEqual(bench.compare_cases(new, new)[0]["verdict"], "same")
 
     def test_cases_in_one_file_only_are_left_out(self):
         other = doc(1.0, 1.0)

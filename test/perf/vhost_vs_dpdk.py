@@ -29,10 +29,19 @@ slow mode). Per case: the lowest run that a second run confirms within 20 %
 (the fast mode: see cycles_mode()), with the spread of the runs in that
 mode (half the range, as a share), and the ratio reference / subject (above
 1: the subject costs less), against the suite's target. --queues N gives
-every port N queue pairs, all polled by the one forwarding lcore. For h2g
-the receiver is the frontend; the backend's enqueue cost is recorded too
-(the sender's cycles) but its busy polls include those that found the ring
-full: test/perf/instructions.py counts it exactly.
+every port N queue pairs, all polled by the one forwarding lcore.
+
+For h2g the receiver is the frontend, whose cost says nothing about the
+backend. The backend and packed suites therefore also count, in every run,
+the backend's burst cycles per packet: the TSC cycles inside the
+application's calls into the backend that moved packets, over the packets
+they moved. dpdk-testpmd runs unchanged with the LD_PRELOAD interposer
+vhost_burst_cycles.so (test/perf/vhost_burst_cycles.c, around
+rte_vhost_enqueue_burst/dequeue_burst, on DPDK's librte_vhost or vhu's), also
+when --vhu-pmd is a script named *testpmd*; vhu-pmd's vhost-user port counts
+the same with burst-cycles=1. For h2g that figure is the primary one (the
+table's c/p and the ratio); for g2h the receiver's stays primary and the
+burst figure is shown beside it. The JSON keeps both.
 
 Mpps are kept: each case runs --repeats times per set-up, alternating which
 goes first, so that a slow period of the machine does not favour one side.
@@ -127,7 +136,7 @@ def is_testpmd(path):
 class Proc:
     """A busy-polling DPDK process with its output in a log file."""
 
-    def __init__(self, name, argv, logpath, prefix):
+    def __init__(self, name, argv, logpath, prefix, env=None):
         self.name = name
         self.logpath = logpath
         self.prefix = prefix
@@ -138,7 +147,7 @@ class Proc:
             logf.write(" ".join(argv) + "\n")
             logf.flush()
             self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
-                                      stderr=subprocess.STDOUT)
+                                      stderr=subprocess.STDOUT, env=env)
 
     def alive(self):
         return self.p.poll() is None
@@ -186,6 +195,12 @@ FEATURES = re.compile(r"negotiated (?:Virtio )?features:? (0x[0-9a-fA-F]+)")
 CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \((?:total|busy) cycles=(\d+) / "
                     r"total (?:\w+ )?packets=(\d+)\)")
 
+# Printed by the interposer (dpdk-testpmd, at exit) and by vhu-pmd (a port with
+# burst-cycles=1, when forwarding stops; "port N " before it): the cycles
+# inside the calls into the backend that moved packets, and those that did not.
+BURST = re.compile(r"vhost (enqueue|dequeue): backend cycles/packet=[\d.]+ \(cycles=(\d+) / "
+                   r"packets=(\d+); calls=(\d+), empty calls=(\d+), empty cycles=(\d+)\)")
+
 
 def cycles_per_packet(text):
     """The last "CPU cycles/packet" a log shows, or None."""
@@ -194,6 +209,25 @@ def cycles_per_packet(text):
         return None
     _, cycles, packets = found[-1]
     return int(cycles) / int(packets) if int(packets) else None
+
+
+def burst_cycles(text, call):
+    """The backend's burst counts for 'call' ("enqueue" or "dequeue") in a log:
+    a dict of cycles, packets, calls, empty_calls, empty_cycles and
+    cycles_per_packet (None without packets), summed over the last line of
+    each port; None when the log has no such line."""
+    last = {}
+    for line in text.splitlines():
+        m = BURST.search(line)
+        if m and m.group(1) == call:
+            port = line[:m.start()].strip()
+            last[port] = [int(x) for x in m.groups()[1:]]
+    if not last:
+        return None
+    tot = [sum(v[i] for v in last.values()) for i in range(5)]
+    out = dict(zip(("cycles", "packets", "calls", "empty_calls", "empty_cycles"), tot))
+    out["cycles_per_packet"] = tot[0] / tot[1] if tot[1] else None
+    return out
 
 
 def median(values):
@@ -265,11 +299,12 @@ def rx_periods(text):
 class Setup:
     """One side of a comparison: which backend, which frontend, which ring."""
 
-    def __init__(self, backend, frontend, packed=False, iommu=False):
+    def __init__(self, backend, frontend, packed=False, iommu=False, burst_cycles=False):
         self.backend = backend      # "vhu" or "dpdk"
         self.frontend = frontend    # "vhu" or "dpdk"
         self.packed = packed
         self.iommu = iommu
+        self.burst_cycles = burst_cycles  # count the backend's burst cycles
 
     def describe(self):
         be = {"vhu": "vhu-pmd vhost-user", "dpdk": "dpdk-testpmd net_vhost"}[self.backend]
@@ -282,9 +317,11 @@ class Setup:
 # suite: (what it compares, subject, reference, target ratio)
 SUITES = {
     "backend": ("vhu's backend against DPDK's, same DPDK frontend, split ring",
-                Setup("vhu", "dpdk"), Setup("dpdk", "dpdk"), 1.3),
+                Setup("vhu", "dpdk", burst_cycles=True), Setup("dpdk", "dpdk", burst_cycles=True),
+                1.3),
     "packed": ("vhu's backend against DPDK's, same DPDK frontend, packed ring",
-               Setup("vhu", "dpdk", packed=True), Setup("dpdk", "dpdk", packed=True), 1.3),
+               Setup("vhu", "dpdk", packed=True, burst_cycles=True),
+               Setup("dpdk", "dpdk", packed=True, burst_cycles=True), 1.3),
     "frontend": ("vhu's frontend against DPDK's, same DPDK backend, split ring",
                  Setup("dpdk", "vhu"), Setup("dpdk", "dpdk"), 1.3),
     "iommu": ("vhu's frontend and backend with a vIOMMU against the same without",
@@ -324,19 +361,28 @@ class Bench:
         binary = self.binary(setup.backend)
         prefix = "vhu-perf-%d-%d-be" % (os.getpid(), self.seq)
         eal = self.eal(self.args.backend_lcores, prefix)
+        env = None
         if is_testpmd(binary):
             vdev = "net_vhost0,iface=%s,queues=%d,client=0" % (sock, self.args.queues)
             if setup.iommu:
                 vdev += ",iommu-support=1"
             argv = [binary] + eal + ["--vdev", vdev, "--", "--no-flush-rx"]
+            if setup.burst_cycles:
+                # Inherited through a wrapper script as well; the interposer
+                # prints nothing in a process that never called a burst.
+                env = dict(os.environ)
+                env["LD_PRELOAD"] = " ".join(filter(None, (self.args.burst_cycles_lib,
+                                                           env.get("LD_PRELOAD"))))
         else:
             port = "vhost-user,iface=%s,queues=%d,client=0" % (sock, self.args.queues)
             if setup.iommu:
                 port += ",iommu-support=1"
+            if setup.burst_cycles:
+                port += ",burst-cycles=1"
             argv = [binary] + eal + ["--", "--port", port]
         argv += self.app_args(binary, mode, size)
         return Proc("backend (%s)" % setup.backend, argv, os.path.join(logdir, "backend.log"),
-                    prefix)
+                    prefix, env)
 
     def start_frontend(self, setup, sock, mode, size, logdir):
         binary = self.binary(setup.frontend)
@@ -360,8 +406,9 @@ class Bench:
     def run_once(self, setup, direction, size):
         """One run; returns a dict: "stretches" ((packets, seconds) per steady stretch) or
         None, "periods" (the receiver's raw periods after warm-up), "error" or None,
-        "features" (negotiated) or None, and the receiver's and the sender's cycles per
-        packet ("rx_cycles", "tx_cycles") or None."""
+        "features" (negotiated) or None, the receiver's and the sender's cycles per
+        packet ("rx_cycles", "tx_cycles") or None, and the backend's burst counts of
+        the direction's call ("burst": burst_cycles()'s dict) or None."""
         self.seq += 1
         logdir = tempfile.mkdtemp(prefix="vhu-perf.")
         sock = os.path.join(logdir, "vhost.sock")
@@ -416,14 +463,21 @@ class Bench:
             # Read after the stop: both print their cycles when forwarding ends.
             rx_cycles = cycles_per_packet(receiver.text()) if receiver and err is None else None
             tx_cycles = cycles_per_packet(sender.text()) if sender and err is None else None
+            burst = (burst_cycles(be.text(), "dequeue" if direction == "g2h" else "enqueue")
+                     if be and err is None and setup.burst_cycles else None)
             if self.args.keep_logs:
                 log("logs kept in " + logdir)
             else:
                 shutil.rmtree(logdir, ignore_errors=True)
         if err is None and rx_cycles is None:
             err = "the receiver printed no CPU cycles/packet when it stopped"
+        if err is None and setup.burst_cycles and (burst is None or not burst["packets"]):
+            err = ("the backend printed no 'vhost %s: backend cycles/packet' line with packets "
+                   "(interposer %s not preloaded, or vhu-pmd without burst-cycles?)" %
+                   ("dequeue" if direction == "g2h" else "enqueue", self.args.burst_cycles_lib))
         return {"stretches": samples if err is None else None, "periods": raw, "error": err,
-                "features": features, "rx_cycles": rx_cycles, "tx_cycles": tx_cycles}
+                "features": features, "rx_cycles": rx_cycles, "tx_cycles": tx_cycles,
+                "burst": burst}
 
     def stop_all(self):
         for p in list(self.procs):
@@ -489,6 +543,7 @@ def confirmed(runs):
 def run_summary(run, window):
     """What a case keeps of one run (run_once's dict)."""
     st = run["stretches"]
+    burst = run.get("burst")
     best = best_window(st, window) if st else None
     return {"mpps": round(best, 3) if best is not None else None,
             "mean": round(mpps(st), 3) if st else None,
@@ -497,27 +552,47 @@ def run_summary(run, window):
             if run["periods"] and st else None,
             "rx_cycles": round(run["rx_cycles"], 1) if run["rx_cycles"] is not None else None,
             "tx_cycles": round(run["tx_cycles"], 1) if run["tx_cycles"] is not None else None,
+            "burst_cycles": round(burst["cycles_per_packet"], 1)
+            if burst and burst["cycles_per_packet"] is not None else None,
+            "burst": burst,
             "features": run["features"], "error": run["error"]}
 
 
 def summarise_case(case, per_side, target):
     """Fill a case's figures from each side's runs (run_summary dicts).
 
-    Cycles per packet (the receiver's, busy polls only) are the primary
-    figure: the cheapest confirmed mode of the runs (cycles_mode()), with the
-    spread of the runs in it; cycles_ratio is reference / subject, above 1
-    when the subject costs less. The median of all runs is kept beside it.
-    Mpps are kept: the best run, mpps_ratio subject / reference.
+    Cycles per packet are the primary figure: the receiver's (busy polls
+    only), or with case["cycles_figure"] == "backend burst" the backend's
+    burst cycles per packet (h2g); the cheapest confirmed mode of the runs
+    (cycles_mode()), with the spread of the runs in it; cycles_ratio is
+    reference / subject, above 1 when the subject costs less. The median of
+    all runs is kept beside it. Both figures are kept under their own names
+    (<side>_receiver_cycles..., <side>_burst_cycles...) with, for the burst
+    figure, the share of calls that moved nothing. Mpps are kept: the best
+    run, mpps_ratio subject / reference.
     """
+    burst_primary = case.get("cycles_figure") == "backend burst"
     for b, runs in per_side.items():
         ok = [r["mpps"] for r in runs if r["mpps"] is not None]
-        cyc = [r["rx_cycles"] for r in runs if r["mpps"] is not None]
-        fig, sp, conf = cycles_mode(cyc)
-        case[b + "_cycles"] = round(fig, 1) if fig is not None else None
-        case[b + "_cycles_spread"] = round(sp, 4) if sp is not None else None
-        case[b + "_cycles_confirmed"] = conf
-        case[b + "_cycles_median"] = round(median(cyc), 1) if median(cyc) is not None else None
-        case[b + "_cycles_runs"] = [r["rx_cycles"] for r in runs]
+        for name, key in (("receiver", "rx_cycles"), ("burst", "burst_cycles")):
+            cyc = [r.get(key) for r in runs if r["mpps"] is not None]
+            fig, sp, conf = cycles_mode(cyc)
+            case[b + "_" + name + "_cycles"] = round(fig, 1) if fig is not None else None
+            case[b + "_" + name + "_cycles_spread"] = round(sp, 4) if sp is not None else None
+            case[b + "_" + name + "_cycles_confirmed"] = conf
+            case[b + "_" + name + "_cycles_runs"] = [r.get(key) for r in runs]
+            if (name == "burst") == burst_primary:
+                case[b + "_cycles"] = case[b + "_" + name + "_cycles"]
+                case[b + "_cycles_spread"] = case[b + "_" + name + "_cycles_spread"]
+                case[b + "_cycles_confirmed"] = conf
+                case[b + "_cycles_median"] = (round(median(cyc), 1)
+                                              if median(cyc) is not None else None)
+                case[b + "_cycles_runs"] = case[b + "_" + name + "_cycles_runs"]
+        bursts = [r["burst"] for r in runs if r.get("burst") and r["mpps"] is not None]
+        calls = sum(x["calls"] + x["empty_calls"] for x in bursts)
+        # Calls that found no room (h2g) or nothing to receive (g2h): left out of the figure.
+        case[b + "_burst_empty_share"] = (round(sum(x["empty_calls"] for x in bursts) / calls, 3)
+                                          if calls else None)
         case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
         case[b + "_mpps"] = max(ok) if ok else None
         case[b + "_runs"] = [r["mpps"] for r in runs]
@@ -527,8 +602,11 @@ def summarise_case(case, per_side, target):
         # What the frontend and the backend agreed on: a feature one side
         # offers and the other does not changes the work.
         case[b + "_features"] = next((r["features"] for r in runs if r["features"]), None)
+    case.setdefault("cycles_figure", "receiver")
     sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
     case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    sub, ref = case.get("subject_burst_cycles"), case.get("reference_burst_cycles")
+    case["burst_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
     case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
@@ -549,32 +627,46 @@ def summarise_case(case, per_side, target):
     return case
 
 
-def fmt_cycles(case, side):
-    c = case.get(side + "_cycles")
+def fmt_cycles(case, side, figure=""):
+    c = case.get(side + figure + "_cycles")
     if c is None:
         return "-"
-    sp = case.get(side + "_cycles_spread")
+    sp = case.get(side + figure + "_cycles_spread")
     return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
-        "" if case.get(side + "_cycles_confirmed", True) else " ?")
+        "" if case.get(side + figure + "_cycles_confirmed", True) else " ?")
+
+
+def other_figure(case):
+    """The figure shown beside the primary one: the backend's burst cycles when
+    the receiver's are primary, the receiver's when the burst cycles are."""
+    return "_receiver" if case.get("cycles_figure") == "backend burst" else "_burst"
 
 
 def results_table(results):
     """The table a person reads at a glance: cycles per packet of each side with the
     spread of its runs, the ratio, the target and whether it is met; Mpps after."""
-    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps", "vhu Mpps"]
+    head = ["case", "c/p of", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps",
+            "vhu Mpps", "beside: DPDK", "vhu"]
     rows = [head]
     for c in results:
         ratio = c.get("cycles_ratio")
-        rows.append([c["case"], fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
+        other = other_figure(c)
+        rows.append([c["case"],
+                     "burst" if c.get("cycles_figure") == "backend burst" else "receiver",
+                     fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
                      "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
                      {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
                      "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
-                     "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-"])
+                     "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-",
+                     fmt_cycles(c, "reference", other), fmt_cycles(c, "subject", other)])
     lines = text_table.render(rows)
-    lines += ["c/p: the receiver's CPU cycles per packet (busy polls only), the lowest run "
-              "that a second confirms within %d%% ± half the range of the runs within it"
-              % round(CYCLES_MODE * 100),
-              "(?: no second run confirmed it; the lowest run);",
+    lines += ["c/p of receiver: the receiver's CPU cycles per packet (busy polls only); of "
+              "burst: the backend's cycles inside its burst calls that moved packets, per "
+              "packet;",
+              "each the lowest run that a second confirms within %d%% ± half the range of "
+              "the runs within it" % round(CYCLES_MODE * 100),
+              "(?: no second run confirmed it; the lowest run); beside: the other figure "
+              "(burst for g2h, receiver for h2g) where it was counted;",
               "ratio: DPDK / vhu cycles, above 1 when vhu costs less (iommu suite: vhu "
               "without / with the vIOMMU)."]
     return "\n".join(lines)
@@ -606,6 +698,11 @@ def compare_cases(old, new):
         row["verdict"] = (None if ch is None else "cheaper" if ch < -row["band"]
                           else "dearer" if ch > row["band"] else "same")
         row["ratio"] = (o.get("cycles_ratio"), c.get("cycles_ratio"))
+        # Files from before the burst figure have the receiver's as primary.
+        figures = (o.get("cycles_figure", "receiver"), c.get("cycles_figure", "receiver"))
+        if figures[0] != figures[1]:
+            row["verdict"] = "other figure"
+            row["figures"] = figures
         rows.append(row)
     return rows
 
@@ -626,7 +723,9 @@ def compare_table(rows):
     lines = text_table.render(out)
     lines.append("change: vhu's cycles per packet, new against old; noise: the two files' "
                  "spreads added (at least %d%%);" % round(NOISE_FLOOR * 100))
-    lines.append("a DPDK change beyond the noise means the machine, not vhu, moved.")
+    lines.append("a DPDK change beyond the noise means the machine, not vhu, moved; "
+                 "other figure: the files' c/p are not the same figure (receiver's against "
+                 "the backend's burst cycles), no verdict.")
     return "\n".join(lines)
 
 
@@ -800,6 +899,10 @@ def parse_args():
                                                         os.path.join(build, "app", "vhu-pmd")),
                     help="vhu-pmd binary (default: $VHU_PMD or <build>/app/vhu-pmd); a "
                     "dpdk-testpmd here runs DPDK against itself, to check the harness")
+    ap.add_argument("--burst-cycles-lib", default=os.path.join(build, "test", "perf",
+                                                               "vhost_burst_cycles.so"),
+                    help="the interposer preloaded into every dpdk-testpmd backend of the "
+                    "backend and packed suites (default <build>/test/perf/vhost_burst_cycles.so)")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
     ap.add_argument("--duration", type=float, default=12,
@@ -877,6 +980,15 @@ def parse_args():
     if needs_vhu and not os.access(args.vhu_pmd, os.X_OK):
         ap.error("vhu-pmd not found at %s; build it (scripts/setup.sh) or pass --vhu-pmd, "
                  "or measure DPDK alone with --suites backend --sides reference" % args.vhu_pmd)
+    needs_lib = any(is_testpmd(args.testpmd if st.backend == "dpdk"
+                               else args.vhu_pmd) and st.burst_cycles
+                    for su in args.suites
+                    for st, side in ((SUITES[su][1], "subject"), (SUITES[su][2], "reference"))
+                    if side in args.sides)
+    if needs_lib and not os.access(args.burst_cycles_lib, os.R_OK):
+        ap.error("the burst-cycles interposer is not at %s; build it (ninja -C <build>) or "
+                 "pass --burst-cycles-lib" % args.burst_cycles_lib)
+    args.burst_cycles_lib = os.path.abspath(args.burst_cycles_lib)
     if is_testpmd(args.vhu_pmd) and "iommu" in args.suites:
         ap.error("--suites iommu needs vhu-pmd (dpdk-testpmd's virtio-user has no vIOMMU); "
                  "leave it out for an A/A check")
@@ -906,12 +1018,16 @@ def main():
                             "direction": "guest->host" if direction == "g2h" else "host->guest",
                             "packet_size": size, "compares": what,
                             "subject": subject.describe(), "reference": reference.describe(),
-                            "target": target}
+                            "target": target,
+                            "cycles_figure": "backend burst" if direction == "h2g" and
+                            subject.burst_cycles and reference.burst_cycles else "receiver"}
+                    key = ("burst_cycles" if case["cycles_figure"] == "backend burst"
+                           else "rx_cycles")
                     per_side = {b: [] for b in args.sides}
                     rep = 0
                     while rep < args.repeats or (rep < args.max_repeats and not all(
                             confirmed([r["mpps"] for r in per_side[b]]) and
-                            cycles_mode([r["rx_cycles"] for r in per_side[b]])[2]
+                            cycles_mode([r[key] for r in per_side[b]])[2]
                             for b in args.sides)):
                         order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
                         rep += 1
@@ -921,8 +1037,11 @@ def main():
                             per_side[b].append(run)
                             log("%s %s run %d: %s" % (
                                 case["case"], b, rep,
-                                "%.1f cycles/packet, %.3f Mpps (best %d s), %.3f Mpps (mean)" % (
-                                    run["rx_cycles"], run["mpps"], args.window, run["mean"])
+                                "%.1f cycles/packet (receiver), %s (backend burst), %.3f Mpps "
+                                "(best %d s), %.3f Mpps (mean)" % (
+                                    run["rx_cycles"], "%.1f" % run["burst_cycles"]
+                                    if run["burst_cycles"] is not None else "-", run["mpps"],
+                                    args.window, run["mean"])
                                 if run["mpps"] is not None else "failed: " + run["error"]))
                     summarise_case(case, per_side, target)
                     log("%s: cycles ratio %s, Mpps ratio %s (target %.1f)" % (
@@ -947,8 +1066,10 @@ def main():
             "confirm": "more runs until a second run is within %d%% of each side's best" %
                        round(CONFIRM * 100),
             "window_s": args.window,
-            "statistic": "cycles: the lowest run of the receiver's CPU cycles/packet (busy "
-                         "polls only) that a second run confirms within %d%%, the ratio "
+            "statistic": "cycles: the lowest run of the primary figure (cycles_figure: the "
+                         "receiver's CPU cycles/packet, busy polls only, or for h2g in the "
+                         "backend and packed suites the backend's burst cycles/packet) that a "
+                         "second run confirms within %d%%, the ratio "
                          "reference/subject; Mpps: best of " % round(CYCLES_MODE * 100) +
                          "repeats of the best %d-s rate in the receiver's steady statistics "
                          "periods, the ratio subject/reference" % args.window,
@@ -961,6 +1082,7 @@ def main():
             "backend_lcores": args.backend_lcores,
             "frontend_lcores": args.frontend_lcores,
             "eal_mem": args.eal_mem,
+            "burst_cycles_lib": args.burst_cycles_lib,
         },
         "machine": info,
         "results": results,
