@@ -178,7 +178,8 @@ class Cycles(unittest.TestCase):
 # The interposer's lines (dpdk-testpmd) and vhu-pmd's (one per port and direction).
 INTERPOSER_END = (
     "vhost enqueue: backend cycles/packet=96.00 (cycles=9600000 / packets=100000; calls=3125, "
-    "empty calls=1000, empty cycles=50000) at 2600 MHz Clock\n"
+    "empty calls=1000, empty cycles=50000; stalled calls=2, stalled packets=64, "
+    "stalled cycles=26000000) at 2600 MHz Clock\n"
     "vhost dequeue: backend cycles/packet=0.00 (cycles=0 / packets=0; calls=0, empty calls=0, "
     "empty cycles=0) at 2600 MHz Clock\n")
 VHU_PMD_BURSTS = (
@@ -202,6 +203,8 @@ class BurstCycles(unittest.TestCase):
         self.assertEqual(enq["packets"], 100000)
         self.assertEqual(enq["empty_calls"], 1000)
         self.assertEqual(enq["empty_cycles"], 50000)
+        # Preempted calls are counted apart, not in the figure.
+        self.assertEqual((enq["stalled_calls"], enq["stalled_packets"]), (2, 64))
         self.assertAlmostEqual(enq["cycles_per_packet"], 96.0)
         deq = bench.burst_cycles(INTERPOSER_END, "dequeue")
         self.assertEqual(deq["packets"], 0)
@@ -213,6 +216,7 @@ class BurstCycles(unittest.TestCase):
         self.assertAlmostEqual(enq["cycles_per_packet"], 100.0)
         self.assertIsNone(bench.burst_cycles(VHU_PMD_BURSTS, "dequeue"))
         self.assertIsNone(bench.burst_cycles(TESTPMD_END, "enqueue"))
+        self.assertEqual(enq["stalled_calls"], 0)  # a line without them
 
     def test_a_ports_last_line_counts(self):
         later = VHU_PMD_BURSTS.replace("cycles=8000000 / packets=100000",

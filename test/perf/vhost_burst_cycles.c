@@ -7,7 +7,12 @@
  * and counts the TSC cycles spent inside each call:
  *
  *   - calls that moved at least one packet: their cycles, packets and number;
- *   - calls that moved none (the ring was full, or empty): number and cycles.
+ *   - calls that moved none (the ring was full, or empty): number and cycles;
+ *   - calls that took longer than 50 us (BURST_STALL_PER_SEC), whatever they
+ *     moved: number, packets and cycles. No burst of a backend takes that
+ *     long (32 frames of 1518 B are a few microseconds); the thread was
+ *     preempted or interrupted inside the call, which on a shared machine
+ *     would otherwise put another process's time into the figure.
  *
  * The boundary is the application's call into the backend, the same one
  * vhu-pmd's vhost-user port counts with burst-cycles=1 (around
@@ -19,7 +24,8 @@
  * When the process exits, one line per direction goes to stderr:
  *
  *   vhost enqueue: backend cycles/packet=N.NN (cycles=N / packets=N; calls=N,
- *   empty calls=N, empty cycles=N) at N MHz Clock
+ *   empty calls=N, empty cycles=N; stalled calls=N, stalled packets=N,
+ *   stalled cycles=N) at N MHz Clock
  *
  * (nothing when no burst was called). test/perf/vhost_vs_dpdk.py reads it. Counters are per thread
  * (a slot each, taken at a thread's first call), so forwarding lcores never share a line.
@@ -33,16 +39,22 @@
 #include <rte_cycles.h>
 #include <rte_vhost.h>
 
+/* A call longer than 1 / BURST_STALL_PER_SEC s (50 us) was preempted: see above. */
+#define BURST_STALL_PER_SEC 20000
+
 /* Threads that may call bursts; the calls of any beyond are forwarded uncounted. */
 #define BURST_CYCLES_SLOTS 128
 
 /* One direction's counts in one thread. */
 struct burst_count {
-	uint64_t cycles;       /* TSC cycles inside calls that moved packets */
-	uint64_t packets;      /* packets those calls moved */
-	uint64_t calls;	       /* calls that moved packets */
-	uint64_t empty_calls;  /* calls that moved none */
-	uint64_t empty_cycles; /* TSC cycles inside those */
+	uint64_t cycles;	  /* TSC cycles inside calls that moved packets */
+	uint64_t packets;	  /* packets those calls moved */
+	uint64_t calls;		  /* calls that moved packets */
+	uint64_t empty_calls;	  /* calls that moved none */
+	uint64_t empty_cycles;	  /* TSC cycles inside those */
+	uint64_t stalled_calls;	  /* calls longer than the stall limit, in none of the above */
+	uint64_t stalled_packets; /* packets those moved */
+	uint64_t stalled_cycles;  /* TSC cycles inside those */
 };
 
 /* One thread's counts, alone on its cache lines. */
@@ -57,6 +69,8 @@ static unsigned int nb_slots;
 /* This thread's slot, NULL until its first call (or when none was left). */
 static __thread struct burst_slot *my_slot;
 static __thread int my_slot_taken;
+/* The stall limit in TSC cycles, set at a thread's first call (the EAL knows the rate by then). */
+static __thread uint64_t my_stall_cycles;
 
 typedef uint16_t (*enqueue_fn)(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint16_t count);
 typedef uint16_t (*dequeue_fn)(int vid, uint16_t queue_id, struct rte_mempool *mbuf_pool,
@@ -107,6 +121,8 @@ burst_slot(void)
 		unsigned int i = __atomic_fetch_add(&nb_slots, 1, __ATOMIC_RELAXED);
 
 		my_slot = i < BURST_CYCLES_SLOTS ? &slots[i] : NULL;
+		my_stall_cycles =
+			rte_get_tsc_hz() != 0 ? rte_get_tsc_hz() / BURST_STALL_PER_SEC : UINT64_MAX;
 		my_slot_taken = 1;
 	}
 	return my_slot;
@@ -119,7 +135,11 @@ burst_slot(void)
 static inline void
 burst_account(struct burst_count *c, uint16_t nb, uint64_t cycles)
 {
-	if (nb != 0) {
+	if (unlikely(cycles > my_stall_cycles)) {
+		__atomic_store_n(&c->stalled_calls, c->stalled_calls + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stalled_packets, c->stalled_packets + nb, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stalled_cycles, c->stalled_cycles + cycles, __ATOMIC_RELAXED);
+	} else if (nb != 0) {
 		__atomic_store_n(&c->cycles, c->cycles + cycles, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->packets, c->packets + nb, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->calls, c->calls + 1, __ATOMIC_RELAXED);
@@ -177,9 +197,24 @@ burst_print(const char *what, const struct burst_count *c, uint64_t hz)
 	fprintf(stderr,
 		"vhost %s: backend cycles/packet=%.2f (cycles=%" PRIu64 " / packets=%" PRIu64
 		"; calls=%" PRIu64 ", empty calls=%" PRIu64 ", empty cycles=%" PRIu64
+		"; stalled calls=%" PRIu64 ", stalled packets=%" PRIu64 ", stalled cycles=%" PRIu64
 		") at %" PRIu64 " MHz Clock\n",
 		what, c->packets != 0 ? (double)c->cycles / (double)c->packets : 0.0, c->cycles,
-		c->packets, c->calls, c->empty_calls, c->empty_cycles, hz / 1000000);
+		c->packets, c->calls, c->empty_calls, c->empty_cycles, c->stalled_calls,
+		c->stalled_packets, c->stalled_cycles, hz / 1000000);
+}
+
+static void
+burst_add(struct burst_count *sum, const struct burst_count *c)
+{
+	sum->cycles += __atomic_load_n(&c->cycles, __ATOMIC_RELAXED);
+	sum->packets += __atomic_load_n(&c->packets, __ATOMIC_RELAXED);
+	sum->calls += __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
+	sum->empty_calls += __atomic_load_n(&c->empty_calls, __ATOMIC_RELAXED);
+	sum->empty_cycles += __atomic_load_n(&c->empty_cycles, __ATOMIC_RELAXED);
+	sum->stalled_calls += __atomic_load_n(&c->stalled_calls, __ATOMIC_RELAXED);
+	sum->stalled_packets += __atomic_load_n(&c->stalled_packets, __ATOMIC_RELAXED);
+	sum->stalled_cycles += __atomic_load_n(&c->stalled_cycles, __ATOMIC_RELAXED);
 }
 
 /*
@@ -200,18 +235,8 @@ static void __attribute__((destructor)) burst_cycles_report(void)
 		return;
 
 	for (i = 0; i < n; i++) {
-		const struct burst_count *e = &slots[i].enq, *d = &slots[i].deq;
-
-		enq.cycles += __atomic_load_n(&e->cycles, __ATOMIC_RELAXED);
-		enq.packets += __atomic_load_n(&e->packets, __ATOMIC_RELAXED);
-		enq.calls += __atomic_load_n(&e->calls, __ATOMIC_RELAXED);
-		enq.empty_calls += __atomic_load_n(&e->empty_calls, __ATOMIC_RELAXED);
-		enq.empty_cycles += __atomic_load_n(&e->empty_cycles, __ATOMIC_RELAXED);
-		deq.cycles += __atomic_load_n(&d->cycles, __ATOMIC_RELAXED);
-		deq.packets += __atomic_load_n(&d->packets, __ATOMIC_RELAXED);
-		deq.calls += __atomic_load_n(&d->calls, __ATOMIC_RELAXED);
-		deq.empty_calls += __atomic_load_n(&d->empty_calls, __ATOMIC_RELAXED);
-		deq.empty_cycles += __atomic_load_n(&d->empty_cycles, __ATOMIC_RELAXED);
+		burst_add(&enq, &slots[i].enq);
+		burst_add(&deq, &slots[i].deq);
 	}
 	burst_print("enqueue", &enq, rte_get_tsc_hz());
 	burst_print("dequeue", &deq, rte_get_tsc_hz());

@@ -197,9 +197,13 @@ CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \((?:total|busy) cycles=(\d+) /
 
 # Printed by the interposer (dpdk-testpmd, at exit) and by vhu-pmd (a port with
 # burst-cycles=1, when forwarding stops; "port N " before it): the cycles
-# inside the calls into the backend that moved packets, and those that did not.
+# inside the calls into the backend that moved packets, those that did not, and
+# those that took longer than 50 us (preempted inside the call; left out).
 BURST = re.compile(r"vhost (enqueue|dequeue): backend cycles/packet=[\d.]+ \(cycles=(\d+) / "
-                   r"packets=(\d+); calls=(\d+), empty calls=(\d+), empty cycles=(\d+)\)")
+                   r"packets=(\d+); calls=(\d+), empty calls=(\d+), empty cycles=(\d+)"
+                   r"(?:; stalled calls=(\d+), stalled packets=(\d+), stalled cycles=(\d+))?\)")
+BURST_KEYS = ("cycles", "packets", "calls", "empty_calls", "empty_cycles", "stalled_calls",
+              "stalled_packets", "stalled_cycles")
 
 
 def cycles_per_packet(text):
@@ -213,7 +217,7 @@ def cycles_per_packet(text):
 
 def burst_cycles(text, call):
     """The backend's burst counts for 'call' ("enqueue" or "dequeue") in a log:
-    a dict of cycles, packets, calls, empty_calls, empty_cycles and
+    a dict of BURST_KEYS (the stalled ones 0 in a line without them) and
     cycles_per_packet (None without packets), summed over the last line of
     each port; None when the log has no such line."""
     last = {}
@@ -221,11 +225,11 @@ def burst_cycles(text, call):
         m = BURST.search(line)
         if m and m.group(1) == call:
             port = line[:m.start()].strip()
-            last[port] = [int(x) for x in m.groups()[1:]]
+            last[port] = [int(x or 0) for x in m.groups()[1:]]
     if not last:
         return None
-    tot = [sum(v[i] for v in last.values()) for i in range(5)]
-    out = dict(zip(("cycles", "packets", "calls", "empty_calls", "empty_cycles"), tot))
+    tot = [sum(v[i] for v in last.values()) for i in range(len(BURST_KEYS))]
+    out = dict(zip(BURST_KEYS, tot))
     out["cycles_per_packet"] = tot[0] / tot[1] if tot[1] else None
     return out
 
@@ -589,10 +593,13 @@ def summarise_case(case, per_side, target):
                                               if median(cyc) is not None else None)
                 case[b + "_cycles_runs"] = case[b + "_" + name + "_cycles_runs"]
         bursts = [r["burst"] for r in runs if r.get("burst") and r["mpps"] is not None]
-        calls = sum(x["calls"] + x["empty_calls"] for x in bursts)
-        # Calls that found no room (h2g) or nothing to receive (g2h): left out of the figure.
+        calls = sum(x["calls"] + x["empty_calls"] + x.get("stalled_calls", 0) for x in bursts)
+        # Calls that found no room (h2g) or nothing to receive (g2h), and calls
+        # preempted inside: left out of the figure.
         case[b + "_burst_empty_share"] = (round(sum(x["empty_calls"] for x in bursts) / calls, 3)
                                           if calls else None)
+        case[b + "_burst_stalled_share"] = (
+            round(sum(x.get("stalled_calls", 0) for x in bursts) / calls, 5) if calls else None)
         case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
         case[b + "_mpps"] = max(ok) if ok else None
         case[b + "_runs"] = [r["mpps"] for r in runs]

@@ -42,6 +42,7 @@ struct vhost_user_port {
 	struct vhu_vhost_dev *dev; /* the backend device, from create to destroy */
 	bool link;		   /* device_ready called, device_stopping not since (atomic) */
 	bool burst_cycles;	   /* burst-cycles=1: count cycles inside the bursts */
+	uint64_t stall_cycles;	   /* a call longer than this many TSC cycles is stalled */
 	/* Per queue, since the port was made (burst_cycles only). */
 	struct vhost_user_queue_cycles cycles[VHU_PORT_MAX_QUEUES];
 };
@@ -141,6 +142,7 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 			return rc;
 	}
 	vp->burst_cycles = burst_cycles != 0;
+	vp->stall_cycles = rte_get_tsc_hz() / VHU_VHOST_USER_STALL_PER_SEC;
 	cfg.queue_pairs = queues;
 	cfg.flags = (client != 0 ? VHU_VHOST_CLIENT : 0) |
 		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |
@@ -191,9 +193,14 @@ vhost_user_start(struct vhu_port *port)
  * loads, relaxed stores so that a reader on another thread sees whole values.
  */
 static inline void
-vhost_user_count_burst(struct vhu_vhost_user_burst_cycles *c, uint16_t nb, uint64_t cycles)
+vhost_user_count_burst(struct vhu_vhost_user_burst_cycles *c, uint16_t nb, uint64_t cycles,
+		       uint64_t stall)
 {
-	if (nb != 0) {
+	if (unlikely(cycles > stall)) {
+		__atomic_store_n(&c->stalled_calls, c->stalled_calls + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stalled_packets, c->stalled_packets + nb, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->stalled_cycles, c->stalled_cycles + cycles, __ATOMIC_RELAXED);
+	} else if (nb != 0) {
 		__atomic_store_n(&c->cycles, c->cycles + cycles, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->packets, c->packets + nb, __ATOMIC_RELAXED);
 		__atomic_store_n(&c->calls, c->calls + 1, __ATOMIC_RELAXED);
@@ -214,7 +221,7 @@ vhost_user_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkt
 		return vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
 	start = rte_rdtsc();
 	nb = vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
-	vhost_user_count_burst(&vp->cycles[queue].deq, nb, rte_rdtsc() - start);
+	vhost_user_count_burst(&vp->cycles[queue].deq, nb, rte_rdtsc() - start, vp->stall_cycles);
 	return nb;
 }
 
@@ -230,7 +237,8 @@ vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkt
 	nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
 	/* The free is the application's mbuf work, outside the boundary as in net_vhost. */
 	if (unlikely(vp->burst_cycles))
-		vhost_user_count_burst(&vp->cycles[queue].enq, nb, rte_rdtsc() - start);
+		vhost_user_count_burst(&vp->cycles[queue].enq, nb, rte_rdtsc() - start,
+				       vp->stall_cycles);
 	/* The backend copied them into guest buffers: the mbufs are ours to free. */
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(pkts, nb);
@@ -420,6 +428,9 @@ vhost_user_add_cycles(struct vhu_vhost_user_burst_cycles *sum,
 	sum->calls += __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
 	sum->empty_calls += __atomic_load_n(&c->empty_calls, __ATOMIC_RELAXED);
 	sum->empty_cycles += __atomic_load_n(&c->empty_cycles, __ATOMIC_RELAXED);
+	sum->stalled_calls += __atomic_load_n(&c->stalled_calls, __ATOMIC_RELAXED);
+	sum->stalled_packets += __atomic_load_n(&c->stalled_packets, __ATOMIC_RELAXED);
+	sum->stalled_cycles += __atomic_load_n(&c->stalled_cycles, __ATOMIC_RELAXED);
 }
 
 int

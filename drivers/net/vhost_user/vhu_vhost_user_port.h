@@ -19,7 +19,9 @@ struct vhu_vhost_dev *vhu_vhost_user_port_dev(const struct vhu_port *port);
 /*
  * The TSC cycles spent inside a port's calls into the backend, one direction,
  * all queues, since the port was made (its device string has burst-cycles=1).
- * The application's mbuf work around the calls is not in them.
+ * The application's mbuf work around the calls is not in them. No burst takes
+ * 50 us (32 frames of 1518 B take a few): a longer call was preempted, and is
+ * counted apart so that another process's time stays out of the figure.
  */
 struct vhu_vhost_user_burst_cycles {
 	uint64_t cycles;       /* inside calls that moved at least one packet */
@@ -27,7 +29,15 @@ struct vhu_vhost_user_burst_cycles {
 	uint64_t calls;	       /* calls that moved at least one packet */
 	uint64_t empty_calls;  /* calls that moved none (no room, or nothing to receive) */
 	uint64_t empty_cycles; /* inside those */
+	/* Calls longer than VHU_VHOST_USER_STALL_PER_SEC's limit, in none of the
+	 * above: the thread was preempted or interrupted inside them. */
+	uint64_t stalled_calls;
+	uint64_t stalled_packets; /* packets those moved */
+	uint64_t stalled_cycles;  /* inside those */
 };
+
+/* A call longer than 1 / this of a second (50 us) is counted as stalled. */
+#define VHU_VHOST_USER_STALL_PER_SEC 20000
 
 /*
  * Fills enq (vhu_vhost_enqueue_burst: host to guest) and deq
