@@ -592,6 +592,8 @@ def summarise_case(case, per_side, target):
                 case[b + "_cycles_median"] = (round(median(cyc), 1)
                                               if median(cyc) is not None else None)
                 case[b + "_cycles_runs"] = case[b + "_" + name + "_cycles_runs"]
+        # Every run's counts: packets per call and the stalled calls say what a figure is worth.
+        case[b + "_burst_counts_runs"] = [r.get("burst") for r in runs]
         bursts = [r["burst"] for r in runs if r.get("burst") and r["mpps"] is not None]
         calls = sum(x["calls"] + x["empty_calls"] + x.get("stalled_calls", 0) for x in bursts)
         # Calls that found no room (h2g) or nothing to receive (g2h), and calls
