@@ -1,0 +1,620 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""OVS-DPDK forwarding between two vhost-user ports, on DPDK's librte_vhost
+and on vhu's.
+
+The same unchanged ovs-vswitchd (Debian's ovs-vswitchd-dpdk) runs once with
+the system's librte_vhost.so.23 (the reference, "DPDK") and once with vhu's
+from <build>/lib/rte_vhost in its LD_LIBRARY_PATH (the subject, "vhu"); each
+run checks in /proc/PID/maps which of the two it mapped.
+
+  dpdk-testpmd (lcore 0)                          ovs-vswitchd (PMD on core 1)
+  net_virtio_user0 (server) <==vhost-user==> vhu1 (dpdkvhostuserclient) \\ flows
+  net_virtio_user1 (server) <==vhost-user==> vhu2 (dpdkvhostuserclient) / 1<->2
+
+OVS has a netdev bridge with the two ports, one PMD thread pinned to core 1
+(pmd-cpu-mask) and its other threads on core 0; the generator is one
+dpdk-testpmd in io mode with its forwarding lcore on core 0, which fills the
+loop with 'start tx_first N' (N bursts per port) and then forwards whatever
+comes back out of one port into the other. The packets in flight circulate
+through OVS's one PMD thread, which does everything OVS does per packet
+(dequeue from one vhost-user port, classify, enqueue into the other), and
+through testpmd's io forwarding, which does far less per packet: OVS is the
+limit, which its idle share (near 0 %) shows in every run.
+
+Cases: uni-64, uni-1518 (flow 1->2 only: OVS dequeues from vhu1 and
+enqueues into vhu2) and bidir-64, bidir-1518 (flows 1->2 and 2->1).
+
+The primary figure is OVS's own accounting, identical for both libraries:
+'ovs-appctl dpif-netdev/pmd-stats-show', "avg processing cycles per packet"
+(the PMD's busy iterations' cycles over the packets it received), cleared
+with pmd-stats-clear after --warmup seconds and read --duration seconds
+later. Per case: the lowest run that a second run confirms within 20 %
+(vhost_vs_dpdk.py's cycles_mode(): the machine is bimodal), the ratio DPDK /
+vhu (above 1 when vhu's library costs less) against --target. Beside it the
+rate (Mpps) the generator received over the same window, best run.
+
+Runs alternate reference and subject (which goes first alternates too),
+--repeats per case, more up to --max-repeats until both sides' cycles are
+confirmed. Progress goes to stderr, the JSON (every run) to --output, and
+stdout ends with a table: case, DPDK, vhu, ratio, target, met. Not part of
+the test run and asserts nothing; needs root, OVS-DPDK, dpdk-testpmd and
+--ovs-mem MB of free 2 MB hugepages (OVS runs its EAL --in-memory).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vhost_vs_dpdk import (NB_MBUFS, REPO, cycles_mode, default_eal_mem,  # noqa: E402
+                           huge_free_mb, machine_info, median)
+import text_table  # noqa: E402
+
+SIDES = ("reference", "subject")
+LABEL = {"reference": "DPDK", "subject": "vhu"}
+PMD_CORE = 1
+
+# pmd-stats-show: one section per PMD thread ("pmd thread numa_id 0 core_id 1:")
+# and one for the main thread, with "key: value" lines.
+PMD_SECTION = re.compile(r"^pmd thread numa_id (\d+) core_id (\d+):\s*$", re.M)
+PMD_LINE = re.compile(r"^\s+([a-z][a-z. ]*[a-z]):\s+([\d.]+)(?:\s+\(([\d.]+)%\))?", re.M)
+# testpmd's 'show port stats all': "NIC statistics for port N" then "RX-packets: N".
+PORT_RX = re.compile(r"NIC statistics for port (\d+)\s*#+\s*\n\s*RX-packets:\s+(\d+)", re.M)
+
+
+def log(msg):
+    print("ovs_vs_dpdk: " + msg, file=sys.stderr, flush=True)
+
+
+def parse_pmd_stats(text, core=PMD_CORE):
+    """The counters of the PMD thread on 'core' in pmd-stats-show's output, as
+    a dict of floats ("processing cycles" the count, "processing cycles %" its
+    share), or None when that thread is not in it."""
+    heads = list(PMD_SECTION.finditer(text))
+    for i, h in enumerate(heads):
+        if int(h.group(2)) != core:
+            continue
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        body = text[h.end():end]
+        main = body.find("\nmain thread:")
+        if main >= 0:
+            body = body[:main]
+        stats = {}
+        for key, value, share in PMD_LINE.findall(body):
+            stats[key] = float(value)
+            if share:
+                stats[key + " %"] = float(share)
+        return stats
+    return None
+
+
+def port_rx(text):
+    """Each port's RX-packets in the last 'show port stats all' of text."""
+    rx = {}
+    for port, n in PORT_RX.findall(text):
+        rx[int(port)] = int(n)
+    return rx
+
+
+def window_mpps(rx0, rx1, seconds):
+    """Packets the generator received on all its ports between two readings,
+    per second, in millions; None without both readings or time."""
+    if not rx0 or not rx1 or seconds <= 0 or set(rx0) != set(rx1):
+        return None
+    return sum(rx1[p] - rx0[p] for p in rx1) / seconds / 1e6
+
+
+def run_result(pmd, mpps):
+    """What a case keeps of one run: OVS's figures for the window and the rate."""
+    if pmd is None:
+        return {"cycles": None, "mpps": mpps, "error": "no PMD statistics"}
+    got = pmd.get("packets received", 0)
+    cyc = pmd.get("avg processing cycles per packet") if got else None
+    return {"cycles": round(cyc, 1) if cyc is not None else None,
+            "all_cycles": round(pmd.get("avg cycles per packet", 0), 1) if got else None,
+            "idle_share": pmd.get("idle cycles %"),
+            "batch": pmd.get("avg. packets per output batch"),
+            "packets": int(got), "mpps": round(mpps, 3) if mpps is not None else None,
+            "error": None if cyc is not None else "OVS received no packet in the window"}
+
+
+def summarise_case(case, per_side, target):
+    """A case's figures from each side's runs (run_result dicts): the
+    cheapest confirmed mode of OVS's processing cycles per packet, the ratio
+    reference / subject (above 1 when vhu costs less), the best Mpps."""
+    for b, runs in per_side.items():
+        cyc = [r["cycles"] for r in runs]
+        fig, sp, conf = cycles_mode(cyc)
+        case[b + "_cycles"] = round(fig, 1) if fig is not None else None
+        case[b + "_cycles_spread"] = round(sp, 4) if sp is not None else None
+        case[b + "_cycles_confirmed"] = conf
+        m = median(cyc)
+        case[b + "_cycles_median"] = round(m, 1) if m is not None else None
+        ok = [r["mpps"] for r in runs if r["mpps"] is not None]
+        case[b + "_mpps"] = max(ok) if ok else None
+        idle = [r["idle_share"] for r in runs if r.get("idle_share") is not None]
+        case[b + "_idle_share_max"] = max(idle) if idle else None
+        case[b + "_runs"] = runs
+    sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
+    case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    case["cycles_saved"] = round(ref - sub, 1) if sub and ref else None
+    case["meets_target"] = (case["cycles_ratio"] >= target
+                            if case["cycles_ratio"] is not None else None)
+    sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
+    case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
+    return case
+
+
+def fmt_cycles(case, side):
+    c = case.get(side + "_cycles")
+    if c is None:
+        return "-"
+    sp = case.get(side + "_cycles_spread")
+    return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
+        "" if case.get(side + "_cycles_confirmed", True) else " ?")
+
+
+def fmt_idle(case):
+    idle = [case.get(b + "_idle_share_max") for b in SIDES]
+    idle = [x for x in idle if x is not None]
+    return "%.0f%%" % max(idle) if idle else "-"
+
+
+def results_table(results):
+    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps", "vhu Mpps",
+            "Mpps ratio", "PMD idle"]
+    rows = [head]
+    for c in results:
+        ratio = c.get("cycles_ratio")
+        rows.append([c["case"], fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
+                     "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
+                     {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
+                     "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
+                     "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-",
+                     "%.2f" % c["mpps_ratio"] if c.get("mpps_ratio") else "-",
+                     fmt_idle(c)])
+    lines = text_table.render(rows)
+    lines += ["c/p: OVS's PMD 'avg processing cycles per packet' (pmd-stats-show), the lowest "
+              "run that a second confirms within 20 % ± half the range of the runs within it",
+              "(?: no second run confirmed it); ratio: DPDK / vhu, above 1 when vhu's "
+              "librte_vhost costs OVS less; Mpps: what the generator received, best run;",
+              "PMD idle: the highest idle share of OVS's PMD in any run of the case (near 0: "
+              "OVS, not the generator, was the limit)."]
+    return "\n".join(lines)
+
+
+def without_rte_lib(path):
+    """LD_LIBRARY_PATH without any directory holding vhu's library (as
+    scripts/lib.sh), so that the reference loads the system's."""
+    kept = [e for e in (path or "").split(":")
+            if e and not e.rstrip("/").endswith(("/lib/rte_vhost", "/vhu"))]
+    return ":".join(kept)
+
+
+def mapped_vhost_lib(pid):
+    """The librte_vhost.so.23 process pid maps, resolved, or None."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and "/librte_vhost.so.23" in fields[5]:
+                    return os.path.realpath(fields[5])
+    except OSError:
+        pass
+    return None
+
+
+def system_vhost_lib():
+    try:
+        out = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in out.splitlines():
+        if line.strip().startswith("librte_vhost.so.23 "):
+            return os.path.realpath(line.split("=>")[-1].strip())
+    return None
+
+
+class Testpmd:
+    """dpdk-testpmd at its interactive prompt, fed on stdin, output in a log."""
+
+    def __init__(self, argv, logpath, prefix):
+        self.logpath, self.prefix = logpath, prefix
+        # Line-buffered: its answers reach the log as it prints them.
+        stdbuf = shutil.which("stdbuf")
+        if stdbuf:
+            argv = [stdbuf, "-oL", "-eL"] + argv
+        self.logf = open(logpath, "w")
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self.logf,
+                                  stderr=subprocess.STDOUT, text=True)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def text(self):
+        with open(self.logpath, errors="replace") as f:
+            return f.read()
+
+    def command(self, cmd, wait_for=None, timeout=10):
+        """Sends cmd; with wait_for, waits until the log has one more line
+        matching it than before and returns the log's text after cmd."""
+        before = self.text()
+        n = len(re.findall(wait_for, before)) if wait_for else 0
+        self.p.stdin.write(cmd + "\n")
+        self.p.stdin.flush()
+        deadline = time.time() + timeout
+        while wait_for:
+            text = self.text()
+            if len(re.findall(wait_for, text)) > n:
+                return text[len(before):]
+            if not self.alive() or time.time() > deadline:
+                raise RuntimeError("testpmd did not answer '%s'" % cmd)
+            time.sleep(0.02)
+        return None
+
+    def stop(self):
+        if self.alive():
+            try:
+                self.p.stdin.write("stop\nquit\n")
+                self.p.stdin.flush()
+                self.p.wait(15)
+            except (OSError, subprocess.TimeoutExpired):
+                log("testpmd did not quit; killing it")
+                self.p.kill()
+                self.p.wait()
+        self.logf.close()
+        shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
+
+
+class Ovs:
+    """ovsdb-server with a database set up once, and ovs-vswitchd started
+    and stopped per run, every file of theirs in one directory."""
+
+    def __init__(self, args, workdir):
+        self.args, self.dir = args, workdir
+        self.env = dict(os.environ, OVS_RUNDIR=workdir, OVS_LOGDIR=workdir,
+                        OVS_DBDIR=workdir, OVS_SYSCONFDIR=workdir)
+        self.db = "unix:" + os.path.join(workdir, "db.sock")
+        self.ovsdb = self.vswitchd = None
+        self.vlog = None
+
+    def run(self, argv, check=True):
+        r = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=60)
+        if check and r.returncode:
+            raise RuntimeError("%s failed: %s" % (" ".join(argv[:3]), r.stderr.strip()))
+        return r.stdout
+
+    def vsctl(self, *a):
+        return self.run(["ovs-vsctl", "--db=" + self.db, "--timeout=30"] + list(a))
+
+    def appctl(self, *a, check=True):
+        return self.run(["ovs-appctl", "-t", os.path.join(self.dir, "vswitchd.ctl"),
+                         "--timeout=20"] + list(a), check=check)
+
+    def start_db(self, socks):
+        conf = os.path.join(self.dir, "conf.db")
+        self.run(["ovsdb-tool", "create", conf, self.args.schema])
+        self.ovsdb = subprocess.Popen(
+            ["ovsdb-server", conf, "--remote=punix:" + os.path.join(self.dir, "db.sock"),
+             "--unixctl=" + os.path.join(self.dir, "ovsdb-server.ctl"),
+             "--log-file=" + os.path.join(self.dir, "ovsdb.log")],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while not os.path.exists(os.path.join(self.dir, "db.sock")):
+            if self.ovsdb.poll() is not None or time.time() > deadline:
+                raise RuntimeError("ovsdb-server did not come up")
+            time.sleep(0.1)
+        self.vsctl("--no-wait", "init")
+        self.vsctl("--no-wait", "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
+                   "other_config:dpdk-lcore-mask=0x1",
+                   "other_config:pmd-cpu-mask=0x%x" % (1 << PMD_CORE),
+                   "other_config:dpdk-socket-mem=%d" % self.args.ovs_mem,
+                   "other_config:dpdk-socket-limit=%d" % self.args.ovs_mem,
+                   "other_config:dpdk-extra=--no-pci")
+        self.vsctl("--no-wait", "add-br", "br0", "--", "set", "bridge", "br0",
+                   "datapath_type=netdev")
+        for i, s in enumerate(socks, 1):
+            self.vsctl("--no-wait", "add-port", "br0", "vhu%d" % i, "--", "set", "interface",
+                       "vhu%d" % i, "type=dpdkvhostuserclient",
+                       "options:vhost-server-path=" + s, "ofport_request=%d" % i)
+
+    def start_vswitchd(self, side, tag):
+        env = dict(self.env)
+        kept = without_rte_lib(env.get("LD_LIBRARY_PATH"))
+        if side == "subject":
+            kept = self.args.rte_lib_dir + (":" + kept if kept else "")
+        if kept:
+            env["LD_LIBRARY_PATH"] = kept
+        else:
+            env.pop("LD_LIBRARY_PATH", None)
+        self.vlog = os.path.join(self.dir, "vswitchd-%s.log" % tag)
+        with open(self.vlog, "w") as logf:
+            self.vswitchd = subprocess.Popen(
+                [self.args.vswitchd, self.db, "--unixctl=" + os.path.join(self.dir, "vswitchd.ctl"),
+                 "--pidfile=" + os.path.join(self.dir, "vswitchd.pid"), "-vconsole:info"],
+                env=env, stdout=logf, stderr=subprocess.STDOUT)
+        self.wait_log("DPDK Enabled - initialized", 1, 60)
+        want = (os.path.realpath(os.path.join(self.args.rte_lib_dir, "librte_vhost.so.23"))
+                if side == "subject" else system_vhost_lib())
+        have = mapped_vhost_lib(self.vswitchd.pid)
+        if have != want:
+            raise RuntimeError("ovs-vswitchd (%s) maps %s, not %s" % (side, have, want))
+        return have
+
+    def log_text(self):
+        with open(self.vlog, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, what, count, timeout):
+        deadline = time.time() + timeout
+        while self.log_text().count(what) < count:
+            if self.vswitchd.poll() is not None:
+                raise RuntimeError("ovs-vswitchd exited; see " + self.vlog)
+            if time.time() > deadline:
+                raise RuntimeError("ovs-vswitchd did not log '%s' within %d s" % (what, timeout))
+            time.sleep(0.1)
+
+    def set_flows(self, bidir):
+        deadline = time.time() + 30
+        while True:
+            r = subprocess.run(["ovs-ofctl", "del-flows", "br0"], env=self.env,
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                break
+            if time.time() > deadline:
+                raise RuntimeError("br0's OpenFlow socket did not answer: " + r.stderr)
+            time.sleep(0.1)
+        self.run(["ovs-ofctl", "add-flow", "br0", "in_port=1,actions=output:2"])
+        self.run(["ovs-ofctl", "add-flow", "br0",
+                  "in_port=2,actions=" + ("output:1" if bidir else "drop")])
+
+    def stop_vswitchd(self):
+        if self.vswitchd is None:
+            return
+        if self.vswitchd.poll() is None:
+            self.appctl("exit", check=False)
+            try:
+                self.vswitchd.wait(20)
+            except subprocess.TimeoutExpired:
+                log("ovs-vswitchd did not exit; killing it")
+                self.vswitchd.kill()
+                self.vswitchd.wait()
+        self.vswitchd = None
+
+    def stop(self):
+        self.stop_vswitchd()
+        if self.ovsdb is not None and self.ovsdb.poll() is None:
+            self.ovsdb.terminate()
+            self.ovsdb.wait(10)
+
+
+class Bench:
+    def __init__(self, args, workdir):
+        self.args, self.dir = args, workdir
+        self.socks = [os.path.join(workdir, "vu%d.sock" % i) for i in (1, 2)]
+        self.ovs = Ovs(args, workdir)
+        self.seq = 0
+        self.libs = {}
+
+    def testpmd(self, tag):
+        prefix = "ovsperf-%d-%d" % (os.getpid(), self.seq)
+        argv = [self.args.testpmd, "-l", "1,0", "--main-lcore", "1", "--no-pci",
+                "--file-prefix", prefix] + self.args.eal_mem.split()
+        for i, s in enumerate(self.socks):
+            argv += ["--vdev", "net_virtio_user%d,path=%s,server=1,queues=1,queue_size=%d" %
+                     (i, s, self.args.ring_size)]
+        argv += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--burst=32",
+                 "--total-num-mbufs=%d" % NB_MBUFS, "--no-flush-rx"]
+        return Testpmd(argv, os.path.join(self.dir, "testpmd-%s.log" % tag), prefix)
+
+    def run_once(self, side, bidir, size):
+        self.seq += 1
+        tag = "%d-%s" % (self.seq, side)
+        gen = None
+        try:
+            for s in self.socks:
+                if os.path.exists(s):
+                    os.unlink(s)
+            # testpmd's virtio-user waits at start for its client to connect,
+            # one port after the other; OVS's client ports retry until it listens.
+            self.libs[side] = self.ovs.start_vswitchd(side, tag)
+            gen = self.testpmd(tag)
+            for s in self.socks:
+                self.ovs.wait_log("vHost Device '%s' has been added" % s, 1, 30)
+            self.ovs.set_flows(bidir)
+            gen.command("set txpkts %d" % size)
+            gen.command("start tx_first %d" % self.args.bursts)
+            time.sleep(self.args.warmup)
+            t0 = time.monotonic()
+            self.ovs.appctl("dpif-netdev/pmd-stats-clear")
+            rx0 = port_rx(gen.command("show port stats all", r"NIC statistics for port 1"))
+            t0 = (t0 + time.monotonic()) / 2
+            time.sleep(self.args.duration)
+            t1 = time.monotonic()
+            shown = self.ovs.appctl("dpif-netdev/pmd-stats-show")
+            with open(os.path.join(self.dir, "pmd-stats-%s.txt" % tag), "w") as f:
+                f.write(shown)
+            pmd = parse_pmd_stats(shown)
+            rx1 = port_rx(gen.command("show port stats all", r"NIC statistics for port 1"))
+            t1 = (t1 + time.monotonic()) / 2
+            res = run_result(pmd, window_mpps(rx0, rx1, t1 - t0))
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            res = {"cycles": None, "mpps": None, "error": str(e)}
+        finally:
+            self.ovs.stop_vswitchd()
+            if gen is not None:
+                gen.stop()
+        return res
+
+    def run(self):
+        self.ovs.start_db(self.socks)
+        results = []
+        for bidir in self.args.bidir:
+            for size in self.args.sizes:
+                name = "%s-%d" % ("bidir" if bidir else "uni", size)
+                case = {"case": name, "packet_size": size, "bidirectional": bidir,
+                        "target": self.args.target}
+                runs = {b: [] for b in SIDES}
+                rep = 0
+                while rep < self.args.repeats or (
+                        rep < self.args.max_repeats and
+                        not all(cycles_mode([r["cycles"] for r in runs[b]])[2] for b in SIDES)):
+                    order = SIDES if rep % 2 == 0 else tuple(reversed(SIDES))
+                    rep += 1
+                    for b in order:
+                        r = self.run_once(b, bidir, size)
+                        runs[b].append(r)
+                        log("%s %s run %d: %s" % (
+                            name, LABEL[b], rep, "failed: " + r["error"] if r["error"] else
+                            "%.1f cycles/packet, %.3f Mpps, PMD idle %.1f %%, %.1f packets/batch"
+                            % (r["cycles"], r["mpps"] or 0, r["idle_share"] or 0,
+                               r["batch"] or 0)))
+                summarise_case(case, runs, self.args.target)
+                log("%s: DPDK %s, vhu %s cycles/packet, ratio %s" % (
+                    name, case["reference_cycles"], case["subject_cycles"],
+                    case["cycles_ratio"]))
+                results.append(case)
+        return results
+
+    def stop(self):
+        self.ovs.stop()
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="See doc/performance.md for how to read the output.")
+    build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
+    ap.add_argument("--rte-lib-dir", default=os.path.join(build, "lib", "rte_vhost"),
+                    help="directory of vhu's librte_vhost.so.23 (default <build>/lib/rte_vhost)")
+    ap.add_argument("--vswitchd", default=os.environ.get(
+        "VHU_OVS_VSWITCHD", "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"),
+        help="ovs-vswitchd with DPDK (default Debian's ovs-vswitchd-dpdk)")
+    ap.add_argument("--schema", default=os.environ.get(
+        "VHU_OVS_SCHEMA", "/usr/share/openvswitch/vswitch.ovsschema"))
+    ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
+                    shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
+    ap.add_argument("--duration", type=float, default=10,
+                    help="seconds of the measured window per run (default 10)")
+    ap.add_argument("--warmup", type=float, default=3,
+                    help="seconds of traffic before the window (default 3)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="runs per case and library (default 3)")
+    ap.add_argument("--max-repeats", type=int, default=6,
+                    help="more runs, up to this many, until both sides' cycles are "
+                    "confirmed (default 6)")
+    ap.add_argument("--sizes", default="64,1518", help="frame sizes (default 64,1518)")
+    ap.add_argument("--directions", default="uni,bidir",
+                    help="uni (flow 1->2) and/or bidir (1<->2) (default both)")
+    ap.add_argument("--ring-size", type=int, default=1024,
+                    help="virtio ring size, set by the generator (default 1024)")
+    ap.add_argument("--bursts", type=int, default=16,
+                    help="bursts of 32 each port sends to fill the loop (default 16)")
+    ap.add_argument("--target", type=float, default=1.0,
+                    help="DPDK / vhu cycles ratio to meet (default 1.0)")
+    ap.add_argument("--ovs-mem", type=int, default=512,
+                    help="MB of hugepages for ovs-vswitchd (default 512)")
+    ap.add_argument("--eal-mem", default=None,
+                    help="testpmd's EAL memory options (default: as scripts/lib.sh chooses)")
+    ap.add_argument("--output", "-o", help="also write the JSON to this file")
+    ap.add_argument("--keep-logs", action="store_true", help="keep the logs")
+    args = ap.parse_args()
+    try:
+        args.sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        ap.error("--sizes: %s is not a comma-separated list of byte counts" % args.sizes)
+    if any(s < 60 or s > 1518 for s in args.sizes):
+        ap.error("--sizes: give frame sizes of 60..1518 bytes (OVS's MTU is 1500)")
+    dirs = args.directions.split(",")
+    if any(d not in ("uni", "bidir") for d in dirs):
+        ap.error("--directions: give uni and/or bidir")
+    args.bidir = [d == "bidir" for d in dirs]
+    if args.bursts * 32 >= args.ring_size:
+        ap.error("--bursts: %d bursts of 32 would not fit a ring of %d; lower it or raise "
+                 "--ring-size" % (args.bursts, args.ring_size))
+    args.max_repeats = max(args.max_repeats, args.repeats)
+    if args.repeats < 1 or args.duration < 1 or args.warmup < 0:
+        ap.error("--repeats and --duration must be at least 1, --warmup not negative")
+    if args.eal_mem is None:
+        args.eal_mem = default_eal_mem()
+    if not args.testpmd or not os.access(args.testpmd, os.X_OK):
+        ap.error("dpdk-testpmd not found; install it with 'apt-get install dpdk' or "
+                 "pass --testpmd")
+    if not os.access(args.vswitchd, os.X_OK) or not os.access(args.schema, os.R_OK):
+        ap.error("%s or %s not found; install OVS-DPDK with 'apt-get install "
+                 "openvswitch-switch-dpdk' or pass --vswitchd/--schema" %
+                 (args.vswitchd, args.schema))
+    for tool in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-ofctl", "ovs-appctl"):
+        if not shutil.which(tool):
+            ap.error("%s not found; install OVS-DPDK with 'apt-get install "
+                     "openvswitch-switch-dpdk'" % tool)
+    if not os.path.exists(os.path.join(args.rte_lib_dir, "librte_vhost.so.23")):
+        ap.error("vhu's librte_vhost.so.23 is not in %s; build it (ninja -C build) or pass "
+                 "--rte-lib-dir" % args.rte_lib_dir)
+    if huge_free_mb() < args.ovs_mem:
+        ap.error("ovs-vswitchd needs %d MB of free 2 MB hugepages (its EAL runs --in-memory) "
+                 "and %d MB are free; reserve them with scripts/setup.sh" %
+                 (args.ovs_mem, huge_free_mb()))
+    return args
+
+
+def main():
+    args = parse_args()
+    info = machine_info()
+    if info["load_average_before"][0] > 0.5:
+        log("warning: load average %.2f; other processes will skew the numbers" %
+            info["load_average_before"][0])
+    workdir = tempfile.mkdtemp(prefix="vhu-ovsperf.")
+    bench = Bench(args, workdir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = datetime.datetime.now(datetime.timezone.utc)
+    results = []
+    try:
+        results = bench.run()
+    except KeyboardInterrupt:
+        log("interrupted")
+    except RuntimeError as e:
+        log("failed: %s" % e)
+    finally:
+        bench.stop()
+        if args.keep_logs:
+            log("logs kept in " + workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    out = {
+        "benchmark": "ovs_vs_dpdk",
+        "date": started.isoformat(timespec="seconds"),
+        "config": {
+            "switch": "ovs-vswitchd %s, netdev bridge, two dpdkvhostuserclient ports, "
+                      "one PMD thread on core %d" % (args.vswitchd, PMD_CORE),
+            "reference": bench.libs.get("reference"), "subject": bench.libs.get("subject"),
+            "generator": "dpdk-testpmd, two net_virtio_user ports (server=1), io, "
+                         "start tx_first %d, forwarding lcore 0" % args.bursts,
+            "measured": "pmd-stats-show avg processing cycles per packet",
+            "duration_s": args.duration, "warmup_s": args.warmup, "repeats": args.repeats,
+            "max_repeats": args.max_repeats, "ring_size": args.ring_size,
+            "eal_mem": args.eal_mem,
+        },
+        "machine": info,
+        "results": results,
+    }
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(json.dumps(out, indent=2) + "\n")
+    if results:
+        print(results_table(results))
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

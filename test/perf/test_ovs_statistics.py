@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Checks of ovs_vs_dpdk.py's parsing and arithmetic: what it reads from
+OVS's pmd-stats-show and testpmd's port statistics, and how a case's runs
+become its figures. Needs neither DPDK nor OVS."""
+
+import importlib.util
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+spec = importlib.util.spec_from_file_location("ovs_vs_dpdk", os.path.join(HERE, "ovs_vs_dpdk.py"))
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+# 'ovs-appctl dpif-netdev/pmd-stats-show' of OVS 3.1, a PMD thread on core 1
+# after a window of traffic, the main thread (no packets) after it.
+PMD_STATS = """pmd thread numa_id 0 core_id 1:
+  packets received: 4480000
+  packet recirculations: 0
+  avg. datapath passes per packet: 1.00
+  phwol hits: 0
+  mfex opt hits: 0
+  simple match hits: 0
+  emc hits: 4480000
+  smc hits: 0
+  megaflow hits: 0
+  avg. subtable lookups per megaflow hit: 0.00
+  miss with success upcall: 0
+  miss with failed upcall: 0
+  avg. packets per output batch: 31.87
+  idle cycles: 250000000 (1.00%)
+  processing cycles: 24750000000 (99.00%)
+  avg cycles per packet: 5580.36 (25000000000/4480000)
+  avg processing cycles per packet: 5524.55 (24750000000/4480000)
+main thread:
+  packets received: 0
+  packet recirculations: 0
+  avg. datapath passes per packet: 0.00
+  phwol hits: 0
+  mfex opt hits: 0
+  simple match hits: 0
+  emc hits: 0
+  smc hits: 0
+  megaflow hits: 0
+  avg. subtable lookups per megaflow hit: 0.00
+  miss with success upcall: 0
+  miss with failed upcall: 0
+  avg. packets per output batch: 0.00
+"""
+
+
+def port_block(port, rx):
+    return ("  ######################## NIC statistics for port %d  ########################\n"
+            "  RX-packets: %d     RX-missed: 0          RX-bytes:  0\n"
+            "  RX-errors: 0\n"
+            "  RX-nombuf:  0         \n"
+            "  TX-packets: 0     TX-errors: 0          TX-bytes:  0\n" % (port, rx))
+
+
+def run(cycles, mpps, idle=0.5):
+    return {"cycles": cycles, "mpps": mpps, "idle_share": idle, "error": None}
+
+
+class Parsing(unittest.TestCase):
+    def test_pmd_thread_figures_are_read(self):
+        st = bench.parse_pmd_stats(PMD_STATS, core=1)
+        self.assertEqual(st["packets received"], 4480000)
+        self.assertAlmostEqual(st["avg processing cycles per packet"], 5524.55)
+        self.assertAlmostEqual(st["avg cycles per packet"], 5580.36)
+        self.assertAlmostEqual(st["idle cycles %"], 1.0)
+        self.assertAlmostEqual(st["avg. packets per output batch"], 31.87)
+
+    def test_main_thread_does_not_leak_into_the_pmd_thread(self):
+        # The main thread's zero "packets received" comes after the PMD's.
+        st = bench.parse_pmd_stats(PMD_STATS, core=1)
+        self.assertEqual(st["emc hits"], 4480000)
+
+    def test_another_core_is_not_taken_for_the_pmd(self):
+        self.assertIsNone(bench.parse_pmd_stats(PMD_STATS, core=0))
+        two = PMD_STATS.replace("core_id 1:", "core_id 0:", 1)
+        two = ("pmd thread numa_id 0 core_id 1:\n  packets received: 7\n"
+               "  avg processing cycles per packet: 9.00 (63/7)\n") + two
+        self.assertEqual(bench.parse_pmd_stats(two, core=1)["packets received"], 7)
+        self.assertEqual(bench.parse_pmd_stats(two, core=0)["packets received"], 4480000)
+
+    def test_an_idle_pmd_has_no_cycles_per_packet(self):
+        # OVS prints no cycle lines without cycles or packets.
+        idle = PMD_STATS.split("  idle cycles")[0].replace("4480000", "0")
+        r = bench.run_result(bench.parse_pmd_stats(idle), 0.0)
+        self.assertIsNone(r["cycles"])
+        self.assertIsNotNone(r["error"])
+
+    def test_run_result_keeps_ovs_figures(self):
+        r = bench.run_result(bench.parse_pmd_stats(PMD_STATS), 0.4481)
+        self.assertEqual(r["cycles"], 5524.6)
+        self.assertEqual(r["all_cycles"], 5580.4)
+        self.assertEqual(r["idle_share"], 1.0)
+        self.assertEqual(r["packets"], 4480000)
+        self.assertEqual(r["mpps"], 0.448)
+        self.assertIsNone(r["error"])
+
+    def test_port_rx_takes_the_last_show(self):
+        text = port_block(0, 10) + port_block(1, 20) + port_block(0, 110) + port_block(1, 220)
+        self.assertEqual(bench.port_rx(text), {0: 110, 1: 220})
+
+    def test_window_rate_sums_the_ports(self):
+        self.assertAlmostEqual(bench.window_mpps({0: 0, 1: 1000}, {0: 2e6, 1: 3001000}, 2.0),
+                               2.5)
+        self.assertIsNone(bench.window_mpps({}, {0: 5}, 1.0))
+        self.assertIsNone(bench.window_mpps({0: 0}, {0: 5}, 0.0))
+        self.assertIsNone(bench.window_mpps({0: 0}, {1: 5}, 1.0))
+
+
+class Summary(unittest.TestCase):
+    def test_ratio_is_reference_over_subject_from_the_confirmed_mode(self):
+        case = bench.summarise_case(
+            {"case": "uni-64", "target": 1.0},
+            {"reference": [run(600, 3.0), run(1300, 1.2), run(620, 2.9)],
+             "subject": [run(500, 3.5), run(510, 3.4), run(None, None)]}, 1.0)
+        self.assertEqual(case["reference_cycles"], 600)
+        self.assertEqual(case["subject_cycles"], 500)
+        self.assertTrue(case["reference_cycles_confirmed"])
+        self.assertEqual(case["cycles_ratio"], 1.2)
+        self.assertEqual(case["cycles_saved"], 100)
+        self.assertTrue(case["meets_target"])
+        self.assertEqual(case["reference_mpps"], 3.0)
+        self.assertEqual(case["mpps_ratio"], round(3.5 / 3.0, 3))
+
+    def test_a_lone_low_run_does_not_decide(self):
+        case = bench.summarise_case({"case": "x", "target": 1.0},
+                                    {"reference": [run(300, 5), run(600, 3), run(610, 3)],
+                                     "subject": [run(650, 3), run(640, 3)]}, 1.0)
+        self.assertEqual(case["reference_cycles"], 600)
+        self.assertFalse(case["meets_target"])
+
+    def test_no_runs_give_no_ratio(self):
+        case = bench.summarise_case({"case": "x", "target": 1.0},
+                                    {"reference": [run(None, None)], "subject": [run(500, 1)]},
+                                    1.0)
+        self.assertIsNone(case["cycles_ratio"])
+        self.assertIsNone(case["meets_target"])
+        self.assertIn("uni", bench.results_table([dict(case, case="uni-64")]))
+
+    def test_table_shows_the_worst_idle_share(self):
+        case = bench.summarise_case({"case": "bidir-1518", "target": 1.0},
+                                    {"reference": [run(600, 1, 0.2), run(610, 1, 7.5)],
+                                     "subject": [run(500, 1, 2.0), run(505, 1, 0.1)]}, 1.0)
+        line = bench.results_table([case]).splitlines()[2]
+        self.assertTrue(line.startswith("bidir-1518"))
+        self.assertTrue(line.endswith("8%"), line)
+        self.assertIn("1.20", line)
+
+
+class Library(unittest.TestCase):
+    def test_reference_path_loses_vhu_library_dirs(self):
+        self.assertEqual(bench.without_rte_lib("/a/build/lib/rte_vhost:/usr/lib:/opt/vhu/"),
+                         "/usr/lib")
+        self.assertEqual(bench.without_rte_lib(None), "")
+
+
+if __name__ == "__main__":
+    unittest.main()
