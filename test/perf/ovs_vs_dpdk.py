@@ -113,13 +113,33 @@ def window_mpps(rx0, rx1, seconds):
     return sum(rx1[p] - rx0[p] for p in rx1) / seconds / 1e6
 
 
-def run_result(pmd, mpps):
-    """What a case keeps of one run: OVS's figures for the window and the rate."""
+def on_cpu_share(run_ns0, run_ns1, seconds):
+    """The share of a window the PMD thread spent on its core, from its
+    schedstat run time at both ends; None without both."""
+    if run_ns0 is None or run_ns1 is None or seconds <= 0:
+        return None
+    return min(1.0, (run_ns1 - run_ns0) / (seconds * 1e9))
+
+
+def run_result(pmd, mpps, on_cpu=None):
+    """What a case keeps of one run: OVS's figures for the window and the rate.
+
+    OVS counts cycles with the TSC, so a PMD thread that another process
+    pushes off its core is charged the cycles it did not run, in busy and
+    idle iterations alike. cpu_cycles scales the processing cycles by the
+    share of the window the thread was on its core (on_cpu): an estimate of
+    what the work cost where the core is shared (as on a machine that
+    builds beside the benchmark), equal to cycles on an idle one.
+    """
     if pmd is None:
-        return {"cycles": None, "mpps": mpps, "error": "no PMD statistics"}
+        return {"cycles": None, "cpu_cycles": None, "mpps": mpps, "on_cpu": on_cpu,
+                "error": "no PMD statistics"}
     got = pmd.get("packets received", 0)
     cyc = pmd.get("avg processing cycles per packet") if got else None
+    cpu = cyc * on_cpu if cyc is not None and on_cpu is not None else None
     return {"cycles": round(cyc, 1) if cyc is not None else None,
+            "cpu_cycles": round(cpu, 1) if cpu is not None else None,
+            "on_cpu": round(on_cpu, 3) if on_cpu is not None else None,
             "all_cycles": round(pmd.get("avg cycles per packet", 0), 1) if got else None,
             "idle_share": pmd.get("idle cycles %"),
             "batch": pmd.get("avg. packets per output batch"),
@@ -137,6 +157,12 @@ def summarise_case(case, per_side, target):
         case[b + "_cycles"] = round(fig, 1) if fig is not None else None
         case[b + "_cycles_spread"] = round(sp, 4) if sp is not None else None
         case[b + "_cycles_confirmed"] = conf
+        fig, sp, conf = cycles_mode([r.get("cpu_cycles") for r in runs])
+        case[b + "_cpu_cycles"] = round(fig, 1) if fig is not None else None
+        case[b + "_cpu_cycles_spread"] = round(sp, 4) if sp is not None else None
+        case[b + "_cpu_cycles_confirmed"] = conf
+        on = [r["on_cpu"] for r in runs if r.get("on_cpu") is not None]
+        case[b + "_on_cpu_min"] = min(on) if on else None
         m = median(cyc)
         case[b + "_cycles_median"] = round(m, 1) if m is not None else None
         ok = [r["mpps"] for r in runs if r["mpps"] is not None]
@@ -147,6 +173,8 @@ def summarise_case(case, per_side, target):
     sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
     case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["cycles_saved"] = round(ref - sub, 1) if sub and ref else None
+    sub, ref = case.get("subject_cpu_cycles"), case.get("reference_cpu_cycles")
+    case["cpu_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = (case["cycles_ratio"] >= target
                             if case["cycles_ratio"] is not None else None)
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
@@ -154,41 +182,45 @@ def summarise_case(case, per_side, target):
     return case
 
 
-def fmt_cycles(case, side):
-    c = case.get(side + "_cycles")
+def fmt_cycles(case, side, kind="cycles"):
+    c = case.get(side + "_" + kind)
     if c is None:
         return "-"
-    sp = case.get(side + "_cycles_spread")
+    sp = case.get(side + "_" + kind + "_spread")
     return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
-        "" if case.get(side + "_cycles_confirmed", True) else " ?")
+        "" if case.get(side + "_" + kind + "_confirmed", True) else " ?")
 
 
-def fmt_idle(case):
-    idle = [case.get(b + "_idle_share_max") for b in SIDES]
-    idle = [x for x in idle if x is not None]
-    return "%.0f%%" % max(idle) if idle else "-"
+def fmt_share(case, key, pick, scale=1):
+    v = [case.get(b + key) for b in SIDES]
+    v = [x for x in v if x is not None]
+    return "%.0f%%" % (pick(v) * scale) if v else "-"
 
 
 def results_table(results):
-    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps", "vhu Mpps",
-            "Mpps ratio", "PMD idle"]
+    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK cpu", "vhu cpu",
+            "cpu ratio", "DPDK Mpps", "vhu Mpps", "PMD idle", "on-CPU"]
     rows = [head]
     for c in results:
         ratio = c.get("cycles_ratio")
         rows.append([c["case"], fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
                      "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
                      {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
+                     fmt_cycles(c, "reference", "cpu_cycles"),
+                     fmt_cycles(c, "subject", "cpu_cycles"),
+                     "%.2f" % c["cpu_cycles_ratio"] if c.get("cpu_cycles_ratio") else "-",
                      "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
                      "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-",
-                     "%.2f" % c["mpps_ratio"] if c.get("mpps_ratio") else "-",
-                     fmt_idle(c)])
+                     fmt_share(c, "_idle_share_max", max),
+                     fmt_share(c, "_on_cpu_min", min, 100)])
     lines = text_table.render(rows)
     lines += ["c/p: OVS's PMD 'avg processing cycles per packet' (pmd-stats-show), the lowest "
               "run that a second confirms within 20 % ± half the range of the runs within it",
               "(?: no second run confirmed it); ratio: DPDK / vhu, above 1 when vhu's "
-              "librte_vhost costs OVS less; Mpps: what the generator received, best run;",
-              "PMD idle: the highest idle share of OVS's PMD in any run of the case (near 0: "
-              "OVS, not the generator, was the limit)."]
+              "librte_vhost costs OVS less; cpu: the same scaled by the share of the window "
+              "the PMD thread was on its core (an estimate on a shared machine);",
+              "Mpps: what the generator received, best run; PMD idle: the highest idle share "
+              "of OVS's PMD in any run; on-CPU: the lowest share of a window the PMD ran."]
     return "\n".join(lines)
 
 
@@ -350,6 +382,20 @@ class Ovs:
             raise RuntimeError("ovs-vswitchd (%s) maps %s, not %s" % (side, have, want))
         return have
 
+    def pmd_run_ns(self):
+        """The PMD thread's time on a core so far (schedstat), in ns, or None."""
+        task = "/proc/%d/task" % self.vswitchd.pid
+        try:
+            for tid in os.listdir(task):
+                with open(os.path.join(task, tid, "comm")) as f:
+                    if not f.read().startswith("pmd-c%02d" % PMD_CORE):
+                        continue
+                with open(os.path.join(task, tid, "schedstat")) as f:
+                    return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
     def log_text(self):
         with open(self.vlog, errors="replace") as f:
             return f.read()
@@ -360,6 +406,12 @@ class Ovs:
             if self.vswitchd.poll() is not None:
                 raise RuntimeError("ovs-vswitchd exited; see " + self.vlog)
             if time.time() > deadline:
+                if "creating tap device failed" in self.log_text():
+                    # The netdev datapath's tap interfaces (ovs-netdev, br0)
+                    # have one name per host, not per ovs-vswitchd.
+                    raise RuntimeError("ovs-vswitchd could not create its datapath's tap "
+                                       "device: another ovs-vswitchd on this host holds "
+                                       "'ovs-netdev' or 'br0'; run one OVS at a time")
                 raise RuntimeError("ovs-vswitchd did not log '%s' within %d s" % (what, timeout))
             time.sleep(0.1)
 
@@ -436,6 +488,7 @@ class Bench:
             time.sleep(self.args.warmup)
             t0 = time.monotonic()
             self.ovs.appctl("dpif-netdev/pmd-stats-clear")
+            run0, c0 = self.ovs.pmd_run_ns(), time.monotonic()
             rx0 = port_rx(gen.command("show port stats all", r"NIC statistics for port 1"))
             t0 = (t0 + time.monotonic()) / 2
             time.sleep(self.args.duration)
@@ -444,9 +497,11 @@ class Bench:
             with open(os.path.join(self.dir, "pmd-stats-%s.txt" % tag), "w") as f:
                 f.write(shown)
             pmd = parse_pmd_stats(shown)
+            run1, c1 = self.ovs.pmd_run_ns(), time.monotonic()
             rx1 = port_rx(gen.command("show port stats all", r"NIC statistics for port 1"))
             t1 = (t1 + time.monotonic()) / 2
-            res = run_result(pmd, window_mpps(rx0, rx1, t1 - t0))
+            res = run_result(pmd, window_mpps(rx0, rx1, t1 - t0),
+                             on_cpu_share(run0, run1, c1 - c0))
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             res = {"cycles": None, "mpps": None, "error": str(e)}
         finally:
@@ -475,9 +530,10 @@ class Bench:
                         runs[b].append(r)
                         log("%s %s run %d: %s" % (
                             name, LABEL[b], rep, "failed: " + r["error"] if r["error"] else
-                            "%.1f cycles/packet, %.3f Mpps, PMD idle %.1f %%, %.1f packets/batch"
-                            % (r["cycles"], r["mpps"] or 0, r["idle_share"] or 0,
-                               r["batch"] or 0)))
+                            "%.1f cycles/packet (%.1f on-CPU), %.3f Mpps, PMD idle %.1f %%, "
+                            "on its core %.0f %%, %.1f packets/batch"
+                            % (r["cycles"], r["cpu_cycles"] or 0, r["mpps"] or 0,
+                               r["idle_share"] or 0, (r["on_cpu"] or 0) * 100, r["batch"] or 0)))
                 summarise_case(case, runs, self.args.target)
                 log("%s: DPDK %s, vhu %s cycles/packet, ratio %s" % (
                     name, case["reference_cycles"], case["subject_cycles"],

@@ -60,8 +60,10 @@ def port_block(port, rx):
             "  TX-packets: 0     TX-errors: 0          TX-bytes:  0\n" % (port, rx))
 
 
-def run(cycles, mpps, idle=0.5):
-    return {"cycles": cycles, "mpps": mpps, "idle_share": idle, "error": None}
+def run(cycles, mpps, idle=0.5, on_cpu=None):
+    return bench.run_result(None if cycles is None else {
+        "packets received": 1000, "avg processing cycles per packet": cycles,
+        "avg cycles per packet": cycles, "idle cycles %": idle}, mpps, on_cpu)
 
 
 class Parsing(unittest.TestCase):
@@ -144,14 +146,38 @@ class Summary(unittest.TestCase):
         self.assertIsNone(case["meets_target"])
         self.assertIn("uni", bench.results_table([dict(case, case="uni-64")]))
 
-    def test_table_shows_the_worst_idle_share(self):
+    def test_table_shows_the_worst_idle_and_on_cpu_shares(self):
         case = bench.summarise_case({"case": "bidir-1518", "target": 1.0},
-                                    {"reference": [run(600, 1, 0.2), run(610, 1, 7.5)],
-                                     "subject": [run(500, 1, 2.0), run(505, 1, 0.1)]}, 1.0)
-        line = bench.results_table([case]).splitlines()[2]
-        self.assertTrue(line.startswith("bidir-1518"))
-        self.assertTrue(line.endswith("8%"), line)
+                                    {"reference": [run(600, 1, 0.2, 0.9), run(610, 1, 7.5, 1.0)],
+                                     "subject": [run(500, 1, 2.0, 0.55), run(505, 1, 0.1, 1.0)]},
+                                    1.0)
+        line = bench.results_table([case]).splitlines()[2].split()
+        self.assertEqual(line[0], "bidir-1518")
+        self.assertEqual(line[-2:], ["8%", "55%"])
         self.assertIn("1.20", line)
+
+
+class OnCpu(unittest.TestCase):
+    def test_share_is_run_time_over_the_window(self):
+        self.assertAlmostEqual(bench.on_cpu_share(1e9, 7e9, 10.0), 0.6)
+        # Clock reads a few ms apart can make it pass 1.
+        self.assertEqual(bench.on_cpu_share(0, 10.01e9, 10.0), 1.0)
+        self.assertIsNone(bench.on_cpu_share(None, 5, 1.0))
+
+    def test_cpu_cycles_scale_the_processing_cycles(self):
+        r = bench.run_result(bench.parse_pmd_stats(PMD_STATS), 1.0, 0.5)
+        self.assertEqual(r["cpu_cycles"], 2762.3)
+        self.assertEqual(r["on_cpu"], 0.5)
+        self.assertIsNone(bench.run_result(bench.parse_pmd_stats(PMD_STATS), 1.0)["cpu_cycles"])
+
+    def test_cpu_ratio_is_its_own_mode(self):
+        # Two sides equal in TSC cycles, one pushed off its core half the time.
+        case = bench.summarise_case({"case": "x", "target": 1.0},
+                                    {"reference": [run(1000, 1, 0, 1.0), run(1010, 1, 0, 1.0)],
+                                     "subject": [run(1000, 1, 0, 0.5), run(1010, 1, 0, 0.5)]},
+                                    1.0)
+        self.assertEqual(case["cycles_ratio"], 1.0)
+        self.assertEqual(case["cpu_cycles_ratio"], 2.0)
 
 
 class Library(unittest.TestCase):
