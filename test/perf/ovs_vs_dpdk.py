@@ -55,8 +55,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vhost_vs_dpdk import (NB_MBUFS, REPO, cycles_mode, default_eal_mem,  # noqa: E402
-                           huge_free_mb, machine_info, median)
+from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
+                           default_eal_mem, huge_free_mb, machine_info, median)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -626,6 +626,9 @@ def parse_args():
 def main():
     args = parse_args()
     info = machine_info()
+    # What was measured: vhu's library (the subject) and the one switch binary.
+    info["vhu_rte_vhost"] = binary_info(os.path.join(args.rte_lib_dir, "librte_vhost.so.23"))
+    info["ovs_vswitchd"] = binary_info(args.vswitchd)
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])
