@@ -44,6 +44,7 @@ the test run and asserts nothing; needs root, OVS-DPDK, dpdk-testpmd and
 
 import argparse
 import datetime
+import glob
 import json
 import os
 import re
@@ -56,7 +57,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, huge_free_mb, machine_info, median)
+                           default_eal_mem, huge_free_mb, huge_mount, machine_info,
+                           median)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -304,6 +306,12 @@ class Testpmd:
                 self.p.kill()
                 self.p.wait()
         self.logf.close()
+        # Its hugepage files and runtime directory, as vhost_vs_dpdk.py's Proc.
+        for f in glob.glob(os.path.join(huge_mount() or "/nonexistent", self.prefix + "map_*")):
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
 
 
