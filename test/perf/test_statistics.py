@@ -265,6 +265,45 @@ def doc(subject, reference, spread=0.0):
                          "cycles_ratio": round(reference / subject, 3)}]}
 
 
+def floor_run(burst, floors):
+    r = burst_run(10.0, 100.0, burst)
+    r["floor_ns"] = floors
+    return r
+
+
+class Floors(unittest.TestCase):
+    def test_a_run_is_fast_or_slow_only_when_its_two_floors_agree(self):
+        self.assertEqual(bench.floor_class([31.0, 35.0]), "fast")
+        self.assertEqual(bench.floor_class([160.0, 230.0]), "slow")
+        self.assertIsNone(bench.floor_class([31.0, 160.0]))  # the machine moved
+        self.assertIsNone(bench.floor_class([31.0, None]))
+        self.assertIsNone(bench.floor_class(None))
+
+    def test_the_same_floor_ratio_pairs_runs_of_one_class_not_the_lowest_of_each(self):
+        # DPDK's only fast run went unconfirmed: the plain rule pairs its slow
+        # 129 with vhu's fast 42; the same-floor ratio pairs like with like.
+        case = bench.summarise_case(
+            {"case": "packed/h2g-64", "target": 1.3, "cycles_figure": "backend burst"},
+            {"reference": [floor_run(38.5, [31, 33]), floor_run(129.0, [160, 170]),
+                           floor_run(133.0, [170, 165])],
+             "subject": [floor_run(42.0, [30, 32]), floor_run(43.0, [31, 31]),
+                         floor_run(166.0, [160, 161])]}, 1.3)
+        self.assertAlmostEqual(case["cycles_ratio"], 129.0 / 42.0, places=2)
+        self.assertEqual(case["same_floor_class"], "fast")
+        self.assertAlmostEqual(case["same_floor_ratio"], round(38.5 / 42.0, 3))
+        self.assertEqual(case["same_floor"]["fast"]["runs"], [1, 2])
+        self.assertAlmostEqual(case["same_floor"]["slow"]["ratio"], round(129.0 / 166.0, 3))
+        self.assertIn("0.92 fast 1/2", bench.results_table([case]))
+
+    def test_no_class_both_sides_met_gives_no_same_floor_ratio(self):
+        case = bench.summarise_case(
+            {"case": "packed/h2g-64", "target": 1.3, "cycles_figure": "backend burst"},
+            {"reference": [floor_run(38.5, [31, 33]), floor_run(39.0, [31, 160])],
+             "subject": [floor_run(166.0, [160, 161]), floor_run(160.0, None)]}, 1.3)
+        self.assertEqual(case["same_floor"], {})
+        self.assertIsNone(case["same_floor_ratio"])
+
+
 class Compare(unittest.TestCase):
     def test_a_change_inside_the_noise_is_the_same(self):
         rows = bench.compare_cases(doc(100.0, 130.0, 0.02), doc(103.0, 130.0, 0.02))

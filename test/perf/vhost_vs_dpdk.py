@@ -43,6 +43,12 @@ the same with burst-cycles=1. For h2g that figure is the primary one (the
 table's c/p and the ratio); for g2h the receiver's stays primary and the
 burst figure is shown beside it. The JSON keeps both.
 
+Before and after each run, test/perf/c2c measures the machine's
+core-to-core floor between the two forwarding CPUs; runs whose two floors
+agree are fast (<= 100 ns) or slow, and the table's "same floor" column is
+the ratio of each side's cheapest run within one class, so that a pair of
+runs met the same machine (see doc/performance.md, "The same floor").
+
 Mpps are kept: each case runs --repeats times per set-up, alternating which
 goes first, so that a slow period of the machine does not favour one side.
 A run measures the receiver's rate from its periodic statistics over the
@@ -88,6 +94,10 @@ HUGE_NEED_MB = 512
 STATS_PERIOD = 1
 CONFIRM = 0.10  # see confirmed()
 CYCLES_MODE = 0.20  # see cycles_mode()
+# A run whose core-to-core floor (test/perf/c2c, before and after it) stays at
+# or below this many ns is in the machine's fast mode, above it in the slow
+# one (floor_class()).
+FLOOR_FAST_MAX = 100.0
 FAST = 0.8  # a stretch within this share of the case's best counts as the fast mode
 WARMUP = 2  # seconds of traffic left out after the period traffic started in (a stretch)
 STRETCH = 2  # seconds: the runs' periods are joined into stretches this long
@@ -278,6 +288,53 @@ def cycles_mode(values):
     return v[0], 0.0, False
 
 
+def measure_floor(c2c, cpus):
+    """The core-to-core floor between the two forwarding CPUs, in ns (test/perf/c2c),
+    or None if the tool is missing or fails."""
+    if not c2c:
+        return None
+    try:
+        out = subprocess.run([c2c, "--cpus", cpus, "--json"], capture_output=True, text=True,
+                             timeout=10)
+        return round(json.loads(out.stdout)["floor_ns"], 1) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError):
+        return None
+
+
+def floor_class(floors):
+    """'fast' or 'slow' when the floor before and after a run agree on the mode
+    (FLOOR_FAST_MAX), None when they do not (the machine moved during the run)
+    or were not measured."""
+    f = [x for x in (floors or []) if x is not None]
+    if len(f) < 2:
+        return None
+    if max(f) <= FLOOR_FAST_MAX:
+        return "fast"
+    if min(f) > FLOOR_FAST_MAX:
+        return "slow"
+    return None
+
+
+def same_floor(per_side, key):
+    """Each side's cheapest run of figure 'key' within each floor class, and the
+    ratio reference / subject in each class both sides have runs in: a pair of
+    runs that met the same machine. The 'fast' class is the one to read when
+    both have it (its figures are the code's, the least inflated by
+    transfers between cores)."""
+    out = {}
+    for cls in ("fast", "slow"):
+        best = {}
+        for b, runs in per_side.items():
+            v = [r.get(key) for r in runs
+                 if r.get(key) is not None and floor_class(r.get("floor_ns")) == cls]
+            best[b] = (min(v) if v else None, len(v))
+        if all(best.get(b, (None, 0))[0] is not None for b in ("reference", "subject")):
+            ref, sub = best["reference"][0], best["subject"][0]
+            out[cls] = {"reference": ref, "subject": sub, "ratio": round(ref / sub, 3),
+                        "runs": [best["reference"][1], best["subject"][1]]}
+    return out
+
+
 def nic_rx_packets(text):
     found = RX_PACKETS.findall(text)
     return int(found[-1]) if found else 0
@@ -339,6 +396,14 @@ class Bench:
         self.eal_mem = args.eal_mem.split()
         self.procs = []
         self.seq = 0
+        # The machine's core-to-core floor between the two forwarding lcores,
+        # before and after each run (test/perf/c2c; None without it).
+        self.c2c = args.c2c if args.c2c and os.access(args.c2c, os.X_OK) else None
+        if self.c2c is None:
+            log("no %s: runs are not classed by the core-to-core floor (build it with ninja)"
+                % args.c2c)
+        self.floor_cpus = "%s,%s" % (args.backend_lcores.split(",")[-1],
+                                     args.frontend_lcores.split(",")[-1])
 
     def eal(self, lcores, prefix):
         main = lcores.split(",")[0]
@@ -423,6 +488,7 @@ class Bench:
         features = None
         raw = None
         receiver = sender = None
+        floor_before = measure_floor(self.c2c, self.floor_cpus)
         try:
             be = self.start_backend(setup, sock, be_mode, size, logdir)
             self.procs.append(be)
@@ -473,6 +539,7 @@ class Bench:
                 log("logs kept in " + logdir)
             else:
                 shutil.rmtree(logdir, ignore_errors=True)
+        floors = [floor_before, measure_floor(self.c2c, self.floor_cpus)]
         if err is None and rx_cycles is None:
             err = "the receiver printed no CPU cycles/packet when it stopped"
         if err is None and setup.burst_cycles and (burst is None or not burst["packets"]):
@@ -481,7 +548,7 @@ class Bench:
                    ("dequeue" if direction == "g2h" else "enqueue", self.args.burst_cycles_lib))
         return {"stretches": samples if err is None else None, "periods": raw, "error": err,
                 "features": features, "rx_cycles": rx_cycles, "tx_cycles": tx_cycles,
-                "burst": burst}
+                "burst": burst, "floor_ns": floors}
 
     def stop_all(self):
         for p in list(self.procs):
@@ -558,7 +625,7 @@ def run_summary(run, window):
             "tx_cycles": round(run["tx_cycles"], 1) if run["tx_cycles"] is not None else None,
             "burst_cycles": round(burst["cycles_per_packet"], 1)
             if burst and burst["cycles_per_packet"] is not None else None,
-            "burst": burst,
+            "burst": burst, "floor_ns": run.get("floor_ns"),
             "features": run["features"], "error": run["error"]}
 
 
@@ -603,6 +670,7 @@ def summarise_case(case, per_side, target):
         case[b + "_burst_stalled_share"] = (
             round(sum(x.get("stalled_calls", 0) for x in bursts) / calls, 5) if calls else None)
         case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
+        case[b + "_floor_ns_runs"] = [r.get("floor_ns") for r in runs]
         case[b + "_mpps"] = max(ok) if ok else None
         case[b + "_runs"] = [r["mpps"] for r in runs]
         case[b + "_run_means"] = [r["mean"] for r in runs]
@@ -617,6 +685,13 @@ def summarise_case(case, per_side, target):
     sub, ref = case.get("subject_burst_cycles"), case.get("reference_burst_cycles")
     case["burst_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
+    # The primary figure again, from pairs of runs that met the same floor.
+    key = "burst_cycles" if burst_primary else "rx_cycles"
+    case["same_floor"] = same_floor(per_side, key)
+    pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
+    case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
+                                "slow" if pick else None)
+    case["same_floor_ratio"] = pick["ratio"] if pick else None
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
     case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
     if case["mpps_ratio"] is not None:
@@ -645,6 +720,14 @@ def fmt_cycles(case, side, figure=""):
         "" if case.get(side + figure + "_cycles_confirmed", True) else " ?")
 
 
+def fmt_same_floor(case):
+    cls = case.get("same_floor_class")
+    if not cls:
+        return "-"
+    f = case["same_floor"][cls]
+    return "%.2f %s %d/%d" % (f["ratio"], cls, f["runs"][0], f["runs"][1])
+
+
 def other_figure(case):
     """The figure shown beside the primary one: the backend's burst cycles when
     the receiver's are primary, the receiver's when the burst cycles are."""
@@ -654,8 +737,8 @@ def other_figure(case):
 def results_table(results):
     """The table a person reads at a glance: cycles per packet of each side with the
     spread of its runs, the ratio, the target and whether it is met; Mpps after."""
-    head = ["case", "c/p of", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK Mpps",
-            "vhu Mpps", "beside: DPDK", "vhu"]
+    head = ["case", "c/p of", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "same floor",
+            "DPDK Mpps", "vhu Mpps", "beside: DPDK", "vhu"]
     rows = [head]
     for c in results:
         ratio = c.get("cycles_ratio")
@@ -665,6 +748,7 @@ def results_table(results):
                      fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
                      "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
                      {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
+                     fmt_same_floor(c),
                      "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
                      "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-",
                      fmt_cycles(c, "reference", other), fmt_cycles(c, "subject", other)])
@@ -677,7 +761,10 @@ def results_table(results):
               "(?: no second run confirmed it; the lowest run); beside: the other figure "
               "(burst for g2h, receiver for h2g) where it was counted;",
               "ratio: DPDK / vhu cycles, above 1 when vhu costs less (iommu suite: vhu "
-              "without / with the vIOMMU)."]
+              "without / with the vIOMMU);",
+              "same floor: the ratio of each side's cheapest run among the runs that met "
+              "the same core-to-core floor (test/perf/c2c before and after the run), fast "
+              "(<= %.0f ns) or slow, with the runs in it (DPDK/vhu)." % FLOOR_FAST_MAX]
     return "\n".join(lines)
 
 
@@ -912,6 +999,9 @@ def parse_args():
                                                                "vhost_burst_cycles.so"),
                     help="the interposer preloaded into every dpdk-testpmd backend of the "
                     "backend and packed suites (default <build>/test/perf/vhost_burst_cycles.so)")
+    ap.add_argument("--c2c", default=os.path.join(build, "test", "perf", "c2c"),
+                    help="the core-to-core floor tool run before and after each run (default "
+                    "<build>/test/perf/c2c)")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
     ap.add_argument("--duration", type=float, default=12,
@@ -1047,14 +1137,19 @@ def main():
                             log("%s %s run %d: %s" % (
                                 case["case"], b, rep,
                                 "%.1f cycles/packet (receiver), %s (backend burst), %.3f Mpps "
-                                "(best %d s), %.3f Mpps (mean)" % (
+                                "(best %d s), %.3f Mpps (mean); floor %s ns (%s)" % (
                                     run["rx_cycles"], "%.1f" % run["burst_cycles"]
                                     if run["burst_cycles"] is not None else "-", run["mpps"],
-                                    args.window, run["mean"])
+                                    args.window, run["mean"],
+                                    "/".join("-" if f is None else "%.0f" % f
+                                             for f in run["floor_ns"] or []),
+                                    floor_class(run["floor_ns"]) or "moved")
                                 if run["mpps"] is not None else "failed: " + run["error"]))
                     summarise_case(case, per_side, target)
-                    log("%s: cycles ratio %s, Mpps ratio %s (target %.1f)" % (
-                        case["case"], case["cycles_ratio"], case["mpps_ratio"], target))
+                    log("%s: cycles ratio %s, same-floor ratio %s (%s), Mpps ratio %s "
+                        "(target %.1f)" % (case["case"], case["cycles_ratio"],
+                                           case["same_floor_ratio"], case["same_floor_class"],
+                                           case["mpps_ratio"], target))
                     results.append(case)
     except KeyboardInterrupt:
         log("interrupted; partial results follow")
