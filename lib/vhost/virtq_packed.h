@@ -465,9 +465,16 @@ vhu_packed_used_flags(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t sl
 		k = 1; /* logged at the flush, once its flags are in */
 	}
 	/* Release: id and len (and the buffer) before the flags that hand it
-	 * back; the driver reads flags with acquire. */
-	for (i = k; i < run; i++)
-		__atomic_store_n(&d[i].flags, flags, __ATOMIC_RELEASE);
+	 * back; the driver reads flags with acquire. A whole batch, the common
+	 * run, unrolled: 2 instructions a packet less than the loop
+	 * (packed/h2g-64, test/perf/instructions.py). */
+	if (likely(run == VHU_PACKED_BATCH && k == 0)) {
+		VHU_PACKED_FOR_EACH (i)
+			__atomic_store_n(&d[i].flags, flags, __ATOMIC_RELEASE);
+	} else {
+		for (i = k; i < run; i++)
+			__atomic_store_n(&d[i].flags, flags, __ATOMIC_RELEASE);
+	}
 	/* Marked dirty after the whole write: a migration that reads and
 	 * clears the log meanwhile then sends the page again. */
 	if (unlikely(vq->log != NULL) && run > k)
