@@ -112,6 +112,39 @@ rx_fill_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_mbuf *m,
 }
 
 /*
+ * The batch's four plain packets (no offloads, no dirty logging): each
+ * buffer gets the header 'hdr' of 'hdr_len' bytes and its packet, whose copy
+ * is deferred to 'cb' if small (room for four checked by the caller).
+ * Inlined with 'hdr_len' a constant where it is one, the header goes in
+ * without a test of its length per packet: instructions a packet
+ * (test/perf/instructions.py) packed/h2g-64 140.4 -> 138.4, 1518 B 278.0
+ * -> 273.5.
+ */
+static __rte_always_inline void
+rx_fill_plain_four(const struct vhu_buf_vec *vec, struct rte_mbuf **pkts, struct vhu_copy_batch *cb,
+		   const struct virtio_net_hdr_mrg_rxbuf *hdr, const uint32_t hdr_len)
+{
+	uint32_t n = cb->n; /* a local: the header stores could alias cb->n */
+	uint16_t k;
+
+	VHU_PACKED_FOR_EACH (k) {
+		const struct rte_mbuf *m = pkts[k];
+
+		rx_put_hdr(vec[k].addr, hdr, hdr_len);
+		if (m->data_len <= VHU_COPY_DEFER_MAX) {
+			cb->e[n].dst = vec[k].addr + hdr_len;
+			cb->e[n].src = rte_pktmbuf_mtod(m, const uint8_t *);
+			cb->e[n].len = m->data_len;
+			n++;
+		} else {
+			vhu_copy(vec[k].addr + hdr_len, rte_pktmbuf_mtod(m, const uint8_t *),
+				 m->data_len);
+		}
+	}
+	cb->n = n;
+}
+
+/*
  * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
  * segment and fitting one buffer, to the four slots at the cursor. Returns
  * false, having changed nothing, if they do not qualify. 'hdr' is the header
@@ -159,23 +192,11 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		id[k] = vhu_packed_tail_id(tail[k]);
 	vhu_packed_take_four(vq, id);
 	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
-		uint32_t n = cb->n; /* a local: the header stores could alias cb->n */
-
-		VHU_PACKED_FOR_EACH (k) {
-			const struct rte_mbuf *m = pkts[k];
-
-			rx_put_hdr(vec[k].addr, hdr, hdr_len);
-			if (m->data_len <= VHU_COPY_DEFER_MAX) {
-				cb->e[n].dst = vec[k].addr + hdr_len;
-				cb->e[n].src = rte_pktmbuf_mtod(m, const uint8_t *);
-				cb->e[n].len = m->data_len;
-				n++;
-			} else {
-				vhu_copy(vec[k].addr + hdr_len,
-					 rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
-			}
-		}
-		cb->n = n;
+		/* The header of every VERSION_1 device, a constant there. */
+		if (likely(hdr_len == sizeof(*hdr)))
+			rx_fill_plain_four(vec, pkts, cb, hdr, sizeof(*hdr));
+		else
+			rx_fill_plain_four(vec, pkts, cb, hdr, hdr_len);
 	} else {
 		VHU_PACKED_FOR_EACH (k)
 			rx_fill_one(vq, vec[k].addr, vec[k].len, pkts[k], cb);
