@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The net bursts' byte copy (vhu_copy(), net/vhost_net_copy.h): every length
+ * The net bursts' byte copy (vhu_copy(), net/vhost_net_copy.h; and
+ * vhu_copy_short(), its form for 256 bytes at most): every length
  * from 0 to past a jumbo frame's, from and to every offset within 16 bytes,
  * copies exactly its bytes and writes nothing before or after them. Its
  * size classes meet at 16, 32, 64 and 128 bytes, and its loop's last step
@@ -27,12 +28,14 @@
 static uint8_t src_buf[MAX_OFF + MAX_LEN + 2 * GUARD];
 static uint8_t dst_buf[MAX_OFF + MAX_LEN + 2 * GUARD];
 
+typedef void copy_fn(void *dst, const void *src, size_t n);
+
 /*
- * Copy 'n' bytes between the offsets and check them and GUARD bytes on
- * either side; returns the count of wrong bytes.
+ * Copy 'n' bytes between the offsets with 'copy' and check them and GUARD
+ * bytes on either side; returns the count of wrong bytes.
  */
 static unsigned int
-copy_and_check(size_t n, unsigned int src_off, unsigned int dst_off)
+copy_with(copy_fn *copy, size_t n, unsigned int src_off, unsigned int dst_off)
 {
 	uint8_t *src = src_buf + GUARD + src_off, *dst = dst_buf + GUARD + dst_off;
 	unsigned int bad = 0;
@@ -41,12 +44,18 @@ copy_and_check(size_t n, unsigned int src_off, unsigned int dst_off)
 	for (i = 0; i < n; i++)
 		src[i] = (uint8_t)(i * 31 + n);
 	memset(dst - GUARD, POISON, n + 2 * GUARD);
-	vhu_copy(dst, src, n);
+	copy(dst, src, n);
 	for (i = 0; i < GUARD; i++)
 		bad += (dst[-1 - (ptrdiff_t)i] != POISON) + (dst[n + i] != POISON);
 	for (i = 0; i < n; i++)
 		bad += dst[i] != src[i];
 	return bad;
+}
+
+static unsigned int
+copy_and_check(size_t n, unsigned int src_off, unsigned int dst_off)
+{
+	return copy_with(vhu_copy, n, src_off, dst_off);
 }
 
 /* Every length up to 600 at many offset pairs; reports the first five bad copies. */
@@ -118,6 +127,21 @@ TEST(copy_of_every_length_up_to_600_at_every_offset_is_exact)
 TEST(copy_of_frame_and_jumbo_lengths_is_exact)
 {
 	with_each_move(sweep_long);
+}
+
+/* vhu_copy_short(), the receive bursts' deferred copies: every length it takes. */
+TEST(short_copy_of_every_length_up_to_256_at_every_offset_is_exact)
+{
+	unsigned int s, d, bad = 0;
+	size_t n;
+
+	for (n = 0; n <= 256; n++)
+		for (s = 0; s < MAX_OFF; s++)
+			for (d = 0; d < MAX_OFF; d++)
+				if (copy_with(vhu_copy_short, n, s, d) != 0 && bad++ < 5)
+					th_fail(__FILE__, __LINE__,
+						"%zu bytes from offset %u to %u: wrong bytes", n, s,
+						d);
 }
 
 #ifdef VHU_COPY_HAVE_WIDE

@@ -74,6 +74,7 @@ vhu_net_q(const struct vhu_vq *vq)
  */
 #define VHU_COPY_BATCH 32
 #define VHU_COPY_DEFER_MAX 256	/* bytes */
+_Static_assert(VHU_COPY_DEFER_MAX <= 256, "deferred copies use vhu_copy_short()");
 
 struct vhu_copy_batch {
 	uint32_t n;
@@ -91,7 +92,7 @@ vhu_copy_batch_flush(struct vhu_copy_batch *b)
 	uint32_t i;
 
 	for (i = 0; i < b->n; i++)
-		vhu_copy(b->e[i].dst, b->e[i].src, b->e[i].len);
+		vhu_copy_short(b->e[i].dst, b->e[i].src, b->e[i].len);
 	b->n = 0;
 }
 
