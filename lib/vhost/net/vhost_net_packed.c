@@ -268,8 +268,8 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 	cb.n = 0; /* not the whole struct: its entries are written before they are read */
 	start = cur;
 	for (i = 0; i < count; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint64_t need = (uint64_t)nq->hdr_len + m->pkt_len, left;
+		struct rte_mbuf *m;
+		uint64_t need, left;
 		enum vhu_chain_rc rc;
 		struct vhu_cursor at;
 		uint16_t nbufs = 0, b;
@@ -280,6 +280,9 @@ vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
+		/* Only now: a batch would not use them, and they stayed live across it. */
+		m = pkts[i];
+		need = (uint64_t)nq->hdr_len + m->pkt_len;
 		at = cur;	/* where this packet's chains are popped */
 		if (unlikely(vhu_net_rx_prepare(vq, m) != 0)) {
 			vq->stats.bad_hdr++;
