@@ -6,8 +6,10 @@
  * just above the deferral limit, chained packets and ones that need two
  * buffers, must land byte for byte, with the right header, used ids and
  * lengths, and nothing written past any packet. The dirty log keeps its
- * own (immediate) path, checked by the log tests.
+ * own (immediate) path, checked by the log tests. The same with and
+ * without the write prefetch of the guest's buffers (vhu_prefetchw).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -18,6 +20,10 @@
 #include "unit_eal.h"
 #include "vhost_net.h"
 #include "vhu_vhost.h"
+
+#ifdef RTE_ARCH_X86_64
+#include <cpuid.h>
+#endif
 
 #define REGION_SIZE (1024 * 1024)
 #define RING 128
@@ -196,4 +202,51 @@ TEST(split_burst_of_small_and_large_packets_lands_whole)
 TEST(packed_burst_of_small_and_large_packets_lands_whole)
 {
 	burst_lands_whole(true);
+}
+
+static bool
+cpu_has_prefetchw(void)
+{
+#ifdef RTE_ARCH_X86_64
+	unsigned int a, b, c, d;
+
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
+#else
+	return false;
+#endif
+}
+
+#ifdef RTE_ARCH_X86_64
+/* The library prefetches to write where the CPU can, unless told not to. */
+TEST(prefetchw_follows_the_cpu_and_the_environment)
+{
+	const char *env = getenv("VHU_PREFETCHW");
+	bool want = cpu_has_prefetchw();
+
+	if (env != NULL && strcmp(env, "0") == 0)
+		want = false;
+	else if (env != NULL && strcmp(env, "1") == 0)
+		want = true;
+
+	if (vhu_prefetchw != want)
+		th_fail(__FILE__, __LINE__,
+			"vhu_prefetchw is %d, expected %d (cpu %d, VHU_PREFETCHW=%s)",
+			vhu_prefetchw, want, cpu_has_prefetchw(), env != NULL ? env : "(unset)");
+}
+#endif
+
+/* Both layouts, with the write prefetch off and (where the CPU has it) on. */
+TEST(bursts_land_whole_with_and_without_the_write_prefetch)
+{
+	bool saved = vhu_prefetchw;
+
+	vhu_prefetchw = false;
+	burst_lands_whole(false);
+	burst_lands_whole(true);
+	if (cpu_has_prefetchw()) {
+		vhu_prefetchw = true;
+		burst_lands_whole(false);
+		burst_lands_whole(true);
+	}
+	vhu_prefetchw = saved;
 }
