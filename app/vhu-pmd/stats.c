@@ -170,7 +170,7 @@ stats_show_burst_cycles_dir(unsigned int port_id, const char *what,
 	printf("  port %u vhost %s: backend cycles/packet=%.2f (cycles=%" PRIu64
 	       " / packets=%" PRIu64 "; calls=%" PRIu64 ", empty calls=%" PRIu64
 	       ", empty cycles=%" PRIu64 "; stalled calls=%" PRIu64 ", stalled packets=%" PRIu64
-	       ", stalled cycles=%" PRIu64 ") at %" PRIu64 " MHz Clock\n",
+	       ", stalled cycles=%" PRIu64 ") at %" PRIu64 " MHz Clock, since the port was made\n",
 	       port_id, what, c->packets != 0 ? (double)c->cycles / (double)c->packets : 0.0,
 	       c->cycles, c->packets, c->calls, c->empty_calls, c->empty_cycles, c->stalled_calls,
 	       c->stalled_packets, c->stalled_cycles, rte_get_tsc_hz() / 1000000);

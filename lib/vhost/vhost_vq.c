@@ -30,24 +30,27 @@
 bool vhu_prefetchw;
 
 /*
- * PREFETCHW where the CPU has it (CPUID 0x80000001, ECX bit 8): see virtq.h.
- * VHU_PREFETCHW=0 turns it off, =1 on whatever CPUID says (valgrind hides
- * the bit but runs the instruction: test/perf/instructions.py counts the
- * path the CPUs that have it take).
+ * PREFETCHW where the CPU has it (x86-64, CPUID 0x80000001, ECX bit 8): see
+ * virtq.h. VHU_PREFETCHW=0 turns it off, =1 on whatever CPUID says
+ * (valgrind hides the bit but runs the instruction: test/perf/instructions.py
+ * counts the path the CPUs that have it take; off x86-64 it turns on the
+ * compiler's write prefetch).
  */
 RTE_INIT(vhu_prefetchw_probe)
 {
-#ifdef RTE_ARCH_X86_64
 	const char *env = getenv("VHU_PREFETCHW");
-	unsigned int a, b, c, d;
 
-	if (env != NULL && strcmp(env, "0") == 0)
+	if (env != NULL && strcmp(env, "0") == 0) {
 		vhu_prefetchw = false;
-	else if (env != NULL && strcmp(env, "1") == 0)
+	} else if (env != NULL && strcmp(env, "1") == 0) {
 		vhu_prefetchw = true;
-	else
+	} else {
+#ifdef RTE_ARCH_X86_64
+		unsigned int a, b, c, d;
+
 		vhu_prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
 #endif
+	}
 }
 
 void

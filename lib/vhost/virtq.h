@@ -16,17 +16,16 @@
 #include "vhost_log.h"
 #include "vhost_inflight.h"
 
-/* A contiguous piece of a guest buffer, in our address space. */
 /*
  * Prefetch the line at 'p' to write it: PREFETCHW asks for the line
  * exclusive, where a plain prefetch brings it shared and the store then
  * pays a second transfer to take it from the other core. For the guest
  * buffers a receive burst is about to fill, which the front-end's core had
  * last (doc/performance.md, "Cycles per packet": packed h2g-64, cycles
- * inside the enqueue). On x86-64 only where vhu_prefetchw says the CPU has
- * it (probed at load time; VHU_PREFETCHW=0 in the environment turns it off,
- * to compare, and =1 on): a caller tests the flag once a burst and calls
- * this only when it is set. Elsewhere the compiler's write prefetch.
+ * inside the enqueue). Used only when vhu_prefetchw is set, which a caller
+ * tests once a burst: at load time, on x86-64 where CPUID says the CPU has
+ * PREFETCHW, elsewhere not; VHU_PREFETCHW=0 in the environment turns it
+ * off, to compare, and =1 on (off x86-64: the compiler's write prefetch).
  */
 extern bool vhu_prefetchw;
 
@@ -40,6 +39,7 @@ vhu_prefetchw_line(const void *p)
 #endif
 }
 
+/* A contiguous piece of a guest buffer, in our address space. */
 struct vhu_buf_vec {
 	uint8_t *addr;
 	uint32_t len;

@@ -135,7 +135,6 @@ vhu_spawn qemu "$qlog" "$qemu" -accel tcg -nodefaults -display none -no-reboot \
 	-chardev "socket,id=vhu0,path=$sock" -netdev "vhost-user,id=net0,chardev=vhu0" \
 	-device "virtio-net-pci,netdev=net0,mac=$guest_mac,vectors=0,romfile="
 
-
 # wait_guest TAG WHAT: waits for the guest to print a TAG line.
 wait_guest() {
 	local deadline=$(($(date +%s) + timeout))

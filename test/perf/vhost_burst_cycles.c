@@ -9,10 +9,12 @@
  *   - calls that moved at least one packet: their cycles, packets and number;
  *   - calls that moved none (the ring was full, or empty): number and cycles;
  *   - calls that took longer than 50 us (BURST_STALL_PER_SEC), whatever they
- *     moved: number, packets and cycles. No burst of a backend takes that
- *     long (32 frames of 1518 B are a few microseconds); the thread was
+ *     moved: number, packets and cycles. No burst of frames up to 1518 B
+ *     takes that long (32 of them are a few microseconds); the thread was
  *     preempted or interrupted inside the call, which on a shared machine
- *     would otherwise put another process's time into the figure.
+ *     would otherwise put another process's time into the figure. (Bursts of
+ *     64 KB TSO frames can take longer and land here too: the figure is
+ *     meant for frames up to 1518 B.)
  *
  * The boundary is the application's call into the backend, the same one
  * vhu-pmd's vhost-user port counts with burst-cycles=1 (around

@@ -98,6 +98,10 @@ CYCLES_MODE = 0.20  # see cycles_mode()
 # or below this many ns is in the machine's fast mode, above it in the slow
 # one (floor_class()).
 FLOOR_FAST_MAX = 100.0
+# Reasons measure_floor() failed, each logged once.
+FLOOR_WARNED = set()
+# More burst calls than this share over the stall limit (50 us) gets a warning.
+STALLED_WARN = 0.01
 FAST = 0.8  # a stretch within this share of the case's best counts as the fast mode
 WARMUP = 2  # seconds of traffic left out after the period traffic started in (a stretch)
 STRETCH = 2  # seconds: the runs' periods are joined into stretches this long
@@ -296,9 +300,18 @@ def measure_floor(c2c, cpus):
     try:
         out = subprocess.run([c2c, "--cpus", cpus, "--json"], capture_output=True, text=True,
                              timeout=10)
-        return round(json.loads(out.stdout)["floor_ns"], 1) if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError):
-        return None
+        if out.returncode == 0:
+            return round(json.loads(out.stdout)["floor_ns"], 1)
+        why = out.stderr.strip().splitlines()[0] if out.stderr.strip() else (
+            "exit status %d" % out.returncode)
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        why = str(e)
+    # Once per reason: the runs go on, without a floor class.
+    if why not in FLOOR_WARNED:
+        FLOOR_WARNED.add(why)
+        log("no core-to-core floor between CPUs %s (%s): runs are not classed by it" %
+            (cpus, why))
+    return None
 
 
 def floor_class(floors):
@@ -1146,6 +1159,13 @@ def main():
                                     floor_class(run["floor_ns"]) or "moved")
                                 if run["mpps"] is not None else "failed: " + run["error"]))
                     summarise_case(case, per_side, target)
+                    for b in args.sides:
+                        share = case.get(b + "_burst_stalled_share")
+                        if share is not None and share > STALLED_WARN:
+                            log("warning: %s %s: %.1f %% of the burst calls took over 50 us "
+                                "and are left out of its figure: a loaded machine, or bursts "
+                                "that long (64 KB frames); see doc/performance.md" %
+                                (case["case"], b, share * 100))
                     log("%s: cycles ratio %s, same-floor ratio %s (%s), Mpps ratio %s "
                         "(target %.1f)" % (case["case"], case["cycles_ratio"],
                                            case["same_floor_ratio"], case["same_floor_class"],

@@ -142,7 +142,9 @@ vhost_user_create(struct vhu_port *port, const struct rte_kvargs *kvargs)
 			return rc;
 	}
 	vp->burst_cycles = burst_cycles != 0;
-	vp->stall_cycles = rte_get_tsc_hz() / VHU_VHOST_USER_STALL_PER_SEC;
+	/* Without a TSC rate nothing is set apart (as the interposer does). */
+	vp->stall_cycles = rte_get_tsc_hz() != 0 ? rte_get_tsc_hz() / VHU_VHOST_USER_STALL_PER_SEC
+						 : UINT64_MAX;
 	cfg.queue_pairs = queues;
 	cfg.flags = (client != 0 ? VHU_VHOST_CLIENT : 0) |
 		    (iommu != 0 ? VHU_VHOST_IOMMU_SUPPORT : 0) | (csum != 0 ? VHU_VHOST_CSUM : 0) |

@@ -85,9 +85,7 @@ vhu_net_tx_copy_one(struct vhu_vq *vq, uint8_t *addr, uint32_t len, struct rte_m
 	if (likely(vhu_net_tx_copy_general(vq, &vec, 1, len, mp, m) == 0))
 		return 1;
 	/* Dropped: the buffer goes back to the guest, the mbuf is reused. */
-	vq->stats.errors++;
-	rte_pktmbuf_reset(m);
-	return 0;
+	return vhu_net_tx_drop(vq, m);
 }
 
 /* ---- guest RX: mbufs -> ring ---- */

@@ -21,9 +21,7 @@ tx_copy(struct vhu_vq *vq, const struct vhu_buf_vec *vec, uint32_t nvec, uint64_
 	if (likely(vhu_net_tx_copy(vq, vec, nvec, len, mp, m) == 0))
 		return 1;
 	/* Dropped: the buffer goes back to the guest, the mbuf is reused. */
-	vq->stats.errors++;
-	rte_pktmbuf_reset(m);
-	return 0;
+	return vhu_net_tx_drop(vq, m);
 }
 
 /*
