@@ -8,7 +8,7 @@
  *
  *   - calls that moved at least one packet: their cycles, packets and number;
  *   - calls that moved none (the ring was full, or empty): number and cycles;
- *   - calls that took longer than 50 us (BURST_STALL_PER_SEC), whatever they
+ *   - calls that took longer than 50 us (VHU_VHOST_USER_STALL_PER_SEC), whatever they
  *     moved: number, packets and cycles. No burst of frames up to 1518 B
  *     takes that long (32 of them are a few microseconds); the thread was
  *     preempted or interrupted inside the call, which on a shared machine
@@ -41,28 +41,15 @@
 #include <rte_cycles.h>
 #include <rte_vhost.h>
 
-/* A call longer than 1 / BURST_STALL_PER_SEC s (50 us) was preempted: see above. */
-#define BURST_STALL_PER_SEC 20000
+#include "vhu_burst_cycles.h"
 
 /* Threads that may call bursts; the calls of any beyond are forwarded uncounted. */
 #define BURST_CYCLES_SLOTS 128
 
-/* One direction's counts in one thread. */
-struct burst_count {
-	uint64_t cycles;	  /* TSC cycles inside calls that moved packets */
-	uint64_t packets;	  /* packets those calls moved */
-	uint64_t calls;		  /* calls that moved packets */
-	uint64_t empty_calls;	  /* calls that moved none */
-	uint64_t empty_cycles;	  /* TSC cycles inside those */
-	uint64_t stalled_calls;	  /* calls longer than the stall limit, in none of the above */
-	uint64_t stalled_packets; /* packets those moved */
-	uint64_t stalled_cycles;  /* TSC cycles inside those */
-};
-
 /* One thread's counts, alone on its cache lines. */
 struct burst_slot {
-	struct burst_count enq; /* rte_vhost_enqueue_burst: host to guest */
-	struct burst_count deq; /* rte_vhost_dequeue_burst: guest to host */
+	struct vhu_vhost_user_burst_cycles enq; /* rte_vhost_enqueue_burst: host to guest */
+	struct vhu_vhost_user_burst_cycles deq; /* rte_vhost_dequeue_burst: guest to host */
 } __rte_cache_aligned;
 
 static struct burst_slot slots[BURST_CYCLES_SLOTS];
@@ -123,32 +110,12 @@ burst_slot(void)
 		unsigned int i = __atomic_fetch_add(&nb_slots, 1, __ATOMIC_RELAXED);
 
 		my_slot = i < BURST_CYCLES_SLOTS ? &slots[i] : NULL;
-		my_stall_cycles =
-			rte_get_tsc_hz() != 0 ? rte_get_tsc_hz() / BURST_STALL_PER_SEC : UINT64_MAX;
+		my_stall_cycles = rte_get_tsc_hz() != 0
+					  ? rte_get_tsc_hz() / VHU_VHOST_USER_STALL_PER_SEC
+					  : UINT64_MAX;
 		my_slot_taken = 1;
 	}
 	return my_slot;
-}
-
-/*
- * Single writer per slot: plain loads, relaxed stores so that the exit-time
- * reader sees whole values.
- */
-static inline void
-burst_account(struct burst_count *c, uint16_t nb, uint64_t cycles)
-{
-	if (unlikely(cycles > my_stall_cycles)) {
-		__atomic_store_n(&c->stalled_calls, c->stalled_calls + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->stalled_packets, c->stalled_packets + nb, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->stalled_cycles, c->stalled_cycles + cycles, __ATOMIC_RELAXED);
-	} else if (nb != 0) {
-		__atomic_store_n(&c->cycles, c->cycles + cycles, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->packets, c->packets + nb, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->calls, c->calls + 1, __ATOMIC_RELAXED);
-	} else {
-		__atomic_store_n(&c->empty_calls, c->empty_calls + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->empty_cycles, c->empty_cycles + cycles, __ATOMIC_RELAXED);
-	}
 }
 
 uint16_t
@@ -168,7 +135,7 @@ rte_vhost_enqueue_burst(int vid, uint16_t queue_id, struct rte_mbuf **pkts, uint
 	nb = fn(vid, queue_id, pkts, count);
 
 	if (likely(s != NULL))
-		burst_account(&s->enq, nb, rte_rdtsc() - start);
+		vhu_vhost_user_burst_count(&s->enq, nb, rte_rdtsc() - start, my_stall_cycles);
 	return nb;
 }
 
@@ -189,12 +156,12 @@ rte_vhost_dequeue_burst(int vid, uint16_t queue_id, struct rte_mempool *mbuf_poo
 	nb = fn(vid, queue_id, mbuf_pool, pkts, count);
 
 	if (likely(s != NULL))
-		burst_account(&s->deq, nb, rte_rdtsc() - start);
+		vhu_vhost_user_burst_count(&s->deq, nb, rte_rdtsc() - start, my_stall_cycles);
 	return nb;
 }
 
 static void
-burst_print(const char *what, const struct burst_count *c, uint64_t hz)
+burst_print(const char *what, const struct vhu_vhost_user_burst_cycles *c, uint64_t hz)
 {
 	fprintf(stderr,
 		"vhost %s: backend cycles/packet=%.2f (cycles=%" PRIu64 " / packets=%" PRIu64
@@ -207,7 +174,7 @@ burst_print(const char *what, const struct burst_count *c, uint64_t hz)
 }
 
 static void
-burst_add(struct burst_count *sum, const struct burst_count *c)
+burst_add(struct vhu_vhost_user_burst_cycles *sum, const struct vhu_vhost_user_burst_cycles *c)
 {
 	sum->cycles += __atomic_load_n(&c->cycles, __ATOMIC_RELAXED);
 	sum->packets += __atomic_load_n(&c->packets, __ATOMIC_RELAXED);
@@ -228,7 +195,7 @@ static void __attribute__((destructor)) burst_cycles_report(void)
 {
 	unsigned int n = RTE_MIN(__atomic_load_n(&nb_slots, __ATOMIC_RELAXED),
 				 (unsigned int)BURST_CYCLES_SLOTS);
-	struct burst_count enq = { 0 }, deq = { 0 };
+	struct vhu_vhost_user_burst_cycles enq = { 0 }, deq = { 0 };
 	unsigned int i;
 
 	/* No burst was called: a wrapper script's shell, say, which passed the

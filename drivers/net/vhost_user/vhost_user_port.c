@@ -190,28 +190,6 @@ vhost_user_start(struct vhu_port *port)
 	return 0;
 }
 
-/*
- * Adds one call to a queue's counts. Single writer (the queue's lcore): plain
- * loads, relaxed stores so that a reader on another thread sees whole values.
- */
-static inline void
-vhost_user_count_burst(struct vhu_vhost_user_burst_cycles *c, uint16_t nb, uint64_t cycles,
-		       uint64_t stall)
-{
-	if (unlikely(cycles > stall)) {
-		__atomic_store_n(&c->stalled_calls, c->stalled_calls + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->stalled_packets, c->stalled_packets + nb, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->stalled_cycles, c->stalled_cycles + cycles, __ATOMIC_RELAXED);
-	} else if (nb != 0) {
-		__atomic_store_n(&c->cycles, c->cycles + cycles, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->packets, c->packets + nb, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->calls, c->calls + 1, __ATOMIC_RELAXED);
-	} else {
-		__atomic_store_n(&c->empty_calls, c->empty_calls + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->empty_cycles, c->empty_cycles + cycles, __ATOMIC_RELAXED);
-	}
-}
-
 static uint16_t
 vhost_user_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -223,7 +201,8 @@ vhost_user_rx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkt
 		return vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
 	start = rte_rdtsc();
 	nb = vhu_vhost_dequeue_burst(vp->dev, queue, port->mempool, pkts, n);
-	vhost_user_count_burst(&vp->cycles[queue].deq, nb, rte_rdtsc() - start, vp->stall_cycles);
+	vhu_vhost_user_burst_count(&vp->cycles[queue].deq, nb, rte_rdtsc() - start,
+				   vp->stall_cycles);
 	return nb;
 }
 
@@ -239,8 +218,8 @@ vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkt
 	nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
 	/* The free is the application's mbuf work, outside the boundary as in net_vhost. */
 	if (unlikely(vp->burst_cycles))
-		vhost_user_count_burst(&vp->cycles[queue].enq, nb, rte_rdtsc() - start,
-				       vp->stall_cycles);
+		vhu_vhost_user_burst_count(&vp->cycles[queue].enq, nb, rte_rdtsc() - start,
+					   vp->stall_cycles);
 	/* The backend copied them into guest buffers: the mbufs are ours to free. */
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(pkts, nb);
