@@ -58,12 +58,22 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
                            default_eal_mem, huge_free_mb, huge_mount, machine_info,
-                           median)
+                           median, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
 LABEL = {"reference": "DPDK", "subject": "vhu"}
 PMD_CORE = 1
+# The defaults the time a whole run takes is computed from (--help, the docs).
+CASES = 4  # uni and bidir, 64 and 1518 B
+DURATION = 10
+WARMUP = 3
+REPEATS = 3
+MAX_REPEATS = 6
+# Seconds a run takes besides its warm-up and window: starting ovs-vswitchd
+# and testpmd until both ports are up, the flows, and ovs-vswitchd's exit
+# (about 9 s on the reference machine).
+RUN_OVERHEAD = 9
 
 # pmd-stats-show: one section per PMD thread ("pmd thread numa_id 0 core_id 1:")
 # and one for the main thread, with "key: value" lines.
@@ -557,7 +567,10 @@ class Bench:
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="See doc/performance.md for how to read the output.")
+                                 epilog="With the defaults: " +
+                                 run_time_note(CASES * len(SIDES) * REPEATS, REPEATS, MAX_REPEATS,
+                                               DURATION + WARMUP, RUN_OVERHEAD) +
+                                 ". See doc/performance.md for how to read the output.")
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--rte-lib-dir", default=os.path.join(build, "lib", "rte_vhost"),
                     help="directory of vhu's librte_vhost.so.23 (default <build>/lib/rte_vhost)")
@@ -568,15 +581,15 @@ def parse_args():
         "VHU_OVS_SCHEMA", "/usr/share/openvswitch/vswitch.ovsschema"))
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
-    ap.add_argument("--duration", type=float, default=10,
-                    help="seconds of the measured window per run (default 10)")
-    ap.add_argument("--warmup", type=float, default=3,
-                    help="seconds of traffic before the window (default 3)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="runs per case and library (default 3)")
-    ap.add_argument("--max-repeats", type=int, default=6,
+    ap.add_argument("--duration", type=float, default=DURATION,
+                    help="seconds of the measured window per run (default %d)" % DURATION)
+    ap.add_argument("--warmup", type=float, default=WARMUP,
+                    help="seconds of traffic before the window (default %d)" % WARMUP)
+    ap.add_argument("--repeats", type=int, default=REPEATS,
+                    help="runs per case and library (default %d)" % REPEATS)
+    ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
                     help="more runs, up to this many, until both sides' cycles are "
-                    "confirmed (default 6)")
+                    "confirmed (default %d)" % MAX_REPEATS)
     ap.add_argument("--sizes", default="64,1518", help="frame sizes (default 64,1518)")
     ap.add_argument("--directions", default="uni,bidir",
                     help="uni (flow 1->2) and/or bidir (1<->2) (default both)")

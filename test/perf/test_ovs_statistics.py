@@ -6,6 +6,7 @@ become its figures. Needs neither DPDK nor OVS."""
 
 import importlib.util
 import os
+import re
 import sys
 import unittest
 
@@ -185,6 +186,21 @@ class Library(unittest.TestCase):
         self.assertEqual(bench.without_rte_lib("/a/build/lib/rte_vhost:/usr/lib:/opt/vhu/"),
                          "/usr/lib")
         self.assertEqual(bench.without_rte_lib(None), "")
+
+
+class RunTime(unittest.TestCase):
+    def test_performance_md_gives_the_defaults_time(self):
+        with open(os.path.join(os.path.dirname(os.path.dirname(HERE)), "doc",
+                               "performance.md")) as f:
+            perf = f.read()
+        each = bench.DURATION + bench.WARMUP + bench.RUN_OVERHEAD
+        runs = bench.CASES * len(bench.SIDES) * bench.REPEATS
+        m = re.search(r"\| about (\d+) minutes \((\d+) cases x (\d+) libraries x (\d+) runs x "
+                      r"~(\d+) s\) \| `python3 test/perf/ovs_vs_dpdk.py", perf)
+        self.assertIsNotNone(m, "performance.md's table no longer gives ovs_vs_dpdk.py's time")
+        self.assertEqual([int(x) for x in m.groups()],
+                         [round(runs * each / 60), bench.CASES, len(bench.SIDES),
+                          bench.REPEATS, each])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ the numbers it reads must be right, and the same for both applications."""
 
 import importlib.util
 import os
+import re
 import sys
 import unittest
 
@@ -340,6 +341,43 @@ class Compare(unittest.TestCase):
         other = doc(1.0, 1.0)
         other["results"][0]["case"] = "backend/h2g-64"
         self.assertEqual(bench.compare_cases(doc(100.0, 130.0), other), [])
+
+
+class RunTime(unittest.TestCase):
+    """The time a run takes, as README.md, doc/performance.md and --help say."""
+
+    def minutes(self, suites):
+        runs = suites * 4 * 2 * bench.REPEATS
+        return round(runs * (bench.DURATION + bench.RUN_OVERHEAD) / 60)
+
+    def test_the_note_is_runs_times_duration_and_start_up(self):
+        self.assertEqual(bench.run_time_note(96, 3, 8, 12, 4),
+                         "96 runs of about 16 s: about 26 minutes (up to 68 when more runs "
+                         "are needed to confirm the figures)")
+        self.assertEqual(bench.run_time_note(12, 3, 3, 8, 2),
+                         "12 runs of about 10 s: about 2 minutes")
+
+    def test_readme_and_performance_md_give_the_defaults_time(self):
+        top = os.path.dirname(os.path.dirname(HERE))
+        with open(os.path.join(top, "README.md")) as f:
+            readme = f.read()
+        with open(os.path.join(top, "doc", "performance.md")) as f:
+            perf = f.read()
+        whole, one = self.minutes(len(bench.SUITES)), self.minutes(1)
+        want = [whole, len(bench.SUITES) * 4 * 2 * bench.REPEATS,
+                bench.DURATION + bench.RUN_OVERHEAD, one]
+        for text, where, pattern in (
+                (readme, "README.md", r"takes about (\d+) minutes with the defaults \((\d+) runs "
+                 r"of ~(\d+) s: four suites;\s+`--suites backend` alone about (\d+)\)"),
+                (perf, "performance.md's table", r"\| about (\d+) minutes \((\d+) runs x "
+                 r"~(\d+) s; `--suites backend`: (\d+)\) \| `python3 test/perf/vhost_vs_dpdk")):
+            m = re.search(pattern, text)
+            self.assertIsNotNone(m, "%s no longer says how long vhost_vs_dpdk.py takes" % where)
+            self.assertEqual([int(x) for x in m.groups()], want, where)
+        m = re.search(r"About (\d+) minutes with the defaults.*?suite in about (\d+)\.", perf,
+                      re.S)
+        self.assertIsNotNone(m, "performance.md's 'Running it' no longer gives the time")
+        self.assertEqual([int(x) for x in m.groups()], [whole, one])
 
 
 if __name__ == "__main__":

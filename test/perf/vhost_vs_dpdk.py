@@ -106,6 +106,16 @@ FAST = 0.8  # a stretch within this share of the case's best counts as the fast 
 WARMUP = 2  # seconds of traffic left out after the period traffic started in (a stretch)
 STRETCH = 2  # seconds: the runs' periods are joined into stretches this long
 TICK = 0.05  # seconds: a period lasts its nominal length give or take this
+# The defaults of --duration, --repeats and --max-repeats, which the time a
+# whole run takes (run_time_note(), --help and the docs) is computed from.
+DURATION = 12
+REPEATS = 3
+MAX_REPEATS = 8
+# Seconds a run takes besides its --duration of traffic: starting both
+# processes until the first packet, the statistics period traffic starts in,
+# stopping both, and the two core-to-core floors (about 4 s on the reference
+# machine).
+RUN_OVERHEAD = 4
 
 
 def log(msg):
@@ -141,6 +151,20 @@ def default_eal_mem():
             and huge_free_mb() >= HUGE_NEED_MB):
         return "--single-file-segments"
     return "--no-huge -m 1024"
+
+
+def run_time_note(runs, repeats, max_repeats, duration, overhead=RUN_OVERHEAD):
+    """How long 'runs' runs (cases x sides x repeats) of 'duration' s of
+    traffic take, as the docs and --help say it: "96 runs of about 16 s:
+    about 26 minutes (up to 68 when more runs are needed to confirm the
+    figures)". The most is with --max-repeats runs a case instead of
+    --repeats."""
+    each = duration + overhead
+    note = "%d runs of about %.0f s: about %.0f minutes" % (runs, each, runs * each / 60)
+    if max_repeats > repeats:
+        note += " (up to %.0f when more runs are needed to confirm the figures)" % (
+            runs * max_repeats / repeats * each / 60)
+    return note
 
 
 def is_testpmd(path):
@@ -998,7 +1022,11 @@ def parse_args():
                                  epilog="Suites: " + "; ".join(
                                      "%s: %s (target %.1f)" % (k, v[0], v[3])
                                      for k, v in SUITES.items()) +
-                                 ". 'vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]' "
+                                 ". With the defaults: " +
+                                 run_time_note(len(SUITES) * 4 * 2 * REPEATS, REPEATS,
+                                               MAX_REPEATS, DURATION) +
+                                 "; --suites backend a quarter of that. "
+                                 "'vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]' "
                                  "compares two runs. See doc/performance.md for how to read "
                                  "the output.")
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
@@ -1017,15 +1045,16 @@ def parse_args():
                     "<build>/test/perf/c2c)")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
-    ap.add_argument("--duration", type=float, default=12,
-                    help="seconds of traffic per run (default 12)")
+    ap.add_argument("--duration", type=float, default=DURATION,
+                    help="seconds of traffic per run (default %d)" % DURATION)
     ap.add_argument("--window", type=int, default=4,
                     help="seconds of a run's best part, its result (default 4)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="runs per case and set-up; the best counts (default 3)")
-    ap.add_argument("--max-repeats", type=int, default=8,
+    ap.add_argument("--repeats", type=int, default=REPEATS,
+                    help="runs per case and set-up; the best counts (default %d)" % REPEATS)
+    ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
                     help="more runs, up to this many, until each side's best is confirmed by "
-                    "a second run within 10%% of it (default 8; = --repeats to turn off)")
+                    "a second run within 10%%%% of it (default %d; = --repeats to turn off)" %
+                    MAX_REPEATS)
     ap.add_argument("--sizes", default="64,1518", help="packet sizes (default 64,1518)")
     ap.add_argument("--directions", default="g2h,h2g",
                     help="g2h (guest to host) and/or h2g (default both)")
@@ -1113,6 +1142,9 @@ def main():
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers (see top)" %
             info["load_average_before"][0])
+    log(run_time_note(len(args.suites) * len(args.directions) * len(args.sizes) *
+                      len(args.sides) * args.repeats, args.repeats, args.max_repeats,
+                      args.duration))
     bench = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = []
