@@ -45,7 +45,6 @@ the test run and asserts nothing; needs root, OVS-DPDK, dpdk-testpmd and
 import argparse
 import datetime
 import glob
-import json
 import os
 import re
 import shutil
@@ -57,8 +56,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, huge_free_mb, huge_mount, machine_info,
-                           median, run_time_note)
+                           default_eal_mem, huge_free_mb, huge_mount, machine_info, median,
+                           report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -529,9 +528,10 @@ class Bench:
                 gen.stop()
         return res
 
-    def run(self):
+    def run(self, results):
+        """Runs every case, appending each to 'results' as it finishes, so
+        that a Ctrl-C leaves the finished ones there."""
         self.ovs.start_db(self.socks)
-        results = []
         for bidir in self.args.bidir:
             for size in self.args.sizes:
                 name = "%s-%d" % ("bidir" if bidir else "uni", size)
@@ -558,10 +558,26 @@ class Bench:
                     name, case["reference_cycles"], case["subject_cycles"],
                     case["cycles_ratio"]))
                 results.append(case)
-        return results
 
     def stop(self):
         self.ovs.stop()
+
+
+def measure(bench):
+    """Runs bench's cases: (the finished cases, whether Ctrl-C stopped it).
+    Its processes are stopped either way; a failure of the set-up (OVS's
+    database) ends it with the cases before it."""
+    results = []
+    try:
+        bench.run(results)
+    except KeyboardInterrupt:
+        log("interrupted; the finished cases follow")
+        return results, True
+    except RuntimeError as e:
+        log("failed: %s" % e)
+    finally:
+        bench.stop()
+    return results, False
 
 
 def parse_args():
@@ -654,19 +670,16 @@ def main():
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])
+    log(run_time_note(len(args.bidir) * len(args.sizes) * len(SIDES) * args.repeats,
+                      args.repeats, args.max_repeats, args.duration + args.warmup,
+                      RUN_OVERHEAD))
     workdir = tempfile.mkdtemp(prefix="vhu-ovsperf.")
     bench = Bench(args, workdir)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now(datetime.timezone.utc)
-    results = []
     try:
-        results = bench.run()
-    except KeyboardInterrupt:
-        log("interrupted")
-    except RuntimeError as e:
-        log("failed: %s" % e)
+        results, interrupted = measure(bench)
     finally:
-        bench.stop()
         if args.keep_logs:
             log("logs kept in " + workdir)
         else:
@@ -689,11 +702,7 @@ def main():
         "machine": info,
         "results": results,
     }
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(json.dumps(out, indent=2) + "\n")
-    if results:
-        print(results_table(results))
+    report(out, args.output, results_table(results) if results else None, interrupted, log)
     return 0 if results else 1
 
 

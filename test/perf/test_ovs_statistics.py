@@ -4,10 +4,15 @@
 OVS's pmd-stats-show and testpmd's port statistics, and how a case's runs
 become its figures. Needs neither DPDK nor OVS."""
 
+import contextlib
 import importlib.util
+import io
+import json
 import os
 import re
 import sys
+import tempfile
+import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -201,6 +206,68 @@ class RunTime(unittest.TestCase):
         self.assertEqual([int(x) for x in m.groups()],
                          [round(runs * each / 60), bench.CASES, len(bench.SIDES),
                           bench.REPEATS, each])
+
+
+class Interrupted(unittest.TestCase):
+    """Ctrl-C during a case keeps the cases before it: in the JSON, marked
+    interrupted, and in the table."""
+
+    class FakeOvs:
+        def __init__(self):
+            self.stopped = False
+
+        def start_db(self, socks):
+            pass
+
+        def stop(self):
+            self.stopped = True
+
+    def run_cases(self, interrupt_at):
+        """bench.Bench over uni-64 and bidir-64, one run per side, whose
+        interrupt_at-th run is stopped by Ctrl-C."""
+        args = types.SimpleNamespace(bidir=[False, True], sizes=[64], repeats=1,
+                                     max_repeats=1, target=1.0)
+        b = bench.Bench(args, tempfile.gettempdir())
+        b.ovs = self.FakeOvs()
+        calls = []
+
+        def run_once(side, bidir, size):
+            calls.append((side, bidir, size))
+            if len(calls) == interrupt_at:
+                raise KeyboardInterrupt
+            return bench.run_result({"packets received": 1000.0,
+                                     "avg processing cycles per packet":
+                                     500.0 if side == "reference" else 400.0}, 1.0)
+
+        b.run_once = run_once
+        return b, bench.measure(b)
+
+    def test_the_finished_cases_are_kept(self):
+        b, (results, interrupted) = self.run_cases(interrupt_at=3)
+        self.assertTrue(interrupted)
+        self.assertTrue(b.ovs.stopped)
+        self.assertEqual([c["case"] for c in results], ["uni-64"])
+        self.assertEqual(results[0]["cycles_ratio"], 1.25)
+
+    def test_the_json_says_interrupted_and_the_table_shows_what_finished(self):
+        _, (results, interrupted) = self.run_cases(interrupt_at=3)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "ovs.json")
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                bench.report({"results": results}, path, bench.results_table(results),
+                             interrupted, say=lambda msg: None)
+            with open(path) as f:
+                doc = json.load(f)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["uni-64"])
+        self.assertIn("uni-64", out.getvalue())
+        self.assertNotIn("bidir-64", out.getvalue())
+
+    def test_a_whole_run_is_not_marked(self):
+        _, (results, interrupted) = self.run_cases(interrupt_at=0)
+        self.assertFalse(interrupted)
+        self.assertEqual([c["case"] for c in results], ["uni-64", "bidir-64"])
 
 
 if __name__ == "__main__":

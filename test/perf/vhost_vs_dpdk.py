@@ -167,6 +167,23 @@ def run_time_note(runs, repeats, max_repeats, duration, overhead=RUN_OVERHEAD):
     return note
 
 
+def report(doc, path, table, interrupted, say=log):
+    """The end of a benchmark, finished or stopped by Ctrl-C: the JSON
+    document 'doc', with "interrupted" set as it was, goes to 'path' (if
+    any), then 'table' (of the finished cases; None for none) to stdout.
+    'say' logs, with the calling script's name."""
+    doc["interrupted"] = interrupted
+    if path:
+        with open(path, "w") as f:
+            f.write(json.dumps(doc, indent=2) + "\n")
+        say("JSON written to %s%s" % (path, " (interrupted: the finished cases only)"
+                                       if interrupted else ""))
+    else:
+        say("no --output: the JSON (every run) is not kept")
+    if table is not None:
+        print(table)
+
+
 def is_testpmd(path):
     return "testpmd" in os.path.basename(path)
 
@@ -1148,6 +1165,7 @@ def main():
     bench = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = []
+    interrupted = False
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
         for suite in args.suites:
@@ -1204,7 +1222,8 @@ def main():
                                            case["mpps_ratio"], target))
                     results.append(case)
     except KeyboardInterrupt:
-        log("interrupted; partial results follow")
+        interrupted = True
+        log("interrupted; the finished cases follow")
     finally:
         bench.stop_all()
     info["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -1244,13 +1263,7 @@ def main():
         "results": results,
         "summary": {r["case"]: r["cycles_ratio"] for r in results},
     }
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(json.dumps(out, indent=2) + "\n")
-        log("JSON written to " + args.output)
-    else:
-        log("no --output: the JSON (every run, every second) is not kept")
-    print(results_table(results))
+    report(out, args.output, results_table(results), interrupted)
     return 0 if results else 1
 
 
