@@ -44,7 +44,6 @@ the test run and asserts nothing; needs root, OVS-DPDK, dpdk-testpmd and
 
 import argparse
 import datetime
-import glob
 import os
 import re
 import shutil
@@ -56,8 +55,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, huge_free_mb, huge_mount, machine_info, median,
-                           report, run_time_note)
+                           default_eal_mem, fmt_mode, huge_free_mb, machine_info, median, put_mode,
+                           remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -164,14 +163,8 @@ def summarise_case(case, per_side, target):
     reference / subject (above 1 when vhu costs less), the best Mpps."""
     for b, runs in per_side.items():
         cyc = [r["cycles"] for r in runs]
-        fig, sp, conf = cycles_mode(cyc)
-        case[b + "_cycles"] = round(fig, 1) if fig is not None else None
-        case[b + "_cycles_spread"] = round(sp, 4) if sp is not None else None
-        case[b + "_cycles_confirmed"] = conf
-        fig, sp, conf = cycles_mode([r.get("cpu_cycles") for r in runs])
-        case[b + "_cpu_cycles"] = round(fig, 1) if fig is not None else None
-        case[b + "_cpu_cycles_spread"] = round(sp, 4) if sp is not None else None
-        case[b + "_cpu_cycles_confirmed"] = conf
+        put_mode(case, b + "_cycles", cyc)
+        put_mode(case, b + "_cpu_cycles", [r.get("cpu_cycles") for r in runs])
         on = [r["on_cpu"] for r in runs if r.get("on_cpu") is not None]
         case[b + "_on_cpu_min"] = min(on) if on else None
         m = median(cyc)
@@ -194,12 +187,7 @@ def summarise_case(case, per_side, target):
 
 
 def fmt_cycles(case, side, kind="cycles"):
-    c = case.get(side + "_" + kind)
-    if c is None:
-        return "-"
-    sp = case.get(side + "_" + kind + "_spread")
-    return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
-        "" if case.get(side + "_" + kind + "_confirmed", True) else " ?")
+    return fmt_mode(case, side + "_" + kind)
 
 
 def fmt_share(case, key, pick, scale=1):
@@ -315,13 +303,7 @@ class Testpmd:
                 self.p.kill()
                 self.p.wait()
         self.logf.close()
-        # Its hugepage files and runtime directory, as vhost_vs_dpdk.py's Proc.
-        for f in glob.glob(os.path.join(huge_mount() or "/nonexistent", self.prefix + "map_*")):
-            try:
-                os.unlink(f)
-            except OSError:
-                pass
-        shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
+        remove_dpdk_files(self.prefix)
 
 
 class Ovs:

@@ -8,6 +8,7 @@ import importlib.util
 import os
 import re
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -378,6 +379,23 @@ class RunTime(unittest.TestCase):
                       re.S)
         self.assertIsNotNone(m, "performance.md's 'Running it' no longer gives the time")
         self.assertEqual([int(x) for x in m.groups()], [whole, one])
+
+
+class Cleanup(unittest.TestCase):
+    def test_a_prefix_runtime_directory_goes_and_no_other(self):
+        with tempfile.TemporaryDirectory() as d:
+            for prefix in ("vhu-perf-1-1-be", "someone-else"):
+                os.makedirs(os.path.join(d, "dpdk", prefix))
+            old = os.environ.get("XDG_RUNTIME_DIR")
+            os.environ["XDG_RUNTIME_DIR"] = d
+            try:
+                bench.remove_dpdk_files("vhu-perf-1-1-be")
+            finally:
+                if old is None:
+                    del os.environ["XDG_RUNTIME_DIR"]
+                else:
+                    os.environ["XDG_RUNTIME_DIR"] = old
+            self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
 
 
 if __name__ == "__main__":

@@ -225,16 +225,23 @@ class Proc:
         return self.p.returncode
 
     def remove_files(self):
-        mnt = huge_mount()
-        if mnt:
-            for f in glob.glob(os.path.join(mnt, self.prefix + "map_*")):
-                try:
-                    os.unlink(f)
-                except OSError:
-                    pass
-        for d in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"),
-                                                "dpdk")):
-            shutil.rmtree(os.path.join(d, self.prefix), ignore_errors=True)
+        remove_dpdk_files(self.prefix)
+
+
+def remove_dpdk_files(prefix):
+    """What a DPDK process of --file-prefix 'prefix' leaves behind when it
+    cannot clean up (killed, or --single-file-segments): its hugepage files
+    and its runtime directory, as root or not."""
+    mnt = huge_mount()
+    if mnt:
+        for f in glob.glob(os.path.join(mnt, prefix + "map_*")):
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
+    for d in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"),
+                                            "dpdk")):
+        shutil.rmtree(os.path.join(d, prefix), ignore_errors=True)
 
 
 RX_PACKETS = re.compile(r"RX-packets:\s+(\d+)\s+RX-missed:")
@@ -331,6 +338,28 @@ def cycles_mode(values):
             mode = [x for x in v if x <= v[i] * (1 + CYCLES_MODE)][i:]
             return v[i], (max(mode) - min(mode)) / 2 / v[i], True
     return v[0], 0.0, False
+
+
+def put_mode(case, key, values):
+    """Stores cycles_mode(values) in 'case' as key, key_spread and
+    key_confirmed (rounded as the JSON keeps them); returns the mode's
+    (figure, spread, confirmed) unrounded. fmt_mode() shows them."""
+    fig, sp, conf = cycles_mode(values)
+    case[key] = round(fig, 1) if fig is not None else None
+    case[key + "_spread"] = round(sp, 4) if sp is not None else None
+    case[key + "_confirmed"] = conf
+    return fig, sp, conf
+
+
+def fmt_mode(case, key):
+    """A figure put_mode() stored, for a table: "127 ±2%", "?" after it when
+    no second run confirmed it, "-" without one."""
+    c = case.get(key)
+    if c is None:
+        return "-"
+    sp = case.get(key + "_spread")
+    return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
+        "" if case.get(key + "_confirmed", True) else " ?")
 
 
 def measure_floor(c2c, cpus):
@@ -701,10 +730,7 @@ def summarise_case(case, per_side, target):
         ok = [r["mpps"] for r in runs if r["mpps"] is not None]
         for name, key in (("receiver", "rx_cycles"), ("burst", "burst_cycles")):
             cyc = [r.get(key) for r in runs if r["mpps"] is not None]
-            fig, sp, conf = cycles_mode(cyc)
-            case[b + "_" + name + "_cycles"] = round(fig, 1) if fig is not None else None
-            case[b + "_" + name + "_cycles_spread"] = round(sp, 4) if sp is not None else None
-            case[b + "_" + name + "_cycles_confirmed"] = conf
+            conf = put_mode(case, b + "_" + name + "_cycles", cyc)[2]
             case[b + "_" + name + "_cycles_runs"] = [r.get(key) for r in runs]
             if (name == "burst") == burst_primary:
                 case[b + "_cycles"] = case[b + "_" + name + "_cycles"]
@@ -766,12 +792,7 @@ def summarise_case(case, per_side, target):
 
 
 def fmt_cycles(case, side, figure=""):
-    c = case.get(side + figure + "_cycles")
-    if c is None:
-        return "-"
-    sp = case.get(side + figure + "_cycles_spread")
-    return "%.0f" % c + (" ±%.0f%%" % (sp * 100) if sp is not None else "") + (
-        "" if case.get(side + figure + "_cycles_confirmed", True) else " ?")
+    return fmt_mode(case, side + figure + "_cycles")
 
 
 def fmt_same_floor(case):
