@@ -210,16 +210,20 @@ static uint16_t
 vhost_user_tx_burst(struct vhu_port *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vhost_user_port *vp = port->priv;
-	uint64_t start = 0;
 	uint16_t nb;
 
-	if (unlikely(vp->burst_cycles))
-		start = rte_rdtsc();
-	nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
-	/* The free is the application's mbuf work, outside the boundary as in net_vhost. */
-	if (unlikely(vp->burst_cycles))
+	/* One test of the flag a call, as in vhost_user_rx_burst(). */
+	if (likely(!vp->burst_cycles)) {
+		nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
+	} else {
+		uint64_t start = rte_rdtsc();
+
+		nb = vhu_vhost_enqueue_burst(vp->dev, queue, pkts, n);
+		/* The free below is the application's mbuf work, outside the
+		 * boundary as in net_vhost. */
 		vhu_vhost_user_burst_count(&vp->cycles[queue].enq, nb, rte_rdtsc() - start,
 					   vp->stall_cycles);
+	}
 	/* The backend copied them into guest buffers: the mbufs are ours to free. */
 	if (nb != 0)
 		rte_pktmbuf_free_bulk(pkts, nb);
