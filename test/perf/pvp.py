@@ -36,8 +36,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vhost_vs_dpdk import (NB_MBUFS, REPO, STATS_PERIOD, STRETCH, WARMUP, Proc,  # noqa: E402
-                           best_window, confirmed, default_eal_mem, machine_info, mpps,
+from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, REPEATS, REPO,  # noqa: E402
+                           STATS_PERIOD, STRETCH, WARMUP, Proc, best_window, confirmed,
+                           default_eal_mem, machine_info, mpps, run_time_note,
                            steady_stretches)
 
 TARGET = 1.0
@@ -157,22 +158,26 @@ class Pvp:
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="See doc/performance.md for how to read the output.")
+                                 epilog="With the defaults (2 sizes x 2 sides x %d runs): %s. "
+                                 "See doc/performance.md for how to read the output." % (
+                                     REPEATS, run_time_note(2 * 2 * REPEATS, REPEATS,
+                                                            MAX_REPEATS, DURATION)))
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--vhu-pmd", default=os.environ.get("VHU_PMD",
                                                         os.path.join(build, "app", "vhu-pmd")),
                     help="vhu-pmd binary (default: $VHU_PMD or <build>/app/vhu-pmd)")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
-    ap.add_argument("--duration", type=float, default=12,
-                    help="seconds of traffic per run (default 12)")
+    ap.add_argument("--duration", type=float, default=DURATION,
+                    help="seconds of traffic per run (default %d)" % DURATION)
     ap.add_argument("--window", type=int, default=4,
                     help="seconds of a run's best part, its result (default 4)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="runs per packet size and side; the best counts (default 3)")
-    ap.add_argument("--max-repeats", type=int, default=8,
+    ap.add_argument("--repeats", type=int, default=REPEATS,
+                    help="runs per packet size and side; the best counts (default %d)" %
+                    REPEATS)
+    ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
                     help="more runs, up to this many, until each side's best is confirmed "
-                    "(as vhost_vs_dpdk.py; default 8)")
+                    "(as vhost_vs_dpdk.py; default %d)" % MAX_REPEATS)
     ap.add_argument("--sizes", default="64,1518", help="packet sizes (default 64,1518)")
     ap.add_argument("--sides", default="subject,reference",
                     help="subject (vhu-pmd) and/or reference (dpdk-testpmd) (default both)")

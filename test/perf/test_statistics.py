@@ -380,6 +380,13 @@ class RunTime(unittest.TestCase):
         self.assertIsNotNone(m, "performance.md's 'Running it' no longer gives the time")
         self.assertEqual([int(x) for x in m.groups()], [whole, one])
 
+        m = re.search(r"\| about (\d+) minutes \((\d+) sizes x (\d+) sides x (\d+) runs x ~(\d+) "
+                      r"s\) \| `python3 test/perf/pvp.py", perf)
+        self.assertIsNotNone(m, "performance.md's table no longer gives pvp.py's time")
+        each = bench.DURATION + bench.RUN_OVERHEAD
+        self.assertEqual([int(x) for x in m.groups()],
+                         [round(2 * 2 * bench.REPEATS * each / 60), 2, 2, bench.REPEATS, each])
+
 
 class Cleanup(unittest.TestCase):
     def test_a_prefix_runtime_directory_goes_and_no_other(self):
