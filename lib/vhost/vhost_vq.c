@@ -28,6 +28,23 @@
 #endif
 
 bool vhu_prefetchw;
+unsigned int vhu_ab_variant;
+
+int
+vhu_vhost_ab_set(unsigned int variant)
+{
+	if (variant > VHU_VHOST_AB_MAX)
+		return -EINVAL;
+	/* Relaxed: the bursts read it once each and need no order with anything else. */
+	__atomic_store_n(&vhu_ab_variant, variant, __ATOMIC_RELAXED);
+	return 0;
+}
+
+unsigned int
+vhu_vhost_ab_get(void)
+{
+	return __atomic_load_n(&vhu_ab_variant, __ATOMIC_RELAXED);
+}
 
 /*
  * PREFETCHW where the CPU has it (x86-64, CPUID 0x80000001, ECX bit 8): see

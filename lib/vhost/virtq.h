@@ -29,6 +29,14 @@
  */
 extern bool vhu_prefetchw;
 
+/*
+ * The A/B variant (vhu_vhost_ab_set(), vhu_vhost.h): 0 unless a developer
+ * compares two code paths. Code under experiment reads it once per burst
+ * with a relaxed load, never per packet. The built-in experiment: variant 1
+ * turns the packed receive burst's write prefetch off (vhost_net_packed.c).
+ */
+extern unsigned int vhu_ab_variant;
+
 static __rte_always_inline void
 vhu_prefetchw_line(const void *p)
 {

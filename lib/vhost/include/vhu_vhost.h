@@ -314,6 +314,29 @@ int vhu_vhost_inflight_enter(struct vhu_vhost_dev *dev, uint16_t vq,
 /* Release the ring vhu_vhost_inflight_enter() held in 'inf' (nothing if none). */
 void vhu_vhost_inflight_leave(struct vhu_vhost_inflight *inf);
 
+/*
+ * The A/B switch: a tool for comparing two code paths of a development build
+ * inside one process, where two runs of two builds differ by more than the
+ * effect looked for (doc/performance.md, "A/B inside one process"). One
+ * process-wide variant, 0 (the default) or 1 (at most VHU_VHOST_AB_MAX),
+ * that code under experiment reads once per burst: the application flips it
+ * on a timer and attributes its counters to the variant that was on
+ * (vhu-pmd --ab-period). Built-in experiment: variant 1 runs the packed
+ * receive burst (host to guest) without its write prefetch of the guest's
+ * buffers (PREFETCHW); every other path is the same in both variants.
+ */
+#define VHU_VHOST_AB_MAX 1
+
+/*
+ * Set the variant the bursts run from their next call on. Returns 0, or
+ * -EINVAL when 'variant' is over VHU_VHOST_AB_MAX. Any thread; a burst that
+ * already runs finishes with the variant it read.
+ */
+int vhu_vhost_ab_set(unsigned int variant);
+
+/* The variant the bursts run. Any thread. */
+unsigned int vhu_vhost_ab_get(void);
+
 #ifdef __cplusplus
 }
 #endif

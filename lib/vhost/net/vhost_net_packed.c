@@ -356,9 +356,15 @@ enqueue_packed_plain(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 	return enqueue_packed(vq, pkts, count, false);
 }
 
+/*
+ * The A/B switch's built-in experiment (vhu_vhost_ab_set()): variant 1 runs
+ * without the write prefetch, so one process can compare the two. The
+ * variant is read only where the prefetch is on, once per burst.
+ */
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
-	return likely(vhu_prefetchw) ? enqueue_packed_prefetchw(vq, pkts, count)
-				     : enqueue_packed_plain(vq, pkts, count);
+	return likely(vhu_prefetchw && __atomic_load_n(&vhu_ab_variant, __ATOMIC_RELAXED) == 0)
+		       ? enqueue_packed_prefetchw(vq, pkts, count)
+		       : enqueue_packed_plain(vq, pkts, count);
 }
