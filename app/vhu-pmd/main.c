@@ -18,6 +18,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include "ab.h"
 #include "fwd.h"
 #include "vhu.h"
 #include "vhu_pmd.h"
@@ -176,22 +177,42 @@ pmd_show_ports(struct pmd *pmd)
 	}
 }
 
-/* Until a signal, --run-time or a failed lcore. Returns an exit code. */
+/* Sleep until TSC 'when' (or a signal). */
+static void
+pmd_sleep_until(uint64_t when)
+{
+	uint64_t now = rte_get_tsc_cycles(), ns;
+	struct timespec ts;
+
+	if (when <= now)
+		return;
+	ns = (uint64_t)((double)(when - now) * 1e9 / (double)rte_get_tsc_hz());
+	ts.tv_sec = ns / 1000000000;
+	ts.tv_nsec = ns % 1000000000;
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Until a signal, --run-time or a failed lcore, waking every MAIN_TICK_MS
+ * and at each --ab-period flip. Returns an exit code.
+ */
 static int
 pmd_main_loop(struct pmd *pmd)
 {
-	const struct timespec tick = {.tv_nsec = MAIN_TICK_MS * 1000 * 1000};
-	const uint64_t hz = rte_get_timer_hz();
+	const uint64_t tick = rte_get_tsc_hz() / 1000 * MAIN_TICK_MS;
+	const uint64_t hz = rte_get_tsc_hz();
 	const uint64_t period = pmd->cfg.stats_period * hz;
-	uint64_t now = rte_get_timer_cycles();
+	uint64_t now = rte_get_tsc_cycles();
 	uint64_t next_stats = period != 0 ? now + period : UINT64_MAX;
 	uint64_t end = pmd->cfg.run_time != 0 ? now + pmd->cfg.run_time * hz : UINT64_MAX;
+	uint64_t next_flip = ab_tick(pmd, now);
 	int code = -1;
 
 	while (pmd_signal == 0 && code < 0) {
-		nanosleep(&tick, NULL);
-		now = rte_get_timer_cycles();
+		pmd_sleep_until(RTE_MIN(now + tick, next_flip));
+		now = rte_get_tsc_cycles();
 		pthread_mutex_lock(&pmd->lock);
+		next_flip = ab_tick(pmd, now);
 		ports_check_links(pmd);
 		if (fwd_lcore_failed(pmd)) {
 			fprintf(stderr,
@@ -202,6 +223,7 @@ pmd_main_loop(struct pmd *pmd)
 			code = PMD_EXIT_OK;
 		} else if (now >= next_stats) {
 			stats_show_nic(&pmd->stats);
+			ab_show(pmd);
 			next_stats += period;
 			/* After a stall longer than a period, skip the missed displays. */
 			if (next_stats <= now)
@@ -236,6 +258,8 @@ pmd_run_batch(struct pmd *pmd)
 
 	pthread_mutex_lock(&pmd->lock);
 	rc = fwd_start(pmd, pmd->cfg.tx_first ? 1 : 0);
+	if (rc == 0)
+		ab_begin(pmd);
 	pthread_mutex_unlock(&pmd->lock);
 	if (rc != 0)
 		return PMD_EXIT_FAILURE;
@@ -308,8 +332,10 @@ pmd_run(struct pmd *pmd)
 	pthread_mutex_lock(&pmd->lock);
 	if (fwd_running(pmd)) {
 		printf("Telling cores to stop...\nWaiting for lcores to finish...\n");
+		ab_end(pmd);
 		fwd_stop(pmd);
 		stats_show_fwd(pmd);
+		ab_show(pmd);
 		printf("\nDone.\n\n");
 	}
 	pthread_mutex_unlock(&pmd->lock);
@@ -320,6 +346,7 @@ detach_ports:
 	ports_detach_all(pmd);
 	pthread_mutex_unlock(&pmd->lock);
 free_pools:
+	ab_free(pmd);
 	fwd_teardown(pmd);
 	pmd_free_pools(pmd);
 fini:

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ab.h"
 #include "fwd.h"
 #include "vhu_pmd.h"
 
@@ -41,27 +42,29 @@ enum {
 	OPT_AUTO_START,
 	OPT_FLOWGEN_FLOWS,
 	OPT_ICMPECHO_ADDR,
+	OPT_AB_PERIOD,
 };
 
 static const struct option pmd_options[] = {
-	{"port", required_argument, NULL, OPT_PORT},
-	{"forward-mode", required_argument, NULL, OPT_FORWARD_MODE},
-	{"nb-cores", required_argument, NULL, OPT_NB_CORES},
-	{"burst", required_argument, NULL, OPT_BURST},
-	{"txpkts", required_argument, NULL, OPT_TXPKTS},
-	{"rxq", required_argument, NULL, OPT_RXQ},
-	{"txq", required_argument, NULL, OPT_TXQ},
-	{"stats-period", required_argument, NULL, OPT_STATS_PERIOD},
-	{"total-num-mbufs", required_argument, NULL, OPT_TOTAL_NUM_MBUFS},
-	{"run-time", required_argument, NULL, OPT_RUN_TIME},
-	{"tx-first", no_argument, NULL, OPT_TX_FIRST},
-	{"interactive", no_argument, NULL, 'i'},
-	{"cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE},
-	{"auto-start", no_argument, NULL, OPT_AUTO_START},
-	{"flowgen-flows", required_argument, NULL, OPT_FLOWGEN_FLOWS},
-	{"icmpecho-addr", required_argument, NULL, OPT_ICMPECHO_ADDR},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "forward-mode", required_argument, NULL, OPT_FORWARD_MODE },
+	{ "nb-cores", required_argument, NULL, OPT_NB_CORES },
+	{ "burst", required_argument, NULL, OPT_BURST },
+	{ "txpkts", required_argument, NULL, OPT_TXPKTS },
+	{ "rxq", required_argument, NULL, OPT_RXQ },
+	{ "txq", required_argument, NULL, OPT_TXQ },
+	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
+	{ "total-num-mbufs", required_argument, NULL, OPT_TOTAL_NUM_MBUFS },
+	{ "run-time", required_argument, NULL, OPT_RUN_TIME },
+	{ "tx-first", no_argument, NULL, OPT_TX_FIRST },
+	{ "interactive", no_argument, NULL, 'i' },
+	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
+	{ "auto-start", no_argument, NULL, OPT_AUTO_START },
+	{ "flowgen-flows", required_argument, NULL, OPT_FLOWGEN_FLOWS },
+	{ "icmpecho-addr", required_argument, NULL, OPT_ICMPECHO_ADDR },
+	{ "ab-period", required_argument, NULL, OPT_AB_PERIOD },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 void
@@ -122,6 +125,11 @@ pmd_usage(FILE *f, const char *prog)
 		"                        (default %u)\n"
 		"  --run-time=S          stop after S seconds, 0..%u (default 0: run until\n"
 		"                        SIGINT or SIGTERM)\n"
+		"  --ab-period=MS        A/B switch, to compare two code paths in one run: flip\n"
+		"                        libvhu's variant (0, 1) every MS ms, %u..%u, and\n"
+		"                        print cycles/packet and Mpps per variant with the\n"
+		"                        --stats-period display and at exit (default 0: off;\n"
+		"                        variant 1: packed rx burst without write prefetch)\n"
 		"  --tx-first            send one burst of txonly frames on every stream before\n"
 		"                        forwarding starts (e.g. to feed a ring loopback)\n"
 		"  -i, --interactive     run the shell instead of forwarding at once; it reads\n"
@@ -135,8 +143,9 @@ pmd_usage(FILE *f, const char *prog)
 		"Exit status: 0 after a clean stop, 1 on an EAL or run-time failure, 2 on a bad\n"
 		"option or value.\n",
 		PMD_BURST_MAX, DEFAULT_BURST, PMD_TX_SEGS_MAX, MAX_TX_SEG_LEN, PMD_TX_HDR_LEN,
-		DEFAULT_TXPKTS, PMD_FLOWGEN_FLOWS_MAX, PMD_FLOWGEN_FLOWS_DEFAULT, VHU_PORT_MAX_QUEUES, VHU_PORT_MAX_QUEUES, MAX_STATS_PERIOD,
-		MIN_NB_MBUFS, MAX_NB_MBUFS, DEFAULT_NB_MBUFS, MAX_RUN_TIME);
+		DEFAULT_TXPKTS, PMD_FLOWGEN_FLOWS_MAX, PMD_FLOWGEN_FLOWS_DEFAULT,
+		VHU_PORT_MAX_QUEUES, VHU_PORT_MAX_QUEUES, MAX_STATS_PERIOD, MIN_NB_MBUFS,
+		MAX_NB_MBUFS, DEFAULT_NB_MBUFS, MAX_RUN_TIME, AB_PERIOD_MIN_MS, AB_PERIOD_MAX_MS);
 }
 
 void
@@ -356,6 +365,11 @@ parse_one(int opt, const char *arg, struct pmd_config *cfg)
 			return false;
 		cfg->flowgen_flows = v;
 		return true;
+	case OPT_AB_PERIOD:
+		if (!parse_opt_uint("ab-period", arg, AB_PERIOD_MIN_MS, AB_PERIOD_MAX_MS, &v))
+			return false;
+		cfg->ab_period_ms = v;
+		return true;
 	case OPT_ICMPECHO_ADDR:
 		if (pmd_parse_icmpecho_addr(arg, &cfg->icmpecho_addr))
 			return true;
@@ -374,6 +388,12 @@ config_check(const struct pmd_config *cfg)
 	if (!cfg->interactive && (cfg->cmdline_file != NULL || cfg->auto_start)) {
 		pmd_usage_error("%s only applies to the shell; add -i",
 				cfg->cmdline_file != NULL ? "--cmdline-file" : "--auto-start");
+		return false;
+	}
+	if (cfg->interactive && cfg->ab_period_ms != 0) {
+		pmd_usage_error("--ab-period=%u flips variants from the statistics loop, which "
+				"the shell (-i) does not run; drop -i",
+				cfg->ab_period_ms);
 		return false;
 	}
 	/* The shell can attach ports later. */

@@ -70,6 +70,7 @@ struct pmd_config {
 	uint64_t csum_sw[VHU_PORT_MAX];
 	unsigned int stats_period;	      /* --stats-period seconds; 0: none */
 	unsigned int run_time;		      /* --run-time seconds; 0: until a signal */
+	unsigned int ab_period_ms;	      /* --ab-period milliseconds; 0: no A/B */
 	uint32_t nb_mbufs;		      /* --total-num-mbufs, per socket */
 	bool tx_first;			      /* --tx-first */
 	bool interactive;		      /* -i: run the shell */
@@ -174,6 +175,7 @@ struct stats_state {
 };
 
 struct capture;
+struct ab_state;
 
 /* The whole application state. */
 struct pmd {
@@ -185,6 +187,7 @@ struct pmd {
 	struct fwd_ctx fwd;
 	struct stats_state stats;
 	struct capture *captures[VHU_PORT_MAX]; /* running captures, by port id */
+	struct ab_state *ab;			/* --ab-period's periods (ab.c); NULL: off */
 	/* Held by the shell (or the statistics loop) and by telemetry requests. */
 	pthread_mutex_t lock;
 	bool quit; /* "quit" was typed */
