@@ -17,6 +17,9 @@
 #   vu_run.sh pmd-pair g2h|h2g RING IN_ORDER MRG_RXBUF QUEUES
 #       two vhu-pmd, one sending (txonly), one receiving (rxonly); after the
 #       sender stops and the receiver drains: sent = received + rx drops.
+#   vu_run.sh pmd-ab g2h|h2g RING IN_ORDER MRG_RXBUF QUEUES
+#       pmd-pair with the backend flipping libvhu's A/B variant every 100 ms
+#       (--ab-period, burst-cycles=1): both variants get periods and packets.
 #   vu_run.sh restarts PEER RING
 #       the port is stopped and started 5 times under traffic: GET_VRING_BASE
 #       and SET_VRING_BASE carry every ring over, nothing lost or repeated.
@@ -57,7 +60,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SIZES=64,1518,9000
 
 case_name=${1:-}
-[ -n "$case_name" ] || vhu_die "usage: $0 traffic|pmd-loopback|pmd-pair|restarts|kill|iommu|malformed ARGS"
+[ -n "$case_name" ] || vhu_die "usage: $0 traffic|pmd-loopback|pmd-pair|pmd-ab|restarts|kill|iommu|malformed ARGS"
 shift
 # Names work directories and EAL file prefixes: short (a socket path has 107 bytes).
 if [ "$case_name" = malformed ] || [ "$case_name" = hostile ]; then
@@ -225,7 +228,11 @@ case_pmd_loopback() {
 	vhu_log "PASS"
 }
 
-case_pmd_pair() {
+# Extra keys of the backend's port and extra backend options (pmd-ab).
+PAIR_PORT_KEYS=
+PAIR_BACKEND_ARGS=()
+
+pmd_pair_run() {
 	local dir=${1:-} ring=${2:-} in_order=${3:-} mrg=${4:-} queues=${5:-} sock
 	local sender receiver bmode fmode s_tx r_rx r_rxd got
 	check_flavour "$ring" "$in_order" "$mrg" "$queues"
@@ -241,10 +248,10 @@ case_pmd_pair() {
 	fi
 	vhu_eal backend 0,1
 	vhu_spawn backend "$VHU_WORK/backend.log" "$VHU_PMD" "${VHU_EAL_ARGS[@]}" -- \
-		--port "vhost-user,iface=$sock,queues=$queues" \
+		--port "vhost-user,iface=$sock,queues=$queues$PAIR_PORT_KEYS" \
 		--forward-mode=$bmode --nb-cores=1 \
 		--rxq="$queues" --txq="$queues" --stats-period=1 --txpkts=1518 \
-		--total-num-mbufs=$VHU_NB_MBUFS
+		--total-num-mbufs=$VHU_NB_MBUFS "${PAIR_BACKEND_ARGS[@]}"
 	vhu_wait_socket backend "$sock" || fail "the backend did not come up"
 	vhu_eal frontend 1,0
 	vhu_spawn frontend "$VHU_WORK/frontend.log" "$VHU_PMD" "${VHU_EAL_ARGS[@]}" -- \
@@ -271,6 +278,42 @@ case_pmd_pair() {
 	[ "$r_rx" -gt 0 ] || fail "nothing received"
 	[ "$s_tx" -eq $((r_rx + r_rxd)) ] ||
 		fail "accounting: sent $s_tx != received $r_rx + dropped $r_rxd"
+}
+
+case_pmd_pair() {
+	pmd_pair_run "$@"
+	vhu_log "PASS"
+}
+
+# The backend of a pmd-pair run flips libvhu's A/B variant every 100 ms: both
+# variants get periods and packets, in the periodic displays and at exit,
+# and the ratio has pairs. No figure is compared: the run is too short and
+# the machine shared.
+case_pmd_ab() {
+	local log v periods packets line
+	PAIR_PORT_KEYS=,burst-cycles=1
+	PAIR_BACKEND_ARGS=(--ab-period=100)
+	pmd_pair_run "$@"
+	log=$VHU_WORK/backend.log
+	grep -q '^A/B: flipping libvhu.s variant every 100 ms' "$log" ||
+		fail "the backend did not say it flips variants"
+	# The last block is the one printed at exit; one before it came with --stats-period.
+	[ "$(grep -c 'A/B (period 100 ms) variant 0 / variant 1:' "$log")" -ge 2 ] ||
+		fail "no A/B block with the periodic statistics and at exit"
+	for v in 0 1; do
+		line=$(grep "A/B (period 100 ms) variant $v: " "$log" | tail -1)
+		vhu_log "variant $v: $line"
+		periods=$(sed -n 's/.* periods \([0-9]*\),.*/\1/p' <<<"$line")
+		packets=$(sed -n 's/.* packets \([0-9]*\),.*/\1/p' <<<"$line")
+		[ "${periods:-0}" -ge 3 ] || fail "variant $v got ${periods:-no} periods (3 or more expected)"
+		[ "${packets:-0}" -gt 0 ] || fail "variant $v moved no packets"
+		grep -qE 'cycles/packet [0-9.]+ \(median [0-9.]+, [0-9.]+-[0-9.]+\), burst cycles/packet [1-9]' \
+			<<<"$line" || fail "variant $v: no cycles/packet or burst cycles/packet figure"
+	done
+	line=$(grep 'A/B (period 100 ms) variant 0 / variant 1:' "$log" | tail -1)
+	vhu_log "$line"
+	grep -qE 'pairs [1-9][0-9]*, cycles/packet [0-9]+\.[0-9]+ .*burst cycles/packet [0-9]' <<<"$line" ||
+		fail "the ratio line has no pairs or no burst figure"
 	vhu_log "PASS"
 }
 
@@ -529,6 +572,7 @@ traffic) case_traffic "$@" ;;
 rte-app) case_rte_app "$@" ;;
 pmd-loopback) case_pmd_loopback "$@" ;;
 pmd-pair) case_pmd_pair "$@" ;;
+pmd-ab) case_pmd_ab "$@" ;;
 restarts) case_restarts "$@" ;;
 kill) case_kill "$@" ;;
 iommu) case_iommu "$@" ;;

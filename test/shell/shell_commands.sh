@@ -54,6 +54,21 @@ run_batch --port ring --icmpecho-addr=10.1 </dev/null
 grep -q -- "--icmpecho-addr=10.1: give an IPv4 address such as 10.0.0.2, or 'any'" \
 	"$VHU_WORK/batch.log" || sh_fail "--icmpecho-addr=10.1: no message saying what it takes"
 
+for v in 9 60001 x ''; do
+	run_batch --port ring --ab-period="$v" </dev/null
+	[ $? -eq 2 ] || sh_fail "--ab-period=$v should exit with status 2"
+	grep -q -- "--ab-period=$v: not a number in the valid range 10..60000" \
+		"$VHU_WORK/batch.log" || sh_fail "--ab-period=$v: no message giving the range"
+done
+run_batch -i --port ring --ab-period=100 </dev/null
+[ $? -eq 2 ] || sh_fail "--ab-period with -i should exit with status 2"
+grep -q -- '--ab-period=100 flips variants from the statistics loop, which the shell (-i) does not run; drop -i' \
+	"$VHU_WORK/batch.log" || sh_fail "--ab-period with -i: no message saying to drop -i"
+run_batch --port ring --forward-mode=io --tx-first --ab-period=50 --run-time=1 </dev/null ||
+	sh_fail "--ab-period=50 on a ring loopback should run and exit with status 0"
+grep -qE '^  A/B \(period 50 ms\) variant 1: periods [1-9][0-9]*, packets [1-9]' \
+	"$VHU_WORK/batch.log" || sh_fail "--ab-period=50: variant 1 got no periods or packets"
+
 run_batch -i --port ring --cmdline-file="$VHU_WORK/missing" </dev/null
 [ $? -eq 2 ] || sh_fail "a missing --cmdline-file should exit with status 2"
 grep -q "^Error: --cmdline-file=$VHU_WORK/missing: cannot open it" "$VHU_WORK/batch.log" ||
