@@ -680,6 +680,64 @@ post_tx_run(struct pb *x, unsigned int b, unsigned int n)
 }
 
 /*
+ * Two batches, then three singles the driver posted after them: the burst
+ * takes the batches, then the singles one by one; nothing is taken twice or
+ * skipped.
+ */
+TEST(tx_batches_then_singles_in_one_burst)
+{
+	struct rte_mbuf *pkts[16];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 16);
+	for (i = 0; i < 11; i++) {
+		tx_buf(&x, i, 64, (uint8_t)i);
+		post_one(&x, i, HDR + 64, false);
+	}
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 16), 11);
+	ASSERT_EQ(x.vq->stats.batched, 8);
+	for (i = 0; i < 11; i++) {
+		expect_pkt(pkts[i], 64, (uint8_t)i);
+		expect_used(&x, i, 0);
+	}
+	expect_no_used(&x);
+	rte_pktmbuf_free_bulk(pkts, 11);
+	pb_fini(&x);
+}
+
+/*
+ * Two batches of one burst across the end of the ring: the batch at the
+ * last four slots and the one at the first four, in the next wrap round;
+ * both are taken, in order, and the wrap counter turns once.
+ */
+TEST(tx_batches_of_one_burst_across_the_end_of_the_ring)
+{
+	struct rte_mbuf *pkts[8];
+	unsigned int i;
+	struct pb x;
+
+	pb_init(&x, true, 8);
+	post_tx_run(&x, 0, 4);
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 4);
+	for (i = 0; i < 4; i++)
+		expect_used(&x, i, 0);
+	rte_pktmbuf_free_bulk(pkts, 4);
+	post_tx_run(&x, 4, 8); /* slots 4-7, then 0-3 of the next round */
+	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 8), 8);
+	ASSERT_EQ(x.vq->stats.batched, 12);
+	for (i = 0; i < 8; i++) {
+		expect_pkt(pkts[i], 64, (uint8_t)(4 + i));
+		expect_used(&x, 4 + i, 0);
+	}
+	expect_no_used(&x);
+	ASSERT_EQ(x.vq->last_avail_idx, 4);
+	ASSERT_FALSE(x.vq->avail_wrap);
+	rte_pktmbuf_free_bulk(pkts, 8);
+	pb_fini(&x);
+}
+
+/*
  * Under IN_ORDER a transmit burst comes back as one used descriptor at the
  * burst's first slot carrying the last buffer's id (batch path, a chain and
  * singles alike), and the device writes none of the other slots; across the
