@@ -411,6 +411,39 @@ TEST(rx_batches_across_wrap_rounds)
 	pb_fini(&x);
 }
 
+/*
+ * The used position apart from the avail one (a frontend set the two bases
+ * so: four chains it had given the last backend are lost): the batch of
+ * buffers 4-7 is returned at slots 0-3, each with its own id and length,
+ * not in place; then, the positions four apart still, buffers 8-11 at 4-7.
+ */
+TEST(rx_batch_used_apart_from_avail_gets_ids_and_lengths)
+{
+	struct rte_mbuf *pkts[4];
+	unsigned int i, round;
+	struct pb x;
+
+	pb_init(&x, false, 16);
+	for (i = 0; i < 12; i++)
+		post_one(&x, i, BUF_LEN, true);
+	ASSERT_EQ(vhu_vq_set_packed_base(x.vq, 4 | 1u << 15, 0 | 1u << 15), 0);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 4; i++)
+			pkts[i] = mk_pkt(&x, (uint16_t)(61 + i), (uint8_t)(70 + i), false);
+		enqueue(&x, pkts, 4, 4);
+		ASSERT_EQ(x.vq->stats.batched, 4 * (round + 1));
+		for (i = 0; i < 4; i++) {
+			unsigned int b = 4 * (round + 1) + i;
+
+			expect_used(&x, b, HDR + 61 + i);
+			expect_rx_bytes(&x, b, (uint16_t)(61 + i), (uint8_t)(70 + i));
+		}
+	}
+	ASSERT_EQ(x.vq->last_used_idx, 8);
+	ASSERT_EQ(x.vq->last_avail_idx, 12);
+	pb_fini(&x);
+}
+
 /* Three buffers for four packets: no batch, three delivered, the fourth refused. */
 TEST(rx_short_run_stops_at_the_driver)
 {

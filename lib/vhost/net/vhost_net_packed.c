@@ -196,6 +196,14 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	VHU_PACKED_FOR_EACH (k)
 		id[k] = vhu_packed_tail_id(tail[k]);
 	vhu_packed_take_four(vq, id);
+	/* Returned before the copies, whose buffers' flags wait for the flush:
+	 * the slots' lengths are written while they are in registers, and the
+	 * copies that follow need no more of the slots than their addresses. A
+	 * full shadow is written out first: copies before it. */
+	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
+		vhu_copy_batch_flush(cb);
+	if (unlikely(!vhu_packed_return_four_read(vq, batch, cur->idx, cur->wrap, want)))
+		vhu_packed_return_four(vq, batch, id, want);
 	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
 		/* The header of every VERSION_1 device, a constant there. */
 		if (likely(hdr_len == sizeof(*hdr)))
@@ -206,10 +214,6 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		VHU_PACKED_FOR_EACH (k)
 			rx_fill_one(vq, vec[k].addr, vec[k].len, pkts[k], cb);
 	}
-	/* A full shadow is written out before the flush: copies first. */
-	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
-		vhu_copy_batch_flush(cb);
-	vhu_packed_return_four(vq, batch, id, want);
 	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	vq->stats.batched += VHU_PACKED_BATCH;
 	return true;
