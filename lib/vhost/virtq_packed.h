@@ -648,15 +648,21 @@ vhu_packed_return(struct vhu_vq *vq, struct vhu_packed_batch *b, const struct vh
 	vhu_packed_push(vq, b, c->id, len, c->ndesc);
 }
 
-/* Take the four chains of a batch read at the avail position, ids id[0..4). */
+/*
+ * Take the four chains of a batch read at the avail position, tail[0..4)
+ * as vhu_packed_read_four() gave them. Their ids are taken out of the
+ * tails here, for the inflight record alone: a caller that needs none
+ * keeps none across its batch.
+ */
 static __rte_always_inline void
-vhu_packed_take_four(struct vhu_vq *vq, const uint16_t *id)
+vhu_packed_take_four(struct vhu_vq *vq, const uint64_t *tail)
 {
 	uint16_t k;
 
 	if (unlikely(vq->inflight_packed != NULL))
 		for (k = 0; k < VHU_PACKED_BATCH; k++) /* the batch does not wrap */
-			vhu_inflight_packed_take(vq, vq->last_avail_idx + k, id[k], 1);
+			vhu_inflight_packed_take(vq, vq->last_avail_idx + k,
+						 vhu_packed_tail_id(tail[k]), 1);
 	vhu_packed_advance(vq, &vq->last_avail_idx, &vq->avail_wrap, VHU_PACKED_BATCH);
 }
 

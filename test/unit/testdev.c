@@ -112,7 +112,7 @@ testdev_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		return false;
 	for (k = 0; k < VHU_PACKED_BATCH; k++)
 		id[k] = vhu_packed_tail_id(tail[k]);
-	vhu_packed_take_four(vq, id);
+	vhu_packed_take_four(vq, tail);
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
 		len[k] = testdev_work(tq, source, &vec[k], 1);
 		empty |= len[k] == 0;

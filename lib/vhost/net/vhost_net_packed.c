@@ -36,7 +36,7 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		id[k] = vhu_packed_tail_id(tail[k]);
 		rte_prefetch0(vec[k].addr);
 	}
-	vhu_packed_take_four(vq, id);
+	vhu_packed_take_four(vq, tail);
 	VHU_PACKED_FOR_EACH (k) {
 		if (likely(!offload) && likely(vhu_net_tx_copy_plain(pkts[n], vec[k].addr + hdr_len,
 								     vec[k].len - hdr_len)))
@@ -193,17 +193,18 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, true, tail, addr) ||
 	    !vhu_packed_map_four(vq, cur->idx, true, tail, addr, want, vec))
 		return false;
-	VHU_PACKED_FOR_EACH (k)
-		id[k] = vhu_packed_tail_id(tail[k]);
-	vhu_packed_take_four(vq, id);
+	vhu_packed_take_four(vq, tail);
 	/* Returned before the copies, whose buffers' flags wait for the flush:
 	 * the slots' lengths are written while they are in registers, and the
 	 * copies that follow need no more of the slots than their addresses. A
 	 * full shadow is written out first: copies before it. */
 	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
 		vhu_copy_batch_flush(cb);
-	if (unlikely(!vhu_packed_return_four_read(vq, batch, cur->idx, cur->wrap, want)))
+	if (unlikely(!vhu_packed_return_four_read(vq, batch, cur->idx, cur->wrap, want))) {
+		VHU_PACKED_FOR_EACH (k)
+			id[k] = vhu_packed_tail_id(tail[k]);
 		vhu_packed_return_four(vq, batch, id, want);
+	}
 	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
 		/* The header of every VERSION_1 device, a constant there. */
 		if (likely(hdr_len == sizeof(*hdr)))
