@@ -378,7 +378,11 @@ vhu_packed_map_four(struct vhu_vq *vq, uint16_t idx, bool writable, const uint64
 
 		if (want != NULL && vhu_packed_tail_len(tail[k]) < len)
 			return false;
-		if (likely(off < size && size - off >= len)) {
+		/* off < size first: then off + len cannot wrap (len < 2^32, and
+		 * the region is mapped whole, so its size is below 2^47), and
+		 * one compare checks the end, where size - off >= len took two
+		 * more instructions a slot. */
+		if (likely(off < size && off + len <= size)) {
 			vec[k].addr = (uint8_t *)(uintptr_t)(hva + off);
 		} else {
 			vec[k].addr =
