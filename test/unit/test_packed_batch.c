@@ -953,3 +953,54 @@ TEST(tx_in_order_burst_with_dirty_logging_marks_its_used_descriptor)
 {
 	tx_burst_logs_its_used_descriptors(true);
 }
+
+/*
+ * A receive burst with LOG_ALL marks the pages of all the used descriptors
+ * it wrote, those written out of its shadow after the first (which the
+ * publish logs) too: a batch at the last four slots of a page of the ring
+ * (the burst's first used descriptor), a batch at the first four of the
+ * next page and two single ones after it. The next page is dirty only if
+ * the shadow's second batch and its singles were logged.
+ */
+TEST(rx_burst_with_dirty_logging_marks_its_used_descriptors)
+{
+	struct vhost_user_log l = { .mmap_size = 4096, .mmap_offset = 0 };
+	const uint16_t size = 512;
+	struct rte_mbuf *pkts[10];
+	const uint8_t *bitmap;
+	unsigned int i;
+	uint16_t at;
+	struct pb x;
+	int fd;
+
+	pb_init(&x, false, size);
+	/* The first slot, a multiple of four, that starts a page of the ring. */
+	for (at = 4; at < size; at += 4)
+		if (guest_gpa_of(&x.g, &x.vq->desc_packed[at]) >> VHU_LOG_PAGE_SHIFT !=
+		    guest_gpa_of(&x.g, &x.vq->desc_packed[at - 1]) >> VHU_LOG_PAGE_SHIFT)
+			break;
+	ASSERT_LT(at, size - 6);
+	at -= 4;
+	x.vq->last_avail_idx = x.vq->last_used_idx = at;
+	x.d.avail_idx = x.d.used_idx = at;
+	fd = memfd_create("vhu-unit-log", MFD_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ftruncate(fd, 4096), 0);
+	ASSERT_EQ(vhu_log_set_base(x.dev, &l, fd), VHU_MSG_OK); /* takes the fd */
+	bitmap = x.dev->log->bitmap;
+	x.vq->logging = true;
+	for (i = 0; i < 10; i++)
+		post_one(&x, i, BUF_LEN, true);
+	for (i = 0; i < 10; i++)
+		pkts[i] = mk_pkt(&x, 64, (uint8_t)(20 + i), false);
+	enqueue(&x, pkts, 10, 10);
+	ASSERT_EQ(x.vq->stats.batched, 8);
+	for (i = 0; i < 10; i++) {
+		expect_used(&x, i, HDR + 64);
+		expect_rx_bytes(&x, i, 64, (uint8_t)(20 + i));
+		ASSERT_TRUE(log_page_dirty(bitmap, x.gpa[i]));
+	}
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&x.g, &x.vq->desc_packed[at])));
+	ASSERT_TRUE(log_page_dirty(bitmap, guest_gpa_of(&x.g, &x.vq->desc_packed[at + 4])));
+	pb_fini(&x);
+}
