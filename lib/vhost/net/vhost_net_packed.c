@@ -153,7 +153,10 @@ rx_fill_plain_four(const struct vhu_buf_vec *vec, struct rte_mbuf **pkts, struct
  * Guest RX, batch path (see VHU_PACKED_BATCH): give pkts[0..4), each of one
  * segment and fitting one buffer, to the four slots at the cursor. Returns
  * false, having changed nothing, if they do not qualify. 'hdr' is the header
- * of a packet without offloads in one buffer (num_buffers 1).
+ * of a packet without offloads in one buffer (num_buffers 1); 'offload' the
+ * mbuf flags that give a packet another (worked out once a burst, where
+ * once a batch cost 1.8 instructions a packet: packed/h2g-64,
+ * test/perf/instructions.py).
  *
  * Four plain packets (no offload flags) without dirty logging, the common
  * case, are written here: the one header every such packet gets, and the
@@ -165,15 +168,10 @@ rx_fill_plain_four(const struct vhu_buf_vec *vec, struct rte_mbuf **pkts, struct
 static __rte_always_inline bool
 enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch *batch,
 	      struct rte_mbuf **pkts, struct vhu_copy_batch *cb,
-	      const struct virtio_net_hdr_mrg_rxbuf *hdr, const bool pfw)
+	      const struct virtio_net_hdr_mrg_rxbuf *hdr, const uint64_t offload, const bool pfw)
 {
 	struct vhu_net_vq *nq = vhu_net_q(vq);
 	const uint32_t hdr_len = nq->hdr_len;
-	/* A packet whose header is not the plain template: an offload to ask
-	 * for or refuse, or, with an offload negotiated, a checksum already
-	 * good (DATA_VALID for a GUEST_CSUM guest: vhu_net_mbuf_to_hdr()). */
-	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
-				 (nq->offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0);
 	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t want[VHU_PACKED_BATCH];
@@ -277,6 +275,12 @@ enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count, const 
 	struct vhu_chain bufs[VHU_VEC_MAX];
 	struct vhu_packed_batch batch;
 	struct vhu_cursor cur, start;
+	/* A packet whose header is not the plain template: an offload to ask
+	 * for or refuse, or, with an offload negotiated, a checksum already
+	 * good (DATA_VALID for a GUEST_CSUM guest: vhu_net_mbuf_to_hdr()). The
+	 * batches' test, worked out once a burst. */
+	const uint64_t offload = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
+				 (nq->offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0);
 	uint16_t i;
 
 	if (!vhu_packed_begin(vq, &cur, &batch, false))
@@ -292,7 +296,7 @@ enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count, const 
 		uint32_t nvec = 0;
 
 		if (count - i >= VHU_PACKED_BATCH &&
-		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb, &hdr, pfw)) {
+		    enqueue_batch(vq, &cur, &batch, pkts + i, &cb, &hdr, offload, pfw)) {
 			i += VHU_PACKED_BATCH - 1;
 			continue;
 		}
