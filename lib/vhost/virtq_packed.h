@@ -5,7 +5,7 @@
  * (collect a used descriptor), publish (the burst) and notify; and, at the
  * end, the core verbs on a packed ring (begin, pop, take, return, flush:
  * see virtq_verbs.h), with the batch verbs only a packed ring has
- * (read_four, map_four, take_four, return_four).
+ * (read_four, map_four, take_four, return_four, return_four_read).
  *
  * Positions are (index, wrap counter) pairs. A slot is available when its
  * AVAIL bit equals our avail wrap counter and its USED bit does not. The

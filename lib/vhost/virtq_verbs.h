@@ -30,8 +30,10 @@
  * one look at the line (false when they do not qualify, and the caller goes
  * one by one), vhu_packed_map_four() maps their buffers, and
  * vhu_packed_take_four() and vhu_packed_return_four() take and return them
- * together, the four kept in the caller's registers throughout. A device
- * checks vq->packed before it calls them.
+ * together, the four kept in the caller's registers throughout
+ * (vhu_packed_return_four_read() returns a batch with lengths in the slots
+ * it was read from, when the used position is there, as on a receive
+ * ring). A device checks vq->packed before it calls them.
  *
  * Each verb is a one-line dispatch to its split (virtq_split.h) or packed
  * (virtq_packed.h) form, which have the same names with vhu_split_ and
