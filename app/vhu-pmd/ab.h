@@ -17,12 +17,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vhu_vhost.h"
+
 /* Range of --ab-period, in milliseconds. */
 #define AB_PERIOD_MIN_MS 10
 #define AB_PERIOD_MAX_MS 60000
 
 /* Variants compared: 0 and 1 (VHU_VHOST_AB_MAX + 1). */
-#define AB_VARIANTS 2
+#define AB_VARIANTS (VHU_VHOST_AB_MAX + 1)
 
 /* The deltas of one period, all variants alike. */
 struct ab_period {

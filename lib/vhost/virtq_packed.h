@@ -733,14 +733,16 @@ vhu_packed_take_four(struct vhu_vq *vq, const uint64_t *tail)
  * Their used descriptors go to the four slots of one line when the used
  * position is at such a line (it is when every chain of the ring is a single
  * slot), straight into the ring, which is ours until the flags hand the
- * slots back; the line is the one the batch was read from, in our cache
- * already, and the four are written from registers:
+ * slots back, and the four are written from registers:
  *  - without lengths (a transmit ring), each whole now, with one eight-byte
  *    store, but the burst's first, whose flags wait for vhu_packed_publish():
- *    the driver consumes in order, so it sees none before that one;
+ *    the driver consumes in order, so it sees none before that one; the line
+ *    is the one the batch was read from, in our cache already;
  *  - with lengths (a receive ring, whose copies may wait for the end of the
  *    burst: vhu_copy_batch), ids and lengths now and one shadow entry for the
- *    four flags, stored at the flush, after the copies.
+ *    four flags, stored at the flush, after the copies. The receive batch
+ *    calls this only where vhu_packed_return_four_read() cannot return the
+ *    four in place: when the used position is not the read one.
  */
 static __rte_always_inline void
 vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint16_t *id,
@@ -764,11 +766,13 @@ vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint
 		return;
 	}
 	if ((slot & (VHU_PACKED_BATCH - 1)) != 0 || slot + VHU_PACKED_BATCH > vq->size) {
-		/* Rare. With lengths unrolled: a loop keeps id[] in memory for
-		 * it, and the receive batch's ids are otherwise only stored to
-		 * the ring (packed/h2g-64 135.8 -> 132.6 instructions a packet,
-		 * test/perf/instructions.py); without, a loop (unrolled, the
-		 * transmit batch costs 1 to 2 more). */
+		/* Rare: a used position off a line's start. With lengths
+		 * unrolled, as it was measured when the receive batch returned
+		 * every batch here (a loop kept id[] in memory: 3.2 instructions
+		 * a packet more, test/perf/instructions.py); without, a loop
+		 * (unrolled, the transmit batch costs 1 to 2 more). A push that
+		 * finds the shadow full writes it out: a caller whose copies
+		 * are deferred writes out a shadow that cannot take four first. */
 		if (len != NULL) {
 			VHU_PACKED_FOR_EACH (k)
 				vhu_packed_push(vq, b, id[k], len[k], 1);

@@ -323,14 +323,18 @@ void vhu_vhost_inflight_leave(struct vhu_vhost_inflight *inf);
  * on a timer and attributes its counters to the variant that was on
  * (vhu-pmd --ab-period). Built-in experiment: variant 1 runs the packed
  * receive burst (host to guest) without its write prefetch of the guest's
- * buffers (PREFETCHW); every other path is the same in both variants.
+ * buffers (PREFETCHW); every other path is the same in both variants, and
+ * so is that one where the prefetch is off (a CPU without PREFETCHW, or
+ * VHU_PREFETCHW=0: an A/A run). What variant 1 does changes with the
+ * experiment of the day: a development tool, not a stable interface; no
+ * release depends on it.
  */
 #define VHU_VHOST_AB_MAX 1
 
 /*
- * Set the variant the bursts run from their next call on. Returns 0, or
- * -EINVAL when 'variant' is over VHU_VHOST_AB_MAX. Any thread; a burst that
- * already runs finishes with the variant it read.
+ * Set the variant the bursts run. Returns 0, or -EINVAL when 'variant' is
+ * over VHU_VHOST_AB_MAX. Any thread; relaxed, without order: the data
+ * lcores' bursts see it soon after, each burst whole in the variant it read.
  */
 int vhu_vhost_ab_set(unsigned int variant);
 

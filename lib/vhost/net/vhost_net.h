@@ -260,7 +260,7 @@ _Static_assert(sizeof(struct virtio_net_hdr) == 10 && sizeof(struct virtio_net_h
  * The guest may change dst under us at any time; that only changes what it
  * reads back, never what we do.
  *
- * Always inlined: GCC 12 at -O3 inlines it without being told too (no
+ * Always inlined: GCC 12 at -O3 inlines it without being told to (no
  * out-of-line copy is left), but the code it then makes costs more
  * instructions a packet on every receive path (vhu's, instructions.py
  * --paths h2g, forced -> not forced): split/h2g-64 170.1 -> 172.1,

@@ -199,6 +199,14 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
 		vhu_copy_batch_flush(cb);
 	if (unlikely(!vhu_packed_return_four_read(vq, batch, cur->idx, cur->wrap, want))) {
+		/* The used position is not the read one (a front-end set the two
+		 * bases apart). vhu_packed_return_four() may then push the four
+		 * one by one, and a push that finds the shadow full writes flags
+		 * out, which must not overtake this batch's copies, not made yet:
+		 * a shadow that cannot take the four is written out now, its
+		 * copies made just above. */
+		if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
+			vhu_packed_batch_out(vq, batch);
 		VHU_PACKED_FOR_EACH (k)
 			id[k] = vhu_packed_tail_id(tail[k]);
 		vhu_packed_return_four(vq, batch, id, want);
