@@ -49,6 +49,14 @@ struct tbuf {
 
 static struct tbuf bufs[RING];
 
+/* The receive pool as the refill sees it: a pool header and its pktmbuf private
+ * area right after it (no per-lcore cache), whose flags say whether it lends
+ * pinned external buffers. */
+static struct {
+	struct rte_mempool mp;
+	struct rte_pktmbuf_pool_private priv;
+} rx_pool;
+
 /* A fresh ring as vu_ring.c's reset leaves it. */
 static struct vu_vq *
 ring_make(bool packed, bool in_order)
@@ -57,6 +65,8 @@ ring_make(bool packed, bool in_order)
 	uint16_t i;
 
 	memset(&r, 0, sizeof(r));
+	memset(&rx_pool, 0, sizeof(rx_pool));
+	vq->pool = &rx_pool.mp;
 	vq->size = RING;
 	vq->num_free = RING;
 	vq->port_id = PORT;
@@ -109,11 +119,18 @@ raw_mbuf(unsigned int i, uint64_t ol_flags)
 	return m;
 }
 
-/* Post m (raw) as the only receive buffer of a fresh ring; the descriptor's address and length. */
+/*
+ * Post m (raw) as the only receive buffer of a fresh ring, whose pool lends
+ * pinned external buffers if 'pinned'; the descriptor's address and length.
+ */
 static void
-post_rx(bool packed, bool in_order, struct rte_mbuf *m, uint64_t *addr, uint32_t *len)
+post_rx(bool packed, bool in_order, bool pinned, struct rte_mbuf *m, uint64_t *addr, uint32_t *len)
 {
 	struct vu_vq *vq = ring_make(packed, in_order);
+
+	ASSERT_PTR_EQ(rte_mempool_get_priv(&rx_pool.mp), &rx_pool.priv);
+	if (pinned)
+		rx_pool.priv.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
 
 	if (packed) {
 		vu_packed_add_rx(vq, &m, 1);
@@ -142,7 +159,8 @@ rx_post_resets(bool packed, bool in_order)
 	uint64_t addr;
 	uint32_t len;
 
-	post_rx(packed, in_order, m, &addr, &len);
+	m->hash.rss = 0x5a5a5a5a;
+	post_rx(packed, in_order, false, m, &addr, &len);
 	ASSERT_EQ(m->data_off, RTE_PKTMBUF_HEADROOM);
 	ASSERT_EQ(m->port, PORT);
 	ASSERT_EQ(m->refcnt, 1);
@@ -152,6 +170,8 @@ rx_post_resets(bool packed, bool in_order)
 	ASSERT_EQ(m->vlan_tci, 0);
 	ASSERT_EQ(m->vlan_tci_outer, 0);
 	ASSERT_EQ(m->tx_offload, 0);
+	ASSERT_EQ(m->hash.rss, 0);
+	ASSERT_EQ(m->buf_len, ROOM);
 	/* The device writes the header just below the data offset. */
 	ASSERT_EQ(addr, BUF_IOVA + RTE_PKTMBUF_HEADROOM - HDR);
 	ASSERT_EQ(len, ROOM - RTE_PKTMBUF_HEADROOM + HDR);
@@ -169,7 +189,7 @@ TEST(packed_rx_post_resets_what_the_last_user_left)
 	rx_post_resets(true, true);
 }
 
-/* An mbuf of a pool of pinned external buffers keeps RTE_MBUF_F_EXTERNAL for life. */
+/* A pinned pool's mbuf keeps RTE_MBUF_F_EXTERNAL for life, and no other flag. */
 static void
 rx_post_keeps_external(bool packed, bool in_order)
 {
@@ -177,7 +197,7 @@ rx_post_keeps_external(bool packed, bool in_order)
 	uint64_t addr;
 	uint32_t len;
 
-	post_rx(packed, in_order, m, &addr, &len);
+	post_rx(packed, in_order, true, m, &addr, &len);
 	ASSERT_EQ(m->ol_flags, RTE_MBUF_F_EXTERNAL);
 	ASSERT_TRUE(RTE_MBUF_HAS_EXTBUF(m));
 }

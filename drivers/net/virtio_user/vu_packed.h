@@ -94,12 +94,14 @@ vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, con
 {
 	uint16_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, top = vq->id_top, size = vq->size;
 	uint16_t flags = vq->avail_flags | (tx ? 0 : VRING_DESC_F_WRITE), i;
-	uint64_t rearm = tx ? 0 : vu_rx_rearm(vq->port_id);
 	const struct rte_mempool *pool = vq->pool;
 	struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
 	bool in_order = vq->conf.in_order;
+	struct vu_rx_init init;
 
+	if (!tx)
+		vu_rx_init_make(&init, pool, vq->port_id);
 	for (i = 0; i < n; i++) {
 		struct vring_packed_desc *d = &desc[pos];
 		uint16_t id;
@@ -111,7 +113,7 @@ vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, con
 		if (tx)
 			d->addr = vu_tx_buf_init(ms[i], hdr, &slots[id], pos, &len);
 		else
-			d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[id], pos, &len);
+			d->addr = vu_rx_buf_init(ms[i], &init, hdr, &slots[id], pos, &len);
 		d->len = len;
 		d->id = id;
 		/* Release: as in vu_packed_add(), the descriptor (and a packet's
