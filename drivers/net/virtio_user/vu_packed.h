@@ -87,31 +87,34 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
  * vu_packed_add_rx() for one value of IN_ORDER; always inlined as
  * vu_split_rx_fast_layout(). The ring state stays in registers and is
  * written back once; the wrap is tested once per stretch up to the end of
- * the ring rather than per buffer.
+ * the ring rather than per buffer, and the stretch walks pointers
+ * (descriptor, mbuf, free id) with 32-bit positions, as
+ * vu_packed_rx_fast_layout() does.
  */
 static __rte_always_inline void
 vu_packed_add_rx_layout(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n,
 			const bool in_order)
 {
-	uint16_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, top = vq->id_top, size = vq->size;
-	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE, i = 0;
+	uint32_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, size = vq->size, i = 0;
+	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE;
 	struct vring_packed_desc *desc = vq->packed.desc;
+	const uint16_t *top = vq->ids + vq->id_top;
 	struct vu_slot *slots = vq->slots;
-	const uint16_t *ids = vq->ids;
 	struct vu_rx_init init;
 
 	vu_rx_init_make(&init, vq->pool, vq->port_id);
 	while (i < n) {
-		uint16_t end = i + RTE_MIN((uint16_t)(n - i), (uint16_t)(size - pos));
+		uint32_t end = pos + RTE_MIN(n - i, size - pos), start = pos;
+		struct rte_mbuf *const *m = ms + i;
 
-		for (; i < end; i++, pos++) {
+		for (; pos < end; pos++, m++) {
 			struct vring_packed_desc *d = &desc[pos];
-			uint16_t id = in_order ? pos : ids[--top];
+			uint16_t id = in_order ? pos : *--top;
 			struct vu_slot *s = &slots[id];
 			uint32_t len;
 
 			/* 'last' is the split ring's; a packed slot needs no chain end. */
-			d->addr = vu_rx_buf_init(ms[i], &init, hdr, s, 0, &len);
+			d->addr = vu_rx_buf_init(*m, &init, hdr, s, 0, &len);
 			d->len = len;
 			d->id = id;
 			/* Release: as in vu_packed_add(), the descriptor before the
@@ -119,15 +122,16 @@ vu_packed_add_rx_layout(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n
 			 * acquire load of the flags. */
 			__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 		}
+		i += pos - start;
 		if (pos == size) {
 			pos = 0;
 			vq->avail_wrap = !vq->avail_wrap;
 			flags ^= VU_PACKED_WRAP_BITS;
 		}
 	}
-	vq->avail_idx = pos;
+	vq->avail_idx = (uint16_t)pos;
 	vq->avail_flags = flags & ~VRING_DESC_F_WRITE;
-	vq->id_top = top;
+	vq->id_top = (uint16_t)(top - vq->ids);
 	vq->num_free -= n;
 	vq->added += n;
 	vq->inflight += n;
