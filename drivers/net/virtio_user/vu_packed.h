@@ -413,9 +413,11 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 			s->ndescs = 0;
 			if (!in_order)
 				*top++ = id;
-			/* Under IN_ORDER s is slots[pos]: the slot three ahead, wrapped. */
+			/* Under IN_ORDER s is slots[pos]: the slot three ahead, wrapped
+			 * (by a division: a ring may be shorter than three). */
 			if (in_order)
-				rte_prefetch0((pos + 3 < size ? s + 3 : s + 3 - size)->m);
+				rte_prefetch0(
+					(pos + 3 < size ? s + 3 : &slots[(pos + 3) % size])->m);
 			len -= hdr;
 			m->data_len = (uint16_t)len;
 			m->pkt_len = len;
