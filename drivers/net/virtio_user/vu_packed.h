@@ -19,6 +19,25 @@
 
 #define VU_PACKED_WRAP_BITS (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
 
+/*
+ * Prefetch the ring line at 'p' to write it (PREFETCHW: exclusive; on an
+ * x86-64 CPU without it, a no-op). The receive fast path reads each used
+ * descriptor, which the device's core wrote last, and the refill of the
+ * same burst writes a new descriptor into the same line: a plain load
+ * brings the line shared and the refill's store then pays a second
+ * transfer to take it exclusive, as on the backend's packed receive
+ * (doc/performance.md, "The write prefetch").
+ */
+static __rte_always_inline void
+vu_prefetchw_line(const void *p)
+{
+#ifdef RTE_ARCH_X86_64
+	__asm__ volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
 static inline bool
 vu_packed_is_used(uint16_t flags, bool wrap)
 {
@@ -84,17 +103,85 @@ vu_packed_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, str
 }
 
 /*
- * Post ms[0..n) as buffers of one descriptor each, receive buffers or plain
- * packets to send, as vu_split_add_bufs() does; num_free >= n was checked.
- * vu_packed_add() per buffer, with the ring state kept in registers and
- * written back once. Returns how many it posted.
+ * vu_packed_add_rx() for one value of IN_ORDER; always inlined as
+ * vu_split_rx_fast_layout(). The ring state stays in registers and is
+ * written back once; the wrap is tested once per stretch up to the end of
+ * the ring rather than per buffer, and the stretch walks pointers
+ * (descriptor, mbuf, free id) with 32-bit positions, as
+ * vu_packed_rx_fast_layout() does.
  */
-static __rte_always_inline uint16_t
-vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, const bool tx)
+static __rte_always_inline void
+vu_packed_add_rx_layout(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n,
+			const bool in_order)
+{
+	uint32_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, size = vq->size, i = 0;
+	uint16_t flags = vq->avail_flags | VRING_DESC_F_WRITE;
+	struct vring_packed_desc *desc = vq->packed.desc;
+	const uint16_t *top = vq->ids + vq->id_top;
+	struct vu_slot *slots = vq->slots;
+	struct vu_rx_init init;
+
+	vu_rx_init_make(&init, vq->pool, vq->port_id);
+	while (i < n) {
+		uint32_t end = pos + RTE_MIN(n - i, size - pos), start = pos;
+		struct rte_mbuf *const *m = ms + i;
+
+		for (; pos < end; pos++, m++) {
+			struct vring_packed_desc *d = &desc[pos];
+			uint16_t id = in_order ? pos : *--top;
+			struct vu_slot *s = &slots[id];
+			uint32_t len;
+
+			/* 'last' is the split ring's; a packed slot needs no chain end. */
+			d->addr = vu_rx_buf_init(*m, &init, hdr, s, 0, &len);
+			d->len = len;
+			d->id = id;
+			/* Release: as in vu_packed_add(), the descriptor before the
+			 * flags that make it available; pairs with the device's
+			 * acquire load of the flags. */
+			__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+		}
+		i += pos - start;
+		if (pos == size) {
+			pos = 0;
+			vq->avail_wrap = !vq->avail_wrap;
+			flags ^= VU_PACKED_WRAP_BITS;
+		}
+	}
+	vq->avail_idx = (uint16_t)pos;
+	vq->avail_flags = flags & ~VRING_DESC_F_WRITE;
+	vq->id_top = (uint16_t)(top - vq->ids);
+	vq->num_free -= n;
+	vq->added += n;
+	vq->inflight += n;
+}
+
+/*
+ * Post n mbufs, raw from the pool, as receive buffers of one descriptor
+ * each (vu_rx_buf_init()), as vu_split_add_rx() does; num_free >= n was
+ * checked. vu_packed_add() per buffer.
+ */
+static inline void
+vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
+{
+	if (vq->conf.in_order)
+		vu_packed_add_rx_layout(vq, ms, n, true);
+	else
+		vu_packed_add_rx_layout(vq, ms, n, false);
+}
+
+/*
+ * Post pkts[0..n) while they are plain (vu_tx_plain(), vu_tx_buf_init()),
+ * as vu_split_add_tx() does; num_free >= n was checked. vu_packed_add() per
+ * packet, with the ring state kept in registers and written back once.
+ * Returns how many it posted: it stops at the first other packet, for
+ * vu_tx_burst()'s general path.
+ */
+static inline uint16_t
+vu_packed_add_tx(struct vu_vq *vq, struct rte_mbuf *const *pkts, uint16_t n)
 {
 	uint16_t hdr = vq->conf.hdr_len, pos = vq->avail_idx, top = vq->id_top, size = vq->size;
-	uint16_t flags = vq->avail_flags | (tx ? 0 : VRING_DESC_F_WRITE), i;
-	uint64_t rearm = tx ? 0 : vu_rx_rearm(vq->port_id);
+	uint16_t flags = vq->avail_flags, i;
 	const struct rte_mempool *pool = vq->pool;
 	struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
@@ -105,16 +192,13 @@ vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, con
 		uint16_t id;
 		uint32_t len;
 
-		if (tx && unlikely(!vu_tx_plain(ms[i], pool, hdr)))
+		if (unlikely(!vu_tx_plain(pkts[i], pool, hdr)))
 			break;
 		id = in_order ? pos : vq->ids[--top];
-		if (tx)
-			d->addr = vu_tx_buf_init(ms[i], hdr, &slots[id], pos, &len);
-		else
-			d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[id], pos, &len);
+		d->addr = vu_tx_buf_init(pkts[i], hdr, &slots[id], pos, &len);
 		d->len = len;
 		d->id = id;
-		/* Release: as in vu_packed_add(), the descriptor (and a packet's
+		/* Release: as in vu_packed_add(), the descriptor (and the packet's
 		 * header and bytes) before the flags that make it available;
 		 * pairs with the device's acquire load of the flags. */
 		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
@@ -125,26 +209,12 @@ vu_packed_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, con
 		}
 	}
 	vq->avail_idx = pos;
-	vq->avail_flags = flags & ~VRING_DESC_F_WRITE;
+	vq->avail_flags = flags;
 	vq->id_top = top;
 	vq->num_free -= i;
 	vq->added += i;
 	vq->inflight += i;
 	return i;
-}
-
-/* Post n mbufs, raw from the pool, as receive buffers (vu_packed_add_bufs()). */
-static inline void
-vu_packed_add_rx(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n)
-{
-	vu_packed_add_bufs(vq, ms, n, false);
-}
-
-/* Post pkts[0..n) while they are plain (vu_packed_add_bufs()); returns how many. */
-static inline uint16_t
-vu_packed_add_tx(struct vu_vq *vq, struct rte_mbuf *const *pkts, uint16_t n)
-{
-	return vu_packed_add_bufs(vq, pkts, n, true);
 }
 
 /* Post a chain of n descriptors (without INDIRECT); num_free >= n was checked. */
@@ -295,58 +365,78 @@ vu_packed_rx_take(struct vu_vq *vq, uint16_t id, uint32_t len)
 	return vu_packed_take(vq, id, len) ? vq->slots[id].m : NULL;
 }
 
-/* vu_packed_rx_fast() for one value of IN_ORDER; always inlined as vu_split_rx_fast_layout(). */
+/*
+ * vu_packed_rx_fast() for one value of IN_ORDER; always inlined as
+ * vu_split_rx_fast_layout(). The wrap is tested once per stretch up to the
+ * end of the ring rather than per packet, and the stretch walks pointers
+ * (descriptor, packet, free id) with 32-bit positions, which need no
+ * zero-extension per packet as 16-bit ones do.
+ */
 static __rte_always_inline uint16_t
 vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, uint16_t hdr,
 			 const bool in_order)
 {
-	uint16_t pos = vq->last_used, top = vq->id_top, size = vq->size, i;
+	uint32_t pos = vq->last_used, size = vq->size, i = 0;
 	const struct vring_packed_desc *desc = vq->packed.desc;
 	struct vu_slot *slots = vq->slots;
+	uint16_t *top = vq->ids + vq->id_top;
 	/* Used: both bits equal the device's wrap counter (vu_packed_is_used()). */
 	uint16_t used_bits = vq->used_wrap ? VU_PACKED_WRAP_BITS : 0;
 
-	for (i = 0; i < n; i++) {
-		const struct vring_packed_desc *d = &desc[pos];
-		struct rte_mbuf *m;
-		struct vu_slot *s;
-		uint32_t len;
-		uint16_t id;
+	while (i < n) {
+		uint32_t end = pos + RTE_MIN(n - i, size - pos), start = pos;
+		struct rte_mbuf **out = pkts + i;
 
-		/* Acquire: pairs with the device's release store of the flags after
-		 * it wrote id, len and the received bytes. */
-		if ((__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) & VU_PACKED_WRAP_BITS) !=
-		    used_bits)
+		for (; pos < end; pos++) {
+			const struct vring_packed_desc *d = &desc[pos];
+			struct rte_mbuf *m;
+			struct vu_slot *s;
+			uint32_t len;
+			uint16_t id;
+
+			/* Acquire: pairs with the device's release store of the flags
+			 * after it wrote id, len and the received bytes. */
+			if ((__atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) & VU_PACKED_WRAP_BITS) !=
+			    used_bits)
+				break;
+			id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
+			len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+			if (in_order ? unlikely(id != pos) : unlikely(id >= size))
+				break;
+			s = &slots[in_order ? pos : id];
+			/* hdr is never 0, so len < hdr also stops an unused (empty) buffer. */
+			if (unlikely(s->ndescs != 1 || len > s->len || len < hdr))
+				break;
+			/* The refill writes this line next (vu_prefetchw_line()). */
+			vu_prefetchw_line(d);
+			m = s->m;
+			s->ndescs = 0;
+			if (!in_order)
+				*top++ = id;
+			/* Under IN_ORDER s is slots[pos]: the slot three ahead, wrapped
+			 * (by a division: a ring may be shorter than three). */
+			if (in_order)
+				rte_prefetch0(
+					(pos + 3 < size ? s + 3 : &slots[(pos + 3) % size])->m);
+			len -= hdr;
+			m->data_len = (uint16_t)len;
+			m->pkt_len = len;
+			*out++ = m;
+		}
+		i += pos - start;
+		if (pos != end)
 			break;
-		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
-		len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
-		if (in_order ? unlikely(id != pos) : unlikely(id >= size))
-			break;
-		s = &slots[id];
-		/* hdr is never 0, so len < hdr also stops an unused (empty) buffer. */
-		if (unlikely(s->ndescs != 1 || len > s->len || len < hdr))
-			break;
-		m = s->m;
-		s->ndescs = 0;
-		if (!in_order)
-			vq->ids[top++] = id;
-		if (unlikely(++pos == size)) {
+		if (pos == size) {
 			pos = 0;
 			used_bits ^= VU_PACKED_WRAP_BITS;
 		}
-		if (in_order)
-			rte_prefetch0(slots[pos + 2 < size ? pos + 2 : pos + 2 - size].m);
-		len -= hdr;
-		m->data_len = (uint16_t)len;
-		m->pkt_len = len;
-		pkts[i] = m;
 	}
-	vq->last_used = pos;
+	vq->last_used = (uint16_t)pos;
 	vq->used_wrap = used_bits != 0;
-	vq->id_top = top;
+	vq->id_top = (uint16_t)(top - vq->ids);
 	vq->num_free += i;
 	vq->inflight -= i;
-	return i;
+	return (uint16_t)i;
 }
 
 /*

@@ -74,49 +74,77 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 	vu_split_avail_push(vq, head);
 }
 
-/*
- * The first 8 bytes of a fresh receive mbuf (rte_mbuf's rearm_data): the
- * default headroom, one reference, one segment, and 'port'. Built field by
- * field, so it holds on any byte order; the compiler folds it to a constant
- * and a shift.
- */
-static inline uint64_t
-vu_rx_rearm(uint16_t port)
-{
-	struct rte_mbuf m;
-	uint64_t v;
+/* Sixteen bytes in a vector register: GCC's generic vectors, lowered where there are none. */
+typedef uint64_t vu_u64x2 __attribute__((vector_size(16)));
 
-	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, port) + sizeof(m.port) -
+/*
+ * Bytes rearm_data..hash.rss of struct rte_mbuf as a refill writes them into
+ * every receive mbuf (vu_rx_buf_init()), built once per refill
+ * (vu_rx_init_make()): two 16-byte stores per mbuf rather than a load, a
+ * mask and six narrow stores.
+ */
+struct vu_rx_init {
+	vu_u64x2 lo, hi;
+};
+
+/* Copy field 'f' of 'm' to where it lies in bytes 'b', which start at rearm_data. */
+#define VU_RX_INIT_PUT(b, m, f) \
+	memcpy((b) + offsetof(struct rte_mbuf, f) - offsetof(struct rte_mbuf, rearm_data), &(m).f, \
+	       sizeof((m).f))
+
+/*
+ * The bytes of struct vu_rx_init for mbufs of 'pool' received on port
+ * 'port': the default headroom, one reference, one segment, the port; the
+ * offload flags RTE_MBUF_F_EXTERNAL when the pool lends pinned external
+ * buffers (a raw mbuf of such a pool has it for life, one of any other pool
+ * has none: rte_pktmbuf_detach() clears them), else 0; packet type,
+ * lengths, VLAN tag and RSS hash 0. Built field by field, so it holds on
+ * any byte order; the compiler folds it to constants and the port.
+ */
+static inline void
+vu_rx_init_make(struct vu_rx_init *init, const struct rte_mempool *pool, uint16_t port)
+{
+	uint8_t b[sizeof(*init)] = { 0 };
+	struct rte_mbuf m;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, hash) + sizeof(m.hash.rss) -
 				 offsetof(struct rte_mbuf, rearm_data) !=
-			 sizeof(v));
+			 sizeof(b));
 	m.data_off = RTE_PKTMBUF_HEADROOM;
 	m.refcnt = 1;
 	m.nb_segs = 1;
 	m.port = port;
-	memcpy(&v, (const uint8_t *)&m + offsetof(struct rte_mbuf, rearm_data), sizeof(v));
-	return v;
+	m.ol_flags = 0;
+	if ((rte_pktmbuf_priv_flags((struct rte_mempool *)(uintptr_t)pool) &
+	     RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) != 0)
+		m.ol_flags = RTE_MBUF_F_EXTERNAL;
+	VU_RX_INIT_PUT(b, m, data_off);
+	VU_RX_INIT_PUT(b, m, refcnt);
+	VU_RX_INIT_PUT(b, m, nb_segs);
+	VU_RX_INIT_PUT(b, m, port);
+	VU_RX_INIT_PUT(b, m, ol_flags);
+	memcpy(&init->lo, b, sizeof(init->lo));
+	memcpy(&init->hi, b + sizeof(init->lo), sizeof(init->hi));
 }
 
 /*
  * Make raw mbuf 'm' a receive buffer, and its slot 's' at ring position
  * 'pos'. A raw mbuf has from the pool one segment, no next and a reference
- * count of 1, and RTE_MBUF_F_EXTERNAL in ol_flags if its pool lends pinned
- * external buffers (the flag stays for the mbuf's life); everything else
- * is what its last user left. So, as rte_pktmbuf_reset() would: data_off,
- * refcnt, nb_segs and port in one store of 'rearm' (vu_rx_rearm()), the
- * offload flags but RTE_MBUF_F_EXTERNAL cleared, packet type, VLAN tags and
- * tx offload fields zeroed; the lengths are set when it receives. The
- * device writes the 'hdr'-byte header just below the data offset. Returns
- * the buffer's device address; *len its size.
+ * count of 1; everything else is what its last user left. So, as
+ * rte_pktmbuf_reset() would: data_off, refcnt, nb_segs, port, the offload
+ * flags, packet type and VLAN tag from 'init' (vu_rx_init_make()), the
+ * outer VLAN tag and the tx offload fields zeroed; the lengths are set when
+ * it receives. The device writes the 'hdr'-byte header just below the data
+ * offset. Returns the buffer's device address; *len its size.
  */
 static inline uint64_t
-vu_rx_buf_init(struct rte_mbuf *m, uint64_t rearm, uint16_t hdr, struct vu_slot *s, uint16_t pos,
-	       uint32_t *len)
+vu_rx_buf_init(struct rte_mbuf *m, const struct vu_rx_init *init, uint16_t hdr, struct vu_slot *s,
+	       uint16_t pos, uint32_t *len)
 {
-	memcpy((uint8_t *)m + offsetof(struct rte_mbuf, rearm_data), &rearm, sizeof(rearm));
-	m->ol_flags &= RTE_MBUF_F_EXTERNAL;
-	m->packet_type = 0;
-	m->vlan_tci = 0;
+	uint8_t *b = (uint8_t *)m + offsetof(struct rte_mbuf, rearm_data);
+
+	memcpy(b, &init->lo, sizeof(init->lo));
+	memcpy(b + sizeof(init->lo), &init->hi, sizeof(init->hi));
 	m->vlan_tci_outer = 0;
 	m->tx_offload = 0;
 	*len = m->buf_len - RTE_PKTMBUF_HEADROOM + hdr;
@@ -188,13 +216,15 @@ vu_split_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, cons
 {
 	uint16_t hdr = vq->conf.hdr_len, mask = vq->size - 1, avail = vq->avail_idx,
 		 head = vu_split_next_head(vq), i;
-	uint64_t rearm = tx ? 0 : vu_rx_rearm(vq->port_id);
 	const struct rte_mempool *pool = vq->pool;
+	struct vu_rx_init init;
 	uint16_t *ring = vq->split.avail->ring;
 	struct vring_desc *desc = vq->split.desc;
 	struct vu_slot *slots = vq->slots;
 	bool in_order = vq->conf.in_order;
 
+	if (!tx)
+		vu_rx_init_make(&init, pool, vq->port_id);
 	for (i = 0; i < n; i++) {
 		struct vring_desc *d = &desc[head];
 		uint16_t *slot = &ring[avail & mask];
@@ -205,7 +235,7 @@ vu_split_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, cons
 		if (tx)
 			d->addr = vu_tx_buf_init(ms[i], hdr, &slots[head], head, &len);
 		else
-			d->addr = vu_rx_buf_init(ms[i], rearm, hdr, &slots[head], head, &len);
+			d->addr = vu_rx_buf_init(ms[i], &init, hdr, &slots[head], head, &len);
 		d->len = len;
 		d->flags = tx ? 0 : VRING_DESC_F_WRITE;
 		/* As vu_split_avail_push(): leave a line that holds the head clean. */
