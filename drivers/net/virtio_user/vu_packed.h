@@ -19,25 +19,6 @@
 
 #define VU_PACKED_WRAP_BITS (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
 
-/*
- * Prefetch the ring line at 'p' to write it (PREFETCHW: exclusive; on an
- * x86-64 CPU without it, a no-op). The receive fast path reads each used
- * descriptor, which the device's core wrote last, and the refill of the
- * same burst writes a new descriptor into the same line: a plain load
- * brings the line shared and the refill's store then pays a second
- * transfer to take it exclusive, as on the backend's packed receive
- * (doc/performance.md, "The write prefetch").
- */
-static __rte_always_inline void
-vu_prefetchw_line(const void *p)
-{
-#ifdef RTE_ARCH_X86_64
-	__asm__ volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
-#else
-	__builtin_prefetch(p, 1, 3);
-#endif
-}
-
 static inline bool
 vu_packed_is_used(uint16_t flags, bool wrap)
 {
@@ -407,8 +388,6 @@ vu_packed_rx_fast_layout(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n, u
 			/* hdr is never 0, so len < hdr also stops an unused (empty) buffer. */
 			if (unlikely(s->ndescs != 1 || len > s->len || len < hdr))
 				break;
-			/* The refill writes this line next (vu_prefetchw_line()). */
-			vu_prefetchw_line(d);
 			m = s->m;
 			s->ndescs = 0;
 			if (!in_order)
