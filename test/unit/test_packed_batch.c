@@ -773,10 +773,7 @@ TEST(tx_batches_then_singles_in_one_burst)
 	struct pb x;
 
 	pb_init(&x, true, 16);
-	for (i = 0; i < 11; i++) {
-		tx_buf(&x, i, 64, (uint8_t)i);
-		post_one(&x, i, HDR + 64, false);
-	}
+	post_tx_run(&x, 0, 11);
 	ASSERT_EQ(vhu_vhost_dequeue_burst(x.dev, 0, x.mp, pkts, 16), 11);
 	ASSERT_EQ(x.vq->stats.batched, 8);
 	for (i = 0; i < 11; i++) {
