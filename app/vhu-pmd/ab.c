@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,18 +229,19 @@ ab_attribute(struct ab_state *ab, const struct ab_counters *now)
 	if (ab->seen[v]++ < AB_WARMUP_PERIODS)
 		return;
 	if (ab->n[v] == ab->cap[v]) {
-		unsigned int cap = ab->cap[v] != 0 ? 2 * ab->cap[v] : 256;
-		struct ab_period *p = realloc(ab->p[v], cap * sizeof(*p));
+		size_t cap = ab->cap[v] != 0 ? 2 * (size_t)ab->cap[v] : 256;
+		struct ab_period *p = cap <= UINT_MAX ? realloc(ab->p[v], cap * sizeof(*p)) : NULL;
 
 		if (p == NULL) {
 			if (!ab->full)
 				pmd_error("A/B: out of memory for more periods; the figures "
-					  "stop here");
+					  "stop here (use a longer --ab-period or a shorter "
+					  "--run-time)");
 			ab->full = true;
 			return;
 		}
 		ab->p[v] = p;
-		ab->cap[v] = cap;
+		ab->cap[v] = (unsigned int)cap;
 	}
 	ab->p[v][ab->n[v]++] = d;
 }

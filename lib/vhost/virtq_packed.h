@@ -297,7 +297,8 @@ vhu_packed_read_four(const struct vhu_vq *vq, uint16_t idx, bool wrap, bool writ
 	/* The next batch's line of the ring. A batch reads its line only when it
 	 * starts, and waits for it: the front-end's core wrote it last. Asked for
 	 * one batch ahead, it is on its way while this batch works. A/B inside one
-	 * vhu-pmd (--ab-period=500, doc/performance.md), pairs median of the
+	 * vhu-pmd (--ab-period=500, with a temporary variant that gated this
+	 * prefetch; doc/performance.md), pairs median of the
 	 * burst's cycles per packet, with / without: packed g2h-64 0.843 to 0.861
 	 * (in_order=1) and 0.835 (in_order=0), h2g-64 0.86 to 0.96. PREFETCHW
 	 * instead measured the same (1.000, 0.991): it is the wait that goes, not
@@ -393,7 +394,8 @@ vhu_packed_map_four(struct vhu_vq *vq, uint16_t idx, bool writable, const uint64
 		if (want != NULL && vhu_packed_tail_len(tail[k]) < len)
 			return false;
 		/* off < size first: then off + len cannot wrap (len < 2^32, and
-		 * the region is mapped whole, so its size is below 2^47), and
+		 * the region is mapped whole in our address space, so its size
+		 * is far below 2^64 - 2^32), and
 		 * one compare checks the end, where size - off >= len took two
 		 * more instructions a slot. */
 		if (likely(off < size && off + len <= size)) {
