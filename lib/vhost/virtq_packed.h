@@ -443,9 +443,9 @@ struct vhu_packed_batch {
 		uint16_t slot;
 		uint16_t id;
 		uint16_t flags;
-		/* 0: one used descriptor, id and len to write; else a batch: 'run'
-		 * descriptors from 'slot' whose id and len are in the ring already
-		 * (vhu_packed_return_four()) */
+		/* 0: one used descriptor, id and len to write; else a batch of
+		 * VHU_PACKED_BATCH descriptors from 'slot' whose id and len are in
+		 * the ring already, only ever added by vhu_packed_shadow_four() */
 		uint16_t run;
 		uint32_t len;
 	} e[VHU_SHADOW_USED];
@@ -728,9 +728,27 @@ vhu_packed_take_four(struct vhu_vq *vq, const uint64_t *tail)
 }
 
 /*
- * Return the four chains of a batch (ids id[0..4), one slot each), taken,
- * with len[k] bytes written into chain k, none of them 0 (len NULL: nothing
- * written into any; their flags then go without WRITE).
+ * One shadow entry for the four used descriptors from 'slot', whose ids and
+ * lengths the caller writes into the ring (before the flush, which nothing
+ * runs until it returns): their 'flags' are stored at the flush, after the
+ * copies. A full shadow is written out first.
+ */
+static __rte_always_inline void
+vhu_packed_shadow_four(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t slot, uint16_t flags)
+{
+	if (unlikely(b->n == VHU_SHADOW_USED))
+		vhu_packed_batch_out(vq, b);
+	b->e[b->n].slot = slot;
+	b->e[b->n].flags = flags;
+	b->e[b->n].run = VHU_PACKED_BATCH;
+	b->n++;
+}
+
+/*
+ * Return the four chains of a batch, one slot each, taken (tail[0..4) as
+ * vhu_packed_read_four() read them: their ids), with len[k] bytes written
+ * into chain k, none of them 0 (len NULL: nothing written into any; their
+ * flags then go without WRITE).
  *
  * Their used descriptors go to the four slots of one line when the used
  * position is at such a line (it is when every chain of the ring is a single
@@ -747,13 +765,17 @@ vhu_packed_take_four(struct vhu_vq *vq, const uint64_t *tail)
  *    four in place: when the used position is not the read one.
  */
 static __rte_always_inline void
-vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint16_t *id,
+vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint64_t *tail,
 		       const uint32_t *len)
 {
 	const uint16_t slot = vq->last_used_idx;
 	const uint16_t flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != NULL);
 	union vhu_packed_slot *s;
+	uint16_t id[VHU_PACKED_BATCH];
 	uint16_t k, k0 = 0;
+
+	VHU_PACKED_FOR_EACH (k)
+		id[k] = vhu_packed_tail_id(tail[k]);
 
 	if (b->collapse) {
 		/* What four vhu_packed_push() would do, at once. */
@@ -809,16 +831,11 @@ vhu_packed_return_four(struct vhu_vq *vq, struct vhu_packed_batch *b, const uint
 		if (unlikely(vq->log != NULL))
 			vhu_log_hva(vq, s + k0, (VHU_PACKED_BATCH - k0) * sizeof(*s));
 	} else {
-		if (unlikely(b->n == VHU_SHADOW_USED))
-			vhu_packed_batch_out(vq, b);
+		vhu_packed_shadow_four(vq, b, slot, flags);
 		VHU_PACKED_FOR_EACH (k) {
 			s[k].desc.id = id[k];
 			s[k].desc.len = len[k];
 		}
-		b->e[b->n].slot = slot;
-		b->e[b->n].flags = flags;
-		b->e[b->n].run = VHU_PACKED_BATCH;
-		b->n++;
 	}
 	b->nchains += VHU_PACKED_BATCH;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
@@ -853,14 +870,9 @@ vhu_packed_return_four_read(struct vhu_vq *vq, struct vhu_packed_batch *b, uint1
 
 	if (unlikely(vq->last_used_idx != idx || vq->used_wrap != wrap))
 		return false;
-	if (unlikely(b->n == VHU_SHADOW_USED))
-		vhu_packed_batch_out(vq, b);
+	vhu_packed_shadow_four(vq, b, idx, VHU_PACKED_FLAGS_USED(wrap, true));
 	VHU_PACKED_FOR_EACH (k)
 		d[k].len = len[k];
-	b->e[b->n].slot = idx;
-	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(wrap, true);
-	b->e[b->n].run = VHU_PACKED_BATCH;
-	b->n++;
 	b->nchains += VHU_PACKED_BATCH;
 	vhu_packed_advance(vq, &vq->last_used_idx, &vq->used_wrap, VHU_PACKED_BATCH);
 	return true;

@@ -104,27 +104,25 @@ testdev_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t len[VHU_PACKED_BATCH];
-	uint16_t id[VHU_PACKED_BATCH], k;
+	uint16_t k;
 	bool empty = false;
 
 	if (!vq->packed || !vhu_packed_read_four(vq, cur->idx, cur->wrap, source, tail, addr) ||
 	    !vhu_packed_map_four(vq, cur->idx, source, tail, addr, NULL, vec))
 		return false;
-	for (k = 0; k < VHU_PACKED_BATCH; k++)
-		id[k] = vhu_packed_tail_id(tail[k]);
 	vhu_packed_take_four(vq, tail);
 	for (k = 0; k < VHU_PACKED_BATCH; k++) {
 		len[k] = testdev_work(tq, source, &vec[k], 1);
 		empty |= len[k] == 0;
 	}
 	if (!source) {
-		vhu_packed_return_four(vq, b, id, NULL);
+		vhu_packed_return_four(vq, b, tail, NULL);
 	} else if (!empty) {
-		vhu_packed_return_four(vq, b, id, len);
+		vhu_packed_return_four(vq, b, tail, len);
 	} else {
 		/* A buffer of 0 bytes got nothing: its flags differ (no WRITE). */
 		for (k = 0; k < VHU_PACKED_BATCH; k++)
-			vhu_packed_push(vq, b, id[k], len[k], 1);
+			vhu_packed_push(vq, b, vhu_packed_tail_id(tail[k]), len[k], 1);
 	}
 	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	tq->batched += VHU_PACKED_BATCH;

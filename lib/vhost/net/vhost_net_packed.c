@@ -26,16 +26,13 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	const bool offload = nq->offload;
 	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
-	uint16_t id[VHU_PACKED_BATCH];
 	uint16_t k, n = *out;
 
 	if (!vhu_packed_read_four(vq, cur->idx, cur->wrap, false, tail, addr) ||
 	    !vhu_packed_map_four(vq, cur->idx, false, tail, addr, NULL, vec))
 		return false;
-	VHU_PACKED_FOR_EACH (k) {
-		id[k] = vhu_packed_tail_id(tail[k]);
+	VHU_PACKED_FOR_EACH (k)
 		rte_prefetch0(vec[k].addr);
-	}
 	vhu_packed_take_four(vq, tail);
 	VHU_PACKED_FOR_EACH (k) {
 		if (likely(!offload) && likely(vhu_net_tx_copy_plain(pkts[n], vec[k].addr + hdr_len,
@@ -44,7 +41,7 @@ dequeue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		else
 			n += vhu_net_tx_copy_one(vq, vec[k].addr, vec[k].len, mp, pkts[n]);
 	}
-	vhu_packed_return_four(vq, batch, id, NULL);
+	vhu_packed_return_four(vq, batch, tail, NULL);
 	vhu_packed_advance(vq, &cur->idx, &cur->wrap, VHU_PACKED_BATCH);
 	*out = n;
 	vq->stats.batched += VHU_PACKED_BATCH;
@@ -175,7 +172,6 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 	uint64_t tail[VHU_PACKED_BATCH], addr[VHU_PACKED_BATCH];
 	struct vhu_buf_vec vec[VHU_PACKED_BATCH];
 	uint32_t want[VHU_PACKED_BATCH];
-	uint16_t id[VHU_PACKED_BATCH];
 	uint64_t odd = 0;
 	uint16_t k;
 
@@ -207,9 +203,7 @@ enqueue_batch(struct vhu_vq *vq, struct vhu_cursor *cur, struct vhu_packed_batch
 		 * copies made just above. */
 		if (unlikely(batch->n + VHU_PACKED_BATCH > VHU_SHADOW_USED))
 			vhu_packed_batch_out(vq, batch);
-		VHU_PACKED_FOR_EACH (k)
-			id[k] = vhu_packed_tail_id(tail[k]);
-		vhu_packed_return_four(vq, batch, id, want);
+		vhu_packed_return_four(vq, batch, tail, want);
 	}
 	if (likely(odd == 0 && vq->log == NULL && cb->n + VHU_PACKED_BATCH <= VHU_COPY_BATCH)) {
 		/* The header of every VERSION_1 device, a constant there. */
