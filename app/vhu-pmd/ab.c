@@ -266,8 +266,9 @@ ab_begin(struct pmd *pmd)
 	pmd->ab = ab;
 	printf("A/B: flipping libvhu's variant every %u ms (variant 1: %s)\n",
 	       pmd->cfg.ab_period_ms,
-	       "the packed receive burst without its write prefetch, where the CPU has one and "
-	       "VHU_PREFETCHW is not 0; elsewhere the same as variant 0");
+	       "without the write prefetches of the packed receive burst and of virtio-user's "
+	       "split receive refill, where the CPU has PREFETCHW and VHU_PREFETCHW is not 0; "
+	       "elsewhere the same as variant 0");
 	return 0;
 }
 

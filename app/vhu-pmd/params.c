@@ -129,7 +129,7 @@ pmd_usage(FILE *f, const char *prog)
 		"                        libvhu's variant (0, 1) every MS ms, %u..%u, and\n"
 		"                        print cycles/packet and Mpps per variant with the\n"
 		"                        --stats-period display and at exit (default 0: off;\n"
-		"                        variant 1: packed rx burst without write prefetch)\n"
+		"                        variant 1: without the write prefetches)\n"
 		"  --tx-first            send one burst of txonly frames on every stream before\n"
 		"                        forwarding starts (e.g. to feed a ring loopback)\n"
 		"  -i, --interactive     run the shell instead of forwarding at once; it reads\n"

@@ -22,13 +22,7 @@
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
 #include "vhost_inflight.h"
-
-#ifdef RTE_ARCH_X86_64
-#include <cpuid.h>
-#endif
-
-bool vhu_prefetchw;
-unsigned int vhu_ab_variant;
+#include "vhu_prefetch.h"
 
 int
 vhu_vhost_ab_set(unsigned int variant)
@@ -44,30 +38,6 @@ unsigned int
 vhu_vhost_ab_get(void)
 {
 	return __atomic_load_n(&vhu_ab_variant, __ATOMIC_RELAXED);
-}
-
-/*
- * PREFETCHW where the CPU has it (x86-64, CPUID 0x80000001, ECX bit 8): see
- * virtq.h. VHU_PREFETCHW=0 turns it off, =1 on whatever CPUID says
- * (valgrind hides the bit but runs the instruction: test/perf/instructions.py
- * counts the path the CPUs that have it take; off x86-64 it turns on the
- * compiler's write prefetch).
- */
-RTE_INIT(vhu_prefetchw_probe)
-{
-	const char *env = getenv("VHU_PREFETCHW");
-
-	if (env != NULL && strcmp(env, "0") == 0) {
-		vhu_prefetchw = false;
-	} else if (env != NULL && strcmp(env, "1") == 0) {
-		vhu_prefetchw = true;
-	} else {
-#ifdef RTE_ARCH_X86_64
-		unsigned int a, b, c, d;
-
-		vhu_prefetchw = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
-#endif
-	}
 }
 
 void

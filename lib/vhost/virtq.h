@@ -15,37 +15,7 @@
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
 #include "vhost_inflight.h"
-
-/*
- * Prefetch the line at 'p' to write it: PREFETCHW asks for the line
- * exclusive, where a plain prefetch brings it shared and the store then
- * pays a second transfer to take it from the other core. For the guest
- * buffers a receive burst is about to fill, which the front-end's core had
- * last (doc/performance.md, "Cycles per packet": packed h2g-64, cycles
- * inside the enqueue). Used only when vhu_prefetchw is set, which a caller
- * tests once a burst: at load time, on x86-64 where CPUID says the CPU has
- * PREFETCHW, elsewhere not; VHU_PREFETCHW=0 in the environment turns it
- * off, to compare, and =1 on (off x86-64: the compiler's write prefetch).
- */
-extern bool vhu_prefetchw;
-
-/*
- * The A/B variant (vhu_vhost_ab_set(), vhu_vhost.h): 0 unless a developer
- * compares two code paths. Code under experiment reads it once per burst
- * with a relaxed load, never per packet. The built-in experiment: variant 1
- * turns the packed receive burst's write prefetch off (vhost_net_packed.c).
- */
-extern unsigned int vhu_ab_variant;
-
-static __rte_always_inline void
-vhu_prefetchw_line(const void *p)
-{
-#ifdef RTE_ARCH_X86_64
-	__asm__ volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
-#else
-	__builtin_prefetch(p, 1, 3);
-#endif
-}
+#include "vhu_prefetch.h"
 
 /* A contiguous piece of a guest buffer, in our address space. */
 struct vhu_buf_vec {

@@ -375,7 +375,6 @@ enqueue_packed_plain(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 uint16_t
 vhu_net_enqueue_packed(struct vhu_vq *vq, struct rte_mbuf **pkts, uint16_t count)
 {
-	return likely(vhu_prefetchw && __atomic_load_n(&vhu_ab_variant, __ATOMIC_RELAXED) == 0)
-		       ? enqueue_packed_prefetchw(vq, pkts, count)
-		       : enqueue_packed_plain(vq, pkts, count);
+	return likely(vhu_prefetch_write_on()) ? enqueue_packed_prefetchw(vq, pkts, count)
+					       : enqueue_packed_plain(vq, pkts, count);
 }
