@@ -16,6 +16,7 @@
  * of one descriptor each and go back to the pool in bulk once sent; the
  * slot remembers which path posted a packet, so reclaim knows how to free it.
  *
+ * A burst on a queue the port does not have returns 0 (vu_queue_exists()).
  * Each burst marks its queue busy (vhu_burst_enter()), then checks the
  * queue's ready flag (acquire), so the control thread can take a ring back
  * at any time (vu_rings_unpublish() clears 'ready' and waits on the mark). While the
@@ -300,10 +301,13 @@ vu_rx_burst_busy(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 uint16_t
 vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_burst_mark *mark = &dev->vq[2u * queue]->mark;
+	struct vhu_burst_mark *mark;
 	struct vu_vq *vq;
 	uint16_t nb = 0;
 
+	if (unlikely(!vu_queue_exists(dev, queue)))
+		return 0;
+	mark = &dev->vq[2u * queue]->mark;
 	vhu_burst_enter(mark);
 	vq = vu_data_vq(dev, 2u * queue);
 	if (vq != NULL && vu_rx_busy(vq))
@@ -517,9 +521,12 @@ vu_tx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, u
 uint16_t
 vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_burst_mark *mark = &dev->vq[2u * queue + 1]->mark;
+	struct vhu_burst_mark *mark;
 	uint16_t nb;
 
+	if (unlikely(!vu_queue_exists(dev, queue)))
+		return 0; /* the caller keeps them all */
+	mark = &dev->vq[2u * queue + 1]->mark;
 	vhu_burst_enter(mark);
 	nb = vu_tx_burst_marked(dev, queue, pkts, n);
 	vhu_burst_exit(mark);

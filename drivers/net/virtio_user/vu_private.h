@@ -450,6 +450,23 @@ vu_data_vq(struct vu_dev *dev, uint32_t index)
 	return vq;
 }
 
+/*
+ * Does 'dev' have queue unit 'queue'? A data-path entry point asks before it
+ * touches dev->vq[]: the port layer takes the queue number from its caller
+ * unchecked (vhu_port_rx_burst() states the bound, checks none), and a ring
+ * past dev->queues is NULL or past the array. Below it, dev->vq[] holds a
+ * ring from create to destroy, whatever the connection does (a ring not
+ * running, before a start or after a disconnect, is stopped, never freed),
+ * so the burst may mark it and read 'ready'. As the vhost-user port's bursts
+ * do (vhu_net_enter(): a queue pair past the device's is NULL, always), not
+ * as DPDK's ethdev (checked only with RTE_ETHDEV_DEBUG_RX): one compare.
+ */
+static inline bool
+vu_queue_exists(const struct vu_dev *dev, uint16_t queue)
+{
+	return queue < dev->queues;
+}
+
 /* Rings of 'queues' queue units. */
 static inline uint32_t
 vu_rings_of(const struct vu_dev *dev, uint16_t queues)
