@@ -30,9 +30,6 @@
 #include "vu_packed.h"
 #include "vu_split.h"
 
-/* Post rx buffers only in batches of this many, unless the ring is empty. */
-#define VU_RX_REFILL_MIN 32
-
 /* ---- receive ---- */
 
 /* Post up to 'n' fresh mbufs; returns how many. */
@@ -56,14 +53,6 @@ vu_rx_post(struct vu_vq *vq, uint16_t n)
 	return n;
 }
 
-/* Is it time to post fresh buffers? */
-static inline bool
-vu_rx_wants_refill(const struct vu_vq *vq)
-{
-	/* Small rings refill at half empty, or they would run dry between batches. */
-	return vq->num_free >= RTE_MIN(VU_RX_REFILL_MIN, vq->size / 2) || vq->inflight == 0;
-}
-
 /* Refill what the burst consumed, publish and notify. */
 static inline void
 vu_rx_refill(struct vu_vq *vq)
@@ -80,6 +69,7 @@ vu_rx_refill(struct vu_vq *vq)
 void
 vu_rx_fill(struct vu_vq *vq)
 {
+	vu_rx_ring_init(vq);
 	while (vq->num_free > 0 && vu_rx_post(vq, vq->num_free) != 0)
 		;
 	if (!vq->conf.packed)

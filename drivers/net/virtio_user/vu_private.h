@@ -192,6 +192,7 @@ struct vu_vq {
 	uint16_t size;		/* entries */
 	uint16_t num_free;	/* free descriptors */
 	uint16_t inflight;	/* buffers posted and not yet used */
+	uint16_t refill_at;	/* rx: free descriptors that make a refill (vu_rx_ring_init()) */
 	uint16_t avail_idx;	/* split: next avail index; packed: next avail position */
 	uint16_t last_used;	/* split: next used index; packed: next used position */
 	uint16_t next_desc;	/* split in-order: next descriptor to allocate */

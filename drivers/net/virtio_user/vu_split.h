@@ -74,6 +74,36 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 	vu_split_avail_push(vq, head);
 }
 
+/* Post rx buffers only in batches of this many, or at half empty on a smaller ring. */
+#define VU_RX_REFILL_MIN 32
+
+/*
+ * Set what the receive refill reads of 'vq' and never changes while the ring
+ * is published: the free descriptors that make a refill, the smaller of
+ * VU_RX_REFILL_MIN and half the ring (a small ring would run dry between
+ * batches), at least 1. At 0, as half of a one-slot ring was, every poll
+ * wanted a refill and none was idle. Control side, the ring unpublished
+ * (vu_rx_fill()).
+ */
+static inline void
+vu_rx_ring_init(struct vu_vq *vq)
+{
+	uint16_t half = vq->size / 2;
+
+	vq->refill_at = half == 0 ? 1 : RTE_MIN(half, (uint16_t)VU_RX_REFILL_MIN);
+}
+
+/*
+ * Is it time to post fresh buffers? An empty ring always is: every rx
+ * buffer takes one descriptor, so with none posted all 'size' are free, and
+ * refill_at is at most 'size'.
+ */
+static inline bool
+vu_rx_wants_refill(const struct vu_vq *vq)
+{
+	return vq->num_free >= vq->refill_at;
+}
+
 /* Sixteen bytes in a vector register: GCC's generic vectors, lowered where there are none. */
 typedef uint64_t vu_u64x2 __attribute__((vector_size(16)));
 
