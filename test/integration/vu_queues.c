@@ -6,7 +6,9 @@
  * count) and on queue UINT16_MAX. Each call returns 0, leaving the caller's
  * mbufs alone, and queue 0 carries traffic before and after. A fault there
  * (the ring array read at the bad index) fails the test, not the run
- * (test_harness.c).
+ * (test_harness.c). The front-end is not port 0 (a ring port is made
+ * first), and what it receives carries its id, from the first lap of the
+ * ring on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,19 +23,29 @@
 #define BURST 8
 
 static struct perf_pair pair;
+static struct vhu_port *port0; /* a ring port, so that the front-end's id is not 0 */
 
 /* The pair, opened once for the process (the harness runs the tests in order). */
 static void
 pair_open(void)
 {
+	struct vhu_port_conf conf = {
+		.mempool = unit_pool(4 * BURST),
+		.nb_rxq = 1,
+		.nb_txq = 1,
+		.socket_id = SOCKET_ID_ANY,
+	};
 	static bool opened;
 	char path[64];
 
 	if (opened)
 		return;
+	port0 = vhu_port_attach("ring,name=vu_queues0", &conf);
+	ASSERT_TRUE(port0 != NULL);
 	snprintf(path, sizeof(path), "/tmp/vhu-vu-queues-%d.sock", (int)getpid());
-	if (perf_pair_open(&pair, PERF_VHU, path, "", unit_pool(4 * BURST)) != 0)
+	if (perf_pair_open(&pair, PERF_VHU, path, "mrg_rxbuf=0", unit_pool(0)) != 0)
 		th_fail(__FILE__, __LINE__, "the in-process pair on %s did not come up", path);
+	ASSERT_NE(pair.front->id, 0);
 	opened = true;
 }
 
@@ -87,7 +99,12 @@ h2g_works(void)
 			usleep(100);
 	}
 	ASSERT_EQ(n, BURST);
-	rte_pktmbuf_free_bulk(got, n);
+	for (n = 0; n < BURST; n++) {
+		ASSERT_EQ(got[n]->port, pair.front->id);
+		ASSERT_EQ(got[n]->pkt_len, 64);
+		ASSERT_EQ(*rte_pktmbuf_mtod_offset(got[n], uint8_t *, 63), n);
+	}
+	rte_pktmbuf_free_bulk(got, BURST);
 }
 
 static void
@@ -141,4 +158,5 @@ TEST(the_pair_closes)
 {
 	pair_open();
 	perf_pair_close(&pair);
+	vhu_port_detach(port0);
 }
