@@ -94,6 +94,7 @@ ring_make(bool packed, bool in_order)
 		for (i = 0; i < RING; i++)
 			r.next[i] = (i + 1) & (RING - 1);
 	}
+	vu_rx_ring_init(vq); /* as vu_rx_fill() does before the first post */
 	return vq;
 }
 
@@ -130,8 +131,10 @@ post_rx(bool packed, bool in_order, bool pinned, struct rte_mbuf *m, uint64_t *a
 	struct vu_vq *vq = ring_make(packed, in_order);
 
 	ASSERT_PTR_EQ(rte_mempool_get_priv(&rx_pool.mp), &rx_pool.priv);
-	if (pinned)
+	if (pinned) {
 		rx_pool.priv.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
+		vu_rx_ring_init(vq); /* the template takes the pool's flags */
+	}
 
 	if (packed) {
 		vu_packed_add_rx(vq, &m, 1);

@@ -181,6 +181,19 @@ struct vu_vq_stats {
 	uint64_t nombuf; /* rx: refills cut short by an empty pool */
 };
 
+/* Sixteen bytes in a vector register: GCC's generic vectors, lowered where there are none. */
+typedef uint64_t vu_u64x2 __attribute__((vector_size(16)));
+
+/*
+ * Bytes rearm_data..hash.rss of struct rte_mbuf as a refill writes them into
+ * every receive mbuf (vu_rx_buf_init()), built once for the ring
+ * (vu_rx_ring_init()): two 16-byte stores per mbuf rather than a load, a
+ * mask and six narrow stores.
+ */
+struct vu_rx_init {
+	vu_u64x2 lo, hi;
+};
+
 struct vu_vq {
 	/* Data path. Valid while 'ready' is true; owned by the polling lcore. */
 	bool ready;		/* acquire in bursts; see vu_rings_publish() */
@@ -223,6 +236,7 @@ struct vu_vq {
 	const struct vu_mem *mem;	/* for address translation */
 	struct rte_mempool *pool;	/* the shared pool (rx refill, tx copies) */
 	uint16_t port_id;		/* stamped into received mbufs */
+	struct vu_rx_init rx_init;	/* rx: what a refill writes into each mbuf */
 	struct vhu_port_qstats *qstats; /* the port's counters of this queue */
 	int kickfd;			/* eventfd we write to notify the device */
 	struct vu_vq_stats stats;	/* written by the polling lcore only */
