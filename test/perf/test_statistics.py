@@ -4,11 +4,16 @@
 per packet become its result, and how compare judges a change. The benchmark itself is never part of the test run; what it makes of
 the numbers it reads must be right, and the same for both applications."""
 
+import contextlib
 import importlib.util
+import io
+import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -403,6 +408,86 @@ class Cleanup(unittest.TestCase):
                 else:
                     os.environ["XDG_RUNTIME_DIR"] = old
             self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
+
+
+class Interrupted(unittest.TestCase):
+    """Ctrl-C during a run: main() saves the finished cases, marked
+    interrupted, and returns 130 as a command stopped by SIGINT; a run that
+    finishes returns 0. Processes, machine and runs are fakes: nothing is
+    measured."""
+
+    class FakeBench:
+        calls = 0
+        interrupt_at = 0
+        stopped = False
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, setup, direction, size):
+            cls = Interrupted.FakeBench
+            cls.calls += 1
+            if cls.calls == cls.interrupt_at:
+                raise KeyboardInterrupt
+            per_s = 28e6 if setup.backend == "vhu" else 25e6
+            return {"stretches": [(2 * per_s, 2.0)] * 3, "periods": [(per_s, 1.0)] * 6,
+                    "rx_cycles": 100.0, "tx_cycles": None, "floor_ns": None,
+                    "features": "0x1", "error": None}
+
+        def stop_all(self):
+            Interrupted.FakeBench.stopped = True
+
+    def main(self, interrupt_at):
+        """main() over backend g2h-64 and g2h-1518, one run a side, whose
+        interrupt_at-th run is stopped by Ctrl-C: (its status, the JSON)."""
+        Interrupted.FakeBench.calls = 0
+        Interrupted.FakeBench.interrupt_at = interrupt_at
+        Interrupted.FakeBench.stopped = False
+        saved = {k: getattr(bench, k) for k in ("parse_args", "machine_info", "Bench", "log")}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=[64, 1518],
+                sides=["subject", "reference"], repeats=1, max_repeats=1, duration=1,
+                window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
+                backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
+                burst_cycles_lib=None, output=path)
+            bench.parse_args = lambda: args
+            bench.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
+            bench.Bench = Interrupted.FakeBench
+            bench.log = lambda msg: None
+            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        contextlib.redirect_stderr(io.StringIO()):
+                    status = bench.main()
+            finally:
+                signal.signal(signal.SIGTERM, sigterm)
+                for k, v in saved.items():
+                    setattr(bench, k, v)
+            with open(path) as f:
+                doc = json.load(f)
+        self.assertTrue(Interrupted.FakeBench.stopped)
+        return status, doc
+
+    def test_ctrl_c_exits_130_after_saving_the_finished_cases(self):
+        status, doc = self.main(interrupt_at=3)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["backend/g2h-64"])
+
+    def test_ctrl_c_before_any_case_finished_still_exits_130(self):
+        status, doc = self.main(interrupt_at=1)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual(doc["results"], [])
+
+    def test_a_whole_run_exits_0(self):
+        status, doc = self.main(interrupt_at=0)
+        self.assertEqual(status, 0)
+        self.assertIs(doc["interrupted"], False)
+        self.assertEqual([c["case"] for c in doc["results"]],
+                         ["backend/g2h-64", "backend/g2h-1518"])
 
 
 if __name__ == "__main__":

@@ -184,6 +184,15 @@ def report(doc, path, table, interrupted, say=log):
         print(table)
 
 
+def exit_status(results, interrupted):
+    """The status a benchmark exits with once it has reported: 130 (128 +
+    SIGINT, what a shell expects of a command Ctrl-C stopped) when it was
+    interrupted, whatever it saved; else 0 with cases finished, 1 with none."""
+    if interrupted:
+        return 128 + int(signal.SIGINT)
+    return 0 if results else 1
+
+
 def is_testpmd(path):
     return "testpmd" in os.path.basename(path)
 
@@ -1285,7 +1294,7 @@ def main():
         "summary": {r["case"]: r["cycles_ratio"] for r in results},
     }
     report(out, args.output, results_table(results), interrupted)
-    return 0 if results else 1
+    return exit_status(results, interrupted)
 
 
 if __name__ == "__main__":
