@@ -21,6 +21,9 @@ spec = importlib.util.spec_from_file_location("vhost_vs_dpdk",
                                               os.path.join(HERE, "vhost_vs_dpdk.py"))
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
+spec = importlib.util.spec_from_file_location("pvp", os.path.join(HERE, "pvp.py"))
+pvp = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(pvp)
 
 
 def block(packets, pps):
@@ -356,6 +359,31 @@ class RunTime(unittest.TestCase):
         runs = suites * 4 * 2 * bench.REPEATS
         return round(runs * (bench.DURATION + bench.RUN_OVERHEAD) / 60)
 
+    def test_a_run_is_its_processes_and_two_floors(self):
+        self.assertEqual(bench.RUN_OVERHEAD, bench.PROCESS_OVERHEAD + bench.FLOORS_OVERHEAD)
+        self.assertGreater(bench.FLOORS_OVERHEAD, 0)
+
+    def test_pvp_counts_what_it_runs_and_no_floor(self):
+        # pvp.py runs the host and the VM like vhost_vs_dpdk.py runs its two
+        # processes, and measures no core-to-core floor around them.
+        self.assertEqual(pvp.RUN_OVERHEAD, bench.PROCESS_OVERHEAD)
+        self.assertEqual(pvp.RUNS, 2 * 2 * bench.REPEATS)
+        each = bench.DURATION + bench.PROCESS_OVERHEAD
+        out = io.StringIO()
+        argv = sys.argv
+        sys.argv = ["pvp.py", "--help"]
+        try:
+            with contextlib.redirect_stdout(out), self.assertRaises(SystemExit):
+                pvp.parse_args()
+        finally:
+            sys.argv = argv
+        self.assertIn(bench.run_time_note(pvp.RUNS, bench.REPEATS, bench.MAX_REPEATS,
+                                          bench.DURATION, bench.PROCESS_OVERHEAD),
+                      " ".join(out.getvalue().split()))
+        self.assertIn("%d runs of about %d s: about %d minutes" %
+                      (pvp.RUNS, each, round(pvp.RUNS * each / 60)),
+                      " ".join(out.getvalue().split()))
+
     def test_the_note_is_runs_times_duration_and_start_up(self):
         self.assertEqual(bench.run_time_note(96, 3, 8, 12, 4),
                          "96 runs of about 16 s: about 26 minutes (up to 68 when more runs "
@@ -371,7 +399,7 @@ class RunTime(unittest.TestCase):
             perf = f.read()
         whole, one = self.minutes(len(bench.SUITES)), self.minutes(1)
         want = [whole, len(bench.SUITES) * 4 * 2 * bench.REPEATS,
-                bench.DURATION + bench.RUN_OVERHEAD, one]
+                round(bench.DURATION + bench.RUN_OVERHEAD), one]
         for text, where, pattern in (
                 (readme, "README.md", r"takes about (\d+) minutes with the defaults \((\d+) runs "
                  r"of ~(\d+) s: four suites;\s+`--suites backend` alone about (\d+)\)"),
@@ -388,9 +416,9 @@ class RunTime(unittest.TestCase):
         m = re.search(r"\| about (\d+) minutes \((\d+) sizes x (\d+) sides x (\d+) runs x ~(\d+) "
                       r"s\) \| `python3 test/perf/pvp.py", perf)
         self.assertIsNotNone(m, "performance.md's table no longer gives pvp.py's time")
-        each = bench.DURATION + bench.RUN_OVERHEAD
+        each = bench.DURATION + pvp.RUN_OVERHEAD
         self.assertEqual([int(x) for x in m.groups()],
-                         [round(2 * 2 * bench.REPEATS * each / 60), 2, 2, bench.REPEATS, each])
+                         [round(pvp.RUNS * each / 60), 2, 2, bench.REPEATS, round(each)])
 
 
 class Cleanup(unittest.TestCase):

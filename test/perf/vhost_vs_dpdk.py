@@ -113,9 +113,13 @@ REPEATS = 3
 MAX_REPEATS = 8
 # Seconds a run takes besides its --duration of traffic: starting both
 # processes until the first packet, the statistics period traffic starts in,
-# stopping both, and the two core-to-core floors (about 4 s on the reference
-# machine).
-RUN_OVERHEAD = 4
+# and stopping both (about 4 s on the reference machine; pvp.py's runs do
+# the same)...
+PROCESS_OVERHEAD = 4
+# ...and here the two core-to-core floors around it (test/perf/c2c: 13 ms a
+# floor in the test suite's run of it, starting included).
+FLOORS_OVERHEAD = 2 * 0.013
+RUN_OVERHEAD = PROCESS_OVERHEAD + FLOORS_OVERHEAD
 
 
 def log(msg):
