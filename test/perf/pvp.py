@@ -20,8 +20,9 @@ receiver's: the best --window seconds of the steady part, best of --repeats
 runs, subject and reference alternating. Target: at least 1.0 of testpmd.
 
 Prints JSON (and writes it to --output): per packet size the best Mpps of
-each side, every run, the ratio, the machine. Not part of the test run; see
-doc/performance.md.
+each side, every run, the ratio, the machine. Ctrl-C stops the run in
+progress, prints and writes the finished sizes with "interrupted": true, and
+exits with status 130. Not part of the test run; see doc/performance.md.
 """
 
 import argparse
@@ -38,8 +39,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, PROCESS_OVERHEAD,  # noqa: E402
                            REPEATS, REPO, STATS_PERIOD, STRETCH, WARMUP, Proc, best_window,
-                           confirmed, default_eal_mem, machine_info, mpps, run_time_note,
-                           steady_stretches)
+                           confirmed, default_eal_mem, exit_status, machine_info, mpps,
+                           run_time_note, steady_stretches)
 
 TARGET = 1.0
 # The defaults' runs: two sizes, two sides, REPEATS each (parse_args()).
@@ -238,6 +239,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
+    interrupted = False
     try:
         for size in args.sizes:
             case = {"case": "pvp-%d" % size, "packet_size": size, "target": TARGET}
@@ -267,6 +269,7 @@ def main():
             log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], TARGET))
             results.append(case)
     except KeyboardInterrupt:
+        interrupted = True
         log("interrupted; partial results follow")
     finally:
         pvp.stop_all()
@@ -288,13 +291,14 @@ def main():
         "machine": info,
         "results": results,
         "summary": {r["case"]: r["ratio"] for r in results},
+        "interrupted": interrupted,
     }
     text = json.dumps(out, indent=2)
     print(text)
     if args.output:
         with open(args.output, "w") as f:
             f.write(text + "\n")
-    return 0 if results else 1
+    return exit_status(results, interrupted)
 
 
 if __name__ == "__main__":

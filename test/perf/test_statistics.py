@@ -518,5 +518,66 @@ class Interrupted(unittest.TestCase):
                          ["backend/g2h-64", "backend/g2h-1518"])
 
 
+class PvpInterrupted(unittest.TestCase):
+    """pvp.py's Ctrl-C: the finished sizes printed and written, marked
+    interrupted, and 130; a whole run 0. Processes and runs are fakes."""
+
+    class FakePvp:
+        calls = 0
+        interrupt_at = 0
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, side, size):
+            cls = PvpInterrupted.FakePvp
+            cls.calls += 1
+            if cls.calls == cls.interrupt_at:
+                raise KeyboardInterrupt
+            return [(56e6 if side == "subject" else 50e6, 2.0)] * 3, None
+
+        def stop_all(self):
+            pass
+
+    def main(self, interrupt_at):
+        PvpInterrupted.FakePvp.calls = 0
+        PvpInterrupted.FakePvp.interrupt_at = interrupt_at
+        saved = {k: getattr(pvp, k) for k in ("parse_args", "machine_info", "Pvp", "log")}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "pvp.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", sizes=[64, 1518], sides=["subject", "reference"],
+                repeats=1, max_repeats=1, duration=1, window=2, ring_size=256, burst=32,
+                host_lcores="0,1", frontend_lcores="0,1", eal_mem="--no-huge", output=path)
+            pvp.parse_args = lambda: args
+            pvp.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
+            pvp.Pvp = PvpInterrupted.FakePvp
+            pvp.log = lambda msg: None
+            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    status = pvp.main()
+            finally:
+                signal.signal(signal.SIGTERM, sigterm)
+                for k, v in saved.items():
+                    setattr(pvp, k, v)
+            with open(path) as f:
+                doc = json.load(f)
+        return status, doc
+
+    def test_ctrl_c_exits_130_after_saving_the_finished_sizes(self):
+        status, doc = self.main(interrupt_at=3)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64"])
+        self.assertEqual(doc["results"][0]["ratio"], round(28 / 25, 3))
+
+    def test_a_whole_run_exits_0(self):
+        status, doc = self.main(interrupt_at=0)
+        self.assertEqual(status, 0)
+        self.assertIs(doc["interrupted"], False)
+        self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64", "pvp-1518"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
