@@ -443,10 +443,13 @@ struct vhu_packed_batch {
 		uint16_t slot;
 		uint16_t id;
 		uint16_t flags;
-		/* 0: one used descriptor, id and len to write; else a batch of
-		 * VHU_PACKED_BATCH descriptors from 'slot' whose id and len are in
-		 * the ring already, only ever added by vhu_packed_shadow_four() */
-		uint16_t run;
+		/* false: one used descriptor, 'id' and 'len' to write
+		 * (vhu_packed_push()); true: the VHU_PACKED_BATCH descriptors
+		 * from 'slot', whose ids and lens are in the ring already
+		 * (vhu_packed_shadow_four()). A flag, not a count: no other run
+		 * can be stated, so vhu_packed_batch_out()'s unrolled store of
+		 * four needs no check. */
+		bool four;
 		uint32_t len;
 	} e[VHU_SHADOW_USED];
 };
@@ -505,14 +508,14 @@ vhu_packed_used_flags(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t sl
 static __rte_always_inline void
 vhu_packed_entry_out(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t i)
 {
-	if (b->e[i].run == 0) {
+	if (!b->e[i].four) {
 		struct vring_packed_desc *d = &vq->desc_packed[b->e[i].slot];
 
 		d->id = b->e[i].id;
 		d->len = b->e[i].len;
 		vhu_packed_used_flags(vq, b, b->e[i].slot, 1, b->e[i].flags);
 	} else {
-		vhu_packed_used_flags(vq, b, b->e[i].slot, b->e[i].run, b->e[i].flags);
+		vhu_packed_used_flags(vq, b, b->e[i].slot, VHU_PACKED_BATCH, b->e[i].flags);
 	}
 }
 
@@ -545,12 +548,13 @@ vhu_packed_batch_out(struct vhu_vq *vq, struct vhu_packed_batch *b)
 	}
 	for (; i < n; i++) {
 		struct vring_packed_desc *d = &ring[b->e[i].slot];
-		const uint16_t flags = b->e[i].flags, run = b->e[i].run;
+		const uint16_t flags = b->e[i].flags;
 
 		/* Release: id and len (and the buffer) before the flags that hand
-		 * each back; the driver reads flags with acquire. A run is 0 (one
-		 * descriptor, vhu_packed_push()) or a batch (the return_four verbs). */
-		if (run == 0) {
+		 * each back; the driver reads flags with acquire. An entry is one
+		 * descriptor (vhu_packed_push()) or a batch of four (the
+		 * return_four verbs): 'four' can say nothing else. */
+		if (!b->e[i].four) {
 			d->id = b->e[i].id;
 			d->len = b->e[i].len;
 			__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
@@ -583,7 +587,7 @@ vhu_packed_push(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t id, uint
 	b->e[b->n].slot = vq->last_used_idx;
 	b->e[b->n].id = id;
 	b->e[b->n].flags = VHU_PACKED_FLAGS_USED(vq->used_wrap, len != 0);
-	b->e[b->n].run = 0;
+	b->e[b->n].four = false;
 	b->e[b->n].len = len;
 	b->n++;
 	b->nchains++;
@@ -740,7 +744,7 @@ vhu_packed_shadow_four(struct vhu_vq *vq, struct vhu_packed_batch *b, uint16_t s
 		vhu_packed_batch_out(vq, b);
 	b->e[b->n].slot = slot;
 	b->e[b->n].flags = flags;
-	b->e[b->n].run = VHU_PACKED_BATCH;
+	b->e[b->n].four = true;
 	b->n++;
 }
 

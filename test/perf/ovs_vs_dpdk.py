@@ -55,8 +55,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, fmt_mode, huge_free_mb, machine_info, median, put_mode,
-                           remove_dpdk_files, report, run_time_note)
+                           default_eal_mem, exit_status, fmt_mode, huge_free_mb, machine_info,
+                           median, put_mode, remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -685,7 +685,7 @@ def main():
         "results": results,
     }
     report(out, args.output, results_table(results) if results else None, interrupted, log)
-    return 0 if results else 1
+    return exit_status(results, interrupted)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ receiver's: the best --window seconds of the steady part, best of --repeats
 runs, subject and reference alternating. Target: at least 1.0 of testpmd.
 
 Prints JSON (and writes it to --output): per packet size the best Mpps of
-each side, every run, the ratio, the machine. Not part of the test run; see
-doc/performance.md.
+each side, every run, the ratio, the machine. Ctrl-C stops the run in
+progress, prints and writes the finished sizes with "interrupted": true, and
+exits with status 130. Not part of the test run; see doc/performance.md.
 """
 
 import argparse
@@ -36,12 +37,18 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, REPEATS, REPO,  # noqa: E402
-                           STATS_PERIOD, STRETCH, WARMUP, Proc, best_window, confirmed,
-                           default_eal_mem, machine_info, mpps, run_time_note,
-                           steady_stretches)
+from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, PROCESS_OVERHEAD,  # noqa: E402
+                           REPEATS, REPO, STATS_PERIOD, STRETCH, WARMUP, Proc, best_window,
+                           confirmed, default_eal_mem, exit_status, machine_info, mpps,
+                           run_time_note, steady_stretches)
 
 TARGET = 1.0
+# The defaults' runs: two sizes, two sides, REPEATS each (parse_args()).
+RUNS = 2 * 2 * REPEATS
+# Seconds a run takes besides its --duration: starting the host and the VM
+# until a packet comes back, and stopping both, as vhost_vs_dpdk.py's runs;
+# no core-to-core floor is measured here.
+RUN_OVERHEAD = PROCESS_OVERHEAD
 # The host port whose received packets are the PVP's throughput: the VM's way back.
 MEASURED_PORT = 2
 NIC_BLOCK = re.compile(r"NIC statistics for port (\d+)\s*#+\s*\n\s*RX-packets:\s+(\d+)\s+"
@@ -160,8 +167,8 @@ def parse_args():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="With the defaults (2 sizes x 2 sides x %d runs): %s. "
                                  "See doc/performance.md for how to read the output." % (
-                                     REPEATS, run_time_note(2 * 2 * REPEATS, REPEATS,
-                                                            MAX_REPEATS, DURATION)))
+                                     REPEATS, run_time_note(RUNS, REPEATS, MAX_REPEATS,
+                                                            DURATION, RUN_OVERHEAD)))
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--vhu-pmd", default=os.environ.get("VHU_PMD",
                                                         os.path.join(build, "app", "vhu-pmd")),
@@ -226,10 +233,13 @@ def main():
     if info["load_average_before"][0] > 0.5:
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])
+    log(run_time_note(len(args.sizes) * len(args.sides) * args.repeats, args.repeats,
+                      args.max_repeats, args.duration, RUN_OVERHEAD))
     pvp = Pvp(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now(datetime.timezone.utc)
     results = []
+    interrupted = False
     try:
         for size in args.sizes:
             case = {"case": "pvp-%d" % size, "packet_size": size, "target": TARGET}
@@ -259,6 +269,7 @@ def main():
             log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], TARGET))
             results.append(case)
     except KeyboardInterrupt:
+        interrupted = True
         log("interrupted; partial results follow")
     finally:
         pvp.stop_all()
@@ -280,13 +291,14 @@ def main():
         "machine": info,
         "results": results,
         "summary": {r["case"]: r["ratio"] for r in results},
+        "interrupted": interrupted,
     }
     text = json.dumps(out, indent=2)
     print(text)
     if args.output:
         with open(args.output, "w") as f:
             f.write(text + "\n")
-    return 0 if results else 1
+    return exit_status(results, interrupted)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 import types
@@ -268,6 +269,71 @@ class Interrupted(unittest.TestCase):
         _, (results, interrupted) = self.run_cases(interrupt_at=0)
         self.assertFalse(interrupted)
         self.assertEqual([c["case"] for c in results], ["uni-64", "bidir-64"])
+
+    def main(self, interrupt_at):
+        """main() over the cases of run_cases(), its interrupt_at-th run
+        stopped by Ctrl-C, with OVS, testpmd and the machine faked: (its
+        exit status, the JSON it wrote)."""
+        outer = self
+
+        class FakeBench(bench.Bench):
+            def __init__(self, args, workdir):
+                super().__init__(args, workdir)
+                self.ovs = outer.FakeOvs()
+                self.calls = 0
+
+            def run_once(self, side, bidir, size):
+                self.calls += 1
+                if self.calls == interrupt_at:
+                    raise KeyboardInterrupt
+                return bench.run_result({"packets received": 1000.0,
+                                         "avg processing cycles per packet":
+                                         500.0 if side == "reference" else 400.0}, 1.0)
+
+        saved = {k: getattr(bench, k) for k in ("parse_args", "machine_info", "binary_info",
+                                                "Bench", "log")}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "ovs.json")
+            args = types.SimpleNamespace(
+                bidir=[False, True], sizes=[64], repeats=1, max_repeats=1, target=1.0,
+                duration=1, warmup=0, ring_size=1024, bursts=16, eal_mem="--no-huge",
+                vswitchd="ovs-vswitchd", rte_lib_dir=d, testpmd="dpdk-testpmd",
+                keep_logs=False, output=path)
+            bench.parse_args = lambda: args
+            bench.machine_info = lambda: {"load_average_before": [0.0] * 3}
+            bench.binary_info = lambda path: None
+            bench.Bench = FakeBench
+            bench.log = lambda msg: None
+            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        contextlib.redirect_stderr(io.StringIO()):
+                    status = bench.main()
+            finally:
+                signal.signal(signal.SIGTERM, sigterm)
+                for k, v in saved.items():
+                    setattr(bench, k, v)
+            with open(path) as f:
+                doc = json.load(f)
+        return status, doc
+
+    def test_ctrl_c_exits_130_after_saving_the_finished_cases(self):
+        status, doc = self.main(interrupt_at=3)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["uni-64"])
+
+    def test_ctrl_c_before_any_case_finished_still_exits_130(self):
+        status, doc = self.main(interrupt_at=1)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual(doc["results"], [])
+
+    def test_a_whole_run_exits_0(self):
+        status, doc = self.main(interrupt_at=0)
+        self.assertEqual(status, 0)
+        self.assertIs(doc["interrupted"], False)
+        self.assertEqual([c["case"] for c in doc["results"]], ["uni-64", "bidir-64"])
 
 
 if __name__ == "__main__":

@@ -4,11 +4,16 @@
 per packet become its result, and how compare judges a change. The benchmark itself is never part of the test run; what it makes of
 the numbers it reads must be right, and the same for both applications."""
 
+import contextlib
 import importlib.util
+import io
+import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -16,6 +21,9 @@ spec = importlib.util.spec_from_file_location("vhost_vs_dpdk",
                                               os.path.join(HERE, "vhost_vs_dpdk.py"))
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
+spec = importlib.util.spec_from_file_location("pvp", os.path.join(HERE, "pvp.py"))
+pvp = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(pvp)
 
 
 def block(packets, pps):
@@ -351,6 +359,31 @@ class RunTime(unittest.TestCase):
         runs = suites * 4 * 2 * bench.REPEATS
         return round(runs * (bench.DURATION + bench.RUN_OVERHEAD) / 60)
 
+    def test_a_run_is_its_processes_and_two_floors(self):
+        self.assertEqual(bench.RUN_OVERHEAD, bench.PROCESS_OVERHEAD + bench.FLOORS_OVERHEAD)
+        self.assertGreater(bench.FLOORS_OVERHEAD, 0)
+
+    def test_pvp_counts_what_it_runs_and_no_floor(self):
+        # pvp.py runs the host and the VM like vhost_vs_dpdk.py runs its two
+        # processes, and measures no core-to-core floor around them.
+        self.assertEqual(pvp.RUN_OVERHEAD, bench.PROCESS_OVERHEAD)
+        self.assertEqual(pvp.RUNS, 2 * 2 * bench.REPEATS)
+        each = bench.DURATION + bench.PROCESS_OVERHEAD
+        out = io.StringIO()
+        argv = sys.argv
+        sys.argv = ["pvp.py", "--help"]
+        try:
+            with contextlib.redirect_stdout(out), self.assertRaises(SystemExit):
+                pvp.parse_args()
+        finally:
+            sys.argv = argv
+        self.assertIn(bench.run_time_note(pvp.RUNS, bench.REPEATS, bench.MAX_REPEATS,
+                                          bench.DURATION, bench.PROCESS_OVERHEAD),
+                      " ".join(out.getvalue().split()))
+        self.assertIn("%d runs of about %d s: about %d minutes" %
+                      (pvp.RUNS, each, round(pvp.RUNS * each / 60)),
+                      " ".join(out.getvalue().split()))
+
     def test_the_note_is_runs_times_duration_and_start_up(self):
         self.assertEqual(bench.run_time_note(96, 3, 8, 12, 4),
                          "96 runs of about 16 s: about 26 minutes (up to 68 when more runs "
@@ -366,7 +399,7 @@ class RunTime(unittest.TestCase):
             perf = f.read()
         whole, one = self.minutes(len(bench.SUITES)), self.minutes(1)
         want = [whole, len(bench.SUITES) * 4 * 2 * bench.REPEATS,
-                bench.DURATION + bench.RUN_OVERHEAD, one]
+                round(bench.DURATION + bench.RUN_OVERHEAD), one]
         for text, where, pattern in (
                 (readme, "README.md", r"takes about (\d+) minutes with the defaults \((\d+) runs "
                  r"of ~(\d+) s: four suites;\s+`--suites backend` alone about (\d+)\)"),
@@ -383,9 +416,9 @@ class RunTime(unittest.TestCase):
         m = re.search(r"\| about (\d+) minutes \((\d+) sizes x (\d+) sides x (\d+) runs x ~(\d+) "
                       r"s\) \| `python3 test/perf/pvp.py", perf)
         self.assertIsNotNone(m, "performance.md's table no longer gives pvp.py's time")
-        each = bench.DURATION + bench.RUN_OVERHEAD
+        each = bench.DURATION + pvp.RUN_OVERHEAD
         self.assertEqual([int(x) for x in m.groups()],
-                         [round(2 * 2 * bench.REPEATS * each / 60), 2, 2, bench.REPEATS, each])
+                         [round(pvp.RUNS * each / 60), 2, 2, bench.REPEATS, round(each)])
 
 
 class Cleanup(unittest.TestCase):
@@ -403,6 +436,147 @@ class Cleanup(unittest.TestCase):
                 else:
                     os.environ["XDG_RUNTIME_DIR"] = old
             self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
+
+
+class Interrupted(unittest.TestCase):
+    """Ctrl-C during a run: main() saves the finished cases, marked
+    interrupted, and returns 130 as a command stopped by SIGINT; a run that
+    finishes returns 0. Processes, machine and runs are fakes: nothing is
+    measured."""
+
+    class FakeBench:
+        calls = 0
+        interrupt_at = 0
+        stopped = False
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, setup, direction, size):
+            cls = Interrupted.FakeBench
+            cls.calls += 1
+            if cls.calls == cls.interrupt_at:
+                raise KeyboardInterrupt
+            per_s = 28e6 if setup.backend == "vhu" else 25e6
+            return {"stretches": [(2 * per_s, 2.0)] * 3, "periods": [(per_s, 1.0)] * 6,
+                    "rx_cycles": 100.0, "tx_cycles": None, "floor_ns": None,
+                    "features": "0x1", "error": None}
+
+        def stop_all(self):
+            Interrupted.FakeBench.stopped = True
+
+    def main(self, interrupt_at):
+        """main() over backend g2h-64 and g2h-1518, one run a side, whose
+        interrupt_at-th run is stopped by Ctrl-C: (its status, the JSON)."""
+        Interrupted.FakeBench.calls = 0
+        Interrupted.FakeBench.interrupt_at = interrupt_at
+        Interrupted.FakeBench.stopped = False
+        saved = {k: getattr(bench, k) for k in ("parse_args", "machine_info", "Bench", "log")}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=[64, 1518],
+                sides=["subject", "reference"], repeats=1, max_repeats=1, duration=1,
+                window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
+                backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
+                burst_cycles_lib=None, output=path)
+            bench.parse_args = lambda: args
+            bench.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
+            bench.Bench = Interrupted.FakeBench
+            bench.log = lambda msg: None
+            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+            try:
+                with contextlib.redirect_stdout(io.StringIO()), \
+                        contextlib.redirect_stderr(io.StringIO()):
+                    status = bench.main()
+            finally:
+                signal.signal(signal.SIGTERM, sigterm)
+                for k, v in saved.items():
+                    setattr(bench, k, v)
+            with open(path) as f:
+                doc = json.load(f)
+        self.assertTrue(Interrupted.FakeBench.stopped)
+        return status, doc
+
+    def test_ctrl_c_exits_130_after_saving_the_finished_cases(self):
+        status, doc = self.main(interrupt_at=3)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["backend/g2h-64"])
+
+    def test_ctrl_c_before_any_case_finished_still_exits_130(self):
+        status, doc = self.main(interrupt_at=1)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual(doc["results"], [])
+
+    def test_a_whole_run_exits_0(self):
+        status, doc = self.main(interrupt_at=0)
+        self.assertEqual(status, 0)
+        self.assertIs(doc["interrupted"], False)
+        self.assertEqual([c["case"] for c in doc["results"]],
+                         ["backend/g2h-64", "backend/g2h-1518"])
+
+
+class PvpInterrupted(unittest.TestCase):
+    """pvp.py's Ctrl-C: the finished sizes printed and written, marked
+    interrupted, and 130; a whole run 0. Processes and runs are fakes."""
+
+    class FakePvp:
+        calls = 0
+        interrupt_at = 0
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, side, size):
+            cls = PvpInterrupted.FakePvp
+            cls.calls += 1
+            if cls.calls == cls.interrupt_at:
+                raise KeyboardInterrupt
+            return [(56e6 if side == "subject" else 50e6, 2.0)] * 3, None
+
+        def stop_all(self):
+            pass
+
+    def main(self, interrupt_at):
+        PvpInterrupted.FakePvp.calls = 0
+        PvpInterrupted.FakePvp.interrupt_at = interrupt_at
+        saved = {k: getattr(pvp, k) for k in ("parse_args", "machine_info", "Pvp", "log")}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "pvp.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", sizes=[64, 1518], sides=["subject", "reference"],
+                repeats=1, max_repeats=1, duration=1, window=2, ring_size=256, burst=32,
+                host_lcores="0,1", frontend_lcores="0,1", eal_mem="--no-huge", output=path)
+            pvp.parse_args = lambda: args
+            pvp.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
+            pvp.Pvp = PvpInterrupted.FakePvp
+            pvp.log = lambda msg: None
+            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    status = pvp.main()
+            finally:
+                signal.signal(signal.SIGTERM, sigterm)
+                for k, v in saved.items():
+                    setattr(pvp, k, v)
+            with open(path) as f:
+                doc = json.load(f)
+        return status, doc
+
+    def test_ctrl_c_exits_130_after_saving_the_finished_sizes(self):
+        status, doc = self.main(interrupt_at=3)
+        self.assertEqual(status, 130)
+        self.assertIs(doc["interrupted"], True)
+        self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64"])
+        self.assertEqual(doc["results"][0]["ratio"], round(28 / 25, 3))
+
+    def test_a_whole_run_exits_0(self):
+        status, doc = self.main(interrupt_at=0)
+        self.assertEqual(status, 0)
+        self.assertIs(doc["interrupted"], False)
+        self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64", "pvp-1518"])
 
 
 if __name__ == "__main__":

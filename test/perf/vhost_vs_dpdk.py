@@ -113,9 +113,13 @@ REPEATS = 3
 MAX_REPEATS = 8
 # Seconds a run takes besides its --duration of traffic: starting both
 # processes until the first packet, the statistics period traffic starts in,
-# stopping both, and the two core-to-core floors (about 4 s on the reference
-# machine).
-RUN_OVERHEAD = 4
+# and stopping both (about 4 s on the reference machine; pvp.py's runs do
+# the same)...
+PROCESS_OVERHEAD = 4
+# ...and here the two core-to-core floors around it (test/perf/c2c: 13 ms a
+# floor in the test suite's run of it, starting included).
+FLOORS_OVERHEAD = 2 * 0.013
+RUN_OVERHEAD = PROCESS_OVERHEAD + FLOORS_OVERHEAD
 
 
 def log(msg):
@@ -182,6 +186,15 @@ def report(doc, path, table, interrupted, say=log):
         say("no --output: the JSON (every run) is not kept")
     if table is not None:
         print(table)
+
+
+def exit_status(results, interrupted):
+    """The status a benchmark exits with once it has reported: 130 (128 +
+    SIGINT, what a shell expects of a command Ctrl-C stopped) when it was
+    interrupted, whatever it saved; else 0 with cases finished, 1 with none."""
+    if interrupted:
+        return 128 + int(signal.SIGINT)
+    return 0 if results else 1
 
 
 def is_testpmd(path):
@@ -1285,7 +1298,7 @@ def main():
         "summary": {r["case"]: r["cycles_ratio"] for r in results},
     }
     report(out, args.output, results_table(results), interrupted)
-    return 0 if results else 1
+    return exit_status(results, interrupted)
 
 
 if __name__ == "__main__":

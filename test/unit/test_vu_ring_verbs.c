@@ -94,6 +94,7 @@ ring_make(bool packed, bool in_order)
 		for (i = 0; i < RING; i++)
 			r.next[i] = (i + 1) & (RING - 1);
 	}
+	vu_rx_ring_init(vq); /* as vu_rx_fill() does before the first post */
 	return vq;
 }
 
@@ -130,8 +131,10 @@ post_rx(bool packed, bool in_order, bool pinned, struct rte_mbuf *m, uint64_t *a
 	struct vu_vq *vq = ring_make(packed, in_order);
 
 	ASSERT_PTR_EQ(rte_mempool_get_priv(&rx_pool.mp), &rx_pool.priv);
-	if (pinned)
+	if (pinned) {
 		rx_pool.priv.flags = RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF;
+		vu_rx_ring_init(vq); /* the template takes the pool's flags */
+	}
 
 	if (packed) {
 		vu_packed_add_rx(vq, &m, 1);
@@ -381,6 +384,87 @@ TEST(packed_rx_fast_path_on_rings_of_one_and_two)
 	rx_fast_on_a_tiny_ring(true, 1);
 	rx_fast_on_a_tiny_ring(false, 2);
 	rx_fast_on_a_tiny_ring(true, 2);
+}
+
+/*
+ * An idle poll of a full rx ring of 'size' slots is idle (vu_rx_burst()
+ * finds nothing used and no refill due), and the first buffer taken back
+ * makes a refill due on a ring of one or two. Ring state in arrays of
+ * exactly the ring's size; the refill threshold as vu_rx_fill() sets it.
+ */
+static void
+rx_idle_on_a_tiny_ring(bool packed, bool in_order, uint16_t size)
+{
+	struct vu_vq *vq = ring_make(packed, in_order);
+	struct vu_slot *slots = calloc(size, sizeof(*slots));
+	struct rte_mbuf *ms[2], *got[2];
+	uint16_t i;
+
+	ASSERT_TRUE(slots != NULL);
+	vq->size = size;
+	vq->num_free = size;
+	vq->slots = slots;
+	for (i = 0; i < size; i++) {
+		r.ids[i] = size - 1 - i;
+		r.next[i] = (i + 1) & (size - 1);
+	}
+	vq->id_top = size;
+	vu_rx_ring_init(vq);
+	ASSERT_TRUE(vu_rx_wants_refill(vq)); /* empty: fill it */
+	for (i = 0; i < size; i++)
+		ms[i] = raw_mbuf(i, 0);
+	if (packed)
+		vu_packed_add_rx(vq, ms, size);
+	else
+		vu_split_add_rx(vq, ms, size);
+	ASSERT_EQ(vq->num_free, 0);
+	ASSERT_FALSE(packed ? vu_packed_used_pending(vq) : vu_split_used_pending(vq));
+	ASSERT_FALSE(vu_rx_wants_refill(vq));
+
+	/* The device uses the first buffer; once taken, half the ring is free. */
+	if (packed) {
+		packed_use(0, r.desc.packed[0].id, HDR + 1, true);
+		ASSERT_TRUE(vu_packed_used_pending(vq));
+		ASSERT_EQ(vu_packed_rx_fast(vq, got, 1, HDR), 1);
+	} else {
+		r.vq.split.used->ring[0].id = r.vq.split.avail->ring[0];
+		r.vq.split.used->ring[0].len = HDR + 1;
+		r.vq.split.used->idx = 1;
+		ASSERT_TRUE(vu_split_used_pending(vq));
+		ASSERT_EQ(vu_split_rx_fast(vq, got, 1, HDR), 1);
+	}
+	ASSERT_EQ(got[0]->pkt_len, 1);
+	ASSERT_TRUE(vu_rx_wants_refill(vq));
+	ASSERT_FALSE(vq->broken);
+	free(slots);
+}
+
+TEST(rx_idle_poll_of_a_full_ring_of_one_or_two_is_idle)
+{
+	unsigned int packed, in_order, size;
+
+	for (packed = 0; packed < 2; packed++)
+		for (in_order = 0; in_order < 2; in_order++)
+			for (size = 1; size <= 2; size++)
+				rx_idle_on_a_tiny_ring(packed, in_order, size);
+}
+
+TEST(rx_refill_waits_for_half_a_small_ring_and_32_of_a_large_one)
+{
+	struct vu_vq *vq = ring_make(false, false);
+	/* Ring size, and the free descriptors that make a refill. */
+	static const uint16_t sizes[][2] = { { 1, 1 }, { 2, 1 },   { 4, 2 },
+					     { 8, 4 }, { 64, 32 }, { 1024, 32 } };
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		vq->size = sizes[i][0];
+		vu_rx_ring_init(vq);
+		vq->num_free = sizes[i][1] - 1;
+		ASSERT_FALSE(vu_rx_wants_refill(vq));
+		vq->num_free = sizes[i][1];
+		ASSERT_TRUE(vu_rx_wants_refill(vq));
+	}
 }
 
 /* ---- transmit: the plain fast path ---- */

@@ -90,7 +90,7 @@ void *vhu_vblk_alloc(struct vhu_vblk *b, uint32_t len, uint32_t align);
  * the driver cannot describe (buffer outside vhu_vblk_alloc() memory,
  * length not a multiple of 512, more segments than the device takes);
  * -ENOTCONN when the queue is not running; -EIO when it is broken (see
- * vhu_vblk_error()).
+ * vhu_vblk_error()); -EINVAL for a queue 'q' the device does not have.
  */
 int vhu_vblk_submit(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req);
 /* Publish what was submitted on 'q' and notify the backend unless it suppressed that. */
@@ -102,6 +102,7 @@ void vhu_vblk_kick(struct vhu_vblk *b, uint16_t q);
  * UNSUPP (vhu_vblk_error() says which). -ENOTCONN when the queue is not
  * running, or when the backend went away with requests in flight and
  * nothing completed is left to take (a backend that reconnects resumes them).
+ * -EINVAL for a queue 'q' the device does not have.
  */
 int vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16_t n);
 /* Why queue 'q' is broken ("" when it is not). Any thread. */

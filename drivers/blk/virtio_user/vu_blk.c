@@ -424,7 +424,7 @@ vhu_vblk_submit(struct vhu_vblk *b, uint16_t q, const struct vhu_vblk_req *req)
 	struct vhu_burst_mark *mark;
 	int rc;
 
-	if (unlikely(q >= b->dev.queues))
+	if (unlikely(!vu_queue_exists(&b->dev, q)))
 		return -EINVAL;
 	mark = &b->dev.vq[q]->mark;
 	vhu_burst_enter(mark);
@@ -438,7 +438,7 @@ vhu_vblk_kick(struct vhu_vblk *b, uint16_t q)
 {
 	struct vhu_burst_mark *mark;
 
-	if (unlikely(q >= b->dev.queues))
+	if (unlikely(!vu_queue_exists(&b->dev, q)))
 		return;
 	mark = &b->dev.vq[q]->mark;
 	vhu_burst_enter(mark);
@@ -452,7 +452,7 @@ vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16
 	struct vhu_burst_mark *mark;
 	int rc;
 
-	if (unlikely(q >= b->dev.queues))
+	if (unlikely(!vu_queue_exists(&b->dev, q)))
 		return -EINVAL;
 	mark = &b->dev.vq[q]->mark;
 	vhu_burst_enter(mark);
@@ -464,7 +464,8 @@ vhu_vblk_poll(struct vhu_vblk *b, uint16_t q, struct vhu_vblk_done *done, uint16
 const char *
 vhu_vblk_error(struct vhu_vblk *b, uint16_t q)
 {
-	if (q >= b->dev.queues || !__atomic_load_n(&b->dev.vq[q]->broken, __ATOMIC_RELAXED))
+	if (!vu_queue_exists(&b->dev, q) ||
+	    !__atomic_load_n(&b->dev.vq[q]->broken, __ATOMIC_RELAXED))
 		return "";
 	return b->dev.vq[q]->broken_reason;
 }
@@ -472,5 +473,5 @@ vhu_vblk_error(struct vhu_vblk *b, uint16_t q)
 uint32_t
 vhu_vblk_inflight(struct vhu_vblk *b, uint16_t q)
 {
-	return q < b->dev.queues ? b->dev.vq[q]->inflight : 0;
+	return vu_queue_exists(&b->dev, q) ? b->dev.vq[q]->inflight : 0;
 }

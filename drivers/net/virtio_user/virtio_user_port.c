@@ -76,12 +76,14 @@ vu_net_drop(struct vu_vq *vq, struct vu_slot *s)
 	rte_pktmbuf_free(s->m);
 }
 
-/* Receive rings go to the backend full of buffers. */
+/* Receive rings go to the backend full of buffers, stamped with the port's id. */
 static void
 vu_net_refill(struct vu_vq *vq)
 {
-	if (!vq->tx)
-		vu_rx_fill(vq);
+	if (vq->tx)
+		return;
+	vq->port_id = vq->dev->port->id;
+	vu_rx_fill(vq);
 }
 
 static void

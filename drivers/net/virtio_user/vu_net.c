@@ -16,6 +16,7 @@
  * of one descriptor each and go back to the pool in bulk once sent; the
  * slot remembers which path posted a packet, so reclaim knows how to free it.
  *
+ * A burst on a queue the port does not have returns 0 (vu_queue_exists()).
  * Each burst marks its queue busy (vhu_burst_enter()), then checks the
  * queue's ready flag (acquire), so the control thread can take a ring back
  * at any time (vu_rings_unpublish() clears 'ready' and waits on the mark). While the
@@ -28,9 +29,6 @@
 
 #include "vu_packed.h"
 #include "vu_split.h"
-
-/* Post rx buffers only in batches of this many, unless the ring is empty. */
-#define VU_RX_REFILL_MIN 32
 
 /* ---- receive ---- */
 
@@ -55,14 +53,6 @@ vu_rx_post(struct vu_vq *vq, uint16_t n)
 	return n;
 }
 
-/* Is it time to post fresh buffers? */
-static inline bool
-vu_rx_wants_refill(const struct vu_vq *vq)
-{
-	/* Small rings refill at half empty, or they would run dry between batches. */
-	return vq->num_free >= RTE_MIN(VU_RX_REFILL_MIN, vq->size / 2) || vq->inflight == 0;
-}
-
 /* Refill what the burst consumed, publish and notify. */
 static inline void
 vu_rx_refill(struct vu_vq *vq)
@@ -79,6 +69,7 @@ vu_rx_refill(struct vu_vq *vq)
 void
 vu_rx_fill(struct vu_vq *vq)
 {
+	vu_rx_ring_init(vq);
 	while (vq->num_free > 0 && vu_rx_post(vq, vq->num_free) != 0)
 		;
 	if (!vq->conf.packed)
@@ -300,10 +291,13 @@ vu_rx_burst_busy(struct vu_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 uint16_t
 vu_rx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_burst_mark *mark = &dev->vq[2u * queue]->mark;
+	struct vhu_burst_mark *mark;
 	struct vu_vq *vq;
 	uint16_t nb = 0;
 
+	if (unlikely(!vu_queue_exists(dev, queue)))
+		return 0;
+	mark = &dev->vq[2u * queue]->mark;
 	vhu_burst_enter(mark);
 	vq = vu_data_vq(dev, 2u * queue);
 	if (vq != NULL && vu_rx_busy(vq))
@@ -517,9 +511,12 @@ vu_tx_burst_marked(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, u
 uint16_t
 vu_tx_burst(struct vu_dev *dev, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vhu_burst_mark *mark = &dev->vq[2u * queue + 1]->mark;
+	struct vhu_burst_mark *mark;
 	uint16_t nb;
 
+	if (unlikely(!vu_queue_exists(dev, queue)))
+		return 0; /* the caller keeps them all */
+	mark = &dev->vq[2u * queue + 1]->mark;
 	vhu_burst_enter(mark);
 	nb = vu_tx_burst_marked(dev, queue, pkts, n);
 	vhu_burst_exit(mark);

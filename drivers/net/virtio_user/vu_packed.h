@@ -100,9 +100,10 @@ vu_packed_add_rx_layout(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n
 	struct vring_packed_desc *desc = vq->packed.desc;
 	const uint16_t *top = vq->ids + vq->id_top;
 	struct vu_slot *slots = vq->slots;
-	struct vu_rx_init init;
+	/* A local copy: the stores into mbufs might alias vq->rx_init, for all the
+	 * compiler knows, and it would load the template again for each mbuf. */
+	const struct vu_rx_init init = vq->rx_init;
 
-	vu_rx_init_make(&init, vq->pool, vq->port_id);
 	while (i < n) {
 		uint32_t end = pos + RTE_MIN(n - i, size - pos), start = pos;
 		struct rte_mbuf *const *m = ms + i;

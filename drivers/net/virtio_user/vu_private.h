@@ -181,6 +181,19 @@ struct vu_vq_stats {
 	uint64_t nombuf; /* rx: refills cut short by an empty pool */
 };
 
+/* Sixteen bytes in a vector register: GCC's generic vectors, lowered where there are none. */
+typedef uint64_t vu_u64x2 __attribute__((vector_size(16)));
+
+/*
+ * Bytes rearm_data..hash.rss of struct rte_mbuf as a refill writes them into
+ * every receive mbuf (vu_rx_buf_init()), built once for the ring
+ * (vu_rx_ring_init()): two 16-byte stores per mbuf rather than a load, a
+ * mask and six narrow stores.
+ */
+struct vu_rx_init {
+	vu_u64x2 lo, hi;
+};
+
 struct vu_vq {
 	/* Data path. Valid while 'ready' is true; owned by the polling lcore. */
 	bool ready;		/* acquire in bursts; see vu_rings_publish() */
@@ -192,6 +205,7 @@ struct vu_vq {
 	uint16_t size;		/* entries */
 	uint16_t num_free;	/* free descriptors */
 	uint16_t inflight;	/* buffers posted and not yet used */
+	uint16_t refill_at;	/* rx: free descriptors that make a refill (vu_rx_ring_init()) */
 	uint16_t avail_idx;	/* split: next avail index; packed: next avail position */
 	uint16_t last_used;	/* split: next used index; packed: next used position */
 	uint16_t next_desc;	/* split in-order: next descriptor to allocate */
@@ -222,6 +236,7 @@ struct vu_vq {
 	const struct vu_mem *mem;	/* for address translation */
 	struct rte_mempool *pool;	/* the shared pool (rx refill, tx copies) */
 	uint16_t port_id;		/* stamped into received mbufs */
+	struct vu_rx_init rx_init;	/* rx: what a refill writes into each mbuf */
 	struct vhu_port_qstats *qstats; /* the port's counters of this queue */
 	int kickfd;			/* eventfd we write to notify the device */
 	struct vu_vq_stats stats;	/* written by the polling lcore only */
@@ -448,6 +463,23 @@ vu_data_vq(struct vu_dev *dev, uint32_t index)
 	if (unlikely(!__atomic_load_n(&vq->ready, __ATOMIC_ACQUIRE) || vq->broken))
 		return NULL;
 	return vq;
+}
+
+/*
+ * Does 'dev' have queue unit 'queue'? A data-path entry point asks before it
+ * touches dev->vq[]: the port layer takes the queue number from its caller
+ * unchecked (vhu_port_rx_burst() states the bound, checks none), and a ring
+ * past dev->queues is NULL or past the array. Below it, dev->vq[] holds a
+ * ring from create to destroy, whatever the connection does (a ring not
+ * running, before a start or after a disconnect, is stopped, never freed),
+ * so the burst may mark it and read 'ready'. As the vhost-user port's bursts
+ * do (vhu_net_enter(): a queue pair past the device's is NULL, always), not
+ * as DPDK's ethdev (checked only with RTE_ETHDEV_DEBUG_RX): one compare.
+ */
+static inline bool
+vu_queue_exists(const struct vu_dev *dev, uint16_t queue)
+{
+	return queue < dev->queues;
 }
 
 /* Rings of 'queues' queue units. */

@@ -78,18 +78,19 @@ vu_split_add(struct vu_vq *vq, uint64_t addr, uint32_t len, uint16_t flags, stru
 	vu_split_avail_push(vq, head);
 }
 
-/* Sixteen bytes in a vector register: GCC's generic vectors, lowered where there are none. */
-typedef uint64_t vu_u64x2 __attribute__((vector_size(16)));
+/* Post rx buffers only in batches of this many, or at half empty on a smaller ring. */
+#define VU_RX_REFILL_MIN 32
 
 /*
- * Bytes rearm_data..hash.rss of struct rte_mbuf as a refill writes them into
- * every receive mbuf (vu_rx_buf_init()), built once per refill
- * (vu_rx_init_make()): two 16-byte stores per mbuf rather than a load, a
- * mask and six narrow stores.
+ * Is it time to post fresh buffers? An empty ring always is: every rx
+ * buffer takes one descriptor, so with none posted all 'size' are free, and
+ * refill_at is at most 'size'.
  */
-struct vu_rx_init {
-	vu_u64x2 lo, hi;
-};
+static inline bool
+vu_rx_wants_refill(const struct vu_vq *vq)
+{
+	return vq->num_free >= vq->refill_at;
+}
 
 /* Copy field 'f' of 'm' to where it lies in bytes 'b', which start at rearm_data. */
 #define VU_RX_INIT_PUT(b, m, f) \
@@ -132,11 +133,32 @@ vu_rx_init_make(struct vu_rx_init *init, const struct rte_mempool *pool, uint16_
 }
 
 /*
+ * Set what the receive refill reads of 'vq' and never changes while the ring
+ * is published (its pool is the port's for life, its port id too), so that
+ * a refill loads it rather than work it out:
+ *  - the free descriptors that make a refill, the smaller of
+ *    VU_RX_REFILL_MIN and half the ring (a small ring would run dry between
+ *    batches), at least 1; at 0, as half of a one-slot ring was, every poll
+ *    wanted a refill and none was idle;
+ *  - the mbuf template every refill writes (vu_rx_init_make()), once here
+ *    where each refill built it, with a load from the pool's private area.
+ * Control side, the ring unpublished (vu_rx_fill()).
+ */
+static inline void
+vu_rx_ring_init(struct vu_vq *vq)
+{
+	uint16_t half = vq->size / 2;
+
+	vq->refill_at = half == 0 ? 1 : RTE_MIN(half, (uint16_t)VU_RX_REFILL_MIN);
+	vu_rx_init_make(&vq->rx_init, vq->pool, vq->port_id);
+}
+
+/*
  * Make raw mbuf 'm' a receive buffer, and its slot 's' at ring position
  * 'pos'. A raw mbuf has from the pool one segment, no next and a reference
  * count of 1; everything else is what its last user left. So, as
  * rte_pktmbuf_reset() would: data_off, refcnt, nb_segs, port, the offload
- * flags, packet type and VLAN tag from 'init' (vu_rx_init_make()), the
+ * flags, packet type and VLAN tag from 'init' (vq->rx_init), the
  * outer VLAN tag and the tx offload fields zeroed; the lengths are set when
  * it receives. The device writes the 'hdr'-byte header just below the data
  * offset. Returns the buffer's device address; *len its size.
@@ -246,17 +268,16 @@ vu_split_add_bufs(struct vu_vq *vq, struct rte_mbuf *const *ms, uint16_t n, cons
 	uint16_t hdr = vq->conf.hdr_len, mask = vq->size - 1, avail = vq->avail_idx,
 		 head = vu_split_next_head(vq), i;
 	const struct rte_mempool *pool = vq->pool;
-	struct vu_rx_init init;
+	/* A local copy: the stores into mbufs might alias vq->rx_init, for all the
+	 * compiler knows, and it would load the template again for each mbuf. */
+	const struct vu_rx_init init = vq->rx_init;
 	uint16_t *ring = vq->split.avail->ring;
 	struct vring_desc *desc = vq->split.desc;
 	struct vu_slot *slots = vq->slots;
 	bool in_order = vq->conf.in_order;
 
-	if (!tx) {
-		vu_rx_init_make(&init, pool, vq->port_id);
-		if (in_order && vhu_prefetch_write_on())
-			vu_split_prefetchw_descs(vq, head, n);
-	}
+	if (!tx && in_order && vhu_prefetch_write_on())
+		vu_split_prefetchw_descs(vq, head, n);
 	for (i = 0; i < n; i++) {
 		struct vring_desc *d = &desc[head];
 		uint16_t *slot = &ring[avail & mask];
