@@ -267,7 +267,7 @@ ab_begin(struct pmd *pmd)
 	printf("A/B: flipping libvhu's variant every %u ms (variant 1: %s)\n",
 	       pmd->cfg.ab_period_ms,
 	       "without the write prefetches of the packed receive burst and of virtio-user's "
-	       "split receive refill, where the CPU has PREFETCHW and VHU_PREFETCHW is not 0; "
+	       "split in_order receive refill, where vhu_prefetchw is on (CPUID, VHU_PREFETCHW); "
 	       "elsewhere the same as variant 0");
 	return 0;
 }

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhu_prefetch.h" /* first: rte_common.h says which architecture */
+#include "vhu_prefetch.h" /* before the #ifdef: rte_config.h says which architecture */
 
 #ifdef RTE_ARCH_X86_64
 #include <cpuid.h>

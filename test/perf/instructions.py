@@ -218,7 +218,7 @@ def run_backends(args, backends, workdir):
             cmd += ["--paths", args.paths]
         log = open(os.path.join(workdir, be + ".log"), "w")
         # valgrind hides the CPU's PREFETCHW bit: count the path CPUs that
-        # have it take (virtq.h), unless told otherwise.
+        # have it take (lib/common/vhu_prefetch.c), unless told otherwise.
         env = dict(os.environ)
         env.setdefault("VHU_PREFETCHW", "1")
         procs[be] = (subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,

@@ -55,7 +55,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, exit_status, fmt_mode, huge_free_mb, machine_info,
+                           default_eal_mem, exit_status, exit_with, fmt_mode, huge_free_mb, machine_info,
                            median, put_mode, remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
@@ -689,4 +689,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

@@ -39,7 +39,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, PROCESS_OVERHEAD,  # noqa: E402
                            REPEATS, REPO, STATS_PERIOD, STRETCH, WARMUP, Proc, best_window,
-                           confirmed, default_eal_mem, exit_status, machine_info, mpps,
+                           confirmed, default_eal_mem, exit_status, exit_with, machine_info, mpps,
                            run_time_note, steady_stretches)
 
 TARGET = 1.0
@@ -302,4 +302,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main())

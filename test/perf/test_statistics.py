@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import types
@@ -509,6 +510,16 @@ class Interrupted(unittest.TestCase):
         self.assertEqual(status, 130)
         self.assertIs(doc["interrupted"], True)
         self.assertEqual(doc["results"], [])
+
+    def test_130_is_left_by_dying_of_sigint(self):
+        """So that a shell loop over the script stops at Ctrl-C too."""
+        code = ("import sys; sys.path.insert(0, %r); import vhost_vs_dpdk as b; "
+                "print('report'); b.exit_with(%d)")
+        for status, want in ((130, -signal.SIGINT), (0, 0), (1, 1)):
+            p = subprocess.run([sys.executable, "-c", code % (HERE, status)],
+                               stdout=subprocess.PIPE, timeout=60)
+            self.assertEqual(p.returncode, want)
+            self.assertEqual(p.stdout, b"report\n")
 
     def test_a_whole_run_exits_0(self):
         status, doc = self.main(interrupt_at=0)

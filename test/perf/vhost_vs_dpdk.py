@@ -197,6 +197,18 @@ def exit_status(results, interrupted):
     return 0 if results else 1
 
 
+def exit_with(status):
+    """Leave with main()'s status. 130 (Ctrl-C) is left by dying of SIGINT,
+    once the report is out: a shell stops a loop over a command only when
+    the command died of the signal, not when it exited with 130."""
+    if status == 128 + int(signal.SIGINT):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    sys.exit(status)
+
+
 def is_testpmd(path):
     return "testpmd" in os.path.basename(path)
 
@@ -1304,4 +1316,4 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "compare":
         sys.exit(compare_main(sys.argv[2:]))
-    sys.exit(main())
+    exit_with(main())

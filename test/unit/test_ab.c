@@ -13,6 +13,7 @@
 
 #include "ab.h"
 #include "test_harness.h"
+#include "vhu_prefetch.h"
 #include "vhu_vhost.h"
 
 #define HZ 1000000000ull /* 1 GHz: a period of 1e8 cycles is 0.1 s */
@@ -188,4 +189,21 @@ TEST(switch_takes_variants_0_and_1_and_refuses_more)
 	ASSERT_EQ(vhu_vhost_ab_get(), 1);
 	ASSERT_EQ(vhu_vhost_ab_set(0), 0);
 	ASSERT_EQ(vhu_vhost_ab_get(), 0);
+}
+
+/* The switch is the one the front-end reads too (vhu_prefetch.h): variant 1
+ * turns the write prefetch off for both halves, where it is on at all. */
+TEST(variant_1_turns_the_write_prefetch_off)
+{
+	bool saved = vhu_prefetchw;
+
+	vhu_prefetchw = true;
+	ASSERT_TRUE(vhu_prefetch_write_on());
+	ASSERT_EQ(vhu_vhost_ab_set(1), 0);
+	ASSERT_FALSE(vhu_prefetch_write_on());
+	ASSERT_EQ(vhu_vhost_ab_set(0), 0);
+	ASSERT_TRUE(vhu_prefetch_write_on());
+	vhu_prefetchw = false;
+	ASSERT_FALSE(vhu_prefetch_write_on());
+	vhu_prefetchw = saved;
 }

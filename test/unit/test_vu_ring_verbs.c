@@ -441,12 +441,63 @@ rx_idle_on_a_tiny_ring(bool packed, bool in_order, uint16_t size)
 
 TEST(rx_idle_poll_of_a_full_ring_of_one_or_two_is_idle)
 {
-	unsigned int packed, in_order, size;
+	bool saved = vhu_prefetchw;
+	unsigned int packed, in_order, size, pfw;
 
-	for (packed = 0; packed < 2; packed++)
-		for (in_order = 0; in_order < 2; in_order++)
-			for (size = 1; size <= 2; size++)
-				rx_idle_on_a_tiny_ring(packed, in_order, size);
+	/* With the write prefetch of the split refill off and on (vhu_prefetch.h):
+	 * its steps stay inside a table shorter than a line. */
+	for (pfw = 0; pfw < 2; pfw++) {
+		vhu_prefetchw = pfw;
+		for (packed = 0; packed < 2; packed++)
+			for (in_order = 0; in_order < 2; in_order++)
+				for (size = 1; size <= 2; size++)
+					rx_idle_on_a_tiny_ring(packed, in_order, size);
+	}
+	vhu_prefetchw = saved;
+}
+
+/*
+ * Split, IN_ORDER: a refill of four from slot RING - 2 on, across the end of
+ * the ring and not at a line's start, with the write prefetch 'pfw'
+ * (vu_split_prefetchw_descs()) on or off; the descriptor table into 'out'.
+ */
+static void
+split_rx_refill_across_the_end(bool pfw, struct vring_desc *out)
+{
+	struct vu_vq *vq = ring_make(false, true);
+	struct rte_mbuf *ms[4];
+	bool saved = vhu_prefetchw;
+	uint16_t i;
+
+	vq->next_desc = RING - 2;
+	vq->avail_idx = RING - 2;
+	for (i = 0; i < RTE_DIM(ms); i++)
+		ms[i] = raw_mbuf(i, 0);
+	vhu_prefetchw = pfw;
+	vu_split_add_rx(vq, ms, RTE_DIM(ms));
+	vhu_prefetchw = saved;
+	for (i = 0; i < RTE_DIM(ms); i++) {
+		uint16_t d = (RING - 2 + i) & (RING - 1);
+
+		ASSERT_EQ(r.desc.split[d].addr, BUF_IOVA + ROOM * i + RTE_PKTMBUF_HEADROOM - HDR);
+		ASSERT_EQ(r.desc.split[d].len, ROOM - RTE_PKTMBUF_HEADROOM + HDR);
+		ASSERT_EQ(r.desc.split[d].flags, VRING_DESC_F_WRITE);
+		ASSERT_EQ(vq->split.avail->ring[d], d);
+		ASSERT_PTR_EQ(r.slots[d].m, ms[i]);
+	}
+	ASSERT_EQ(vq->next_desc, 2);
+	ASSERT_EQ(vq->avail_idx, RING + 2);
+	ASSERT_EQ(vq->num_free, RING - 4);
+	memcpy(out, r.desc.split, sizeof(r.desc.split));
+}
+
+TEST(split_in_order_rx_refill_across_the_end_with_and_without_the_write_prefetch)
+{
+	struct vring_desc off[RING], on[RING];
+
+	split_rx_refill_across_the_end(false, off);
+	split_rx_refill_across_the_end(true, on);
+	ASSERT_EQ(memcmp(off, on, sizeof(on)), 0);
 }
 
 TEST(rx_refill_waits_for_half_a_small_ring_and_32_of_a_large_one)

@@ -235,22 +235,21 @@ vu_tx_buf_init(struct rte_mbuf *m, uint16_t hdr, struct vu_slot *s, uint16_t pos
  * and a plain store waits there to take it back; asked for together up
  * front, the transfers overlap. Receiver cycles a packet, vhu-pmd
  * --ab-period=500 as front-end (split h2g-64, rxonly) against dpdk-testpmd
- * net_vhost txonly, pairs median with / without: 0.914 (machine in its slow
- * core-to-core mode), 0.922 (fast). A plain prefetch measured 1.010, the
- * same for the tx posts 0.996, and for the packed ring's refill, whose
- * lines the front-end has just read, 1.006: not done there.
+ * net_vhost txonly, pairs median with / without: 0.914 and 0.938 (machine
+ * in its slow core-to-core mode), 0.922 (fast). A plain prefetch measured
+ * 1.010, the same for the tx posts 0.996, and for the packed ring's refill,
+ * whose lines the front-end has just read, 1.006: not done there.
  */
-static __rte_always_inline void
+static inline void
 vu_split_prefetchw_descs(const struct vu_vq *vq, uint16_t head, uint16_t n)
 {
 	const struct vring_desc *desc = vq->split.desc;
-	uint16_t mask = vq->size - 1, k;
+	/* From the start of the line 'head' is in (the table is page-aligned),
+	 * a line a step; on a ring shorter than a line, every step is in it. */
+	uint16_t mask = vq->size - 1, off = head & (VU_DESCS_PER_LINE - 1), k;
 
-	for (k = 0; k < n; k += VU_DESCS_PER_LINE)
-		vhu_prefetchw_line(&desc[(head + k) & mask]);
-	/* The last line, which the steps miss when 'head' is not at a line's start. */
-	if (n > 0)
-		vhu_prefetchw_line(&desc[(head + n - 1) & mask]);
+	for (k = 0; k < n + off; k += VU_DESCS_PER_LINE)
+		vhu_prefetchw_line(&desc[(uint16_t)(head - off + k) & mask]);
 }
 
 /*

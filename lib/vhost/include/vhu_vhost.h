@@ -319,16 +319,17 @@ void vhu_vhost_inflight_leave(struct vhu_vhost_inflight *inf);
  * inside one process, where two runs of two builds differ by more than the
  * effect looked for (doc/performance.md, "A/B inside one process"). One
  * process-wide variant, 0 (the default) or 1 (at most VHU_VHOST_AB_MAX),
- * that code under experiment reads once per burst: the application flips it
- * on a timer and attributes its counters to the variant that was on
- * (vhu-pmd --ab-period). Built-in experiment: variant 1 runs without the
- * write prefetches (PREFETCHW): the packed receive burst's of the guest's
- * buffers, and vhu's virtio-user front-end's of the split ring descriptors
- * it refills for receive, when it shares the process; every other path is
- * the same in both variants, and so are those where the prefetch is off (a
- * CPU without PREFETCHW, or VHU_PREFETCHW=0: an A/A run). What variant 1 does changes with the
- * experiment of the day: a development tool, not a stable interface; no
- * release depends on it.
+ * that code under experiment reads once per burst (or per refill batch):
+ * the application flips it on a timer and attributes its counters to the
+ * variant that was on (vhu-pmd --ab-period). Built-in experiment: variant 1
+ * runs without the write prefetches (PREFETCHW): the packed receive
+ * burst's of the guest's buffers, and, in a binary that links vhu's
+ * virtio-user front-end and libvhu statically (vhu-pmd), the front-end's
+ * of the split (in_order) ring descriptors it refills for receive; every
+ * other path is the same in both variants, and so are those where the
+ * prefetch is off (a CPU without PREFETCHW, or VHU_PREFETCHW=0: an A/A
+ * run). What variant 1 does changes with the experiment of the day: a
+ * development tool, not a stable interface; no release depends on it.
  */
 #define VHU_VHOST_AB_MAX 1
 
