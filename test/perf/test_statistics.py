@@ -439,6 +439,26 @@ class Cleanup(unittest.TestCase):
             self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
 
 
+def run_main_patched(module, patches, path):
+    """module.main() with its attributes 'patches' replaced (restored after),
+    output swallowed and SIGTERM's handler kept: (its status, the JSON it
+    wrote to 'path')."""
+    saved = {k: getattr(module, k) for k in patches}
+    sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+    try:
+        for k, v in patches.items():
+            setattr(module, k, v)
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            status = module.main()
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
+        for k, v in saved.items():
+            setattr(module, k, v)
+    with open(path) as f:
+        return status, json.load(f)
+
+
 class Interrupted(unittest.TestCase):
     """Ctrl-C during a run: main() saves the finished cases, marked
     interrupted, and returns 130 as a command stopped by SIGINT; a run that
@@ -472,7 +492,6 @@ class Interrupted(unittest.TestCase):
         Interrupted.FakeBench.calls = 0
         Interrupted.FakeBench.interrupt_at = interrupt_at
         Interrupted.FakeBench.stopped = False
-        saved = {k: getattr(bench, k) for k in ("parse_args", "machine_info", "Bench", "log")}
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "out.json")
             args = types.SimpleNamespace(
@@ -481,21 +500,11 @@ class Interrupted(unittest.TestCase):
                 window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
                 backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
                 burst_cycles_lib=None, output=path)
-            bench.parse_args = lambda: args
-            bench.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
-            bench.Bench = Interrupted.FakeBench
-            bench.log = lambda msg: None
-            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
-            try:
-                with contextlib.redirect_stdout(io.StringIO()), \
-                        contextlib.redirect_stderr(io.StringIO()):
-                    status = bench.main()
-            finally:
-                signal.signal(signal.SIGTERM, sigterm)
-                for k, v in saved.items():
-                    setattr(bench, k, v)
-            with open(path) as f:
-                doc = json.load(f)
+            status, doc = run_main_patched(bench, {
+                "parse_args": lambda: args,
+                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
+                "Bench": Interrupted.FakeBench,
+                "log": lambda msg: None}, path)
         self.assertTrue(Interrupted.FakeBench.stopped)
         return status, doc
 
@@ -553,27 +562,17 @@ class PvpInterrupted(unittest.TestCase):
     def main(self, interrupt_at):
         PvpInterrupted.FakePvp.calls = 0
         PvpInterrupted.FakePvp.interrupt_at = interrupt_at
-        saved = {k: getattr(pvp, k) for k in ("parse_args", "machine_info", "Pvp", "log")}
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "pvp.json")
             args = types.SimpleNamespace(
                 vhu_pmd="vhu-pmd", sizes=[64, 1518], sides=["subject", "reference"],
                 repeats=1, max_repeats=1, duration=1, window=2, ring_size=256, burst=32,
                 host_lcores="0,1", frontend_lcores="0,1", eal_mem="--no-huge", output=path)
-            pvp.parse_args = lambda: args
-            pvp.machine_info = lambda vhu_pmd=None: {"load_average_before": [0.0] * 3}
-            pvp.Pvp = PvpInterrupted.FakePvp
-            pvp.log = lambda msg: None
-            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
-            try:
-                with contextlib.redirect_stdout(io.StringIO()):
-                    status = pvp.main()
-            finally:
-                signal.signal(signal.SIGTERM, sigterm)
-                for k, v in saved.items():
-                    setattr(pvp, k, v)
-            with open(path) as f:
-                doc = json.load(f)
+            status, doc = run_main_patched(pvp, {
+                "parse_args": lambda: args,
+                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
+                "Pvp": PvpInterrupted.FakePvp,
+                "log": lambda msg: None}, path)
         return status, doc
 
     def test_ctrl_c_exits_130_after_saving_the_finished_sizes(self):
