@@ -304,7 +304,9 @@ class Floors(unittest.TestCase):
         self.assertAlmostEqual(case["same_floor_ratio"], round(38.5 / 42.0, 3))
         self.assertEqual(case["same_floor"]["fast"]["runs"], [1, 2])
         self.assertAlmostEqual(case["same_floor"]["slow"]["ratio"], round(129.0 / 166.0, 3))
-        self.assertIn("0.92 fast 1/2", bench.results_table([case]))
+        # One fast run of DPDK's is no basis: the headline is each side alone, and says so.
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
+        self.assertIn(" alone ", bench.results_table([case]).splitlines()[2])
 
     def test_no_class_both_sides_met_gives_no_same_floor_ratio(self):
         case = bench.summarise_case(
@@ -315,7 +317,173 @@ class Floors(unittest.TestCase):
         self.assertIsNone(case["same_floor_ratio"])
 
 
+FAST, SLOW, MOVED = [31.0, 33.0], [160.0, 170.0], [31.0, 160.0]
+
+
+def runs_on(*pairs):
+    """A side's runs: (burst cycles, floors) each, all else alike."""
+    return [floor_run(c, list(f) if f else None) for c, f in pairs]
+
+
+class StopRule(unittest.TestCase):
+    """more_runs(): after --repeats, a case runs until every side has two runs
+    on one floor class; without floors, until each side alone is confirmed."""
+
+    def more(self, per_side, rounds, repeats=3, max_repeats=8):
+        return bench.more_runs(per_side, "burst_cycles", rounds, repeats, max_repeats)
+
+    def test_stops_at_repeats_when_both_sides_have_two_fast_runs(self):
+        per_side = {"reference": runs_on((40, FAST), (130, SLOW), (41, FAST)),
+                    "subject": runs_on((42, FAST), (43, FAST), (166, SLOW))}
+        self.assertFalse(self.more(per_side, 3))
+
+    def test_runs_up_to_repeats_whatever_the_floors(self):
+        per_side = {"reference": runs_on((40, FAST), (41, FAST)),
+                    "subject": runs_on((42, FAST), (43, FAST))}
+        self.assertTrue(self.more(per_side, 2))
+
+    def test_continues_while_one_side_has_only_slow_runs(self):
+        # Each side alone is confirmed (the former rule stopped here), but on
+        # different floors: no fair pair yet.
+        per_side = {"reference": runs_on((130, SLOW), (131, SLOW), (132, SLOW)),
+                    "subject": runs_on((42, FAST), (43, FAST), (44, FAST))}
+        self.assertTrue(self.more(per_side, 3))
+        per_side["reference"] += runs_on((40, FAST))
+        per_side["subject"] += runs_on((45, FAST))
+        self.assertTrue(self.more(per_side, 4))
+        per_side["reference"] += runs_on((39, FAST))
+        per_side["subject"] += runs_on((46, FAST))
+        self.assertFalse(self.more(per_side, 5))
+
+    def test_two_slow_runs_a_side_are_enough(self):
+        per_side = {"reference": runs_on((40, FAST), (130, SLOW), (131, SLOW)),
+                    "subject": runs_on((166, SLOW), (42, FAST), (170, SLOW))}
+        self.assertFalse(self.more(per_side, 3))
+
+    def test_runs_whose_floor_moved_or_failed_do_not_count(self):
+        per_side = {"reference": runs_on((40, FAST), (41, MOVED), (42, [31.0, None])),
+                    "subject": runs_on((42, FAST), (43, FAST), (44, FAST))}
+        self.assertTrue(self.more(per_side, 3))
+        failed = floor_run(41, FAST)
+        failed["mpps"] = None
+        per_side["reference"][1] = failed
+        self.assertTrue(self.more(per_side, 3))
+
+    def test_stops_at_max_repeats_whatever(self):
+        per_side = {"reference": runs_on(*[(130, SLOW)] * 8),
+                    "subject": runs_on(*[(42, FAST)] * 8)}
+        self.assertTrue(self.more(per_side, 7))
+        self.assertFalse(self.more(per_side, 8))
+        self.assertFalse(self.more(per_side, 3, repeats=3, max_repeats=3))
+
+    def test_without_floors_each_side_alone_must_be_confirmed(self):
+        per_side = {"reference": runs_on((40, None), (41, None), (42, None)),
+                    "subject": runs_on((42, None), (43, None), (44, None))}
+        self.assertFalse(self.more(per_side, 3))
+        # The subject's cheapest run has no second within CYCLES_MODE.
+        per_side["subject"] = runs_on((30, None), (43, None), (90, None))
+        self.assertTrue(self.more(per_side, 3))
+        # ...nor its best Mpps within CONFIRM.
+        per_side["subject"] = runs_on((42, None), (43, None))
+        per_side["subject"][0]["mpps"] = 20.0
+        self.assertTrue(self.more(per_side, 3))
+
+
+class Headline(unittest.TestCase):
+    """The case's ratio, met and spread come from the runs of one floor
+    class when both sides have two there; each side alone is kept."""
+
+    def summarise(self, reference, subject):
+        return bench.summarise_case(
+            {"case": "packed/h2g-64", "target": 1.3, "cycles_figure": "backend burst"},
+            {"reference": reference, "subject": subject}, 1.3)
+
+    def test_the_headline_comes_from_the_fast_class_both_sides_met(self):
+        # DPDK's two fast runs are 30 % apart, so alone its figure is its
+        # confirmed slow pair (129), against vhu's fast 42: 3.07, two modes.
+        case = self.summarise(runs_on((38.5, FAST), (129.0, SLOW), (50.0, FAST), (133.0, SLOW)),
+                              runs_on((42.0, FAST), (43.0, FAST), (166.0, SLOW)))
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["cycles_basis_runs"], [2, 2])
+        self.assertEqual(case["reference_cycles"], 38.5)
+        self.assertEqual(case["subject_cycles"], 42.0)
+        self.assertEqual(case["cycles_ratio"], round(38.5 / 42.0, 3))
+        self.assertFalse(case["meets_target"])
+        self.assertEqual(case["reference_cycles_spread"], round((50.0 - 38.5) / 2 / 38.5, 4))
+        self.assertTrue(case["reference_cycles_confirmed"])
+        # Each side alone, kept under its own name.
+        self.assertEqual(case["reference_cycles_alone"], 129.0)
+        self.assertTrue(case["reference_cycles_alone_confirmed"])
+        self.assertEqual(case["subject_cycles_alone"], 42.0)
+        self.assertEqual(case["cycles_ratio_alone"], round(129.0 / 42.0, 3))
+        line = bench.results_table([case]).splitlines()[2]
+        self.assertIn(" 0.92 ", line)
+        self.assertIn(" NO ", line)
+        self.assertIn(" fast 2/2 ", line)
+        self.assertIn(" 3.07 ", line)
+
+    def test_the_slow_class_when_only_it_has_two_runs_a_side(self):
+        case = self.summarise(runs_on((38.5, FAST), (129.0, SLOW), (133.0, SLOW)),
+                              runs_on((42.0, FAST), (43.0, FAST), (166.0, SLOW), (160.0, SLOW),
+                                      (170.0, SLOW)))
+        self.assertEqual(case["cycles_basis"], "same floor slow")
+        self.assertEqual(case["cycles_basis_runs"], [2, 3])
+        self.assertEqual(case["cycles_ratio"], round(129.0 / 160.0, 3))
+        self.assertEqual(case["subject_cycles_spread"], round(5.0 / 160.0, 4))
+        self.assertIn(" slow 2/3 ", bench.results_table([case]).splitlines()[2])
+
+    def test_without_a_common_class_each_side_alone_is_the_headline(self):
+        case = self.summarise(runs_on((38.5, None), (40.0, None)),
+                              runs_on((42.0, MOVED), (43.0, FAST)))
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
+        self.assertIsNone(case["cycles_basis_runs"])
+        self.assertEqual(case["reference_cycles"], case["reference_cycles_alone"])
+        self.assertEqual(case["cycles_ratio"], case["cycles_ratio_alone"])
+        self.assertEqual(case["cycles_ratio"], round(38.5 / 42.0, 3))
+
+    def test_the_table_stays_narrow_with_a_whole_suites_figures(self):
+        results = []
+        shapes = [  # fast 2/2, slow 3/2, alone with an unconfirmed side
+            (runs_on((1038.5, FAST), (1129.0, SLOW), (1250.0, FAST)),
+             runs_on((42.0, FAST), (1166.0, SLOW), (49.0, FAST))),
+            (runs_on((1038.5, SLOW), (1129.0, SLOW), (1250.0, SLOW)),
+             runs_on((2042.0, SLOW), (43.0, FAST), (2166.0, SLOW))),
+            (runs_on((1038.5, FAST), (3129.0, SLOW)),
+             runs_on((42.0, MOVED), (1166.0, SLOW), (1950.0, FAST)))]
+        for i, suite in enumerate(bench.SUITES):
+            for j, case in enumerate(("g2h-64", "g2h-1518", "h2g-64", "h2g-1518")):
+                c = self.summarise(*shapes[(i + j) % len(shapes)])
+                c["case"] = "%s/%s-q16" % (suite, case)
+                c["reference_mpps"] = c["subject_mpps"] = 123.45
+                results.append(c)
+        lines = bench.results_table(results).splitlines()
+        self.assertEqual({bench.fmt_basis(c) for c in results}, {"fast 2/2", "slow 3/2", "alone"})
+        self.assertIn("?", "".join(lines[2:2 + len(results)]))
+        self.assertLessEqual(max(len(x) for x in lines), 150, "\n".join(lines))
+
+
+def basis_doc(subject, reference, basis):
+    d = doc(subject, reference)
+    if basis is not None:
+        d["results"][0]["cycles_basis"] = basis
+    return d
+
+
 class Compare(unittest.TestCase):
+    def test_a_fast_floor_figure_gets_no_verdict_against_a_slow_one(self):
+        fast, slow = "same floor fast", "same floor slow"
+        rows = bench.compare_cases(basis_doc(100.0, 130.0, fast), basis_doc(60.0, 130.0, slow))
+        self.assertEqual(rows[0]["verdict"], "other floor")
+        self.assertEqual(rows[0]["floors"], ("fast", "slow"))
+        self.assertIn("other floor", bench.compare_table(rows))
+        # One class on both, or a file without a class (older, or each side
+        # alone), is judged.
+        for old, new in ((fast, fast), (slow, slow), (None, fast), (bench.BASIS_ALONE, slow),
+                         (fast, None)):
+            self.assertEqual(bench.compare_cases(basis_doc(100.0, 130.0, old),
+                                                 basis_doc(60.0, 130.0, new))[0]["verdict"],
+                             "cheaper", (old, new))
+
     def test_a_change_inside_the_noise_is_the_same(self):
         rows = bench.compare_cases(doc(100.0, 130.0, 0.02), doc(103.0, 130.0, 0.02))
         self.assertEqual(rows[0]["verdict"], "same")
@@ -536,6 +704,84 @@ class Interrupted(unittest.TestCase):
         self.assertIs(doc["interrupted"], False)
         self.assertEqual([c["case"] for c in doc["results"]],
                          ["backend/g2h-64", "backend/g2h-1518"])
+
+
+class FloorMain(unittest.TestCase):
+    """main() end to end over fake runs that carry floors: how many runs a
+    case makes under more_runs(), and the headline it writes."""
+
+    class FakeBench:
+        floors = {}   # side -> the floors of its runs, in order (None: not measured)
+        made = {}     # side -> runs made
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, setup, direction, size):
+            cls = FloorMain.FakeBench
+            side = "subject" if setup.backend == "vhu" else "reference"
+            floors = cls.floors[side][cls.made[side]]
+            cls.made[side] += 1
+            fast = floors is None or max(floors) <= bench.FLOOR_FAST_MAX
+            per_s = (28e6 if fast else 9e6) * (1.1 if side == "subject" else 1.0)
+            cycles = (100.0 if fast else 210.0) * (0.9 if side == "subject" else 1.0)
+            return {"stretches": [(2 * per_s, 2.0)] * 3, "periods": [(per_s, 1.0)] * 6,
+                    "rx_cycles": cycles, "tx_cycles": None, "burst": None,
+                    "floor_ns": floors, "features": "0x1", "error": None}
+
+        def stop_all(self):
+            pass
+
+    def main(self, reference, subject, repeats=3, max_repeats=8):
+        """main() over backend g2h-64 whose runs meet these floors: (the
+        runs it made of each side, the case it wrote)."""
+        FloorMain.FakeBench.floors = {"reference": reference, "subject": subject}
+        FloorMain.FakeBench.made = {"reference": 0, "subject": 0}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=[64],
+                sides=["subject", "reference"], repeats=repeats, max_repeats=max_repeats,
+                duration=1, window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
+                backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
+                burst_cycles_lib=None, output=path)
+            status, doc = run_main_patched(bench, {
+                "parse_args": lambda: args,
+                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
+                "Bench": FloorMain.FakeBench,
+                "log": lambda msg: None}, path)
+        self.assertEqual(status, 0)
+        case = doc["results"][0]
+        self.assertEqual(doc["summary"]["backend/g2h-64"], case["cycles_ratio"])
+        return FloorMain.FakeBench.made, case
+
+    def test_both_sides_fast_twice_stops_at_repeats(self):
+        made, case = self.main([FAST, SLOW, FAST] + [FAST] * 5, [FAST] * 8)
+        self.assertEqual(made, {"reference": 3, "subject": 3})
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["cycles_ratio"], round(100.0 / 90.0, 3))
+
+    def test_runs_on_until_the_slow_side_meets_the_fast_floor_twice(self):
+        # DPDK's runs are slow for four runs, vhu's always fast: each alone is
+        # confirmed after three (the former rule stopped there), but not on
+        # one floor. Two more rounds give DPDK two fast runs.
+        made, case = self.main([SLOW] * 4 + [FAST] * 4, [FAST] * 8)
+        self.assertEqual(made, {"reference": 6, "subject": 6})
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["cycles_basis_runs"], [2, 6])
+        self.assertEqual(case["cycles_ratio"], round(100.0 / 90.0, 3))
+        self.assertEqual(case["cycles_ratio_alone"], round(100.0 / 90.0, 3))
+
+    def test_never_on_one_floor_stops_at_max_repeats_with_each_side_alone(self):
+        made, case = self.main([SLOW] * 8, [FAST] * 8)
+        self.assertEqual(made, {"reference": 8, "subject": 8})
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
+        self.assertEqual(case["cycles_ratio"], round(210.0 / 90.0, 3))
+
+    def test_without_floors_it_stops_once_each_side_is_confirmed(self):
+        made, case = self.main([None] * 8, [None] * 8)
+        self.assertEqual(made, {"reference": 3, "subject": 3})
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
 
 
 class PvpInterrupted(unittest.TestCase):

@@ -25,11 +25,12 @@ applications print when forwarding stops (dpdk-testpmd with
 --record-core-cycles, vhu-pmd always). They count only the polls that moved
 packets, so they measure the receiver's own cost whoever limits the rate;
 they are bimodal like Mpps (fewer packets per busy poll in the machine's
-slow mode). Per case: the lowest run that a second run confirms within 20 %
-(the fast mode: see cycles_mode()), with the spread of the runs in that
-mode (half the range, as a share), and the ratio reference / subject (above
-1: the subject costs less), against the suite's target. --queues N gives
-every port N queue pairs, all polled by the one forwarding lcore.
+slow mode), so a case's headline pairs runs that met the same machine (the
+same floor, below): each side's cheapest run on the floor class both sides
+met twice, with the spread of its runs there (half the range, as a share),
+and the ratio reference / subject (above 1: the subject costs less), against
+the suite's target. --queues N gives every port N queue pairs, all polled by
+the one forwarding lcore.
 
 For h2g the receiver is the frontend, whose cost says nothing about the
 backend. The backend and packed suites therefore also count, in every run,
@@ -45,30 +46,42 @@ burst figure is shown beside it. The JSON keeps both.
 
 Before and after each run, test/perf/c2c measures the machine's
 core-to-core floor between the two forwarding CPUs; runs whose two floors
-agree are fast (<= 100 ns) or slow, and the table's "same floor" column is
-the ratio of each side's cheapest run within one class, so that a pair of
-runs met the same machine (see doc/performance.md, "The same floor").
+agree are fast (<= 100 ns) or slow, the others moved. Each case runs
+--repeats times per set-up, alternating which goes first, so that a slow
+period of the machine does not favour one side, and then on (up to
+--max-repeats) until both sides have two runs in one class (more_runs()).
+The headline's class is fast when both have two fast runs, else slow
+(cycles_basis); when no class has two runs of each, or no floor was
+measured (no c2c), the headline falls back to each side's lowest run that a
+second run confirms within 20 % (cycles_mode()), and without floors the
+case runs until those and the best Mpps are confirmed. Each side's figure
+alone is kept beside the headline (*_cycles_alone, cycles_ratio_alone):
+it can pair one side's fast run with the other's slow one. See
+doc/performance.md, "The same floor".
 
-Mpps are kept: each case runs --repeats times per set-up, alternating which
-goes first, so that a slow period of the machine does not favour one side.
-A run measures the receiver's rate from its periodic statistics over the
-steady part of --duration seconds (the periods wholly inside the traffic,
-less two seconds of warm-up, joined into stretches of two seconds), and its
-result is the best rate over at least --window seconds of consecutive
-stretches; the best run of each set-up is compared (mpps_ratio). The
-machine moves the pair between a fast and a slow mode, between runs and
-within a run, for either software alike; see doc/performance.md.
+Mpps are kept, from the same runs. A run measures the receiver's rate from
+its periodic statistics over the steady part of --duration seconds (the
+periods wholly inside the traffic, less two seconds of warm-up, joined into
+stretches of two seconds), and its result is the best rate over at least
+--window seconds of consecutive stretches; the best run of each set-up is
+compared (mpps_ratio). The machine moves the pair between a fast and a slow
+mode, between runs and within a run, for either software alike; see
+doc/performance.md.
 
 Progress goes to stderr, the JSON (every run, every second) to --output, and
 stdout ends with a table: case, DPDK and vhu cycles per packet, ratio, target,
-met. Not part of the test run and asserts nothing.
+met, the basis ("fast 2/3": the class and each side's runs in it, or
+"alone") and the ratio of each side alone. Not part of the test run and
+asserts nothing.
 
   vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]
 
 prints each case's change in cycles per packet between two result files
-with its noise band, and with --plots writes PNG plots (matplotlib): the
-per-second rates of both sides of each case and the ratios. Needs root (or
-hugepage and runtime-directory rights) like any DPDK process, except compare.
+with its noise band (no verdict between a fast-floor and a slow-floor
+headline: that compares the machine's modes), and with --plots writes PNG
+plots (matplotlib): the per-second rates of both sides of each case and the
+ratios. Needs root (or hugepage and runtime-directory rights) like any DPDK
+process, except compare.
 """
 
 import argparse
@@ -98,6 +111,9 @@ CYCLES_MODE = 0.20  # see cycles_mode()
 # or below this many ns is in the machine's fast mode, above it in the slow
 # one (floor_class()).
 FLOOR_FAST_MAX = 100.0
+# Runs a side needs on one floor class (floor_basis()): the case stops there
+# (more_runs()) and that class gives its headline.
+FLOOR_RUNS = 2
 # Reasons measure_floor() failed, each logged once.
 FLOOR_WARNED = set()
 # More burst calls than this share over the stall limit (50 us) gets a warning.
@@ -157,17 +173,23 @@ def default_eal_mem():
     return "--no-huge -m 1024"
 
 
-def run_time_note(runs, repeats, max_repeats, duration, overhead=RUN_OVERHEAD):
+# Why a case of this script runs more than --repeats times, as run_time_note()
+# says it (more_runs()).
+MORE_RUNS_WHEN = "when the sides need more runs to meet the same core-to-core floor twice"
+
+
+def run_time_note(runs, repeats, max_repeats, duration, overhead=RUN_OVERHEAD,
+                  more_when="when more runs are needed to confirm the figures"):
     """How long 'runs' runs (cases x sides x repeats) of 'duration' s of
     traffic take, as the docs and --help say it: "96 runs of about 16 s:
     about 26 minutes (up to 68 when more runs are needed to confirm the
     figures)". The most is with --max-repeats runs a case instead of
-    --repeats."""
+    --repeats; 'more_when' says when that happens under the calling
+    script's rule (this script's is MORE_RUNS_WHEN)."""
     each = duration + overhead
     note = "%d runs of about %.0f s: about %.0f minutes" % (runs, each, runs * each / 60)
     if max_repeats > repeats:
-        note += " (up to %.0f when more runs are needed to confirm the figures)" % (
-            runs * max_repeats / repeats * each / 60)
+        note += " (up to %.0f %s)" % (runs * max_repeats / repeats * each / 60, more_when)
     return note
 
 
@@ -423,6 +445,13 @@ def floor_class(floors):
     return None
 
 
+def class_runs(runs, key, cls):
+    """The figures 'key' of a side's runs (run_summary() dicts) that worked
+    and ran on floor class 'cls' ('fast' or 'slow'), in run order."""
+    return [r[key] for r in runs if r.get("mpps") is not None and r.get(key) is not None
+            and floor_class(r.get("floor_ns")) == cls]
+
+
 def same_floor(per_side, key):
     """Each side's cheapest run of figure 'key' within each floor class, and the
     ratio reference / subject in each class both sides have runs in: a pair of
@@ -433,14 +462,67 @@ def same_floor(per_side, key):
     for cls in ("fast", "slow"):
         best = {}
         for b, runs in per_side.items():
-            v = [r.get(key) for r in runs
-                 if r.get(key) is not None and floor_class(r.get("floor_ns")) == cls]
+            v = class_runs(runs, key, cls)
             best[b] = (min(v) if v else None, len(v))
         if all(best.get(b, (None, 0))[0] is not None for b in ("reference", "subject")):
             ref, sub = best["reference"][0], best["subject"][0]
             out[cls] = {"reference": ref, "subject": sub, "ratio": round(ref / sub, 3),
                         "runs": [best["reference"][1], best["subject"][1]]}
     return out
+
+
+def floor_basis(per_side, key):
+    """The floor class a case's headline comes from: 'fast' when every side
+    has at least FLOOR_RUNS runs of figure 'key' on the fast floor, else
+    'slow' when every side has that many on the slow one, else None (no
+    common class yet: each side's lowest confirmed run stands in)."""
+    for cls in ("fast", "slow"):
+        if per_side and all(len(class_runs(runs, key, cls)) >= FLOOR_RUNS
+                            for runs in per_side.values()):
+            return cls
+    return None
+
+
+def floors_measured(per_side):
+    """Whether any run of the case has a core-to-core floor (False when
+    test/perf/c2c is missing or always fails)."""
+    return any(f is not None for runs in per_side.values() for r in runs
+               for f in r.get("floor_ns") or [])
+
+
+def more_runs(per_side, key, rounds, repeats, max_repeats):
+    """Whether a case runs another round (one run of every side, in
+    alternating order) after 'rounds' rounds: always before 'repeats', never
+    from 'max_repeats' on, and in between until floor_basis() finds a class
+    in which every side has FLOOR_RUNS runs of figure 'key'.
+
+    The headline pairs runs that met the same machine, so that is what the
+    case waits for, not each side's figure alone: one side confirmed in the
+    fast mode and the other only in the slow one is exactly the pair the
+    same floor is there to avoid. Two runs a side, as cycles_mode() asks,
+    so that one lucky run does not decide a side and the spread of the two
+    shows whether the class repeats. The fast class is preferred for the
+    headline, but two slow runs a side are enough to stop: a slow pair is a
+    fair pair (both sides paid the same floor), the machine can stay in its
+    slow mode for a whole sitting, and waiting for the fast mode there would
+    take every case to --max-repeats for a figure no more fair;
+    cycles_basis records the class and compare refuses to set a slow
+    figure against a fast one.
+
+    Without a floor in any run (no c2c binary) there is nothing to pair by,
+    and the case runs until each side alone is confirmed: its best Mpps by a
+    second run within CONFIRM (confirmed()) and its cheapest cycles by a
+    second run within CYCLES_MODE (cycles_mode()).
+    """
+    if rounds < repeats:
+        return True
+    if rounds >= max_repeats:
+        return False
+    if floors_measured(per_side):
+        return floor_basis(per_side, key) is None
+    return not all(confirmed([r["mpps"] for r in runs]) and
+                   cycles_mode([r.get(key) for r in runs])[2]
+                   for runs in per_side.values())
 
 
 def nic_rx_packets(text):
@@ -742,13 +824,17 @@ def summarise_case(case, per_side, target):
 
     Cycles per packet are the primary figure: the receiver's (busy polls
     only), or with case["cycles_figure"] == "backend burst" the backend's
-    burst cycles per packet (h2g); the cheapest confirmed mode of the runs
-    (cycles_mode()), with the spread of the runs in it; cycles_ratio is
-    reference / subject, above 1 when the subject costs less. The median of
-    all runs is kept beside it. Both figures are kept under their own names
-    (<side>_receiver_cycles..., <side>_burst_cycles...) with, for the burst
-    figure, the share of calls that moved nothing. Mpps are kept: the best
-    run, mpps_ratio subject / reference.
+    burst cycles per packet (h2g); each side's cheapest run on the floor
+    class both sides met twice, else its cheapest confirmed mode
+    (put_headline(); cycles_basis says which), with the spread of the runs
+    behind it; cycles_ratio is reference / subject, above 1 when the subject
+    costs less, and meets_target compares it with 'target'. Each side's
+    cheapest confirmed mode alone (cycles_mode()) is kept as
+    <side>_cycles_alone and cycles_ratio_alone, the median of all runs as
+    <side>_cycles_median. Both figures are kept under their own names, each
+    side alone (<side>_receiver_cycles..., <side>_burst_cycles...) with, for
+    the burst figure, the share of calls that moved nothing. Mpps are kept:
+    the best run, mpps_ratio subject / reference.
     """
     burst_primary = case.get("cycles_figure") == "backend burst"
     for b, runs in per_side.items():
@@ -785,13 +871,16 @@ def summarise_case(case, per_side, target):
         # offers and the other does not changes the work.
         case[b + "_features"] = next((r["features"] for r in runs if r["features"]), None)
     case.setdefault("cycles_figure", "receiver")
+    key = "burst_cycles" if burst_primary else "rx_cycles"
+    put_headline(case, per_side, key)
     sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
     case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    sub, ref = case.get("subject_cycles_alone"), case.get("reference_cycles_alone")
+    case["cycles_ratio_alone"] = round(ref / sub, 3) if sub and ref else None
     sub, ref = case.get("subject_burst_cycles"), case.get("reference_burst_cycles")
     case["burst_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
-    # The primary figure again, from pairs of runs that met the same floor.
-    key = "burst_cycles" if burst_primary else "rx_cycles"
+    # Each class's pair of cheapest runs, however few runs each side had in it.
     case["same_floor"] = same_floor(per_side, key)
     pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
     case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
@@ -816,16 +905,60 @@ def summarise_case(case, per_side, target):
     return case
 
 
+BASIS_ALONE = "each side's lowest confirmed run"
+
+
+def put_headline(case, per_side, key):
+    """The case's primary figures, <side>_cycles with its _spread and
+    _confirmed, from the runs of figure 'key' that met the same floor.
+
+    Where floor_basis() finds a class both sides have FLOOR_RUNS runs in,
+    a side's figure is its cheapest run in that class and its spread half
+    the range of its runs in it, as a share of the figure; cycles_basis
+    says "same floor fast" or "same floor slow" and cycles_basis_runs how
+    many runs each side had there (reference, subject). Without one, the
+    figure is each side's lowest confirmed run (cycles_mode(), as put_mode()
+    left it) and cycles_basis says so. That per-side figure is kept in every
+    case as <side>_cycles_alone (with _spread and _confirmed): alone, it can
+    pair one side's fast-mode run with the other's slow-mode one.
+    """
+    for b in per_side:
+        for part in ("", "_spread", "_confirmed"):
+            case[b + "_cycles_alone" + part] = case.get(b + "_cycles" + part)
+    cls = floor_basis(per_side, key)
+    if cls is None:
+        case["cycles_basis"] = BASIS_ALONE
+        case["cycles_basis_runs"] = None
+        return
+    for b, runs in per_side.items():
+        v = class_runs(runs, key, cls)
+        case[b + "_cycles"] = round(min(v), 1)
+        case[b + "_cycles_spread"] = round((max(v) - min(v)) / 2 / min(v), 4) if min(v) else None
+        case[b + "_cycles_confirmed"] = True
+    case["cycles_basis"] = "same floor " + cls
+    case["cycles_basis_runs"] = [len(class_runs(per_side[b], key, cls)) if b in per_side
+                                 else 0 for b in ("reference", "subject")]
+
+
+def basis_class(case):
+    """'fast' or 'slow' when a case's headline came from one floor class,
+    None when from each side alone or from a file older than cycles_basis."""
+    basis = case.get("cycles_basis") or ""
+    return basis[len("same floor "):] if basis.startswith("same floor ") else None
+
+
+def fmt_basis(case):
+    """The table's basis: "fast 2/3" (the class, DPDK's and vhu's runs in
+    it), or "alone"."""
+    cls = basis_class(case)
+    if cls is None:
+        return "alone"
+    n = case.get("cycles_basis_runs") or [0, 0]
+    return "%s %d/%d" % (cls, n[0], n[1])
+
+
 def fmt_cycles(case, side, figure=""):
     return fmt_mode(case, side + figure + "_cycles")
-
-
-def fmt_same_floor(case):
-    cls = case.get("same_floor_class")
-    if not cls:
-        return "-"
-    f = case["same_floor"][cls]
-    return "%.2f %s %d/%d" % (f["ratio"], cls, f["runs"][0], f["runs"][1])
 
 
 def other_figure(case):
@@ -836,35 +969,42 @@ def other_figure(case):
 
 def results_table(results):
     """The table a person reads at a glance: cycles per packet of each side with the
-    spread of its runs, the ratio, the target and whether it is met; Mpps after."""
-    head = ["case", "c/p of", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "same floor",
-            "DPDK Mpps", "vhu Mpps", "beside: DPDK", "vhu"]
+    spread of its runs, the ratio, the target and whether it is met, what the
+    figures rest on and the ratio of each side alone; Mpps after."""
+    head = ["case", "c/p of", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "basis",
+            "alone", "DPDK Mpps", "vhu Mpps", "beside: DPDK", "vhu"]
     rows = [head]
     for c in results:
         ratio = c.get("cycles_ratio")
+        alone = c.get("cycles_ratio_alone")
         other = other_figure(c)
         rows.append([c["case"],
                      "burst" if c.get("cycles_figure") == "backend burst" else "receiver",
                      fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
                      "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
                      {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
-                     fmt_same_floor(c),
+                     fmt_basis(c), "%.2f" % alone if alone is not None else "-",
                      "%.2f" % c["reference_mpps"] if c.get("reference_mpps") else "-",
                      "%.2f" % c["subject_mpps"] if c.get("subject_mpps") else "-",
                      fmt_cycles(c, "reference", other), fmt_cycles(c, "subject", other)])
     lines = text_table.render(rows)
-    lines += ["c/p of receiver: the receiver's CPU cycles per packet (busy polls only); of "
-              "burst: the backend's cycles inside its burst calls that moved packets, per "
-              "packet;",
-              "each the lowest run that a second confirms within %d%% ± half the range of "
-              "the runs within it" % round(CYCLES_MODE * 100),
-              "(?: no second run confirmed it; the lowest run); beside: the other figure "
-              "(burst for g2h, receiver for h2g) where it was counted;",
-              "ratio: DPDK / vhu cycles, above 1 when vhu costs less (iommu suite: vhu "
-              "without / with the vIOMMU);",
-              "same floor: the ratio of each side's cheapest run among the runs that met "
-              "the same core-to-core floor (test/perf/c2c before and after the run), fast "
-              "(<= %.0f ns) or slow, with the runs in it (DPDK/vhu)." % FLOOR_FAST_MAX]
+    lines += ["c/p of receiver: the receiver's CPU cycles per packet (busy polls only); of burst: "
+              "the backend's cycles inside its burst calls",
+              "that moved packets, per packet. basis fast 2/3: each side's cheapest run among its "
+              "runs on the fast core-to-core floor",
+              "(test/perf/c2c before and after the run, both <= %.0f ns) ± half the range of "
+              "those runs, and how many runs each side (DPDK/vhu)" % FLOOR_FAST_MAX,
+              "had there; slow: the same on the slow floor, where fewer than %d runs of a side "
+              "met the fast one; alone: no floor had %d" % (FLOOR_RUNS, FLOOR_RUNS),
+              "runs of each side, and each figure is that side's lowest run that a second "
+              "confirms within %d%% ± half the range of the runs" % round(CYCLES_MODE * 100),
+              "within it (?: no second run confirmed it; the lowest run). ratio: DPDK / vhu "
+              "cycles of the basis, above 1 when vhu costs less",
+              "(iommu suite: vhu without / with the vIOMMU); met: ratio >= target. alone: the "
+              "ratio of each side's lowest confirmed run,",
+              "whatever its floor (it can pair one side's fast mode with the other's slow one). "
+              "beside: the other figure (burst for g2h,",
+              "receiver for h2g), each side's lowest confirmed run, where it was counted."]
     return "\n".join(lines)
 
 
@@ -899,6 +1039,13 @@ def compare_cases(old, new):
         if figures[0] != figures[1]:
             row["verdict"] = "other figure"
             row["figures"] = figures
+        # A fast-floor figure against a slow-floor one compares the machine's
+        # modes, not the code. Files from before cycles_basis, and figures of
+        # each side alone, have no class and are judged as before.
+        floors = (basis_class(o), basis_class(c))
+        if None not in floors and floors[0] != floors[1]:
+            row["verdict"] = "other floor"
+            row["floors"] = floors
         rows.append(row)
     return rows
 
@@ -921,7 +1068,9 @@ def compare_table(rows):
                  "spreads added (at least %d%%);" % round(NOISE_FLOOR * 100))
     lines.append("a DPDK change beyond the noise means the machine, not vhu, moved; "
                  "other figure: the files' c/p are not the same figure (receiver's against "
-                 "the backend's burst cycles), no verdict.")
+                 "the backend's burst cycles), no verdict;")
+    lines.append("other floor: one file's c/p are from runs on the fast core-to-core floor, "
+                 "the other's from the slow one (cycles_basis), no verdict.")
     return "\n".join(lines)
 
 
@@ -1087,7 +1236,8 @@ def parse_args():
                                      for k, v in SUITES.items()) +
                                  ". With the defaults: " +
                                  run_time_note(len(SUITES) * 4 * 2 * REPEATS, REPEATS,
-                                               MAX_REPEATS, DURATION) +
+                                               MAX_REPEATS, DURATION,
+                                               more_when=MORE_RUNS_WHEN) +
                                  "; --suites backend a quarter of that. "
                                  "'vhost_vs_dpdk.py compare OLD.json NEW.json [--plots DIR]' "
                                  "compares two runs. See doc/performance.md for how to read "
@@ -1115,9 +1265,11 @@ def parse_args():
     ap.add_argument("--repeats", type=int, default=REPEATS,
                     help="runs per case and set-up; the best counts (default %d)" % REPEATS)
     ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
-                    help="more runs, up to this many, until each side's best is confirmed by "
-                    "a second run within 10%%%% of it (default %d; = --repeats to turn off)" %
-                    MAX_REPEATS)
+                    help="more runs, up to this many, until every side has %d runs on one "
+                    "core-to-core floor, fast or slow (without test/perf/c2c: until a second "
+                    "run comes within %d%%%% of each side's best Mpps and within %d%%%% of its "
+                    "cheapest cycles) (default %d; = --repeats to turn off)" %
+                    (FLOOR_RUNS, round(CONFIRM * 100), round(CYCLES_MODE * 100), MAX_REPEATS))
     ap.add_argument("--sizes", default="64,1518", help="packet sizes (default 64,1518)")
     ap.add_argument("--directions", default="g2h,h2g",
                     help="g2h (guest to host) and/or h2g (default both)")
@@ -1207,7 +1359,7 @@ def main():
             info["load_average_before"][0])
     log(run_time_note(len(args.suites) * len(args.directions) * len(args.sizes) *
                       len(args.sides) * args.repeats, args.repeats, args.max_repeats,
-                      args.duration))
+                      args.duration, more_when=MORE_RUNS_WHEN))
     bench = Bench(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = []
@@ -1233,10 +1385,7 @@ def main():
                            else "rx_cycles")
                     per_side = {b: [] for b in args.sides}
                     rep = 0
-                    while rep < args.repeats or (rep < args.max_repeats and not all(
-                            confirmed([r["mpps"] for r in per_side[b]]) and
-                            cycles_mode([r[key] for r in per_side[b]])[2]
-                            for b in args.sides)):
+                    while more_runs(per_side, key, rep, args.repeats, args.max_repeats):
                         order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
                         rep += 1
                         for b in order:
@@ -1262,10 +1411,12 @@ def main():
                                 "and are left out of its figure: a loaded machine, or bursts "
                                 "that long (64 KB frames); see doc/performance.md" %
                                 (case["case"], b, share * 100))
-                    log("%s: cycles ratio %s, same-floor ratio %s (%s), Mpps ratio %s "
+                    log("%s: cycles ratio %s (%s), each side alone %s, Mpps ratio %s "
                         "(target %.1f)" % (case["case"], case["cycles_ratio"],
-                                           case["same_floor_ratio"], case["same_floor_class"],
-                                           case["mpps_ratio"], target))
+                                           "same floor " + fmt_basis(case)
+                                           if basis_class(case) else case["cycles_basis"],
+                                           case["cycles_ratio_alone"], case["mpps_ratio"],
+                                           target))
                     results.append(case)
     except KeyboardInterrupt:
         interrupted = True
@@ -1284,14 +1435,19 @@ def main():
             "duration_s": args.duration,
             "repeats": args.repeats,
             "max_repeats": args.max_repeats,
-            "confirm": "more runs until a second run is within %d%% of each side's best" %
-                       round(CONFIRM * 100),
+            "confirm": "more runs until every side has %d runs on one core-to-core floor "
+                       "class (fast or slow; with no floor measured, until a second run is "
+                       "within %d%% of each side's best Mpps and within %d%% of its cheapest "
+                       "cycles)" % (FLOOR_RUNS, round(CONFIRM * 100), round(CYCLES_MODE * 100)),
             "window_s": args.window,
-            "statistic": "cycles: the lowest run of the primary figure (cycles_figure: the "
-                         "receiver's CPU cycles/packet, busy polls only, or for h2g in the "
-                         "backend and packed suites the backend's burst cycles/packet) that a "
-                         "second run confirms within %d%%, the ratio "
-                         "reference/subject; Mpps: best of " % round(CYCLES_MODE * 100) +
+            "statistic": "cycles: of the primary figure (cycles_figure: the receiver's "
+                         "CPU cycles/packet, busy polls only, or for h2g in the backend and "
+                         "packed suites the backend's burst cycles/packet), each side's "
+                         "cheapest run on the core-to-core floor class (fast, else slow) in "
+                         "which every side has %d runs, else (cycles_basis) each side's " %
+                         FLOOR_RUNS + "lowest run that a second run confirms within %d%% "
+                         "(kept as *_cycles_alone), the ratio " % round(CYCLES_MODE * 100) +
+                         "reference/subject; Mpps: best of " +
                          "repeats of the best %d-s rate in the receiver's steady statistics "
                          "periods, the ratio subject/reference" % args.window,
             "fast_share": "share of a side's time in stretches within %d%% of the case's best" %
