@@ -12,7 +12,8 @@
  * received mbufs come from it, and packets built in it are sent without a
  * copy. Files: vu_mem.c (shared memory), vu_msg.c (wire), vu_conn.c
  * (connection and sequences), vu_ring.c (rings, control side), vu_net.c,
- * vu_split.h and vu_packed.h (data path).
+ * vu_split.h and vu_packed.h, and vu_buf.h for what both layouts do to a
+ * buffer (data path).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -27,6 +27,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_prefetch.h>
 
+#include "vu_buf.h"
 #include "vu_packed.h"
 #include "vu_split.h"
 

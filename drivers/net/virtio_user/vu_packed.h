@@ -14,8 +14,9 @@
 
 #include <rte_branch_prediction.h>
 
+#include "vu_buf.h"
 #include "vu_private.h"
-#include "vu_split.h"
+#include "vu_split.h" /* the dispatchers for both layouts, at the end */
 
 #define VU_PACKED_WRAP_BITS (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
 
