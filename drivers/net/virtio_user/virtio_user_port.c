@@ -77,7 +77,13 @@ vu_net_drop(struct vu_vq *vq, struct vu_slot *s)
 	rte_pktmbuf_free(s->m);
 }
 
-/* Receive rings go to the backend full of buffers, stamped with the port's id. */
+/*
+ * Receive rings go to the backend full of buffers, stamped with the port's
+ * id. The id is set here and nowhere else: the fill bakes it into the mbuf
+ * template (vu_rx_ring_init()) before the ring is published, and every
+ * ring that is ever published was filled first (vu_ring_prepare()). A
+ * transmit ring never reads it.
+ */
 static void
 vu_net_refill(struct vu_vq *vq)
 {
@@ -87,12 +93,12 @@ vu_net_refill(struct vu_vq *vq)
 	vu_rx_fill(vq);
 }
 
+/* The port's counters for the ring's queue; the port id is the refill's (vu_net_refill()). */
 static void
 vu_net_publish(struct vu_dev *dev, struct vu_vq *vq)
 {
 	struct vhu_port *port = dev->port;
 
-	vq->port_id = port->id;
 	vq->qstats = vq->tx ? &port->txq[vq->index / 2].stats : &port->rxq[vq->index / 2].stats;
 }
 

@@ -235,7 +235,7 @@ struct vu_vq {
 	struct vu_tx_area *tx_area;	/* tx: per head / id, in shared memory */
 	const struct vu_mem *mem;	/* for address translation */
 	struct rte_mempool *pool;	/* the shared pool (rx refill, tx copies) */
-	uint16_t port_id;		/* stamped into received mbufs */
+	uint16_t port_id;		/* rx: stamped into received mbufs (set by the refill) */
 	struct vu_rx_init rx_init;	/* rx: what a refill writes into each mbuf */
 	struct vhu_port_qstats *qstats; /* the port's counters of this queue */
 	int kickfd;			/* eventfd we write to notify the device */
