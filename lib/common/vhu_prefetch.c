@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The write prefetch's load-time probe and the A/B variant (vhu_prefetch.h). */
+/* The write prefetch's load-time probe (vhu_prefetch.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +10,6 @@
 #endif
 
 bool vhu_prefetchw;
-unsigned int vhu_ab_variant;
 
 /*
  * PREFETCHW where the CPU has it (x86-64, CPUID 0x80000001, ECX bit 8).

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Write prefetch of a line the other side of a ring had last, and the
- * process-wide A/B variant that can turn it off: shared by the backend
- * library and the front-end, which both write lines the peer's core holds.
+ * Write prefetch of a line the other side of a ring had last: shared by the
+ * backend library and the front-end, which both write lines the peer's core
+ * holds. The A/B variant (vhu_ab.h) can turn it off.
  *
  * PREFETCHW asks for the line exclusive, where a plain prefetch brings it
  * shared and the store then pays a second transfer to take it from the
@@ -20,20 +20,15 @@
 
 #include <rte_common.h>
 
+#include "vhu_ab.h"
+
 extern bool vhu_prefetchw;
 
 /*
- * The A/B variant (vhu_vhost_ab_set(), vhu_vhost.h): 0 unless a developer
- * compares two code paths. Code under experiment reads it once per burst
- * (or refill batch) with a relaxed load, never per packet. The built-in experiment: variant 1
- * turns the write prefetches off (vhu_prefetch_write_on()).
- */
-extern unsigned int vhu_ab_variant;
-
-/*
- * Should this burst write-prefetch? Read once per burst, not per packet.
- * Always inlined, as vhu_prefetchw_line(): two loads and a compare, which a
- * call would cost more than.
+ * Should this burst write-prefetch? Where the CPU has it, and only under
+ * A/B variant 0 (vhu_ab.h). Read once per burst, not per packet. Always
+ * inlined, as vhu_prefetchw_line(): two loads and a compare, which a call
+ * would cost more than.
  */
 static __rte_always_inline bool
 vhu_prefetch_write_on(void)

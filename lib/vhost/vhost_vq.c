@@ -22,7 +22,7 @@
 #include "vhost_iotlb.h"
 #include "vhost_log.h"
 #include "vhost_inflight.h"
-#include "vhu_prefetch.h"
+#include "vhu_ab.h"
 
 int
 vhu_vhost_ab_set(unsigned int variant)

@@ -191,7 +191,7 @@ TEST(switch_takes_variants_0_and_1_and_refuses_more)
 	ASSERT_EQ(vhu_vhost_ab_get(), 0);
 }
 
-/* The switch is the one the front-end reads too (vhu_prefetch.h): variant 1
+/* The switch is the one the front-end reads too (vhu_ab.h): variant 1
  * turns the write prefetch off for both halves, where it is on at all. */
 TEST(variant_1_turns_the_write_prefetch_off)
 {
