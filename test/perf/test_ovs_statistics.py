@@ -5,22 +5,17 @@ OVS's pmd-stats-show and testpmd's port statistics, and how a case's runs
 become its figures. Needs neither DPDK nor OVS."""
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
 import re
-import signal
-import sys
 import tempfile
 import types
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-spec = importlib.util.spec_from_file_location("ovs_vs_dpdk", os.path.join(HERE, "ovs_vs_dpdk.py"))
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from fake_bench import HERE, load, run_main_patched
+
+bench = load("ovs_vs_dpdk")
 
 # 'ovs-appctl dpif-netdev/pmd-stats-show' of OVS 3.1, a PMD thread on core 1
 # after a window of traffic, the main thread (no packets) after it.
@@ -290,8 +285,6 @@ class Interrupted(unittest.TestCase):
                                          "avg processing cycles per packet":
                                          500.0 if side == "reference" else 400.0}, 1.0)
 
-        saved = {k: getattr(bench, k) for k in ("parse_args", "machine_info", "binary_info",
-                                                "Bench", "log")}
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "ovs.json")
             args = types.SimpleNamespace(
@@ -299,23 +292,12 @@ class Interrupted(unittest.TestCase):
                 duration=1, warmup=0, ring_size=1024, bursts=16, eal_mem="--no-huge",
                 vswitchd="ovs-vswitchd", rte_lib_dir=d, testpmd="dpdk-testpmd",
                 keep_logs=False, output=path)
-            bench.parse_args = lambda: args
-            bench.machine_info = lambda: {"load_average_before": [0.0] * 3}
-            bench.binary_info = lambda path: None
-            bench.Bench = FakeBench
-            bench.log = lambda msg: None
-            sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
-            try:
-                with contextlib.redirect_stdout(io.StringIO()), \
-                        contextlib.redirect_stderr(io.StringIO()):
-                    status = bench.main()
-            finally:
-                signal.signal(signal.SIGTERM, sigterm)
-                for k, v in saved.items():
-                    setattr(bench, k, v)
-            with open(path) as f:
-                doc = json.load(f)
-        return status, doc
+            return run_main_patched(bench, {
+                "parse_args": lambda: args,
+                "machine_info": lambda: {"load_average_before": [0.0] * 3},
+                "binary_info": lambda path: None,
+                "Bench": FakeBench,
+                "log": lambda msg: None}, path)
 
     def test_ctrl_c_exits_130_after_saving_the_finished_cases(self):
         status, doc = self.main(interrupt_at=3)

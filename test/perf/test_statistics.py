@@ -5,9 +5,7 @@ per packet become its result, and how compare judges a change. The benchmark its
 the numbers it reads must be right, and the same for both applications."""
 
 import contextlib
-import importlib.util
 import io
-import json
 import os
 import re
 import signal
@@ -17,14 +15,10 @@ import tempfile
 import types
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location("vhost_vs_dpdk",
-                                              os.path.join(HERE, "vhost_vs_dpdk.py"))
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
-spec = importlib.util.spec_from_file_location("pvp", os.path.join(HERE, "pvp.py"))
-pvp = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pvp)
+from fake_bench import HERE, load, run_main_patched
+
+bench = load("vhost_vs_dpdk")
+pvp = load("pvp")
 
 
 def block(packets, pps):
@@ -605,26 +599,6 @@ class Cleanup(unittest.TestCase):
                 else:
                     os.environ["XDG_RUNTIME_DIR"] = old
             self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
-
-
-def run_main_patched(module, patches, path):
-    """module.main() with its attributes 'patches' replaced (restored after),
-    output swallowed and SIGTERM's handler kept: (its status, the JSON it
-    wrote to 'path')."""
-    saved = {k: getattr(module, k) for k in patches}
-    sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
-    try:
-        for k, v in patches.items():
-            setattr(module, k, v)
-        with contextlib.redirect_stdout(io.StringIO()), \
-                contextlib.redirect_stderr(io.StringIO()):
-            status = module.main()
-    finally:
-        signal.signal(signal.SIGTERM, sigterm)
-        for k, v in saved.items():
-            setattr(module, k, v)
-    with open(path) as f:
-        return status, json.load(f)
 
 
 class Interrupted(unittest.TestCase):
