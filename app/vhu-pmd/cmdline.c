@@ -19,6 +19,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,6 +628,32 @@ cmdline_run_file(struct pmd *pmd, const char *path)
 	return 0;
 }
 
+/* How long the shell waits for input between looks at the signal flag. */
+#define CMDLINE_POLL_MS 100
+
+/*
+ * Wait until 'fd' has input (or its end, or an error for the read to
+ * report); false as soon as a signal was seen. The shell never waits for
+ * input inside read(): a SIGINT that lands on another of the process's
+ * threads (DPDK's, the forwarding lcores'), or on this one after the flag
+ * was tested but before read() began, interrupts no read, and the shell
+ * would wait for a key after Ctrl-C. Polling a tenth of a second at a time,
+ * it sees the flag whichever thread took the signal, and when.
+ */
+static bool
+cmdline_wait_input(int fd, volatile const sig_atomic_t *signal_seen)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (*signal_seen == 0) {
+		int n = poll(&p, 1, CMDLINE_POLL_MS);
+
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return true;
+	}
+	return false;
+}
+
 /* Plain lines, with the prompt and the line echoed, until EOF, "quit" or a signal. */
 static void
 cmdline_run_plain(struct pmd *pmd, volatile const sig_atomic_t *signal_seen)
@@ -633,7 +661,11 @@ cmdline_run_plain(struct pmd *pmd, volatile const sig_atomic_t *signal_seen)
 	char *line = NULL;
 	size_t cap = 0;
 
+	/* Unbuffered: no line may wait in stdio's buffer, where poll() cannot see it. */
+	setvbuf(stdin, NULL, _IONBF, 0);
 	for (;;) {
+		if (!cmdline_wait_input(STDIN_FILENO, signal_seen))
+			break;
 		errno = 0;
 		if (getline(&line, &cap, stdin) < 0) {
 			if (errno == EINTR && *signal_seen == 0) {
@@ -704,6 +736,46 @@ el_complete(EditLine *el, int ch)
 	return CC_REDISPLAY;
 }
 
+/* The flag cmdline_run_edit()'s reader watches (libedit passes it no data of ours). */
+static volatile const sig_atomic_t *el_signal_seen;
+
+/*
+ * libedit's character reader: one character from the terminal, in the
+ * locale's multibyte form, waiting with cmdline_wait_input() so that a
+ * signal ends el_gets() wherever it landed. Returns 1, 0 at the end of
+ * input or on a signal (el_gets() then returns NULL), -1 on an error. A
+ * byte sequence the locale cannot decode is dropped.
+ */
+static int
+el_read_char(EditLine *el, wchar_t *wc)
+{
+	char buf[MB_LEN_MAX];
+	mbstate_t st;
+	size_t n = 0, r;
+	ssize_t got;
+
+	RTE_SET_USED(el);
+	for (;;) {
+		if (!cmdline_wait_input(STDIN_FILENO, el_signal_seen))
+			return 0;
+		got = read(STDIN_FILENO, &buf[n], 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return (int)got;
+		n++;
+		memset(&st, 0, sizeof(st));
+		r = mbrtowc(wc, buf, n, &st);
+		if (r == (size_t)-2 && n < sizeof(buf))
+			continue; /* more bytes to come */
+		if (r == (size_t)-1 || r == (size_t)-2) {
+			n = 0;
+			continue;
+		}
+		return 1;
+	}
+}
+
 /* A terminal: libedit with history and completion. */
 static void
 cmdline_run_edit(struct pmd *pmd, volatile const sig_atomic_t *signal_seen)
@@ -734,6 +806,8 @@ cmdline_run_edit(struct pmd *pmd, volatile const sig_atomic_t *signal_seen)
 	el_set(el, EL_CLIENTDATA, pmd);
 	el_set(el, EL_ADDFN, "vhu-complete", "complete a command, port or mode", el_complete);
 	el_set(el, EL_BIND, "^I", "vhu-complete", NULL);
+	el_signal_seen = signal_seen;
+	el_set(el, EL_GETCFN, el_read_char);
 	while (*signal_seen == 0) {
 		in = el_gets(el, &count);
 		if (in == NULL || count <= 0)

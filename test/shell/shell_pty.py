@@ -8,24 +8,30 @@ keys must run the command it completes to. Then: the list of choices on a
 second Tab (ports, modes), history (Up recalls a line, which runs again),
 editing keys (Left, Backspace, Ctrl-A, Ctrl-U), a wrong command (error and
 usage, the shell goes on), Ctrl-D on an empty line (quit, status 0) and
-Ctrl-C (quit, status 0).
+Ctrl-C (quit, status 0), also when the SIGINT lands on another of
+vhu-pmd's threads while the shell waits for a line, on a terminal
+and with commands from a pipe.
 
 Exit status: 0 pass, 1 fail, 77 skip (vhu-pmd was built without libedit).
 Environment: VHU_PMD or VHU_BUILD_DIR (where vhu-pmd is), VHU_HAVE_LIBEDIT
 (set by meson: 0 when the build has no line editing).
 """
+import ctypes
 import os
 import pty
 import re
 import select
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
 PROG = "shell-pty"
 PROMPT = "vhu-pmd> "
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tgkill's system call number, by machine (Python has no call for it).
+SYS_TGKILL = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z@]|\x1b[=>]|[\r\x07]")
 
 
@@ -188,6 +194,83 @@ def interrupt(pmd):
     pmd.wait_exit("Ctrl-C")
 
 
+def tgkill(pid, tid, sig):
+    """Send 'sig' to thread 'tid' of process 'pid' (os.kill() picks the thread)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(SYS_TGKILL, pid, tid, sig) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {sig})")
+
+
+def interrupt_other_thread(pmd):
+    """SIGINT that lands on one of vhu-pmd's other threads (DPDK's, the
+    forwarding lcore's), not the shell's, as a signal to the process may:
+    the shell must still see it and quit, though no read of its own was
+    interrupted."""
+    pmd.expect("^" + re.escape(PROMPT), "the first prompt", timeout=30)
+    pmd.line("start", r"^rxonly packet forwarding|^io packet forwarding", "start")
+    if SYS_TGKILL is None:
+        log(f"no tgkill number for {os.uname().machine}: SIGINT on another thread not tried")
+        pmd.kill()
+        return
+    others = [int(t) for t in os.listdir(f"/proc/{pmd.pid}/task") if int(t) != pmd.pid]
+    if not others:
+        pmd.fail("vhu-pmd has no thread other than its main one")
+    tgkill(pmd.pid, others[0], signal.SIGINT)
+    pmd.expect(r"^Signal 2 received, preparing to exit\.\.\.$",
+               "SIGINT on another thread, the shell idle at its prompt")
+    pmd.expect(r"^Bye\.\.\.$", "SIGINT on another thread quits")
+    pmd.wait_exit("SIGINT on another thread")
+
+
+def plain_interrupt_other_thread(prefix):
+    """The same without a terminal: commands from a pipe (plain lines, no
+    libedit), SIGINT on another thread while the shell waits for the next line."""
+    build = os.environ.get("VHU_BUILD_DIR", os.path.join(ROOT, "build"))
+    binary = os.environ.get("VHU_PMD", os.path.join(build, "app", "vhu-pmd"))
+    argv = [binary, "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-huge", "-m", "256",
+            "--file-prefix", prefix, "--", "-i", "--total-num-mbufs=4096",
+            "--port", "ring,name=a,peer=b", "--port", "ring,name=b,peer=a"]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out = b""
+    try:
+        proc.stdin.write(b"start\n")
+        proc.stdin.flush()
+        end = time.time() + 30
+        while b"packet forwarding" not in out and time.time() < end:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+            if ready:
+                out += os.read(proc.stdout.fileno(), 65536) or b""
+        if b"packet forwarding" not in out:
+            raise RuntimeError("no forwarding after 'start' from a pipe")
+        others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+        tgkill(proc.pid, others[0], signal.SIGINT)
+        # The pipe stays open: its end would end the shell whatever the signal did.
+        end = time.time() + 15
+        while proc.poll() is None and time.time() < end:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+            if ready:
+                out += os.read(proc.stdout.fileno(), 65536) or b""
+        if proc.poll() is None:
+            raise RuntimeError("SIGINT on another thread, commands from a pipe: vhu-pmd did "
+                               "not exit within 15 s")
+        out += proc.stdout.read()
+        if b"Signal 2 received, preparing to exit..." not in out or proc.returncode != 0:
+            raise RuntimeError(f"SIGINT on another thread, commands from a pipe: status "
+                               f"{proc.returncode}, no 'Signal 2 received'")
+    except RuntimeError as e:
+        log(f"FAIL: {e}")
+        print(f"----- output -----\n{out.decode(errors='replace')[-3000:]}\n-----",
+              file=sys.stderr)
+        return False
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    return True
+
+
 def main():
     # meson's timeout sends SIGTERM: unwind, so that vhu-pmd is killed and its files removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
@@ -195,12 +278,16 @@ def main():
         print("SKIP: vhu-pmd was built without libedit (install libedit-dev and rebuild), so "
               "its shell has no line editing to test", file=sys.stderr)
         return 77
-    for name, test in (("edit", session), ("intr", interrupt)):
+    for name, test in (("edit", session), ("intr", interrupt),
+                       ("intr-thread", interrupt_other_thread)):
         pmd = Pmd(f"vhu-{PROG}-{name}-{os.getpid()}")
         try:
             test(pmd)
         finally:
             pmd.kill()
+    if SYS_TGKILL is not None and not plain_interrupt_other_thread(
+            f"vhu-{PROG}-plain-{os.getpid()}"):
+        return 1
     log("PASS: completion, history, editing, errors, Ctrl-D and Ctrl-C on a terminal")
     return 0
 
