@@ -210,7 +210,13 @@ wait_guest() {
 	shift
 	until "$@"; do
 		[ -n "$(result_line)" ] && return 1
-		vhu_alive "$qemu_pid" || fail "QEMU exited before the guest could $what"
+		# QEMU may have written the line and exited since the test above:
+		# look once more, now that its console log is complete.
+		if ! vhu_alive "$qemu_pid"; then
+			"$@" && return 0
+			[ -n "$(result_line)" ] && return 1
+			fail "QEMU exited before the guest could $what"
+		fi
 		vhu_alive "${VHU_PID[backend]}" ||
 			fail "the backend exited before the guest could $what"
 		[ "$(date +%s)" -lt "$deadline" ] ||
