@@ -809,5 +809,89 @@ class PvpInterrupted(unittest.TestCase):
         self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64", "pvp-1518"])
 
 
+def both_run(rx, burst, floors):
+    """A run with both figures, the receiver's and the backend's burst cycles."""
+    r = floor_run(burst or 1.0, list(floors) if floors else None)
+    r["rx_cycles"] = rx
+    if burst is None:  # not counted
+        r["burst_cycles"] = r["burst"] = None
+    return r
+
+
+class Beside(unittest.TestCase):
+    """The figure beside the primary one comes from the headline's floor
+    class, the same runs; each side alone is kept."""
+
+    def summarise(self, reference, subject, figure="receiver"):
+        return bench.summarise_case(
+            {"case": "packed/g2h-64", "target": 1.3, "cycles_figure": figure},
+            {"reference": [both_run(*r) for r in reference],
+             "subject": [both_run(*r) for r in subject]}, 1.3)
+
+    def test_the_burst_figure_beside_the_receivers_pairs_the_fast_runs(self):
+        # Alone, DPDK's burst figure is its confirmed slow pair (70, 72):
+        # its two fast runs (40, 52) are more than 20 % apart.
+        case = self.summarise([(100.0, 40.0, FAST), (210.0, 70.0, SLOW), (104.0, 52.0, FAST),
+                               (215.0, 72.0, SLOW)],
+                              [(90.0, 30.0, FAST), (92.0, 31.0, FAST), (200.0, 70.0, SLOW)])
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["reference_burst_cycles"], 40.0)
+        self.assertEqual(case["reference_burst_cycles_spread"], round(12.0 / 2 / 40.0, 4))
+        self.assertTrue(case["reference_burst_cycles_confirmed"])
+        self.assertEqual(case["reference_burst_cycles_basis_runs"], 2)
+        self.assertEqual(case["subject_burst_cycles"], 30.0)
+        self.assertEqual(case["burst_cycles_ratio"], round(40.0 / 30.0, 3))
+        # Each side alone, kept.
+        self.assertEqual(case["reference_burst_cycles_alone"], 70.0)
+        self.assertTrue(case["reference_burst_cycles_alone_confirmed"])
+        self.assertEqual(case["subject_burst_cycles_alone"], 30.0)
+        self.assertEqual(case["burst_cycles_ratio_alone"], round(70.0 / 30.0, 3))
+        # The primary's named figure is the headline's.
+        self.assertEqual(case["reference_receiver_cycles"], case["reference_cycles"])
+        line = bench.results_table([case]).splitlines()[2].split()
+        self.assertEqual(line[-4:], ["40", "±15%", "30", "±2%"])
+
+    def test_a_side_with_fewer_runs_of_it_in_the_class_is_unconfirmed(self):
+        # vhu's second fast run did not count its burst cycles.
+        case = self.summarise([(100.0, 40.0, FAST), (101.0, 41.0, FAST)],
+                              [(90.0, 30.0, FAST), (92.0, None, FAST), (93.0, 31.0, SLOW)])
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["subject_burst_cycles"], 30.0)
+        self.assertFalse(case["subject_burst_cycles_confirmed"])
+        self.assertEqual(case["subject_burst_cycles_basis_runs"], 1)
+        self.assertTrue(case["subject_burst_cycles_alone_confirmed"])
+        self.assertTrue(bench.results_table([case]).splitlines()[2].endswith(" 30 ±0% ?"))
+        # None of them did: no figure, not the other class's.
+        case = self.summarise([(100.0, 40.0, FAST), (101.0, 41.0, FAST)],
+                              [(90.0, None, FAST), (92.0, None, FAST), (93.0, 31.0, SLOW),
+                               (94.0, 32.0, SLOW)])
+        self.assertIsNone(case["subject_burst_cycles"])
+        self.assertEqual(case["subject_burst_cycles_basis_runs"], 0)
+        self.assertIsNone(case["burst_cycles_ratio"])
+        self.assertEqual(case["subject_burst_cycles_alone"], 31.0)
+        self.assertTrue(bench.results_table([case]).splitlines()[2].endswith(" -"))
+
+    def test_the_receivers_figure_beside_the_burst_one_in_h2g(self):
+        case = self.summarise([(300.0, 40.0, SLOW), (100.0, 41.0, FAST), (290.0, 42.0, FAST),
+                               (130.0, 120.0, SLOW), (135.0, 125.0, SLOW)],
+                              [(90.0, 30.0, FAST), (91.0, 31.0, FAST)], figure="backend burst")
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["reference_cycles"], 41.0)
+        self.assertEqual(case["reference_receiver_cycles"], 100.0)
+        self.assertEqual(case["reference_receiver_cycles_alone"], 130.0)
+        self.assertEqual(case["reference_burst_cycles"], 41.0)
+        self.assertEqual(case["burst_cycles_ratio"], case["cycles_ratio"])
+        self.assertIn(" 100 ±95% ", bench.results_table([case]).splitlines()[2])
+
+    def test_without_a_class_the_beside_figure_is_each_side_alone(self):
+        case = self.summarise([(100.0, 40.0, None), (101.0, 41.0, None)],
+                              [(90.0, 30.0, MOVED), (92.0, 31.0, FAST)])
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
+        self.assertEqual(case["reference_burst_cycles"], 40.0)
+        self.assertEqual(case["reference_burst_cycles_alone"], 40.0)
+        self.assertIsNone(case["reference_burst_cycles_basis_runs"])
+        self.assertEqual(case["burst_cycles_ratio"], case["burst_cycles_ratio_alone"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

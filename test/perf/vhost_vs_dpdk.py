@@ -42,7 +42,8 @@ rte_vhost_enqueue_burst/dequeue_burst, on DPDK's librte_vhost or vhu's), also
 when --vhu-pmd is a script named *testpmd*; vhu-pmd's vhost-user port counts
 the same with burst-cycles=1. For h2g that figure is the primary one (the
 table's c/p and the ratio); for g2h the receiver's stays primary and the
-burst figure is shown beside it. The JSON keeps both.
+burst figure is shown beside it, from the same runs as the headline (its
+floor class, below). The JSON keeps both.
 
 Before and after each run, test/perf/c2c measures the machine's
 core-to-core floor between the two forwarding CPUs; runs whose two floors
@@ -831,10 +832,15 @@ def summarise_case(case, per_side, target):
     costs less, and meets_target compares it with 'target'. Each side's
     cheapest confirmed mode alone (cycles_mode()) is kept as
     <side>_cycles_alone and cycles_ratio_alone, the median of all runs as
-    <side>_cycles_median. Both figures are kept under their own names, each
-    side alone (<side>_receiver_cycles..., <side>_burst_cycles...) with, for
-    the burst figure, the share of calls that moved nothing. Mpps are kept:
-    the best run, mpps_ratio subject / reference.
+    <side>_cycles_median. Both figures are kept under their own names
+    (<side>_receiver_cycles..., <side>_burst_cycles..., burst_cycles_ratio),
+    taken from the headline's floor class like it (put_class_figure(): the
+    one beside the primary pairs the same runs; a side with fewer than
+    FLOOR_RUNS runs of it there is unconfirmed), each side alone when the
+    headline is, and each side alone in every case as *_alone
+    (burst_cycles_ratio_alone); for the burst figure, the share of calls
+    that moved nothing. Mpps are kept: the best run, mpps_ratio subject /
+    reference.
     """
     burst_primary = case.get("cycles_figure") == "backend burst"
     for b, runs in per_side.items():
@@ -872,13 +878,18 @@ def summarise_case(case, per_side, target):
         case[b + "_features"] = next((r["features"] for r in runs if r["features"]), None)
     case.setdefault("cycles_figure", "receiver")
     key = "burst_cycles" if burst_primary else "rx_cycles"
-    put_headline(case, per_side, key)
-    sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
-    case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
-    sub, ref = case.get("subject_cycles_alone"), case.get("reference_cycles_alone")
-    case["cycles_ratio_alone"] = round(ref / sub, 3) if sub and ref else None
-    sub, ref = case.get("subject_burst_cycles"), case.get("reference_burst_cycles")
-    case["burst_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    cls = put_headline(case, per_side, key)
+    # Both figures under their own names from the headline's runs: the one
+    # beside it pairs the same runs, not each side's lowest alone.
+    for name, fig in (("receiver", "rx_cycles"), ("burst", "burst_cycles")):
+        counts = put_class_figure(case, per_side, fig, name + "_cycles", cls)
+        for b in per_side:
+            case[b + "_" + name + "_cycles_basis_runs"] = counts[b]
+    for ratio, fig in (("cycles_ratio", "cycles"), ("burst_cycles_ratio", "burst_cycles")):
+        for alone in ("", "_alone"):
+            sub = case.get("subject_" + fig + alone)
+            ref = case.get("reference_" + fig + alone)
+            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
     # Each class's pair of cheapest runs, however few runs each side had in it.
     case["same_floor"] = same_floor(per_side, key)
@@ -908,6 +919,36 @@ def summarise_case(case, per_side, target):
 BASIS_ALONE = "each side's lowest confirmed run"
 
 
+def put_class_figure(case, per_side, key, name, cls):
+    """Stores figure 'key' of each side's runs (run_summary() dicts) as
+    <side>_<name> with _spread and _confirmed, from the runs on floor class
+    'cls', keeping what was there (each side alone, as put_mode() left it)
+    as <side>_<name>_alone with the same parts.
+
+    With a class, a side's figure is its cheapest run there and its spread
+    half the range of its runs there, as a share of the figure; it is
+    confirmed when FLOOR_RUNS runs or more of that side's there have the
+    figure (a figure other than the one the class was chosen by can have
+    fewer: a run that did not count it), and None when none has. Without
+    one (cls None) the figure stays each side's alone. Returns each side's
+    number of runs with the figure in the class, None without one."""
+    counts = {}
+    for b, runs in per_side.items():
+        k = b + "_" + name
+        for part in ("", "_spread", "_confirmed"):
+            case[k + "_alone" + part] = case.get(k + part)
+        if cls is None:
+            counts[b] = None
+            continue
+        v = class_runs(runs, key, cls)
+        counts[b] = len(v)
+        low = min(v) if v else None
+        case[k] = round(low, 1) if low is not None else None
+        case[k + "_spread"] = round((max(v) - low) / 2 / low, 4) if low else None
+        case[k + "_confirmed"] = len(v) >= FLOOR_RUNS
+    return counts
+
+
 def put_headline(case, per_side, key):
     """The case's primary figures, <side>_cycles with its _spread and
     _confirmed, from the runs of figure 'key' that met the same floor.
@@ -920,24 +961,19 @@ def put_headline(case, per_side, key):
     figure is each side's lowest confirmed run (cycles_mode(), as put_mode()
     left it) and cycles_basis says so. That per-side figure is kept in every
     case as <side>_cycles_alone (with _spread and _confirmed): alone, it can
-    pair one side's fast-mode run with the other's slow-mode one.
+    pair one side's fast-mode run with the other's slow-mode one. Returns
+    the class (None: each side alone), for the figures beside the primary
+    one (put_class_figure()).
     """
-    for b in per_side:
-        for part in ("", "_spread", "_confirmed"):
-            case[b + "_cycles_alone" + part] = case.get(b + "_cycles" + part)
     cls = floor_basis(per_side, key)
+    counts = put_class_figure(case, per_side, key, "cycles", cls)
     if cls is None:
         case["cycles_basis"] = BASIS_ALONE
         case["cycles_basis_runs"] = None
-        return
-    for b, runs in per_side.items():
-        v = class_runs(runs, key, cls)
-        case[b + "_cycles"] = round(min(v), 1)
-        case[b + "_cycles_spread"] = round((max(v) - min(v)) / 2 / min(v), 4) if min(v) else None
-        case[b + "_cycles_confirmed"] = True
+        return None
     case["cycles_basis"] = "same floor " + cls
-    case["cycles_basis_runs"] = [len(class_runs(per_side[b], key, cls)) if b in per_side
-                                 else 0 for b in ("reference", "subject")]
+    case["cycles_basis_runs"] = [counts.get(b, 0) for b in ("reference", "subject")]
+    return cls
 
 
 def basis_class(case):
@@ -1004,7 +1040,10 @@ def results_table(results):
               "ratio of each side's lowest confirmed run,",
               "whatever its floor (it can pair one side's fast mode with the other's slow one). "
               "beside: the other figure (burst for g2h,",
-              "receiver for h2g), each side's lowest confirmed run, where it was counted."]
+              "receiver for h2g), where it was counted, from the same runs as c/p: with basis "
+              "fast or slow each side's cheapest run of that class",
+              "± half the range of them (?: fewer than %d of them counted it), with basis alone "
+              "each side's lowest confirmed run." % FLOOR_RUNS]
     return "\n".join(lines)
 
 
