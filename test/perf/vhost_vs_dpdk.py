@@ -410,9 +410,22 @@ def fmt_mode(case, key):
         "" if case.get(key + "_confirmed", True) else " ?")
 
 
-def measure_floor(c2c, cpus):
+def c2c_tool(path, say=None):
+    """'path' when test/perf/c2c is there to run, else None, which 'say'
+    (the calling script's log; this one's by default) reports: its runs go
+    unclassed."""
+    say = say or log
+    if path and os.access(path, os.X_OK):
+        return path
+    say("no %s: runs are not classed by the core-to-core floor (build it with ninja)" % path)
+    return None
+
+
+def measure_floor(c2c, cpus, say=None):
     """The core-to-core floor between the two forwarding CPUs, in ns (test/perf/c2c),
-    or None if the tool is missing or fails."""
+    or None if the tool is missing or fails (said once per reason with 'say',
+    the calling script's log; this one's by default)."""
+    say = say or log
     if not c2c:
         return None
     try:
@@ -427,9 +440,20 @@ def measure_floor(c2c, cpus):
     # Once per reason: the runs go on, without a floor class.
     if why not in FLOOR_WARNED:
         FLOOR_WARNED.add(why)
-        log("no core-to-core floor between CPUs %s (%s): runs are not classed by it" %
+        say("no core-to-core floor between CPUs %s (%s): runs are not classed by it" %
             (cpus, why))
     return None
+
+
+def fmt_floors(floors):
+    """A run's floors for its progress line: "floor 31/33 ns (fast)", "-"
+    for one that failed, "moved" when the two disagree; "no floor" when
+    neither was measured."""
+    f = floors or []
+    if all(x is None for x in f):
+        return "no floor"
+    return "floor %s ns (%s)" % ("/".join("-" if x is None else "%.0f" % x for x in f),
+                                 floor_class(f) or "moved")
 
 
 def floor_class(floors):
@@ -472,6 +496,20 @@ def same_floor(per_side, key):
     return out
 
 
+def put_same_floor(case, per_side, key):
+    """Stores same_floor() of figure 'key' in 'case', every class's pair of
+    cheapest runs however few runs each side had in it, and the pair to
+    read (fast, else slow) as same_floor_class and same_floor_ratio; and
+    every run's floors as <side>_floor_ns_runs."""
+    case["same_floor"] = same_floor(per_side, key)
+    pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
+    case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
+                                "slow" if pick else None)
+    case["same_floor_ratio"] = pick["ratio"] if pick else None
+    for b, runs in per_side.items():
+        case[b + "_floor_ns_runs"] = [r.get("floor_ns") for r in runs]
+
+
 def floor_basis(per_side, key):
     """The floor class a case's headline comes from: 'fast' when every side
     has at least FLOOR_RUNS runs of figure 'key' on the fast floor, else
@@ -491,7 +529,7 @@ def floors_measured(per_side):
                for f in r.get("floor_ns") or [])
 
 
-def more_runs(per_side, key, rounds, repeats, max_repeats):
+def more_runs(per_side, key, rounds, repeats, max_repeats, confirm_mpps=True):
     """Whether a case runs another round (one run of every side, in
     alternating order) after 'rounds' rounds: always before 'repeats', never
     from 'max_repeats' on, and in between until floor_basis() finds a class
@@ -513,7 +551,8 @@ def more_runs(per_side, key, rounds, repeats, max_repeats):
     Without a floor in any run (no c2c binary) there is nothing to pair by,
     and the case runs until each side alone is confirmed: its best Mpps by a
     second run within CONFIRM (confirmed()) and its cheapest cycles by a
-    second run within CYCLES_MODE (cycles_mode()).
+    second run within CYCLES_MODE (cycles_mode()); with confirm_mpps False
+    its cycles only (ovs_vs_dpdk.py, whose Mpps are a side figure).
     """
     if rounds < repeats:
         return True
@@ -521,7 +560,7 @@ def more_runs(per_side, key, rounds, repeats, max_repeats):
         return False
     if floors_measured(per_side):
         return floor_basis(per_side, key) is None
-    return not all(confirmed([r["mpps"] for r in runs]) and
+    return not all((not confirm_mpps or confirmed([r["mpps"] for r in runs])) and
                    cycles_mode([r.get(key) for r in runs])[2]
                    for runs in per_side.values())
 
@@ -589,10 +628,7 @@ class Bench:
         self.seq = 0
         # The machine's core-to-core floor between the two forwarding lcores,
         # before and after each run (test/perf/c2c; None without it).
-        self.c2c = args.c2c if args.c2c and os.access(args.c2c, os.X_OK) else None
-        if self.c2c is None:
-            log("no %s: runs are not classed by the core-to-core floor (build it with ninja)"
-                % args.c2c)
+        self.c2c = c2c_tool(args.c2c, log)
         self.floor_cpus = "%s,%s" % (args.backend_lcores.split(",")[-1],
                                      args.frontend_lcores.split(",")[-1])
 
@@ -867,7 +903,6 @@ def summarise_case(case, per_side, target):
         case[b + "_burst_stalled_share"] = (
             round(sum(x.get("stalled_calls", 0) for x in bursts) / calls, 5) if calls else None)
         case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
-        case[b + "_floor_ns_runs"] = [r.get("floor_ns") for r in runs]
         case[b + "_mpps"] = max(ok) if ok else None
         case[b + "_runs"] = [r["mpps"] for r in runs]
         case[b + "_run_means"] = [r["mean"] for r in runs]
@@ -891,12 +926,7 @@ def summarise_case(case, per_side, target):
             ref = case.get("reference_" + fig + alone)
             case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
-    # Each class's pair of cheapest runs, however few runs each side had in it.
-    case["same_floor"] = same_floor(per_side, key)
-    pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
-    case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
-                                "slow" if pick else None)
-    case["same_floor_ratio"] = pick["ratio"] if pick else None
+    put_same_floor(case, per_side, key)
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
     case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
     if case["mpps_ratio"] is not None:
@@ -1434,13 +1464,10 @@ def main():
                             log("%s %s run %d: %s" % (
                                 case["case"], b, rep,
                                 "%.1f cycles/packet (receiver), %s (backend burst), %.3f Mpps "
-                                "(best %d s), %.3f Mpps (mean); floor %s ns (%s)" % (
+                                "(best %d s), %.3f Mpps (mean); %s" % (
                                     run["rx_cycles"], "%.1f" % run["burst_cycles"]
                                     if run["burst_cycles"] is not None else "-", run["mpps"],
-                                    args.window, run["mean"],
-                                    "/".join("-" if f is None else "%.0f" % f
-                                             for f in run["floor_ns"] or []),
-                                    floor_class(run["floor_ns"]) or "moved")
+                                    args.window, run["mean"], fmt_floors(run["floor_ns"]))
                                 if run["mpps"] is not None else "failed: " + run["error"]))
                     summarise_case(case, per_side, target)
                     for b in args.sides:
