@@ -67,11 +67,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (BASIS_ALONE, CYCLES_MODE, FLOOR_FAST_MAX,  # noqa: E402
                            FLOOR_RUNS, FLOORS_OVERHEAD, MORE_RUNS_WHEN, NB_MBUFS, REPO,
-                           basis_class, binary_info, c2c_tool, default_eal_mem, exit_status,
-                           exit_with, fmt_basis, fmt_floors, fmt_mode, huge_free_mb,
-                           machine_info, measure_floor, median, more_runs, put_class_figure,
-                           put_headline, put_mode, put_same_floor, remove_dpdk_files, report,
-                           run_time_note)
+                           basis_class, binary_info, c2c_tool, cycles_mode, default_eal_mem,
+                           exit_status, exit_with, fmt_basis, fmt_floors, fmt_mode,
+                           huge_free_mb, machine_info, measure_floor, median, more_runs,
+                           put_class_figure, put_headline, put_mode, put_same_floor,
+                           remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -578,7 +578,7 @@ class Bench:
                 rep = 0
                 # Its Mpps are a side figure: without floors its cycles alone decide.
                 while more_runs(runs, "cycles", rep, self.args.repeats, self.args.max_repeats,
-                                confirm_mpps=False):
+                                alone=lambda rs: cycles_mode([r["cycles"] for r in rs])[2]):
                     order = SIDES if rep % 2 == 0 else tuple(reversed(SIDES))
                     rep += 1
                     for b in order:

@@ -529,7 +529,7 @@ def floors_measured(per_side):
                for f in r.get("floor_ns") or [])
 
 
-def more_runs(per_side, key, rounds, repeats, max_repeats, confirm_mpps=True):
+def more_runs(per_side, key, rounds, repeats, max_repeats, alone=None):
     """Whether a case runs another round (one run of every side, in
     alternating order) after 'rounds' rounds: always before 'repeats', never
     from 'max_repeats' on, and in between until floor_basis() finds a class
@@ -551,8 +551,9 @@ def more_runs(per_side, key, rounds, repeats, max_repeats, confirm_mpps=True):
     Without a floor in any run (no c2c binary) there is nothing to pair by,
     and the case runs until each side alone is confirmed: its best Mpps by a
     second run within CONFIRM (confirmed()) and its cheapest cycles by a
-    second run within CYCLES_MODE (cycles_mode()); with confirm_mpps False
-    its cycles only (ovs_vs_dpdk.py, whose Mpps are a side figure).
+    second run within CYCLES_MODE (cycles_mode()); 'alone', a function of a
+    side's runs, replaces that rule where a script's figures differ
+    (ovs_vs_dpdk.py: its cycles only; pvp.py: its best Mpps only).
     """
     if rounds < repeats:
         return True
@@ -560,9 +561,11 @@ def more_runs(per_side, key, rounds, repeats, max_repeats, confirm_mpps=True):
         return False
     if floors_measured(per_side):
         return floor_basis(per_side, key) is None
-    return not all((not confirm_mpps or confirmed([r["mpps"] for r in runs])) and
-                   cycles_mode([r.get(key) for r in runs])[2]
-                   for runs in per_side.values())
+    if alone is None:
+        def alone(runs):
+            return (confirmed([r["mpps"] for r in runs]) and
+                    cycles_mode([r.get(key) for r in runs])[2])
+    return not all(alone(runs) for runs in per_side.values())
 
 
 def nic_rx_packets(text):
@@ -947,16 +950,18 @@ def summarise_case(case, per_side, target):
 
 
 BASIS_ALONE = "each side's lowest confirmed run"
+BASIS_BEST_ALONE = "each side's best run"
 
 
-def put_class_figure(case, per_side, key, name, cls):
+def put_class_figure(case, per_side, key, name, cls, best=min):
     """Stores figure 'key' of each side's runs (run_summary() dicts) as
     <side>_<name> with _spread and _confirmed, from the runs on floor class
     'cls', keeping what was there (each side alone, as put_mode() left it)
     as <side>_<name>_alone with the same parts.
 
-    With a class, a side's figure is its cheapest run there and its spread
-    half the range of its runs there, as a share of the figure; it is
+    With a class, a side's figure is its cheapest run there ('best' of
+    them: max for a rate) and its spread half the range of its runs there,
+    as a share of the figure; it is
     confirmed when FLOOR_RUNS runs or more of that side's there have the
     figure (a figure other than the one the class was chosen by can have
     fewer: a run that did not count it), and None when none has. Without
@@ -972,14 +977,14 @@ def put_class_figure(case, per_side, key, name, cls):
             continue
         v = class_runs(runs, key, cls)
         counts[b] = len(v)
-        low = min(v) if v else None
-        case[k] = round(low, 1) if low is not None else None
-        case[k + "_spread"] = round((max(v) - low) / 2 / low, 4) if low else None
+        top = best(v) if v else None
+        case[k] = round(top, 1 if best is min else 3) if top is not None else None
+        case[k + "_spread"] = round((max(v) - min(v)) / 2 / top, 4) if top else None
         case[k + "_confirmed"] = len(v) >= FLOOR_RUNS
     return counts
 
 
-def put_headline(case, per_side, key):
+def put_headline(case, per_side, key, name="cycles", best=min):
     """The case's primary figures, <side>_cycles with its _spread and
     _confirmed, from the runs of figure 'key' that met the same floor.
 
@@ -993,16 +998,17 @@ def put_headline(case, per_side, key):
     case as <side>_cycles_alone (with _spread and _confirmed): alone, it can
     pair one side's fast-mode run with the other's slow-mode one. Returns
     the class (None: each side alone), for the figures beside the primary
-    one (put_class_figure()).
+    one (put_class_figure()). pvp.py's headline is a rate: 'name' "mpps"
+    (<side>_mpps, mpps_basis...), 'best' max, BASIS_BEST_ALONE.
     """
     cls = floor_basis(per_side, key)
-    counts = put_class_figure(case, per_side, key, "cycles", cls)
+    counts = put_class_figure(case, per_side, key, name, cls, best)
     if cls is None:
-        case["cycles_basis"] = BASIS_ALONE
-        case["cycles_basis_runs"] = None
+        case[name + "_basis"] = BASIS_ALONE if best is min else BASIS_BEST_ALONE
+        case[name + "_basis_runs"] = None
         return None
-    case["cycles_basis"] = "same floor " + cls
-    case["cycles_basis_runs"] = [counts.get(b, 0) for b in ("reference", "subject")]
+    case[name + "_basis"] = "same floor " + cls
+    case[name + "_basis_runs"] = [counts.get(b, 0) for b in ("reference", "subject")]
     return cls
 
 
