@@ -1029,5 +1029,14 @@ class PvpFloor(unittest.TestCase):
         self.assertEqual(made, {"reference": 5, "subject": 5})
 
 
+class FloorLine(unittest.TestCase):
+    def test_a_runs_floors_as_the_progress_line_gives_them(self):
+        self.assertEqual(bench.fmt_floors([31.0, 33.4]), "floor 31/33 ns (fast)")
+        self.assertEqual(bench.fmt_floors([31.0, 160.0]), "floor 31/160 ns (moved)")
+        self.assertEqual(bench.fmt_floors([31.0, None]), "floor 31/- ns (moved)")
+        self.assertEqual(bench.fmt_floors([None, None]), "no floor")
+        self.assertEqual(bench.fmt_floors(None), "no floor")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

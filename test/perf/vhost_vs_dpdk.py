@@ -961,12 +961,12 @@ def put_class_figure(case, per_side, key, name, cls, best=min):
 
     With a class, a side's figure is its cheapest run there ('best' of
     them: max for a rate) and its spread half the range of its runs there,
-    as a share of the figure; it is
-    confirmed when FLOOR_RUNS runs or more of that side's there have the
-    figure (a figure other than the one the class was chosen by can have
-    fewer: a run that did not count it), and None when none has. Without
-    one (cls None) the figure stays each side's alone. Returns each side's
-    number of runs with the figure in the class, None without one."""
+    as a share of the figure; it is confirmed when FLOOR_RUNS runs or more
+    of that side's there have the figure (a figure other than the one the
+    class was chosen by can have fewer: a run that did not count it), and
+    None when none has. Without one (cls None) the figure stays each side's
+    alone. Returns each side's number of runs with the figure in the
+    class, None without one."""
     counts = {}
     for b, runs in per_side.items():
         k = b + "_" + name
