@@ -29,17 +29,28 @@ The primary figure is OVS's own accounting, identical for both libraries:
 'ovs-appctl dpif-netdev/pmd-stats-show', "avg processing cycles per packet"
 (the PMD's busy iterations' cycles over the packets it received), cleared
 with pmd-stats-clear after --warmup seconds and read --duration seconds
-later. Per case: the lowest run that a second run confirms within 20 %
-(vhost_vs_dpdk.py's cycles_mode(): the machine is bimodal), the ratio DPDK /
-vhu (above 1 when vhu's library costs less) against --target. Beside it the
-rate (Mpps) the generator received over the same window, best run.
+later. The machine is bimodal, so a case's headline pairs runs that met the
+same machine, as vhost_vs_dpdk.py's does: before and after every run
+test/perf/c2c (--c2c) measures the core-to-core floor between the two CPUs
+the packets cross between, OVS's PMD core and the generator's forwarding
+lcore; runs whose two floors agree are fast (<= 100 ns) or slow. Each
+side's figure is its cheapest run on the class both sides have two runs in
+(fast, else slow: cycles_basis), with half the range of its runs there,
+and the ratio DPDK / vhu (above 1 when vhu's library costs less) against
+--target; when no class has two runs of each, or no floor was measured (no
+c2c), each side's lowest run that a second run confirms within 20 %
+(vhost_vs_dpdk.py's cycles_mode()). Each side alone is kept beside it
+(*_cycles_alone, cycles_ratio_alone). Beside them the rate (Mpps) the
+generator received over the same window, best run.
 
 Runs alternate reference and subject (which goes first alternates too),
---repeats per case, more up to --max-repeats until both sides' cycles are
-confirmed. Progress goes to stderr, the JSON (every run) to --output, and
-stdout ends with a table: case, DPDK, vhu, ratio, target, met. Not part of
-the test run and asserts nothing; needs root, OVS-DPDK, dpdk-testpmd and
---ovs-mem MB of free 2 MB hugepages (OVS runs its EAL --in-memory).
+--repeats per case, more up to --max-repeats until both sides have two runs
+on one floor class (vhost_vs_dpdk.py's more_runs(); without floors, until
+both sides' cycles are confirmed). Progress goes to stderr, the JSON (every
+run) to --output, and stdout ends with a table: case, DPDK, vhu, ratio,
+target, met, basis, alone. Not part of the test run and asserts nothing;
+needs root, OVS-DPDK, dpdk-testpmd and --ovs-mem MB of free 2 MB hugepages
+(OVS runs its EAL --in-memory). See doc/performance.md, "The same floor".
 """
 
 import argparse
@@ -54,14 +65,21 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vhost_vs_dpdk import (NB_MBUFS, REPO, binary_info, cycles_mode,  # noqa: E402
-                           default_eal_mem, exit_status, exit_with, fmt_mode, huge_free_mb, machine_info,
-                           median, put_mode, remove_dpdk_files, report, run_time_note)
+from vhost_vs_dpdk import (BASIS_ALONE, CYCLES_MODE, FLOOR_FAST_MAX,  # noqa: E402
+                           FLOOR_RUNS, FLOORS_OVERHEAD, MORE_RUNS_WHEN, NB_MBUFS, REPO,
+                           basis_class, binary_info, c2c_tool, cycles_mode, default_eal_mem,
+                           exit_status, exit_with, fmt_basis, fmt_floors, fmt_mode,
+                           huge_free_mb, machine_info, measure_floor, median, more_runs,
+                           put_class_figure, put_headline, put_mode, put_same_floor,
+                           remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
 LABEL = {"reference": "DPDK", "subject": "vhu"}
 PMD_CORE = 1
+# The generator's (testpmd's) forwarding lcore, its main lcore on PMD_CORE:
+# the packets cross between these two, where the core-to-core floor is taken.
+GEN_CORE = 0
 # The defaults the time a whole run takes is computed from (--help, the docs).
 CASES = 4  # uni and bidir, 64 and 1518 B
 DURATION = 10
@@ -158,9 +176,16 @@ def run_result(pmd, mpps, on_cpu=None):
 
 
 def summarise_case(case, per_side, target):
-    """A case's figures from each side's runs (run_result dicts): the
-    cheapest confirmed mode of OVS's processing cycles per packet, the ratio
-    reference / subject (above 1 when vhu costs less), the best Mpps."""
+    """A case's figures from each side's runs (run_result dicts, with
+    "floor_ns"), as vhost_vs_dpdk.py's: OVS's processing cycles per packet,
+    each side's cheapest run on the core-to-core floor class both sides
+    have FLOOR_RUNS runs in (put_headline(); cycles_basis says which), else
+    each side's cheapest confirmed mode, kept in every case as
+    <side>_cycles_alone; the on-CPU cycles from the same runs (cpu_cycles,
+    cpu_cycles_alone); the ratios reference / subject (above 1 when vhu
+    costs less), of the headline and of each side alone; the best Mpps.
+    A run counts for a class only with its Mpps (class_runs()): OVS's
+    runs have them whenever they have cycles."""
     for b, runs in per_side.items():
         cyc = [r["cycles"] for r in runs]
         put_mode(case, b + "_cycles", cyc)
@@ -174,11 +199,16 @@ def summarise_case(case, per_side, target):
         idle = [r["idle_share"] for r in runs if r.get("idle_share") is not None]
         case[b + "_idle_share_max"] = max(idle) if idle else None
         case[b + "_runs"] = runs
+    cls = put_headline(case, per_side, "cycles")
+    put_class_figure(case, per_side, "cpu_cycles", "cpu_cycles", cls)
+    for ratio, fig in (("cycles_ratio", "cycles"), ("cpu_cycles_ratio", "cpu_cycles")):
+        for alone in ("", "_alone"):
+            sub = case.get("subject_" + fig + alone)
+            ref = case.get("reference_" + fig + alone)
+            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
     sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
-    case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
     case["cycles_saved"] = round(ref - sub, 1) if sub and ref else None
-    sub, ref = case.get("subject_cpu_cycles"), case.get("reference_cpu_cycles")
-    case["cpu_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    put_same_floor(case, per_side, "cycles")
     case["meets_target"] = (case["cycles_ratio"] >= target
                             if case["cycles_ratio"] is not None else None)
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
@@ -197,14 +227,16 @@ def fmt_share(case, key, pick, scale=1):
 
 
 def results_table(results):
-    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "DPDK cpu", "vhu cpu",
-            "cpu ratio", "DPDK Mpps", "vhu Mpps", "PMD idle", "on-CPU"]
+    head = ["case", "DPDK c/p", "vhu c/p", "ratio", "target", "met", "basis", "alone",
+            "DPDK cpu", "vhu cpu", "cpu ratio", "DPDK Mpps", "vhu Mpps", "PMD idle", "on-CPU"]
     rows = [head]
     for c in results:
         ratio = c.get("cycles_ratio")
+        alone = c.get("cycles_ratio_alone")
         rows.append([c["case"], fmt_cycles(c, "reference"), fmt_cycles(c, "subject"),
                      "%.2f" % ratio if ratio is not None else "-", "%.1f" % c["target"],
                      {True: "yes", False: "NO"}.get(c.get("meets_target"), "-"),
+                     fmt_basis(c), "%.2f" % alone if alone is not None else "-",
                      fmt_cycles(c, "reference", "cpu_cycles"),
                      fmt_cycles(c, "subject", "cpu_cycles"),
                      "%.2f" % c["cpu_cycles_ratio"] if c.get("cpu_cycles_ratio") else "-",
@@ -213,13 +245,23 @@ def results_table(results):
                      fmt_share(c, "_idle_share_max", max),
                      fmt_share(c, "_on_cpu_min", min, 100)])
     lines = text_table.render(rows)
-    lines += ["c/p: OVS's PMD 'avg processing cycles per packet' (pmd-stats-show), the lowest "
-              "run that a second confirms within 20 % ± half the range of the runs within it",
-              "(?: no second run confirmed it); ratio: DPDK / vhu, above 1 when vhu's "
-              "librte_vhost costs OVS less; cpu: the same scaled by the share of the window "
-              "the PMD thread was on its core (an estimate on a shared machine);",
-              "Mpps: what the generator received, best run; PMD idle: the highest idle share "
-              "of OVS's PMD in any run; on-CPU: the lowest share of a window the PMD ran."]
+    lines += ["c/p: OVS's PMD 'avg processing cycles per packet' (pmd-stats-show). basis fast "
+              "2/3: each side's cheapest run among its runs on the fast",
+              "core-to-core floor (test/perf/c2c between OVS's PMD core and the generator's, "
+              "before and after the run, both <= %.0f ns) ± half the" % FLOOR_FAST_MAX,
+              "range of those runs, and how many runs each side (DPDK/vhu) had there; slow: "
+              "the same on the slow floor, where fewer than %d runs" % FLOOR_RUNS,
+              "of a side met the fast one; alone: no floor had %d runs of each side, and each "
+              "figure is that side's lowest run that a second" % FLOOR_RUNS,
+              "confirms within %d%% ± half the range of the runs within it (?: no second run "
+              "confirmed it). ratio: DPDK / vhu, above 1 when" % round(CYCLES_MODE * 100),
+              "vhu's librte_vhost costs OVS less; alone: the ratio of each side's lowest "
+              "confirmed run, whatever its floor. cpu: the same runs'",
+              "cycles scaled by the share of the window the PMD thread was on its core (an "
+              "estimate on a shared machine; ?: fewer than %d of" % FLOOR_RUNS,
+              "them); Mpps: what the generator received, best run; PMD idle: the highest idle "
+              "share of OVS's PMD in any run; on-CPU: the lowest",
+              "share of a window the PMD ran."]
     return "\n".join(lines)
 
 
@@ -456,22 +498,33 @@ class Bench:
         self.ovs = Ovs(args, workdir)
         self.seq = 0
         self.libs = {}
+        # The machine's core-to-core floor between OVS's PMD and the
+        # generator's forwarding lcore, before and after each run.
+        self.c2c = c2c_tool(args.c2c, log)
+        self.floor_cpus = "%d,%d" % (PMD_CORE, GEN_CORE)
 
-    def testpmd(self, tag):
-        prefix = "ovsperf-%d-%d" % (os.getpid(), self.seq)
-        argv = [self.args.testpmd, "-l", "1,0", "--main-lcore", "1", "--no-pci",
-                "--file-prefix", prefix] + self.args.eal_mem.split()
+    def testpmd_argv(self, prefix):
+        """The generator's command: its main lcore beside OVS's PMD, its
+        forwarding lcore on GEN_CORE."""
+        argv = [self.args.testpmd, "-l", "%d,%d" % (PMD_CORE, GEN_CORE), "--main-lcore",
+                str(PMD_CORE), "--no-pci", "--file-prefix", prefix] + self.args.eal_mem.split()
         for i, s in enumerate(self.socks):
             argv += ["--vdev", "net_virtio_user%d,path=%s,server=1,queues=1,queue_size=%d" %
                      (i, s, self.args.ring_size)]
         argv += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--burst=32",
                  "--total-num-mbufs=%d" % NB_MBUFS, "--no-flush-rx"]
-        return Testpmd(argv, os.path.join(self.dir, "testpmd-%s.log" % tag), prefix)
+        return argv
+
+    def testpmd(self, tag):
+        prefix = "ovsperf-%d-%d" % (os.getpid(), self.seq)
+        return Testpmd(self.testpmd_argv(prefix),
+                       os.path.join(self.dir, "testpmd-%s.log" % tag), prefix)
 
     def run_once(self, side, bidir, size):
         self.seq += 1
         tag = "%d-%s" % (self.seq, side)
         gen = None
+        floor_before = measure_floor(self.c2c, self.floor_cpus, log)
         try:
             for s in self.socks:
                 if os.path.exists(s):
@@ -508,6 +561,8 @@ class Bench:
             self.ovs.stop_vswitchd()
             if gen is not None:
                 gen.stop()
+        # Both stopped: nothing polls beside the floor.
+        res["floor_ns"] = [floor_before, measure_floor(self.c2c, self.floor_cpus, log)]
         return res
 
     def run(self, results):
@@ -521,9 +576,9 @@ class Bench:
                         "target": self.args.target}
                 runs = {b: [] for b in SIDES}
                 rep = 0
-                while rep < self.args.repeats or (
-                        rep < self.args.max_repeats and
-                        not all(cycles_mode([r["cycles"] for r in runs[b]])[2] for b in SIDES)):
+                # Its Mpps are a side figure: without floors its cycles alone decide.
+                while more_runs(runs, "cycles", rep, self.args.repeats, self.args.max_repeats,
+                                alone=lambda rs: cycles_mode([r["cycles"] for r in rs])[2]):
                     order = SIDES if rep % 2 == 0 else tuple(reversed(SIDES))
                     rep += 1
                     for b in order:
@@ -532,13 +587,16 @@ class Bench:
                         log("%s %s run %d: %s" % (
                             name, LABEL[b], rep, "failed: " + r["error"] if r["error"] else
                             "%.1f cycles/packet (%.1f on-CPU), %.3f Mpps, PMD idle %.1f %%, "
-                            "on its core %.0f %%, %.1f packets/batch"
+                            "on its core %.0f %%, %.1f packets/batch; %s"
                             % (r["cycles"], r["cpu_cycles"] or 0, r["mpps"] or 0,
-                               r["idle_share"] or 0, (r["on_cpu"] or 0) * 100, r["batch"] or 0)))
+                               r["idle_share"] or 0, (r["on_cpu"] or 0) * 100, r["batch"] or 0,
+                               fmt_floors(r.get("floor_ns")))))
                 summarise_case(case, runs, self.args.target)
-                log("%s: DPDK %s, vhu %s cycles/packet, ratio %s" % (
+                log("%s: DPDK %s, vhu %s cycles/packet, ratio %s (%s), each side alone %s" % (
                     name, case["reference_cycles"], case["subject_cycles"],
-                    case["cycles_ratio"]))
+                    case["cycles_ratio"], "same floor " + fmt_basis(case)
+                    if basis_class(case) else case["cycles_basis"],
+                    case["cycles_ratio_alone"]))
                 results.append(case)
 
     def stop(self):
@@ -567,7 +625,8 @@ def parse_args():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="With the defaults: " +
                                  run_time_note(CASES * len(SIDES) * REPEATS, REPEATS, MAX_REPEATS,
-                                               DURATION + WARMUP, RUN_OVERHEAD) +
+                                               DURATION + WARMUP, RUN_OVERHEAD + FLOORS_OVERHEAD,
+                                               more_when=MORE_RUNS_WHEN) +
                                  ". See doc/performance.md for how to read the output.")
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--rte-lib-dir", default=os.path.join(build, "lib", "rte_vhost"),
@@ -579,6 +638,9 @@ def parse_args():
         "VHU_OVS_SCHEMA", "/usr/share/openvswitch/vswitch.ovsschema"))
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
+    ap.add_argument("--c2c", default=os.path.join(build, "test", "perf", "c2c"),
+                    help="the core-to-core floor tool run before and after each run between "
+                    "OVS's PMD core and the generator's (default <build>/test/perf/c2c)")
     ap.add_argument("--duration", type=float, default=DURATION,
                     help="seconds of the measured window per run (default %d)" % DURATION)
     ap.add_argument("--warmup", type=float, default=WARMUP,
@@ -586,8 +648,11 @@ def parse_args():
     ap.add_argument("--repeats", type=int, default=REPEATS,
                     help="runs per case and library (default %d)" % REPEATS)
     ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
-                    help="more runs, up to this many, until both sides' cycles are "
-                    "confirmed (default %d)" % MAX_REPEATS)
+                    help="more runs, up to this many, until both sides have %d runs on one "
+                    "core-to-core floor, fast or slow (without test/perf/c2c: until a second "
+                    "run comes within %d%%%% of each side's cheapest cycles) (default %d; = "
+                    "--repeats to turn off)" % (FLOOR_RUNS, round(CYCLES_MODE * 100),
+                                               MAX_REPEATS))
     ap.add_argument("--sizes", default="64,1518", help="frame sizes (default 64,1518)")
     ap.add_argument("--directions", default="uni,bidir",
                     help="uni (flow 1->2) and/or bidir (1<->2) (default both)")
@@ -654,7 +719,7 @@ def main():
             info["load_average_before"][0])
     log(run_time_note(len(args.bidir) * len(args.sizes) * len(SIDES) * args.repeats,
                       args.repeats, args.max_repeats, args.duration + args.warmup,
-                      RUN_OVERHEAD))
+                      RUN_OVERHEAD + FLOORS_OVERHEAD, more_when=MORE_RUNS_WHEN))
     workdir = tempfile.mkdtemp(prefix="vhu-ovsperf.")
     bench = Bench(args, workdir)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -677,6 +742,16 @@ def main():
             "generator": "dpdk-testpmd, two net_virtio_user ports (server=1), io, "
                          "start tx_first %d, forwarding lcore 0" % args.bursts,
             "measured": "pmd-stats-show avg processing cycles per packet",
+            "floor_cpus": "%d,%d" % (PMD_CORE, GEN_CORE),
+            "confirm": "more runs until both sides have %d runs on one core-to-core floor "
+                       "class (fast or slow; with no floor measured, until a second run is "
+                       "within %d%% of each side's cheapest cycles)" %
+                       (FLOOR_RUNS, round(CYCLES_MODE * 100)),
+            "statistic": "each side's cheapest run on the core-to-core floor class (fast, "
+                         "else slow) in which both sides have %d runs, else (cycles_basis: "
+                         "%s) each side's lowest run that a second confirms within %d%% (kept "
+                         "as *_cycles_alone); the ratio reference/subject" %
+                         (FLOOR_RUNS, BASIS_ALONE, round(CYCLES_MODE * 100)),
             "duration_s": args.duration, "warmup_s": args.warmup, "repeats": args.repeats,
             "max_repeats": args.max_repeats, "ring_size": args.ring_size,
             "eal_mem": args.eal_mem,

@@ -16,11 +16,20 @@ dpdk-testpmd with two virtio-user ports in io mode for both. Each side has
 one forwarding lcore (the host's on lcore 1, the frontend's on lcore 0). A
 run's rate is what reaches the host's second vhost-user port (port 2), read
 from the host's periodic statistics like vhost_vs_dpdk.py reads its
-receiver's: the best --window seconds of the steady part, best of --repeats
-runs, subject and reference alternating. Target: at least 1.0 of testpmd.
+receiver's: the best --window seconds of the steady part, subject and
+reference alternating. The machine's fast and slow modes move the rate
+several times over, so a size's runs are paired as vhost_vs_dpdk.py pairs
+its cases': test/perf/c2c (--c2c) measures the core-to-core floor between
+the two forwarding lcores before and after every run, a size runs
+--repeats times and on (up to --max-repeats) until both sides have two
+runs on one floor class, and each side's figure is its best run there
+(fast, else slow: mpps_basis); without a common class or without c2c, each
+side's best run (kept as *_mpps_alone, ratio_alone), and without floors
+the size runs until each side's best is confirmed. Target: at least 1.0
+of testpmd.
 
-Prints JSON (and writes it to --output): per packet size the best Mpps of
-each side, every run, the ratio, the machine. Ctrl-C stops the run in
+Prints JSON (and writes it to --output): per packet size the Mpps of each
+side, every run and its floors, the ratio, the machine. Ctrl-C stops the run in
 progress, prints and writes the finished sizes with "interrupted": true, and
 exits with status 130. Not part of the test run; see doc/performance.md.
 """
@@ -37,17 +46,19 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vhost_vs_dpdk import (DURATION, MAX_REPEATS, NB_MBUFS, PROCESS_OVERHEAD,  # noqa: E402
-                           REPEATS, REPO, STATS_PERIOD, STRETCH, WARMUP, Proc, best_window,
-                           confirmed, default_eal_mem, exit_status, exit_with, machine_info, mpps,
+from vhost_vs_dpdk import (CONFIRM, DURATION, FLOOR_RUNS, FLOORS_OVERHEAD,  # noqa: E402
+                           MAX_REPEATS, MORE_RUNS_WHEN, NB_MBUFS, PROCESS_OVERHEAD, REPEATS,
+                           REPO, STATS_PERIOD, STRETCH, WARMUP, Proc, best_window, c2c_tool,
+                           confirmed, default_eal_mem, exit_status, exit_with, fmt_floors,
+                           machine_info, measure_floor, more_runs, mpps, put_headline,
                            run_time_note, steady_stretches)
 
 TARGET = 1.0
 # The defaults' runs: two sizes, two sides, REPEATS each (parse_args()).
 RUNS = 2 * 2 * REPEATS
 # Seconds a run takes besides its --duration: starting the host and the VM
-# until a packet comes back, and stopping both, as vhost_vs_dpdk.py's runs;
-# no core-to-core floor is measured here.
+# until a packet comes back, and stopping both, as vhost_vs_dpdk.py's runs
+# (and FLOORS_OVERHEAD, the core-to-core floors around it).
 RUN_OVERHEAD = PROCESS_OVERHEAD
 # The host port whose received packets are the PVP's throughput: the VM's way back.
 MEASURED_PORT = 2
@@ -71,6 +82,11 @@ class Pvp:
         self.args = args
         self.procs = []
         self.seq = 0
+        # The core-to-core floor between the host's forwarding lcore and the
+        # VM's, before and after each run (test/perf/c2c; None without it).
+        self.c2c = c2c_tool(args.c2c, log)
+        self.floor_cpus = "%s,%s" % (args.host_lcores.split(",")[-1],
+                                     args.frontend_lcores.split(",")[-1])
 
     def eal(self, lcores, prefix):
         return ["-l", lcores, "--main-lcore", lcores.split(",")[0], "--no-pci",
@@ -110,8 +126,10 @@ class Pvp:
         return Proc("frontend", argv, os.path.join(logdir, "frontend.log"), prefix)
 
     def run_once(self, side, size):
-        """One run: (steady stretches or None, error or None)."""
+        """One run: (steady stretches or None, error or None, the core-to-core
+        floors before it started and after it stopped)."""
         self.seq += 1
+        floor_before = measure_floor(self.c2c, self.floor_cpus, log)
         logdir = tempfile.mkdtemp(prefix="vhu-pvp.")
         socks = [os.path.join(logdir, "vm%d.sock" % i) for i in range(2)]
         host = vm = None
@@ -154,7 +172,7 @@ class Pvp:
                 log("logs kept in " + logdir)
             else:
                 shutil.rmtree(logdir, ignore_errors=True)
-        return samples, err
+        return samples, err, [floor_before, measure_floor(self.c2c, self.floor_cpus, log)]
 
     def stop_all(self):
         for p in list(self.procs):
@@ -168,13 +186,18 @@ def parse_args():
                                  epilog="With the defaults (2 sizes x 2 sides x %d runs): %s. "
                                  "See doc/performance.md for how to read the output." % (
                                      REPEATS, run_time_note(RUNS, REPEATS, MAX_REPEATS,
-                                                            DURATION, RUN_OVERHEAD)))
+                                                            DURATION,
+                                                            RUN_OVERHEAD + FLOORS_OVERHEAD,
+                                                            more_when=MORE_RUNS_WHEN)))
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--vhu-pmd", default=os.environ.get("VHU_PMD",
                                                         os.path.join(build, "app", "vhu-pmd")),
                     help="vhu-pmd binary (default: $VHU_PMD or <build>/app/vhu-pmd)")
     ap.add_argument("--testpmd", default=os.environ.get("VHU_TESTPMD") or
                     shutil.which("dpdk-testpmd"), help="dpdk-testpmd binary (default: PATH)")
+    ap.add_argument("--c2c", default=os.path.join(build, "test", "perf", "c2c"),
+                    help="the core-to-core floor tool run before and after each run between "
+                    "the host's and the VM's forwarding lcores (default <build>/test/perf/c2c)")
     ap.add_argument("--duration", type=float, default=DURATION,
                     help="seconds of traffic per run (default %d)" % DURATION)
     ap.add_argument("--window", type=int, default=4,
@@ -183,8 +206,10 @@ def parse_args():
                     help="runs per packet size and side; the best counts (default %d)" %
                     REPEATS)
     ap.add_argument("--max-repeats", type=int, default=MAX_REPEATS,
-                    help="more runs, up to this many, until each side's best is confirmed "
-                    "(as vhost_vs_dpdk.py; default %d)" % MAX_REPEATS)
+                    help="more runs, up to this many, until both sides have %d runs on one "
+                    "core-to-core floor, fast or slow (without test/perf/c2c: until each "
+                    "side's best is confirmed) (as vhost_vs_dpdk.py; default %d)" %
+                    (FLOOR_RUNS, MAX_REPEATS))
     ap.add_argument("--sizes", default="64,1518", help="packet sizes (default 64,1518)")
     ap.add_argument("--sides", default="subject,reference",
                     help="subject (vhu-pmd) and/or reference (dpdk-testpmd) (default both)")
@@ -227,6 +252,30 @@ def parse_args():
     return args
 
 
+def summarise_size(case, runs):
+    """A size's figures from each side's runs ({"mpps", "floor_ns"}), as
+    vhost_vs_dpdk.py pairs its runs: each side's best Mpps among its runs
+    on the core-to-core floor class both sides have FLOOR_RUNS runs in
+    (fast, else slow; mpps_basis, mpps_basis_runs) with half the range of
+    them as <side>_mpps_spread, else each side's best run (kept in every
+    case as <side>_mpps_alone); ratio subject / reference and ratio_alone,
+    meets_target against TARGET; every run's floors (<side>_floor_ns_runs)."""
+    for b, rs in runs.items():
+        ok = [r["mpps"] for r in rs if r["mpps"] is not None]
+        case[b + "_mpps"] = max(ok) if ok else None
+        case[b + "_mpps_spread"] = None
+        case[b + "_mpps_confirmed"] = confirmed(ok)
+        case[b + "_runs"] = [r["mpps"] for r in rs]
+    put_headline(case, runs, "mpps", "mpps", max)
+    for alone in ("", "_alone"):
+        sub, ref = case.get("subject_mpps" + alone), case.get("reference_mpps" + alone)
+        case["ratio" + alone] = round(sub / ref, 3) if sub and ref else None
+    case["meets_target"] = case["ratio"] >= TARGET if case["ratio"] is not None else None
+    for b, rs in runs.items():
+        case[b + "_floor_ns_runs"] = [r["floor_ns"] for r in rs]
+    return case
+
+
 def main():
     args = parse_args()
     info = machine_info(args.vhu_pmd)
@@ -234,7 +283,8 @@ def main():
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])
     log(run_time_note(len(args.sizes) * len(args.sides) * args.repeats, args.repeats,
-                      args.max_repeats, args.duration, RUN_OVERHEAD))
+                      args.max_repeats, args.duration, RUN_OVERHEAD + FLOORS_OVERHEAD,
+                      more_when=MORE_RUNS_WHEN))
     pvp = Pvp(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -245,28 +295,24 @@ def main():
             case = {"case": "pvp-%d" % size, "packet_size": size, "target": TARGET}
             runs = {b: [] for b in args.sides}
             rep = 0
-            while rep < args.repeats or (rep < args.max_repeats and
-                                         not all(confirmed(runs[b]) for b in args.sides)):
+            # Without floors, each side's best Mpps confirmed (confirmed()).
+            while more_runs(runs, "mpps", rep, args.repeats, args.max_repeats,
+                            alone=lambda rs: confirmed([r["mpps"] for r in rs])):
                 order = args.sides if rep % 2 == 0 else list(reversed(args.sides))
                 rep += 1
                 for b in order:
-                    periods, err = pvp.run_once(b, size)
+                    periods, err, floors = pvp.run_once(b, size)
                     best = best_window(periods, args.window) if periods else None
-                    runs[b].append(round(best, 3) if best is not None else None)
+                    runs[b].append({"mpps": round(best, 3) if best is not None else None,
+                                    "floor_ns": floors})
                     log("%s %s run %d: %s" % (case["case"], b, rep,
-                                              "%.3f Mpps (best %d s), %.3f Mpps (mean)" %
-                                              (best, args.window, mpps(periods))
+                                              "%.3f Mpps (best %d s), %.3f Mpps (mean); %s" %
+                                              (best, args.window, mpps(periods),
+                                               fmt_floors(floors))
                                               if best is not None else "failed: " + err))
-            for b in args.sides:
-                ok = [m for m in runs[b] if m is not None]
-                case[b + "_mpps"] = max(ok) if ok else None
-                case[b + "_runs"] = runs[b]
-            if case.get("subject_mpps") and case.get("reference_mpps"):
-                case["ratio"] = round(case["subject_mpps"] / case["reference_mpps"], 3)
-                case["meets_target"] = case["ratio"] >= TARGET
-            else:
-                case["ratio"] = case["meets_target"] = None
-            log("%s: ratio %s (target %.1f)" % (case["case"], case["ratio"], TARGET))
+            summarise_size(case, runs)
+            log("%s: ratio %s (%s), each side alone %s (target %.1f)" % (
+                case["case"], case["ratio"], case["mpps_basis"], case["ratio_alone"], TARGET))
             results.append(case)
     except KeyboardInterrupt:
         interrupted = True
@@ -286,6 +332,9 @@ def main():
             "duration_s": args.duration, "window_s": args.window, "repeats": args.repeats,
             "max_repeats": args.max_repeats, "ring_size": args.ring_size,
             "burst": args.burst, "host_lcores": args.host_lcores,
+            "confirm": "more runs until both sides have %d runs on one core-to-core floor "
+                       "class (fast or slow; with no floor measured, until a second run is "
+                       "within %d%% of each side's best)" % (FLOOR_RUNS, round(CONFIRM * 100)),
             "frontend_lcores": args.frontend_lcores, "eal_mem": args.eal_mem,
         },
         "machine": info,

@@ -526,9 +526,9 @@ class RunTime(unittest.TestCase):
         self.assertEqual(bench.RUN_OVERHEAD, bench.PROCESS_OVERHEAD + bench.FLOORS_OVERHEAD)
         self.assertGreater(bench.FLOORS_OVERHEAD, 0)
 
-    def test_pvp_counts_what_it_runs_and_no_floor(self):
+    def test_pvp_counts_what_it_runs_and_two_floors(self):
         # pvp.py runs the host and the VM like vhost_vs_dpdk.py runs its two
-        # processes, and measures no core-to-core floor around them.
+        # processes, with the two core-to-core floors around them.
         self.assertEqual(pvp.RUN_OVERHEAD, bench.PROCESS_OVERHEAD)
         self.assertEqual(pvp.RUNS, 2 * 2 * bench.REPEATS)
         each = bench.DURATION + bench.PROCESS_OVERHEAD
@@ -541,7 +541,8 @@ class RunTime(unittest.TestCase):
         finally:
             sys.argv = argv
         self.assertIn(bench.run_time_note(pvp.RUNS, bench.REPEATS, bench.MAX_REPEATS,
-                                          bench.DURATION, bench.PROCESS_OVERHEAD),
+                                          bench.DURATION, bench.RUN_OVERHEAD,
+                                          more_when=bench.MORE_RUNS_WHEN),
                       " ".join(out.getvalue().split()))
         self.assertIn("%d runs of about %d s: about %d minutes" %
                       (pvp.RUNS, each, round(pvp.RUNS * each / 60)),
@@ -774,7 +775,7 @@ class PvpInterrupted(unittest.TestCase):
             cls.calls += 1
             if cls.calls == cls.interrupt_at:
                 raise KeyboardInterrupt
-            return [(56e6 if side == "subject" else 50e6, 2.0)] * 3, None
+            return [(56e6 if side == "subject" else 50e6, 2.0)] * 3, None, [None, None]
 
         def stop_all(self):
             pass
@@ -807,6 +808,234 @@ class PvpInterrupted(unittest.TestCase):
         self.assertEqual(status, 0)
         self.assertIs(doc["interrupted"], False)
         self.assertEqual([c["case"] for c in doc["results"]], ["pvp-64", "pvp-1518"])
+
+
+def both_run(rx, burst, floors):
+    """A run with both figures, the receiver's and the backend's burst cycles."""
+    r = floor_run(burst or 1.0, list(floors) if floors else None)
+    r["rx_cycles"] = rx
+    if burst is None:  # not counted
+        r["burst_cycles"] = r["burst"] = None
+    return r
+
+
+class Beside(unittest.TestCase):
+    """The figure beside the primary one comes from the headline's floor
+    class, the same runs; each side alone is kept."""
+
+    def summarise(self, reference, subject, figure="receiver"):
+        return bench.summarise_case(
+            {"case": "packed/g2h-64", "target": 1.3, "cycles_figure": figure},
+            {"reference": [both_run(*r) for r in reference],
+             "subject": [both_run(*r) for r in subject]}, 1.3)
+
+    def test_the_burst_figure_beside_the_receivers_pairs_the_fast_runs(self):
+        # Alone, DPDK's burst figure is its confirmed slow pair (70, 72):
+        # its two fast runs (40, 52) are more than 20 % apart.
+        case = self.summarise([(100.0, 40.0, FAST), (210.0, 70.0, SLOW), (104.0, 52.0, FAST),
+                               (215.0, 72.0, SLOW)],
+                              [(90.0, 30.0, FAST), (92.0, 31.0, FAST), (200.0, 70.0, SLOW)])
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["reference_burst_cycles"], 40.0)
+        self.assertEqual(case["reference_burst_cycles_spread"], round(12.0 / 2 / 40.0, 4))
+        self.assertTrue(case["reference_burst_cycles_confirmed"])
+        self.assertEqual(case["reference_burst_cycles_basis_runs"], 2)
+        self.assertEqual(case["subject_burst_cycles"], 30.0)
+        self.assertEqual(case["burst_cycles_ratio"], round(40.0 / 30.0, 3))
+        # Each side alone, kept.
+        self.assertEqual(case["reference_burst_cycles_alone"], 70.0)
+        self.assertTrue(case["reference_burst_cycles_alone_confirmed"])
+        self.assertEqual(case["subject_burst_cycles_alone"], 30.0)
+        self.assertEqual(case["burst_cycles_ratio_alone"], round(70.0 / 30.0, 3))
+        # The primary's named figure is the headline's.
+        self.assertEqual(case["reference_receiver_cycles"], case["reference_cycles"])
+        line = bench.results_table([case]).splitlines()[2].split()
+        self.assertEqual(line[-4:], ["40", "±15%", "30", "±2%"])
+
+    def test_a_side_with_fewer_runs_of_it_in_the_class_is_unconfirmed(self):
+        # vhu's second fast run did not count its burst cycles.
+        case = self.summarise([(100.0, 40.0, FAST), (101.0, 41.0, FAST)],
+                              [(90.0, 30.0, FAST), (92.0, None, FAST), (93.0, 31.0, SLOW)])
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["subject_burst_cycles"], 30.0)
+        self.assertFalse(case["subject_burst_cycles_confirmed"])
+        self.assertEqual(case["subject_burst_cycles_basis_runs"], 1)
+        self.assertTrue(case["subject_burst_cycles_alone_confirmed"])
+        self.assertTrue(bench.results_table([case]).splitlines()[2].endswith(" 30 ±0% ?"))
+        # None of them did: no figure, not the other class's.
+        case = self.summarise([(100.0, 40.0, FAST), (101.0, 41.0, FAST)],
+                              [(90.0, None, FAST), (92.0, None, FAST), (93.0, 31.0, SLOW),
+                               (94.0, 32.0, SLOW)])
+        self.assertIsNone(case["subject_burst_cycles"])
+        self.assertEqual(case["subject_burst_cycles_basis_runs"], 0)
+        self.assertIsNone(case["burst_cycles_ratio"])
+        self.assertEqual(case["subject_burst_cycles_alone"], 31.0)
+        self.assertTrue(bench.results_table([case]).splitlines()[2].endswith(" -"))
+
+    def test_the_receivers_figure_beside_the_burst_one_in_h2g(self):
+        case = self.summarise([(300.0, 40.0, SLOW), (100.0, 41.0, FAST), (290.0, 42.0, FAST),
+                               (130.0, 120.0, SLOW), (135.0, 125.0, SLOW)],
+                              [(90.0, 30.0, FAST), (91.0, 31.0, FAST)], figure="backend burst")
+        self.assertEqual(case["cycles_basis"], "same floor fast")
+        self.assertEqual(case["reference_cycles"], 41.0)
+        self.assertEqual(case["reference_receiver_cycles"], 100.0)
+        self.assertEqual(case["reference_receiver_cycles_alone"], 130.0)
+        self.assertEqual(case["reference_burst_cycles"], 41.0)
+        self.assertEqual(case["burst_cycles_ratio"], case["cycles_ratio"])
+        self.assertIn(" 100 ±95% ", bench.results_table([case]).splitlines()[2])
+
+    def test_without_a_class_the_beside_figure_is_each_side_alone(self):
+        case = self.summarise([(100.0, 40.0, None), (101.0, 41.0, None)],
+                              [(90.0, 30.0, MOVED), (92.0, 31.0, FAST)])
+        self.assertEqual(case["cycles_basis"], bench.BASIS_ALONE)
+        self.assertEqual(case["reference_burst_cycles"], 40.0)
+        self.assertEqual(case["reference_burst_cycles_alone"], 40.0)
+        self.assertIsNone(case["reference_burst_cycles_basis_runs"])
+        self.assertEqual(case["burst_cycles_ratio"], case["burst_cycles_ratio_alone"])
+
+
+def pvp_runs(*pairs):
+    """A pvp.py side's runs: (Mpps, floors) each."""
+    return [{"mpps": m, "floor_ns": list(f) if f else [None, None]} for m, f in pairs]
+
+
+class PvpFloor(unittest.TestCase):
+    """pvp.py pairs its sizes' runs on one core-to-core floor class and runs
+    until both sides have two there, as vhost_vs_dpdk.py; its figure is a
+    rate, so the best of a class counts."""
+
+    def test_the_headline_is_the_best_run_of_the_class_both_sides_met(self):
+        # vhu's best run (25) is one whose floor moved: alone it stands
+        # against DPDK's fast 20; the class pairs fast with fast.
+        case = pvp.summarise_size({"case": "pvp-64"}, {
+            "reference": pvp_runs((20.0, FAST), (9.0, SLOW), (18.0, FAST)),
+            "subject": pvp_runs((19.0, FAST), (25.0, MOVED), (21.0, FAST))})
+        self.assertEqual(case["mpps_basis"], "same floor fast")
+        self.assertEqual(case["mpps_basis_runs"], [2, 2])
+        self.assertEqual(case["subject_mpps"], 21.0)
+        self.assertEqual(case["subject_mpps_spread"], round(1.0 / 21.0, 4))
+        self.assertEqual(case["ratio"], round(21.0 / 20.0, 3))
+        self.assertTrue(case["meets_target"])
+        self.assertEqual(case["subject_mpps_alone"], 25.0)
+        self.assertEqual(case["ratio_alone"], round(25.0 / 20.0, 3))
+        self.assertEqual(case["subject_runs"], [19.0, 25.0, 21.0])
+        self.assertEqual(case["subject_floor_ns_runs"], [FAST, MOVED, FAST])
+
+    def test_without_a_class_each_side_alone(self):
+        case = pvp.summarise_size({"case": "pvp-64"}, {
+            "reference": pvp_runs((20.0, None), (None, None)),
+            "subject": pvp_runs((19.0, FAST), (18.5, SLOW))})
+        self.assertEqual(case["mpps_basis"], bench.BASIS_BEST_ALONE)
+        self.assertEqual(case["reference_mpps"], 20.0)
+        self.assertFalse(case["reference_mpps_confirmed"])
+        self.assertTrue(case["subject_mpps_confirmed"])
+        self.assertEqual(case["ratio"], round(19.0 / 20.0, 3))
+        self.assertFalse(case["meets_target"])
+
+    def test_the_floor_is_between_the_host_and_the_vm_forwarding_lcores(self):
+        with tempfile.TemporaryDirectory() as d:
+            args = types.SimpleNamespace(c2c=os.path.join(d, "c2c"), host_lcores="0,1",
+                                         frontend_lcores="1,0", keep_logs=False)
+            said, cpus = [], []
+            saved = pvp.log, pvp.measure_floor
+            try:
+                pvp.log = said.append
+
+                def floor(tool, which, say=None):
+                    cpus.append((tool, which))
+                    return 30.0
+                pvp.measure_floor = floor
+                p = pvp.Pvp(args)
+
+                def fail(*a):
+                    raise RuntimeError("the host side did not start")
+                p.host = fail
+                samples, err, floors = p.run_once("subject", 64)
+            finally:
+                pvp.log, pvp.measure_floor = saved
+        self.assertIsNone(p.c2c)
+        self.assertIn("runs are not classed by the core-to-core floor", said[0])
+        self.assertEqual(cpus, [(None, "1,0")] * 2)
+        self.assertEqual((samples, err, floors), (None, "the host side did not start",
+                                                  [30.0, 30.0]))
+
+    class FakePvp:
+        floors = {}
+        made = {}
+        mpps = None
+
+        def __init__(self, args):
+            pass
+
+        def run_once(self, side, size):
+            cls = PvpFloor.FakePvp
+            f = cls.floors[side][cls.made[side]]
+            fast = f is None or max(f) <= bench.FLOOR_FAST_MAX
+            m = (cls.mpps[side][cls.made[side]] if cls.mpps else
+                 (28e6 if fast else 9e6) * (1.1 if side == "subject" else 1.0))
+            cls.made[side] += 1
+            return [(2 * m, 2.0)] * 3, None, list(f) if f else [None, None]
+
+        def stop_all(self):
+            pass
+
+    def main(self, reference, subject, mpps=None, repeats=3, max_repeats=8):
+        cls = PvpFloor.FakePvp
+        cls.floors = {"reference": reference, "subject": subject}
+        cls.made = {"reference": 0, "subject": 0}
+        cls.mpps = mpps
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "pvp.json")
+            args = types.SimpleNamespace(
+                vhu_pmd="vhu-pmd", sizes=[64], sides=["subject", "reference"],
+                repeats=repeats, max_repeats=max_repeats, duration=1, window=2, ring_size=256,
+                burst=32, host_lcores="0,1", frontend_lcores="1,0", eal_mem="--no-huge",
+                output=path, c2c=None)
+            status, doc = run_main_patched(pvp, {
+                "parse_args": lambda: args,
+                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
+                "Pvp": cls,
+                "log": lambda msg: None}, path)
+        self.assertEqual(status, 0)
+        case = doc["results"][0]
+        self.assertEqual(doc["summary"]["pvp-64"], case["ratio"])
+        return dict(cls.made), case
+
+    def test_both_sides_fast_twice_stops_at_repeats(self):
+        made, case = self.main([FAST, SLOW, FAST] + [FAST] * 5, [FAST] * 8)
+        self.assertEqual(made, {"reference": 3, "subject": 3})
+        self.assertEqual(case["mpps_basis"], "same floor fast")
+        self.assertEqual(case["ratio"], 1.1)
+
+    def test_runs_on_until_the_slow_side_meets_the_fast_floor_twice(self):
+        made, case = self.main([SLOW] * 4 + [FAST] * 4, [FAST] * 8)
+        self.assertEqual(made, {"reference": 6, "subject": 6})
+        self.assertEqual(case["mpps_basis_runs"], [2, 6])
+        self.assertEqual(case["ratio"], 1.1)
+
+    def test_never_on_one_floor_stops_at_max_repeats_with_each_side_alone(self):
+        made, case = self.main([SLOW] * 8, [FAST] * 8)
+        self.assertEqual(made, {"reference": 8, "subject": 8})
+        self.assertEqual(case["mpps_basis"], bench.BASIS_BEST_ALONE)
+        self.assertEqual(case["ratio"], round(28 * 1.1 / 9, 3))
+
+    def test_without_floors_it_stops_once_each_sides_best_is_confirmed(self):
+        made, _ = self.main([None] * 8, [None] * 8)
+        self.assertEqual(made, {"reference": 3, "subject": 3})
+        # vhu's best (30) has no second within 10 % until its fifth run.
+        made, _ = self.main([None] * 8, [None] * 8,
+                            mpps={"reference": [28e6] * 8,
+                                  "subject": [30e6, 20e6, 10e6, 25e6, 29e6, 29e6, 29e6, 29e6]})
+        self.assertEqual(made, {"reference": 5, "subject": 5})
+
+
+class FloorLine(unittest.TestCase):
+    def test_a_runs_floors_as_the_progress_line_gives_them(self):
+        self.assertEqual(bench.fmt_floors([31.0, 33.4]), "floor 31/33 ns (fast)")
+        self.assertEqual(bench.fmt_floors([31.0, 160.0]), "floor 31/160 ns (moved)")
+        self.assertEqual(bench.fmt_floors([31.0, None]), "floor 31/- ns (moved)")
+        self.assertEqual(bench.fmt_floors([None, None]), "no floor")
+        self.assertEqual(bench.fmt_floors(None), "no floor")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ rte_vhost_enqueue_burst/dequeue_burst, on DPDK's librte_vhost or vhu's), also
 when --vhu-pmd is a script named *testpmd*; vhu-pmd's vhost-user port counts
 the same with burst-cycles=1. For h2g that figure is the primary one (the
 table's c/p and the ratio); for g2h the receiver's stays primary and the
-burst figure is shown beside it. The JSON keeps both.
+burst figure is shown beside it, from the same runs as the headline (its
+floor class, below). The JSON keeps both.
 
 Before and after each run, test/perf/c2c measures the machine's
 core-to-core floor between the two forwarding CPUs; runs whose two floors
@@ -409,9 +410,22 @@ def fmt_mode(case, key):
         "" if case.get(key + "_confirmed", True) else " ?")
 
 
-def measure_floor(c2c, cpus):
+def c2c_tool(path, say=None):
+    """'path' when test/perf/c2c is there to run, else None, which 'say'
+    (the calling script's log; this one's by default) reports: its runs go
+    unclassed."""
+    say = say or log
+    if path and os.access(path, os.X_OK):
+        return path
+    say("no %s: runs are not classed by the core-to-core floor (build it with ninja)" % path)
+    return None
+
+
+def measure_floor(c2c, cpus, say=None):
     """The core-to-core floor between the two forwarding CPUs, in ns (test/perf/c2c),
-    or None if the tool is missing or fails."""
+    or None if the tool is missing or fails (said once per reason with 'say',
+    the calling script's log; this one's by default)."""
+    say = say or log
     if not c2c:
         return None
     try:
@@ -426,9 +440,20 @@ def measure_floor(c2c, cpus):
     # Once per reason: the runs go on, without a floor class.
     if why not in FLOOR_WARNED:
         FLOOR_WARNED.add(why)
-        log("no core-to-core floor between CPUs %s (%s): runs are not classed by it" %
+        say("no core-to-core floor between CPUs %s (%s): runs are not classed by it" %
             (cpus, why))
     return None
+
+
+def fmt_floors(floors):
+    """A run's floors for its progress line: "floor 31/33 ns (fast)", "-"
+    for one that failed, "moved" when the two disagree; "no floor" when
+    neither was measured."""
+    f = floors or []
+    if all(x is None for x in f):
+        return "no floor"
+    return "floor %s ns (%s)" % ("/".join("-" if x is None else "%.0f" % x for x in f),
+                                 floor_class(f) or "moved")
 
 
 def floor_class(floors):
@@ -471,6 +496,20 @@ def same_floor(per_side, key):
     return out
 
 
+def put_same_floor(case, per_side, key):
+    """Stores same_floor() of figure 'key' in 'case', every class's pair of
+    cheapest runs however few runs each side had in it, and the pair to
+    read (fast, else slow) as same_floor_class and same_floor_ratio; and
+    every run's floors as <side>_floor_ns_runs."""
+    case["same_floor"] = same_floor(per_side, key)
+    pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
+    case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
+                                "slow" if pick else None)
+    case["same_floor_ratio"] = pick["ratio"] if pick else None
+    for b, runs in per_side.items():
+        case[b + "_floor_ns_runs"] = [r.get("floor_ns") for r in runs]
+
+
 def floor_basis(per_side, key):
     """The floor class a case's headline comes from: 'fast' when every side
     has at least FLOOR_RUNS runs of figure 'key' on the fast floor, else
@@ -490,7 +529,7 @@ def floors_measured(per_side):
                for f in r.get("floor_ns") or [])
 
 
-def more_runs(per_side, key, rounds, repeats, max_repeats):
+def more_runs(per_side, key, rounds, repeats, max_repeats, alone=None):
     """Whether a case runs another round (one run of every side, in
     alternating order) after 'rounds' rounds: always before 'repeats', never
     from 'max_repeats' on, and in between until floor_basis() finds a class
@@ -512,7 +551,9 @@ def more_runs(per_side, key, rounds, repeats, max_repeats):
     Without a floor in any run (no c2c binary) there is nothing to pair by,
     and the case runs until each side alone is confirmed: its best Mpps by a
     second run within CONFIRM (confirmed()) and its cheapest cycles by a
-    second run within CYCLES_MODE (cycles_mode()).
+    second run within CYCLES_MODE (cycles_mode()); 'alone', a function of a
+    side's runs, replaces that rule where a script's figures differ
+    (ovs_vs_dpdk.py: its cycles only; pvp.py: its best Mpps only).
     """
     if rounds < repeats:
         return True
@@ -520,9 +561,11 @@ def more_runs(per_side, key, rounds, repeats, max_repeats):
         return False
     if floors_measured(per_side):
         return floor_basis(per_side, key) is None
-    return not all(confirmed([r["mpps"] for r in runs]) and
-                   cycles_mode([r.get(key) for r in runs])[2]
-                   for runs in per_side.values())
+    if alone is None:
+        def alone(runs):
+            return (confirmed([r["mpps"] for r in runs]) and
+                    cycles_mode([r.get(key) for r in runs])[2])
+    return not all(alone(runs) for runs in per_side.values())
 
 
 def nic_rx_packets(text):
@@ -588,10 +631,7 @@ class Bench:
         self.seq = 0
         # The machine's core-to-core floor between the two forwarding lcores,
         # before and after each run (test/perf/c2c; None without it).
-        self.c2c = args.c2c if args.c2c and os.access(args.c2c, os.X_OK) else None
-        if self.c2c is None:
-            log("no %s: runs are not classed by the core-to-core floor (build it with ninja)"
-                % args.c2c)
+        self.c2c = c2c_tool(args.c2c, log)
         self.floor_cpus = "%s,%s" % (args.backend_lcores.split(",")[-1],
                                      args.frontend_lcores.split(",")[-1])
 
@@ -831,10 +871,15 @@ def summarise_case(case, per_side, target):
     costs less, and meets_target compares it with 'target'. Each side's
     cheapest confirmed mode alone (cycles_mode()) is kept as
     <side>_cycles_alone and cycles_ratio_alone, the median of all runs as
-    <side>_cycles_median. Both figures are kept under their own names, each
-    side alone (<side>_receiver_cycles..., <side>_burst_cycles...) with, for
-    the burst figure, the share of calls that moved nothing. Mpps are kept:
-    the best run, mpps_ratio subject / reference.
+    <side>_cycles_median. Both figures are kept under their own names
+    (<side>_receiver_cycles..., <side>_burst_cycles..., burst_cycles_ratio),
+    taken from the headline's floor class like it (put_class_figure(): the
+    one beside the primary pairs the same runs; a side with fewer than
+    FLOOR_RUNS runs of it there is unconfirmed), each side alone when the
+    headline is, and each side alone in every case as *_alone
+    (burst_cycles_ratio_alone); for the burst figure, the share of calls
+    that moved nothing. Mpps are kept: the best run, mpps_ratio subject /
+    reference.
     """
     burst_primary = case.get("cycles_figure") == "backend burst"
     for b, runs in per_side.items():
@@ -861,7 +906,6 @@ def summarise_case(case, per_side, target):
         case[b + "_burst_stalled_share"] = (
             round(sum(x.get("stalled_calls", 0) for x in bursts) / calls, 5) if calls else None)
         case[b + "_sender_cycles_runs"] = [r["tx_cycles"] for r in runs]
-        case[b + "_floor_ns_runs"] = [r.get("floor_ns") for r in runs]
         case[b + "_mpps"] = max(ok) if ok else None
         case[b + "_runs"] = [r["mpps"] for r in runs]
         case[b + "_run_means"] = [r["mean"] for r in runs]
@@ -872,20 +916,20 @@ def summarise_case(case, per_side, target):
         case[b + "_features"] = next((r["features"] for r in runs if r["features"]), None)
     case.setdefault("cycles_figure", "receiver")
     key = "burst_cycles" if burst_primary else "rx_cycles"
-    put_headline(case, per_side, key)
-    sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
-    case["cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
-    sub, ref = case.get("subject_cycles_alone"), case.get("reference_cycles_alone")
-    case["cycles_ratio_alone"] = round(ref / sub, 3) if sub and ref else None
-    sub, ref = case.get("subject_burst_cycles"), case.get("reference_burst_cycles")
-    case["burst_cycles_ratio"] = round(ref / sub, 3) if sub and ref else None
+    cls = put_headline(case, per_side, key)
+    # Both figures under their own names from the headline's runs: the one
+    # beside it pairs the same runs, not each side's lowest alone.
+    for name, fig in (("receiver", "rx_cycles"), ("burst", "burst_cycles")):
+        counts = put_class_figure(case, per_side, fig, name + "_cycles", cls)
+        for b in per_side:
+            case[b + "_" + name + "_cycles_basis_runs"] = counts[b]
+    for ratio, fig in (("cycles_ratio", "cycles"), ("burst_cycles_ratio", "burst_cycles")):
+        for alone in ("", "_alone"):
+            sub = case.get("subject_" + fig + alone)
+            ref = case.get("reference_" + fig + alone)
+            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
-    # Each class's pair of cheapest runs, however few runs each side had in it.
-    case["same_floor"] = same_floor(per_side, key)
-    pick = case["same_floor"].get("fast") or case["same_floor"].get("slow")
-    case["same_floor_class"] = ("fast" if "fast" in case["same_floor"] else
-                                "slow" if pick else None)
-    case["same_floor_ratio"] = pick["ratio"] if pick else None
+    put_same_floor(case, per_side, key)
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
     case["mpps_ratio"] = round(sub / ref, 3) if sub and ref else None
     if case["mpps_ratio"] is not None:
@@ -906,9 +950,41 @@ def summarise_case(case, per_side, target):
 
 
 BASIS_ALONE = "each side's lowest confirmed run"
+BASIS_BEST_ALONE = "each side's best run"
 
 
-def put_headline(case, per_side, key):
+def put_class_figure(case, per_side, key, name, cls, best=min):
+    """Stores figure 'key' of each side's runs (run_summary() dicts) as
+    <side>_<name> with _spread and _confirmed, from the runs on floor class
+    'cls', keeping what was there (each side alone, as put_mode() left it)
+    as <side>_<name>_alone with the same parts.
+
+    With a class, a side's figure is its cheapest run there ('best' of
+    them: max for a rate) and its spread half the range of its runs there,
+    as a share of the figure; it is confirmed when FLOOR_RUNS runs or more
+    of that side's there have the figure (a figure other than the one the
+    class was chosen by can have fewer: a run that did not count it), and
+    None when none has. Without one (cls None) the figure stays each side's
+    alone. Returns each side's number of runs with the figure in the
+    class, None without one."""
+    counts = {}
+    for b, runs in per_side.items():
+        k = b + "_" + name
+        for part in ("", "_spread", "_confirmed"):
+            case[k + "_alone" + part] = case.get(k + part)
+        if cls is None:
+            counts[b] = None
+            continue
+        v = class_runs(runs, key, cls)
+        counts[b] = len(v)
+        top = best(v) if v else None
+        case[k] = round(top, 1 if best is min else 3) if top is not None else None
+        case[k + "_spread"] = round((max(v) - min(v)) / 2 / top, 4) if top else None
+        case[k + "_confirmed"] = len(v) >= FLOOR_RUNS
+    return counts
+
+
+def put_headline(case, per_side, key, name="cycles", best=min):
     """The case's primary figures, <side>_cycles with its _spread and
     _confirmed, from the runs of figure 'key' that met the same floor.
 
@@ -920,24 +996,20 @@ def put_headline(case, per_side, key):
     figure is each side's lowest confirmed run (cycles_mode(), as put_mode()
     left it) and cycles_basis says so. That per-side figure is kept in every
     case as <side>_cycles_alone (with _spread and _confirmed): alone, it can
-    pair one side's fast-mode run with the other's slow-mode one.
+    pair one side's fast-mode run with the other's slow-mode one. Returns
+    the class (None: each side alone), for the figures beside the primary
+    one (put_class_figure()). pvp.py's headline is a rate: 'name' "mpps"
+    (<side>_mpps, mpps_basis...), 'best' max, BASIS_BEST_ALONE.
     """
-    for b in per_side:
-        for part in ("", "_spread", "_confirmed"):
-            case[b + "_cycles_alone" + part] = case.get(b + "_cycles" + part)
     cls = floor_basis(per_side, key)
+    counts = put_class_figure(case, per_side, key, name, cls, best)
     if cls is None:
-        case["cycles_basis"] = BASIS_ALONE
-        case["cycles_basis_runs"] = None
-        return
-    for b, runs in per_side.items():
-        v = class_runs(runs, key, cls)
-        case[b + "_cycles"] = round(min(v), 1)
-        case[b + "_cycles_spread"] = round((max(v) - min(v)) / 2 / min(v), 4) if min(v) else None
-        case[b + "_cycles_confirmed"] = True
-    case["cycles_basis"] = "same floor " + cls
-    case["cycles_basis_runs"] = [len(class_runs(per_side[b], key, cls)) if b in per_side
-                                 else 0 for b in ("reference", "subject")]
+        case[name + "_basis"] = BASIS_ALONE if best is min else BASIS_BEST_ALONE
+        case[name + "_basis_runs"] = None
+        return None
+    case[name + "_basis"] = "same floor " + cls
+    case[name + "_basis_runs"] = [counts.get(b, 0) for b in ("reference", "subject")]
+    return cls
 
 
 def basis_class(case):
@@ -1004,7 +1076,10 @@ def results_table(results):
               "ratio of each side's lowest confirmed run,",
               "whatever its floor (it can pair one side's fast mode with the other's slow one). "
               "beside: the other figure (burst for g2h,",
-              "receiver for h2g), each side's lowest confirmed run, where it was counted."]
+              "receiver for h2g), where it was counted, from the same runs as c/p: with basis "
+              "fast or slow each side's cheapest run of that class",
+              "± half the range of them (?: fewer than %d of them counted it), with basis alone "
+              "each side's lowest confirmed run." % FLOOR_RUNS]
     return "\n".join(lines)
 
 
@@ -1395,13 +1470,10 @@ def main():
                             log("%s %s run %d: %s" % (
                                 case["case"], b, rep,
                                 "%.1f cycles/packet (receiver), %s (backend burst), %.3f Mpps "
-                                "(best %d s), %.3f Mpps (mean); floor %s ns (%s)" % (
+                                "(best %d s), %.3f Mpps (mean); %s" % (
                                     run["rx_cycles"], "%.1f" % run["burst_cycles"]
                                     if run["burst_cycles"] is not None else "-", run["mpps"],
-                                    args.window, run["mean"],
-                                    "/".join("-" if f is None else "%.0f" % f
-                                             for f in run["floor_ns"] or []),
-                                    floor_class(run["floor_ns"]) or "moved")
+                                    args.window, run["mean"], fmt_floors(run["floor_ns"]))
                                 if run["mpps"] is not None else "failed: " + run["error"]))
                     summarise_case(case, per_side, target)
                     for b in args.sides:
