@@ -645,7 +645,8 @@ cmdline_wait_input(int fd, volatile const sig_atomic_t *signal_seen)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	while (*signal_seen == 0) {
+	/* Atomic: the flag is set by a handler that may run on another thread. */
+	while (__atomic_load_n(signal_seen, __ATOMIC_RELAXED) == 0) {
 		int n = poll(&p, 1, CMDLINE_POLL_MS);
 
 		if (n > 0 || (n < 0 && errno != EINTR))
@@ -661,7 +662,12 @@ cmdline_run_plain(struct pmd *pmd, volatile const sig_atomic_t *signal_seen)
 	char *line = NULL;
 	size_t cap = 0;
 
-	/* Unbuffered: no line may wait in stdio's buffer, where poll() cannot see it. */
+	/*
+	 * Unbuffered: no line may wait in stdio's buffer, where poll() cannot see
+	 * it. The wait is before each line: a line that arrives in parts (a pipe
+	 * fed a few bytes at a time) is read to its end inside getline(), as
+	 * before; on a terminal with libedit, el_read_char() waits per key.
+	 */
 	setvbuf(stdin, NULL, _IONBF, 0);
 	for (;;) {
 		if (!cmdline_wait_input(STDIN_FILENO, signal_seen))
@@ -744,7 +750,9 @@ static volatile const sig_atomic_t *el_signal_seen;
  * locale's multibyte form, waiting with cmdline_wait_input() so that a
  * signal ends el_gets() wherever it landed. Returns 1, 0 at the end of
  * input or on a signal (el_gets() then returns NULL), -1 on an error. A
- * byte sequence the locale cannot decode is dropped.
+ * byte sequence the locale cannot decode is dropped. vhu-pmd leaves the C
+ * locale in force (no setlocale()), so that is any byte above 0x7f: the
+ * commands are ASCII.
  */
 static int
 el_read_char(EditLine *el, wchar_t *wc)
@@ -768,6 +776,16 @@ el_read_char(EditLine *el, wchar_t *wc)
 		r = mbrtowc(wc, buf, n, &st);
 		if (r == (size_t)-2 && n < sizeof(buf))
 			continue; /* more bytes to come */
+		if (r == (size_t)-1 && n > 1) {
+			/* The last byte may start a character of its own (Enter after
+			 * a stray lead byte): drop what came before it, decode it again. */
+			buf[0] = buf[n - 1];
+			n = 1;
+			memset(&st, 0, sizeof(st));
+			r = mbrtowc(wc, buf, n, &st);
+			if (r == (size_t)-2)
+				continue;
+		}
 		if (r == (size_t)-1 || r == (size_t)-2) {
 			n = 0;
 			continue;
