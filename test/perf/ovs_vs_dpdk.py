@@ -184,8 +184,8 @@ def summarise_case(case, per_side, target):
     <side>_cycles_alone; the on-CPU cycles from the same runs (cpu_cycles,
     cpu_cycles_alone); the ratios reference / subject (above 1 when vhu
     costs less), of the headline and of each side alone; the best Mpps.
-    A run counts for a class only with its Mpps (class_runs()): OVS's
-    runs have them whenever they have cycles."""
+    A run counts for a class when it has no error and the figure
+    (class_runs())."""
     for b, runs in per_side.items():
         cyc = [r["cycles"] for r in runs]
         put_mode(case, b + "_cycles", cyc)

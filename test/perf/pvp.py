@@ -57,9 +57,9 @@ TARGET = 1.0
 # The defaults' runs: two sizes, two sides, REPEATS each (parse_args()).
 RUNS = 2 * 2 * REPEATS
 # Seconds a run takes besides its --duration: starting the host and the VM
-# until a packet comes back, and stopping both, as vhost_vs_dpdk.py's runs
-# (and FLOORS_OVERHEAD, the core-to-core floors around it).
-RUN_OVERHEAD = PROCESS_OVERHEAD
+# until a packet comes back, stopping both, as vhost_vs_dpdk.py's runs, and
+# the core-to-core floors around it.
+RUN_OVERHEAD = PROCESS_OVERHEAD + FLOORS_OVERHEAD
 # The host port whose received packets are the PVP's throughput: the VM's way back.
 MEASURED_PORT = 2
 NIC_BLOCK = re.compile(r"NIC statistics for port (\d+)\s*#+\s*\n\s*RX-packets:\s+(\d+)\s+"
@@ -187,7 +187,7 @@ def parse_args():
                                  "See doc/performance.md for how to read the output." % (
                                      REPEATS, run_time_note(RUNS, REPEATS, MAX_REPEATS,
                                                             DURATION,
-                                                            RUN_OVERHEAD + FLOORS_OVERHEAD,
+                                                            RUN_OVERHEAD,
                                                             more_when=MORE_RUNS_WHEN)))
     build = os.environ.get("VHU_BUILD_DIR", os.path.join(REPO, "build"))
     ap.add_argument("--vhu-pmd", default=os.environ.get("VHU_PMD",
@@ -283,7 +283,7 @@ def main():
         log("warning: load average %.2f; other processes will skew the numbers" %
             info["load_average_before"][0])
     log(run_time_note(len(args.sizes) * len(args.sides) * args.repeats, args.repeats,
-                      args.max_repeats, args.duration, RUN_OVERHEAD + FLOORS_OVERHEAD,
+                      args.max_repeats, args.duration, RUN_OVERHEAD,
                       more_when=MORE_RUNS_WHEN))
     pvp = Pvp(args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -359,7 +359,7 @@ class StopRule(unittest.TestCase):
                     "subject": runs_on((42, FAST), (43, FAST), (44, FAST))}
         self.assertTrue(self.more(per_side, 3))
         failed = floor_run(41, FAST)
-        failed["mpps"] = None
+        failed["mpps"], failed["error"] = None, "no statistics"  # as a failed run is
         per_side["reference"][1] = failed
         self.assertTrue(self.more(per_side, 3))
 
@@ -404,7 +404,9 @@ class Headline(unittest.TestCase):
         self.assertEqual(case["cycles_ratio"], round(38.5 / 42.0, 3))
         self.assertFalse(case["meets_target"])
         self.assertEqual(case["reference_cycles_spread"], round((50.0 - 38.5) / 2 / 38.5, 4))
-        self.assertTrue(case["reference_cycles_confirmed"])
+        # Its second fast run, 30 % above, does not confirm 38.5; vhu's 43 does its 42.
+        self.assertFalse(case["reference_cycles_confirmed"])
+        self.assertTrue(case["subject_cycles_confirmed"])
         # Each side alone, kept under its own name.
         self.assertEqual(case["reference_cycles_alone"], 129.0)
         self.assertTrue(case["reference_cycles_alone_confirmed"])
@@ -529,7 +531,7 @@ class RunTime(unittest.TestCase):
     def test_pvp_counts_what_it_runs_and_two_floors(self):
         # pvp.py runs the host and the VM like vhost_vs_dpdk.py runs its two
         # processes, with the two core-to-core floors around them.
-        self.assertEqual(pvp.RUN_OVERHEAD, bench.PROCESS_OVERHEAD)
+        self.assertEqual(pvp.RUN_OVERHEAD, bench.RUN_OVERHEAD)
         self.assertEqual(pvp.RUNS, 2 * 2 * bench.REPEATS)
         each = bench.DURATION + bench.PROCESS_OVERHEAD
         out = io.StringIO()
@@ -838,7 +840,8 @@ class Beside(unittest.TestCase):
         self.assertEqual(case["cycles_basis"], "same floor fast")
         self.assertEqual(case["reference_burst_cycles"], 40.0)
         self.assertEqual(case["reference_burst_cycles_spread"], round(12.0 / 2 / 40.0, 4))
-        self.assertTrue(case["reference_burst_cycles_confirmed"])
+        # 52 is 30 % above 40: the two fast runs do not confirm each other.
+        self.assertFalse(case["reference_burst_cycles_confirmed"])
         self.assertEqual(case["reference_burst_cycles_basis_runs"], 2)
         self.assertEqual(case["subject_burst_cycles"], 30.0)
         self.assertEqual(case["burst_cycles_ratio"], round(40.0 / 30.0, 3))
@@ -850,7 +853,7 @@ class Beside(unittest.TestCase):
         # The primary's named figure is the headline's.
         self.assertEqual(case["reference_receiver_cycles"], case["reference_cycles"])
         line = bench.results_table([case]).splitlines()[2].split()
-        self.assertEqual(line[-4:], ["40", "±15%", "30", "±2%"])
+        self.assertEqual(line[-5:], ["40", "±15%", "?", "30", "±2%"])
 
     def test_a_side_with_fewer_runs_of_it_in_the_class_is_unconfirmed(self):
         # vhu's second fast run did not count its burst cycles.
@@ -1033,7 +1036,7 @@ class FloorLine(unittest.TestCase):
     def test_a_runs_floors_as_the_progress_line_gives_them(self):
         self.assertEqual(bench.fmt_floors([31.0, 33.4]), "floor 31/33 ns (fast)")
         self.assertEqual(bench.fmt_floors([31.0, 160.0]), "floor 31/160 ns (moved)")
-        self.assertEqual(bench.fmt_floors([31.0, None]), "floor 31/- ns (moved)")
+        self.assertEqual(bench.fmt_floors([31.0, None]), "floor 31/- ns (unclassed)")
         self.assertEqual(bench.fmt_floors([None, None]), "no floor")
         self.assertEqual(bench.fmt_floors(None), "no floor")
 

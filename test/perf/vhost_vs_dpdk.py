@@ -417,7 +417,8 @@ def c2c_tool(path, say=None):
     say = say or log
     if path and os.access(path, os.X_OK):
         return path
-    say("no %s: runs are not classed by the core-to-core floor (build it with ninja)" % path)
+    say("no c2c%s: runs are not classed by the core-to-core floor (build it with ninja)"
+        % (" at " + path if path else ""))
     return None
 
 
@@ -447,13 +448,13 @@ def measure_floor(c2c, cpus, say=None):
 
 def fmt_floors(floors):
     """A run's floors for its progress line: "floor 31/33 ns (fast)", "-"
-    for one that failed, "moved" when the two disagree; "no floor" when
-    neither was measured."""
+    for one that failed ("unclassed": a floor that failed is not a move),
+    "moved" when the two disagree; "no floor" when neither was measured."""
     f = floors or []
     if all(x is None for x in f):
         return "no floor"
-    return "floor %s ns (%s)" % ("/".join("-" if x is None else "%.0f" % x for x in f),
-                                 floor_class(f) or "moved")
+    cls = floor_class(f) or ("unclassed" if None in f else "moved")
+    return "floor %s ns (%s)" % ("/".join("-" if x is None else "%.0f" % x for x in f), cls)
 
 
 def floor_class(floors):
@@ -472,8 +473,9 @@ def floor_class(floors):
 
 def class_runs(runs, key, cls):
     """The figures 'key' of a side's runs (run_summary() dicts) that worked
-    and ran on floor class 'cls' ('fast' or 'slow'), in run order."""
-    return [r[key] for r in runs if r.get("mpps") is not None and r.get(key) is not None
+    (no error) and ran on floor class 'cls' ('fast' or 'slow'), in run
+    order."""
+    return [r[key] for r in runs if not r.get("error") and r.get(key) is not None
             and floor_class(r.get("floor_ns")) == cls]
 
 
@@ -538,9 +540,10 @@ def more_runs(per_side, key, rounds, repeats, max_repeats, alone=None):
     The headline pairs runs that met the same machine, so that is what the
     case waits for, not each side's figure alone: one side confirmed in the
     fast mode and the other only in the slow one is exactly the pair the
-    same floor is there to avoid. Two runs a side, as cycles_mode() asks,
-    so that one lucky run does not decide a side and the spread of the two
-    shows whether the class repeats. The fast class is preferred for the
+    same floor is there to avoid. Two runs a side, as cycles_mode() asks:
+    the figure is marked confirmed only when the second agrees with the
+    best (class_confirmed()), and the spread of the two shows whether the
+    class repeats. The fast class is preferred for the
     headline, but two slow runs a side are enough to stop: a slow pair is a
     fair pair (both sides paid the same floor), the machine can stay in its
     slow mode for a whole sitting, and waiting for the fast mode there would
@@ -953,6 +956,18 @@ BASIS_ALONE = "each side's lowest confirmed run"
 BASIS_BEST_ALONE = "each side's best run"
 
 
+def class_confirmed(values, best=min):
+    """Whether a second run of one floor class agrees with the best: within
+    CYCLES_MODE of the cheapest for cycles (best min), within CONFIRM of the
+    highest for a rate (best max, confirmed()). Two runs that disagree leave
+    the figure unconfirmed ("?" in the table): one lucky run does not decide
+    a side."""
+    if best is max:
+        return confirmed(values)
+    v = sorted(values)
+    return len(v) >= 2 and v[1] <= v[0] * (1 + CYCLES_MODE)
+
+
 def put_class_figure(case, per_side, key, name, cls, best=min):
     """Stores figure 'key' of each side's runs (run_summary() dicts) as
     <side>_<name> with _spread and _confirmed, from the runs on floor class
@@ -961,10 +976,10 @@ def put_class_figure(case, per_side, key, name, cls, best=min):
 
     With a class, a side's figure is its cheapest run there ('best' of
     them: max for a rate) and its spread half the range of its runs there,
-    as a share of the figure; it is confirmed when FLOOR_RUNS runs or more
-    of that side's there have the figure (a figure other than the one the
-    class was chosen by can have fewer: a run that did not count it), and
-    None when none has. Without one (cls None) the figure stays each side's
+    as a share of the figure; it is confirmed when a second of that side's
+    runs there agrees with it (class_confirmed(); a figure other than the
+    one the class was chosen by can have fewer runs: a run that did not
+    count it), and None when none has. Without one (cls None) the figure stays each side's
     alone. Returns each side's number of runs with the figure in the
     class, None without one."""
     counts = {}
@@ -980,7 +995,7 @@ def put_class_figure(case, per_side, key, name, cls, best=min):
         top = best(v) if v else None
         case[k] = round(top, 1 if best is min else 3) if top is not None else None
         case[k + "_spread"] = round((max(v) - min(v)) / 2 / top, 4) if top else None
-        case[k + "_confirmed"] = len(v) >= FLOOR_RUNS
+        case[k + "_confirmed"] = class_confirmed(v, best)
     return counts
 
 
