@@ -67,11 +67,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vhost_vs_dpdk import (BASIS_ALONE, CYCLES_MODE, FLOOR_FAST_MAX,  # noqa: E402
                            FLOOR_RUNS, FLOORS_OVERHEAD, MORE_RUNS_WHEN, NB_MBUFS, REPO,
-                           basis_class, binary_info, c2c_tool, cycles_mode, default_eal_mem,
-                           exit_status, exit_with, fmt_basis, fmt_floors, fmt_mode,
-                           huge_free_mb, machine_info, measure_floor, median, more_runs,
-                           put_class_figure, put_headline, put_mode, put_same_floor,
-                           remove_dpdk_files, report, run_time_note)
+                           binary_info, c2c_tool, cycles_mode, default_eal_mem,
+                           exit_status, exit_with, fmt_basis, fmt_basis_log, fmt_floors,
+                           fmt_mode, huge_free_mb, machine_info, measure_floor, median,
+                           more_runs, put_class_figure, put_headline, put_mode, put_ratios,
+                           put_same_floor, remove_dpdk_files, report, run_time_note)
 import text_table  # noqa: E402
 
 SIDES = ("reference", "subject")
@@ -201,11 +201,7 @@ def summarise_case(case, per_side, target):
         case[b + "_runs"] = runs
     cls = put_headline(case, per_side, "cycles")
     put_class_figure(case, per_side, "cpu_cycles", "cpu_cycles", cls)
-    for ratio, fig in (("cycles_ratio", "cycles"), ("cpu_cycles_ratio", "cpu_cycles")):
-        for alone in ("", "_alone"):
-            sub = case.get("subject_" + fig + alone)
-            ref = case.get("reference_" + fig + alone)
-            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
+    put_ratios(case, (("cycles_ratio", "cycles"), ("cpu_cycles_ratio", "cpu_cycles")))
     sub, ref = case.get("subject_cycles"), case.get("reference_cycles")
     case["cycles_saved"] = round(ref - sub, 1) if sub and ref else None
     put_same_floor(case, per_side, "cycles")
@@ -594,9 +590,7 @@ class Bench:
                 summarise_case(case, runs, self.args.target)
                 log("%s: DPDK %s, vhu %s cycles/packet, ratio %s (%s), each side alone %s" % (
                     name, case["reference_cycles"], case["subject_cycles"],
-                    case["cycles_ratio"], "same floor " + fmt_basis(case)
-                    if basis_class(case) else case["cycles_basis"],
-                    case["cycles_ratio_alone"]))
+                    case["cycles_ratio"], fmt_basis_log(case), case["cycles_ratio_alone"]))
                 results.append(case)
 
     def stop(self):

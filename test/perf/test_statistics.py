@@ -604,6 +604,21 @@ class Cleanup(unittest.TestCase):
             self.assertEqual(os.listdir(os.path.join(d, "dpdk")), ["someone-else"])
 
 
+def run_fake_main(fake_bench, path, sizes, repeats, max_repeats):
+    """vhost_vs_dpdk's main() over 'fake_bench' for backend/g2h at 'sizes',
+    its JSON to 'path'; returns (exit status, the JSON)."""
+    args = types.SimpleNamespace(
+        vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=sizes,
+        sides=["subject", "reference"], repeats=repeats, max_repeats=max_repeats, duration=1,
+        window=2, queues=1, ring_size=256, frontend_keys="", burst=32, backend_lcores="0,1",
+        frontend_lcores="0,2", eal_mem="--no-huge", burst_cycles_lib=None, output=path)
+    return run_main_patched(bench, {
+        "parse_args": lambda: args,
+        "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
+        "Bench": fake_bench,
+        "log": lambda msg: None}, path)
+
+
 class Interrupted(unittest.TestCase):
     """Ctrl-C during a run: main() saves the finished cases, marked
     interrupted, and returns 130 as a command stopped by SIGINT; a run that
@@ -639,17 +654,8 @@ class Interrupted(unittest.TestCase):
         Interrupted.FakeBench.stopped = False
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "out.json")
-            args = types.SimpleNamespace(
-                vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=[64, 1518],
-                sides=["subject", "reference"], repeats=1, max_repeats=1, duration=1,
-                window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
-                backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
-                burst_cycles_lib=None, output=path)
-            status, doc = run_main_patched(bench, {
-                "parse_args": lambda: args,
-                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
-                "Bench": Interrupted.FakeBench,
-                "log": lambda msg: None}, path)
+            status, doc = run_fake_main(Interrupted.FakeBench, path, sizes=[64, 1518],
+                                        repeats=1, max_repeats=1)
         self.assertTrue(Interrupted.FakeBench.stopped)
         return status, doc
 
@@ -716,17 +722,8 @@ class FloorMain(unittest.TestCase):
         FloorMain.FakeBench.made = {"reference": 0, "subject": 0}
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "out.json")
-            args = types.SimpleNamespace(
-                vhu_pmd="vhu-pmd", suites=["backend"], directions=["g2h"], sizes=[64],
-                sides=["subject", "reference"], repeats=repeats, max_repeats=max_repeats,
-                duration=1, window=2, queues=1, ring_size=256, frontend_keys="", burst=32,
-                backend_lcores="0,1", frontend_lcores="0,2", eal_mem="--no-huge",
-                burst_cycles_lib=None, output=path)
-            status, doc = run_main_patched(bench, {
-                "parse_args": lambda: args,
-                "machine_info": lambda vhu_pmd=None: {"load_average_before": [0.0] * 3},
-                "Bench": FloorMain.FakeBench,
-                "log": lambda msg: None}, path)
+            status, doc = run_fake_main(FloorMain.FakeBench, path, sizes=[64],
+                                        repeats=repeats, max_repeats=max_repeats)
         self.assertEqual(status, 0)
         case = doc["results"][0]
         self.assertEqual(doc["summary"]["backend/g2h-64"], case["cycles_ratio"])

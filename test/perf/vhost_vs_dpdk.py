@@ -926,11 +926,7 @@ def summarise_case(case, per_side, target):
         counts = put_class_figure(case, per_side, fig, name + "_cycles", cls)
         for b in per_side:
             case[b + "_" + name + "_cycles_basis_runs"] = counts[b]
-    for ratio, fig in (("cycles_ratio", "cycles"), ("burst_cycles_ratio", "burst_cycles")):
-        for alone in ("", "_alone"):
-            sub = case.get("subject_" + fig + alone)
-            ref = case.get("reference_" + fig + alone)
-            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
+    put_ratios(case, (("cycles_ratio", "cycles"), ("burst_cycles_ratio", "burst_cycles")))
     case["meets_target"] = case["cycles_ratio"] >= target if case["cycles_ratio"] else None
     put_same_floor(case, per_side, key)
     sub, ref = case.get("subject_mpps"), case.get("reference_mpps")
@@ -1025,6 +1021,23 @@ def put_headline(case, per_side, key, name="cycles", best=min):
     case[name + "_basis"] = "same floor " + cls
     case[name + "_basis_runs"] = [counts.get(b, 0) for b in ("reference", "subject")]
     return cls
+
+
+def put_ratios(case, pairs):
+    """For each (ratio, figure) of 'pairs': case[ratio] = reference / subject
+    of <side>_<figure>, and ratio_alone the same of <side>_<figure>_alone
+    (None where a side has no figure); above 1 when the subject costs less."""
+    for ratio, fig in pairs:
+        for alone in ("", "_alone"):
+            sub = case.get("subject_" + fig + alone)
+            ref = case.get("reference_" + fig + alone)
+            case[ratio + alone] = round(ref / sub, 3) if sub and ref else None
+
+
+def fmt_basis_log(case):
+    """The headline's basis for a progress line: "same floor fast 2/3", or
+    cycles_basis as it is without a class."""
+    return "same floor " + fmt_basis(case) if basis_class(case) else case["cycles_basis"]
 
 
 def basis_class(case):
@@ -1500,8 +1513,7 @@ def main():
                                 (case["case"], b, share * 100))
                     log("%s: cycles ratio %s (%s), each side alone %s, Mpps ratio %s "
                         "(target %.1f)" % (case["case"], case["cycles_ratio"],
-                                           "same floor " + fmt_basis(case)
-                                           if basis_class(case) else case["cycles_basis"],
+                                           fmt_basis_log(case),
                                            case["cycles_ratio_alone"], case["mpps_ratio"],
                                            target))
                     results.append(case)
